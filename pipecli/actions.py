@@ -1,0 +1,353 @@
+"""What commands do to a deal: pure functions from a deal (and the pipeline) to a new deal.
+
+Nothing here touches the disk; ``Store.update`` applies these under the lock.
+Every change appends to the deal's history, so the past can be replayed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import currencies
+from .errors import PipeError, usage_error
+from .models import Deal, NextStep, Note, Pipeline, Snooze
+from .timeutil import parse_date
+
+# Fields `pipe set` may change; the rest have commands of their own.
+SETTABLE = (
+    "title",
+    "company",
+    "contact.name",
+    "contact.email",
+    "contact.phone",
+    "value",
+    "currency",
+    "owner",
+    "source",
+    "tags",
+    "close_date",
+    "probability",
+)
+PROTECTED = {
+    "id": "a deal's id is its file name; it does not change",
+    "stage": "use `pipe move DEAL STAGE`",
+    "status": "use `pipe won`, `pipe lost` or `pipe reopen`",
+    "created": "the creation time is part of the history",
+    "history": "history is append-only; commands add to it",
+    "notes": "use `pipe note DEAL TEXT`",
+    "lost_reason": "use `pipe lost DEAL --reason TEXT`",
+    "next_step": "use `pipe next DEAL TEXT --due DATE`",
+    "snooze": "use `pipe snooze`",
+    "contact": "set contact.name, contact.email or contact.phone",
+}
+_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+# -- parsing what users type ----------------------------------------------------------
+def parse_money(text: str | None, option: str = "--value") -> Decimal | None:
+    if text is None:
+        return None
+    raw = str(text).strip().replace("_", "").replace(",", "").replace(" ", "")
+    if raw == "":
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise usage_error(f"{option}: {text!r} is not a number; write e.g. 12000 or 12000.50") from None
+    if not value.is_finite():
+        raise usage_error(f"{option}: {text!r} is not a finite number")
+    if value < 0:
+        raise usage_error(f"{option}: {text!r} is negative; a deal's value is 0 or more")
+    return value
+
+
+def parse_currency(text: str | None, option: str = "--currency") -> str | None:
+    if text is None:
+        return None
+    try:
+        return currencies.normalize(text)
+    except ValueError as exc:
+        raise usage_error(f"{option}: {exc}") from None
+
+
+def parse_probability(text: str | None) -> float | None:
+    if text is None or str(text).strip() == "":
+        return None
+    raw = str(text).strip()
+    try:
+        p = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise usage_error(f"probability {text!r} is not a number; write 0.4 or 40%") from None
+    if not 0 <= p <= 1:
+        raise usage_error(f"probability {text!r} is outside 0..1 (0%..100%)")
+    return p
+
+
+def check_stage(pipeline: Pipeline, stage: str) -> str:
+    """The stage id, or an error naming the valid stages and the closest match."""
+    if pipeline.stage(stage) is not None:
+        return stage
+    ids = pipeline.stage_ids
+    lowered = stage.strip().lower()
+    for s in pipeline.stages:  # accept the label or any case of the id
+        if lowered in (s.id, (s.label or "").lower()):
+            return s.id
+    close = difflib.get_close_matches(lowered, ids, n=1, cutoff=0.4)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    if lowered in ("won", "lost"):
+        hint = f"; {lowered} is a status: use `pipe {lowered} DEAL`"
+    raise PipeError(f"unknown stage {stage!r}: the stages are {', '.join(ids)}{hint}")
+
+
+# -- building deals -------------------------------------------------------------------
+def _validated(data: dict[str, Any]) -> Deal:
+    """A Deal from ``data``, or a usage error naming the field that is wrong."""
+    try:
+        return Deal.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = ".".join(str(p) for p in err["loc"])
+        raise usage_error(f"{name}: {err['msg'].removeprefix('Value error, ')}") from None
+
+
+def _rebuild(deal: Deal, **changes: Any) -> Deal:
+    data = deal.model_dump(by_alias=True)
+    data.update(changes)
+    return _validated(data)
+
+
+def _check_order(deal: Deal, at: datetime) -> None:
+    last = deal.last_activity()
+    if at < last:
+        raise PipeError(
+            f"--at {at.isoformat()} is before this deal's last entry ({last.isoformat()}); "
+            "history stays in time order: give a later --at"
+        )
+
+
+def _entry(at: datetime, event: str, **fields: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {"at": at, "event": event}
+    entry.update({k: v for k, v in fields.items() if v is not None})
+    return entry
+
+
+def _history(deal: Deal, *entries: dict[str, Any]) -> list[Any]:
+    return [h.model_dump(by_alias=True) for h in deal.history] + list(entries)
+
+
+def new_deal(
+    pipeline: Pipeline,
+    *,
+    deal_id: str,
+    title: str,
+    at: datetime,
+    stage: str | None = None,
+    company: str | None = None,
+    contact: dict[str, str] | None = None,
+    value: Decimal | None = None,
+    currency: str | None = None,
+    owner: str | None = None,
+    source: str | None = None,
+    tags: list[str] | None = None,
+    close_date: date | None = None,
+    probability: float | None = None,
+) -> Deal:
+    if not title.strip():
+        raise usage_error("a deal needs a title")
+    stage_id = check_stage(pipeline, stage) if stage else pipeline.stages[0].id
+    contact = {k: v for k, v in (contact or {}).items() if v}
+    data: dict[str, Any] = {
+        "id": deal_id,
+        "title": title.strip(),
+        "company": company,
+        "contact": contact or None,
+        "value": value,
+        "currency": currency or pipeline.currency,
+        "stage": stage_id,
+        "status": "open",
+        "probability": probability,
+        "owner": owner,
+        "source": source,
+        "tags": tags or [],
+        "created": at,
+        "close_date": close_date,
+        "history": [_entry(at, "created", to=stage_id)],
+        "notes": [],
+    }
+    return _validated(data)
+
+
+def move(deal: Deal, pipeline: Pipeline, stage: str, at: datetime, note: str | None = None) -> Deal:
+    """Move an open deal to another stage, forward or back. Same stage: unchanged."""
+    target = check_stage(pipeline, stage)
+    if deal.status != "open":
+        raise PipeError(f"deal {deal.id} is {deal.status}; run `pipe reopen {deal.id}` before moving it")
+    if target == deal.stage:
+        return deal
+    _check_order(deal, at)
+    changes: dict[str, Any] = {
+        "stage": target,
+        "history": _history(deal, _entry(at, "moved", **{"from": deal.stage, "to": target})),
+    }
+    if note:
+        changes["notes"] = _notes(deal, at, note)
+    return _rebuild(deal, **changes)
+
+
+def won(deal: Deal, at: datetime, value: Decimal | None = None) -> Deal:
+    if deal.status != "open":
+        raise PipeError(f"deal {deal.id} is already {deal.status}; `pipe reopen` it first")
+    _check_order(deal, at)
+    changes: dict[str, Any] = {
+        "status": "won",
+        "history": _history(deal, _entry(at, "won", to=deal.stage)),
+    }
+    if value is not None and value != deal.value:
+        changes["history"].append(
+            _entry(at, "changed", field="value", **{"from": _plain(deal.value), "to": _plain(value)})
+        )
+        changes["value"] = value
+    return _rebuild(deal, **changes)
+
+
+def lost(deal: Deal, at: datetime, reason: str) -> Deal:
+    if not reason.strip():
+        raise usage_error("--reason: say why the deal was lost (price, timing, competitor, ...)")
+    if deal.status != "open":
+        raise PipeError(f"deal {deal.id} is already {deal.status}; `pipe reopen` it first")
+    _check_order(deal, at)
+    return _rebuild(
+        deal,
+        status="lost",
+        lost_reason=reason.strip(),
+        history=_history(deal, _entry(at, "lost", to=deal.stage, reason=reason.strip())),
+    )
+
+
+def reopen(deal: Deal, pipeline: Pipeline, at: datetime, stage: str | None = None) -> Deal:
+    if deal.status == "open":
+        raise PipeError(f"deal {deal.id} is open already; nothing to reopen")
+    target = check_stage(pipeline, stage) if stage else deal.stage
+    _check_order(deal, at)
+    entry = _entry(at, "reopened", **{"from": deal.status, "to": target})
+    return _rebuild(deal, status="open", stage=target, lost_reason=None, history=_history(deal, entry))
+
+
+def _notes(deal: Deal, at: datetime, text: str) -> list[Any]:
+    return [n.model_dump() for n in deal.notes] + [Note(at=at, text=text).model_dump()]
+
+
+def add_note(deal: Deal, at: datetime, text: str) -> Deal:
+    if not text.strip():
+        raise usage_error("a note needs some text")
+    _check_order(deal, at)
+    return _rebuild(deal, notes=_notes(deal, at, text.rstrip()))
+
+
+def set_next_step(deal: Deal, at: datetime, text: str | None, due: date | None) -> Deal:
+    """Set the next step (or clear it with ``text=None``); recorded as a field change."""
+    new = NextStep(text=text.strip(), due=due) if text else None
+    if new == deal.next_step:
+        return deal
+    _check_order(deal, at)
+    old_plain = deal.next_step.canonical() if deal.next_step else None
+    new_plain = new.canonical() if new else None
+    entry = _entry(at, "changed", field="next_step", **{"from": old_plain, "to": new_plain})
+    return _rebuild(
+        deal,
+        next_step=new.model_dump() if new else None,
+        history=_history(deal, entry),
+    )
+
+
+def set_snooze(deal: Deal, at: datetime, until: date | None, reason: str | None) -> Deal:
+    new = Snooze(until=until, reason=reason) if until else None
+    if new == deal.snooze:
+        return deal
+    _check_order(deal, at)
+    entry = _entry(
+        at,
+        "changed",
+        field="snooze",
+        **{"from": deal.snooze.canonical() if deal.snooze else None, "to": new.canonical() if new else None},
+    )
+    return _rebuild(deal, snooze=new.model_dump() if new else None, history=_history(deal, entry))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def parse_assignment(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise usage_error(f"{text!r}: write FIELD=VALUE, e.g. owner=anna or value=15000")
+    name, value = text.split("=", 1)
+    name = name.strip()
+    if not _FIELD_NAME.match(name):
+        raise usage_error(f"{name!r} is not a field name")
+    if name in PROTECTED:
+        raise usage_error(f"{name} cannot be set: {PROTECTED[name]}")
+    if "." in name and not name.startswith("contact."):
+        raise usage_error(f"{name}: only contact.name, contact.email and contact.phone have dots")
+    return name, value
+
+
+def _coerce(name: str, raw: str) -> Any:
+    text = raw.strip()
+    if name == "value":
+        return parse_money(text, option="value")
+    if name == "currency":
+        return parse_currency(text, option="currency") if text else None
+    if name == "probability":
+        return parse_probability(text)
+    if name == "close_date":
+        return parse_date(text, option="close_date") if text else None
+    if name == "tags":
+        return [t.strip() for t in text.split(",") if t.strip()]
+    if name == "title" and not text:
+        raise usage_error("title cannot be empty")
+    return text or None
+
+
+def set_fields(deal: Deal, at: datetime, assignments: list[tuple[str, str]]) -> Deal:
+    """Set plain fields (``contact.email``, custom keys too); each change is recorded."""
+    data = deal.model_dump(by_alias=True)
+    entries: list[dict[str, Any]] = []
+    for name, raw in assignments:
+        value = _coerce(name, raw)
+        if name.startswith("contact."):
+            key = name.split(".", 1)[1]
+            if key not in ("name", "email", "phone"):
+                raise usage_error(f"{name}: a contact has name, email and phone")
+            contact = dict(data.get("contact") or {})
+            before = contact.get(key)
+            if value is None:
+                contact.pop(key, None)
+            else:
+                contact[key] = value
+            data["contact"] = contact or None
+        else:
+            before = data.get(name)
+            if value is None and name not in Deal.model_fields:
+                data.pop(name, None)
+            else:
+                data[name] = value
+        if _plain(before) != _plain(value):
+            entries.append(_entry(at, "changed", field=name, **{"from": _plain(before), "to": _plain(value)}))
+    if not entries:
+        return deal
+    _check_order(deal, at)
+    data["history"] = _history(deal) + entries
+    if data.get("currency") is None:
+        data["currency"] = deal.currency
+    return _validated(data)

@@ -1,0 +1,12 @@
+"""The `pipe` command line: thin commands that parse, call the library, and render."""
+
+from __future__ import annotations
+
+from . import deals  # noqa: F401  (registers the commands)
+from .app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    app(prog_name="pipe")

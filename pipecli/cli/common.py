@@ -1,0 +1,116 @@
+"""Options and helpers shared by every command, defined once."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..render import OutputFormat
+from ..store import Problem, Store
+from ..timeutil import now, parse_date, parse_datetime, today
+
+
+def store_from(ctx: typer.Context) -> Store:
+    """The pipeline folder named by -C, PIPE_DIR, or found above the working directory."""
+    root_ctx = ctx.find_root()
+    directory = root_ctx.obj if isinstance(root_ctx.obj, Path) else root_ctx.params.get("directory")
+    return Store.open(directory)
+
+
+def _store_for_completion(ctx: typer.Context) -> Store | None:
+    try:
+        return store_from(ctx)
+    except Exception:
+        return None
+
+
+def complete_deal(ctx: typer.Context, incomplete: str) -> list[str]:
+    store = _store_for_completion(ctx)
+    return [i for i in store.deal_ids() if i.startswith(incomplete)] if store else []
+
+
+def complete_stage(ctx: typer.Context, incomplete: str) -> list[str]:
+    store = _store_for_completion(ctx)
+    try:
+        ids = store.pipeline.stage_ids if store else []
+    except Exception:
+        return []
+    return [s for s in ids if s.startswith(incomplete)]
+
+
+def complete_owner(ctx: typer.Context, incomplete: str) -> list[str]:
+    store = _store_for_completion(ctx)
+    if store is None:
+        return []
+    owners = {d.owner for d in store.load_all().deals if d.owner}
+    return sorted(o for o in owners if o.startswith(incomplete))
+
+
+def at_time(text: str | None) -> datetime:
+    """The time a change happened: --at, or now."""
+    return parse_datetime(text, option="--at") if text else now()
+
+
+def as_of_date(text: str | None) -> date:
+    """The day a report is computed for: --as-of, or today."""
+    return parse_date(text, option="--as-of") if text else today()
+
+
+def report_problems(problems: Iterable[Problem]) -> int:
+    """Name each bad file on stderr; return how many there were."""
+    n = 0
+    for p in problems:
+        typer.echo(f"pipe: {p}", err=True)
+        n += 1
+    return n
+
+
+def write(text: str) -> None:
+    """Write command output exactly (no extra newline)."""
+    if text:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def interactive() -> bool:
+    """Prompts only ever happen when a person is at a terminal."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+DealArg = Annotated[
+    str,
+    typer.Argument(help="Deal id, or a unique prefix of it.", autocompletion=complete_deal, show_default=False),
+]
+StageArg = Annotated[
+    str, typer.Argument(help="Stage id (see pipeline.yaml).", autocompletion=complete_stage, show_default=False)
+]
+AtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="When it happened: ISO date or date-time, local time zone unless an offset is given (default: now).",
+        metavar="TIME",
+    ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Compute as the pipeline stood at the end of this day (default: today).",
+        metavar="DATE",
+    ),
+]
+FormatOpt = Annotated[
+    OutputFormat,
+    typer.Option("--format", "-f", help="Output format.", case_sensitive=False),
+]
+OwnerOpt = Annotated[
+    str | None, typer.Option("--owner", help="Only deals of this owner.", autocompletion=complete_owner)
+]
+SourceOpt = Annotated[str | None, typer.Option("--source", help="Only deals from this lead source.")]
+TagOpt = Annotated[str | None, typer.Option("--tag", help="Only deals with this tag.")]

@@ -1,0 +1,78 @@
+"""Deal ids: readable ASCII slugs of the title plus a short random suffix.
+
+The suffix keeps two people who add a deal with the same title in two clones
+(offline) from creating the same file, which git would report as a conflict.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import secrets
+import unicodedata
+
+from .errors import usage_error
+
+# Letters that Unicode does not decompose into a base letter plus a mark.
+_TRANSLIT = str.maketrans(
+    {
+        "ł": "l",
+        "Ł": "L",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "ø": "o",
+        "Ø": "O",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "Ð": "D",
+        "þ": "th",
+        "Þ": "TH",
+        "œ": "oe",
+        "Œ": "OE",
+        "ı": "i",
+        "ħ": "h",
+        "Ħ": "H",
+        "&": " and ",
+    }
+)
+_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no l, o, 0, 1: easy to read aloud
+_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+MAX_SLUG = 40
+
+
+def slugify(text: str) -> str:
+    """ASCII, lower case, dashes: 'Zażółć Sp. z o.o.' -> 'zazolc-sp-z-o-o'."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
+    ascii_text = decomposed.encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    if len(slug) > MAX_SLUG:
+        slug = slug[:MAX_SLUG].rsplit("-", 1)[0] or slug[:MAX_SLUG]
+    return slug
+
+
+def suffix(rng: random.Random | None = None, length: int = 4) -> str:
+    pick = rng.choice if rng is not None else secrets.choice
+    return "".join(pick(_ALPHABET) for _ in range(length))
+
+
+def new_id(title: str, taken: set[str] | None = None, rng: random.Random | None = None) -> str:
+    """A fresh id for ``title``; titles with no Latin letters (Thai) get ``deal-xxxx``."""
+    base = slugify(title) or "deal"
+    taken = taken or set()
+    for length in (4, 5, 6, 8, 10):
+        candidate = f"{base}-{suffix(rng, length)}"
+        if candidate not in taken:
+            return candidate
+    raise RuntimeError("could not find a free deal id")  # 32**10 tries' worth of luck
+
+
+def check_id(deal_id: str) -> str:
+    """Validate an id given with --id: it becomes a file name."""
+    if not _ID.match(deal_id) or len(deal_id) > 80:
+        raise usage_error(
+            f"--id {deal_id!r}: use lower-case ASCII letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit, at most 80 characters"
+        )
+    return deal_id

@@ -1,0 +1,297 @@
+"""The data: a pipeline (its ordered stages) and a deal (one YAML file each).
+
+Models validate what is read from disk and what commands build. They keep keys
+they do not know (``extra="allow"``) so that a hand-added field survives every
+rewrite. Won and lost are a deal's *status*, never a stage: a deal lost at
+``proposal`` keeps ``stage: proposal``, which is what makes drop-off exact.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
+
+from . import currencies
+from .timeutil import parse_duration
+
+STATUSES = ("open", "won", "lost")
+Status = Literal["open", "won", "lost"]
+EVENTS = ("created", "moved", "won", "lost", "reopened", "changed")
+Event = Literal["created", "moved", "won", "lost", "reopened", "changed"]
+STAGE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+RESERVED_STAGE_IDS = frozenset(STATUSES) | {"all"}
+
+
+def _aware(dt: datetime) -> datetime:
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError("time stamp needs a UTC offset, e.g. 2026-03-02T10:15:00+01:00")
+    return dt
+
+
+def _money_in(v: Any) -> Any:
+    # Floats from YAML become the Decimal of their shortest repr: 1234.56 stays 1234.56.
+    if isinstance(v, bool):
+        raise ValueError("value must be a number")
+    if isinstance(v, float):
+        return Decimal(repr(v))
+    if isinstance(v, str):
+        return v.replace("_", "").replace(",", "").strip()
+    return v
+
+
+def _money_out(v: Decimal) -> int | float:
+    return int(v) if v == v.to_integral_value() else float(v)
+
+
+def _non_negative(v: Decimal) -> Decimal:
+    if not v.is_finite():
+        raise ValueError("value must be a finite number")
+    if v < 0:
+        raise ValueError("value must not be negative")
+    return v
+
+
+def _currency(v: str) -> str:
+    return currencies.normalize(v)
+
+
+def _duration(v: Any) -> str:
+    text = str(v).strip()
+    try:
+        parse_duration(text)
+    except Exception as exc:  # PipeError carries the user-facing wording
+        raise ValueError(str(exc)) from None
+    return text
+
+
+Timestamp = Annotated[
+    datetime,
+    AfterValidator(_aware),
+    PlainSerializer(lambda d: d.isoformat(), return_type=str, when_used="json"),
+]
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_money_in),
+    AfterValidator(_non_negative),
+    PlainSerializer(_money_out, when_used="json"),
+]
+Currency = Annotated[str, AfterValidator(_currency)]
+Duration = Annotated[str, BeforeValidator(_duration)]
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True, coerce_numbers_to_str=True)
+
+    def canonical(self) -> dict[str, Any]:
+        """The plain-data form written to YAML: model key order, no empty optionals."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(v: str | None) -> str | None:
+    if v is not None and not _EMAIL.match(v):
+        raise ValueError(f"{v!r} is not an e-mail address (name@example.com)")
+    return v
+
+
+class Contact(_Model):
+    name: str | None = None
+    email: Annotated[str | None, AfterValidator(_email)] = None
+    phone: str | None = None
+
+
+class NextStep(_Model):
+    text: str
+    due: date | None = None
+
+
+class Snooze(_Model):
+    until: date
+    reason: str | None = None
+
+
+class HistoryEntry(_Model):
+    """One append-only history entry: a stage move, a status change or a field change."""
+
+    at: Timestamp
+    event: Event
+    field: str | None = None
+    from_: Any = Field(default=None, alias="from")
+    to: Any = None
+    reason: str | None = None
+    by: str | None = None
+
+
+class Note(_Model):
+    at: Timestamp
+    text: str
+    by: str | None = None
+
+
+class Deal(_Model):
+    id: str
+    title: str = Field(min_length=1)
+    company: str | None = None
+    contact: Contact | None = None
+    value: Money | None = None
+    currency: Currency | None = None
+    stage: str
+    status: Status = "open"
+    probability: Probability | None = None
+    owner: str | None = None
+    source: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    created: Timestamp
+    close_date: date | None = None
+    lost_reason: str | None = None
+    next_step: NextStep | None = None
+    snooze: Snooze | None = None
+    history: list[HistoryEntry] = Field(default_factory=list)
+    notes: list[Note] = Field(default_factory=list)
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, v: Any) -> Any:
+        if v is None:
+            return []
+        if isinstance(v, str):
+            return [t.strip() for t in v.split(",") if t.strip()]
+        return v
+
+    # -- derived state ---------------------------------------------------------
+    def timeline(self) -> list[HistoryEntry]:
+        """The history, or for a hand-written file without one, what it implies.
+
+        A deal with no history entered its current stage when it was created and,
+        when closed, closed then too.
+        """
+        if self.history:
+            return self.history
+        entries = [HistoryEntry(at=self.created, event="created", to=self.stage)]
+        if self.status != "open":
+            entries.append(HistoryEntry(at=self.created, event=self.status, to=self.stage))
+        return entries
+
+    def state_at(self, cutoff: datetime) -> tuple[str, Status] | None:
+        """(stage, status) as of just before ``cutoff``; None if not yet created."""
+        if self.created >= cutoff:
+            return None
+        stage, status = replay(self.timeline(), until=cutoff, start_stage=self.stage)
+        return stage, status
+
+    def last_activity(self, cutoff: datetime | None = None) -> datetime:
+        """The newest of creation, history entries and notes (before ``cutoff``)."""
+        times = [self.created]
+        times += [h.at for h in self.history]
+        times += [n.at for n in self.notes]
+        if cutoff is not None:
+            times = [t for t in times if t < cutoff] or [self.created]
+        return max(times)
+
+
+def replay(history: list[HistoryEntry], *, until: datetime | None = None, start_stage: str = "") -> tuple[str, Status]:
+    """Walk the history (up to ``until``, exclusive) and return the final (stage, status)."""
+    stage, status = start_stage, "open"
+    for h in history:
+        if until is not None and h.at >= until:
+            break
+        if h.event in ("created", "moved") and h.to is not None:
+            stage = str(h.to)
+        elif h.event in ("won", "lost"):
+            status = h.event
+        elif h.event == "reopened":
+            status = "open"
+            if h.to is not None:
+                stage = str(h.to)
+    return stage, status  # type: ignore[return-value]
+
+
+class Stage(_Model):
+    id: str
+    label: str | None = None
+    probability: Probability | None = None
+    stale_after: Duration | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _stage_id(cls, v: str) -> str:
+        if not STAGE_ID.match(v):
+            raise ValueError(f"stage id {v!r} must be lower-case letters, digits, - or _ (e.g. 'qualified')")
+        if v in RESERVED_STAGE_IDS:
+            raise ValueError(f"{v!r} is a deal status, not a stage; pick another stage id")
+        return v
+
+    @property
+    def title(self) -> str:
+        return self.label or self.id.replace("_", " ").replace("-", " ").capitalize()
+
+
+class Pipeline(_Model):
+    name: str = "Sales"
+    currency: Currency = "EUR"
+    stale_after: Duration = "14d"
+    stages: list[Stage] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_stages(self) -> Pipeline:
+        seen: set[str] = set()
+        for s in self.stages:
+            if s.id in seen:
+                raise ValueError(f"stage id {s.id!r} appears twice")
+            seen.add(s.id)
+        return self
+
+    @property
+    def stage_ids(self) -> list[str]:
+        return [s.id for s in self.stages]
+
+    def stage(self, stage_id: str) -> Stage | None:
+        for s in self.stages:
+            if s.id == stage_id:
+                return s
+        return None
+
+    def index(self, stage_id: str) -> int:
+        """Position of a stage on the ladder; -1 for a stage the pipeline lacks."""
+        for i, s in enumerate(self.stages):
+            if s.id == stage_id:
+                return i
+        return -1
+
+    def probability(self, stage_id: str) -> float:
+        """The stage's probability; when unset, its rung on an even ladder: (i+1)/(n+1)."""
+        i = self.index(stage_id)
+        if i < 0:
+            return 0.0
+        p = self.stages[i].probability
+        return p if p is not None else (i + 1) / (len(self.stages) + 1)
+
+    def stale_after_for(self, stage_id: str) -> timedelta:
+        s = self.stage(stage_id)
+        text = s.stale_after if s is not None and s.stale_after else self.stale_after
+        return parse_duration(text)
+
+
+DEFAULT_STAGES: list[dict[str, Any]] = [
+    {"id": "lead", "label": "Lead", "probability": 0.1, "stale_after": "7d"},
+    {"id": "qualified", "label": "Qualified", "probability": 0.25, "stale_after": "14d"},
+    {"id": "meeting", "label": "Meeting", "probability": 0.4, "stale_after": "14d"},
+    {"id": "proposal", "label": "Proposal", "probability": 0.6, "stale_after": "10d"},
+    {"id": "negotiation", "label": "Negotiation", "probability": 0.8, "stale_after": "7d"},
+]

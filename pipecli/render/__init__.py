@@ -1,0 +1,247 @@
+"""Turning plain data into text: the output formats every listing command shares.
+
+A listing is a list of rows (dicts) and the columns to show. ``table`` and
+``markdown`` are for people, ``json``, ``csv`` and ``yaml`` for programs:
+they carry every column, untruncated, with numbers as numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import yaml
+from tabulate import tabulate
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    yaml = "yaml"
+    markdown = "markdown"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    # how a value shows in table/markdown; machine formats get the raw value
+    show: Callable[[Any], str] | None = None
+    max_width: int | None = None
+    align: str | None = None
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready form of a value: Decimals become int or float, dates ISO text."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(plain(data), ensure_ascii=False, indent=2) + "\n"
+
+
+def to_yaml(data: Any) -> str:
+    return yaml.safe_dump(plain(data), allow_unicode=True, sort_keys=False, width=4096)
+
+
+def truncate(text: str, width: int | None) -> str:
+    if width is None or len(text) <= width:
+        return text
+    return text[: width - 1] + ("…" if unicode_ok() else "~")
+
+
+def unicode_ok(stream: Any = None) -> bool:
+    """Whether the output stream can take non-ASCII drawing characters."""
+    enc = getattr(stream or sys.stdout, "encoding", None) or "ascii"
+    try:
+        "█…→".encode(enc)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def money(amount: Any, currency: str | None = None) -> str:
+    """12000 -> '12,000'; 1234.5 -> '1,234.50'; with a currency code after it."""
+    if amount is None or amount == "":
+        return ""
+    d = Decimal(str(amount))
+    text = f"{d:,.0f}" if d == d.to_integral_value() else f"{d:,.2f}"
+    return f"{text} {currency}" if currency else text
+
+
+def money_map(values: dict[str, Any]) -> str:
+    """{'EUR': 1000, 'PLN': 5} -> '1,000 EUR + 5 PLN' (never added across currencies)."""
+    if not values:
+        return "0"
+    return " + ".join(money(v, c) for c, v in sorted(values.items()))
+
+
+def percent(rate: float | None) -> str:
+    return "" if rate is None else f"{rate * 100:.0f}%"
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return money_map(value)
+    return plain(value)
+
+
+def table(rows: Sequence[dict[str, Any]], columns: Sequence[Column], fmt: str = "simple") -> str:
+    headers = [c.header for c in columns]
+    body = []
+    for row in rows:
+        line = []
+        for c in columns:
+            v = row.get(c.key)
+            text = c.show(v) if c.show else _cell(v)
+            if isinstance(text, str):
+                text = truncate(text, c.max_width)
+            line.append(text)
+        body.append(line)
+    aligns = [c.align or "left" for c in columns]
+    return tabulate(body, headers=headers, tablefmt=fmt, colalign=aligns, disable_numparse=True) + "\n"
+
+
+def render_rows(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[Column],
+    fmt: OutputFormat | str,
+    *,
+    machine_keys: Sequence[str] | None = None,
+) -> str:
+    """A listing in the chosen format. Machine formats carry ``machine_keys`` (all by default)."""
+    fmt = OutputFormat(fmt)
+    if fmt is OutputFormat.table:
+        return table(rows, columns) if rows else ""
+    if fmt is OutputFormat.markdown:
+        return table(rows, [Column(c.key, c.header, c.show, None, c.align) for c in columns], "github")
+    keys = list(machine_keys) if machine_keys is not None else [c.key for c in columns]
+    records = [{k: plain(r.get(k)) for k in keys} for r in rows]
+    if fmt is OutputFormat.json:
+        return to_json(records)
+    if fmt is OutputFormat.yaml:
+        return to_yaml(records) if records else "[]\n"
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(keys)
+    for r in records:
+        writer.writerow(["" if r[k] is None else _csv_cell(r[k]) for k in keys])
+    return buf.getvalue()
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def deal_text(deal: Any, pipeline: Any) -> str:
+    """Everything about one deal, for people: fields, next step, history and notes."""
+    arrow = "→" if unicode_ok() else "->"
+    stage = pipeline.stage(deal.stage)
+    stage_name = stage.title if stage else f"{deal.stage} (unknown stage)"
+    status = deal.status.upper() if deal.status != "open" else "open"
+    currency = deal.currency or pipeline.currency
+    lines = [f"{deal.title}", f"  id:          {deal.id}"]
+
+    def field(label: str, value: Any) -> None:
+        if value not in (None, "", []):
+            lines.append(f"  {label + ':':<13}{value}")
+
+    field("company", deal.company)
+    if deal.contact:
+        c = deal.contact
+        field(
+            "contact",
+            " · ".join(x for x in (c.name, c.email, c.phone) if x)
+            if unicode_ok()
+            else ", ".join(x for x in (c.name, c.email, c.phone) if x),
+        )
+    field("stage", stage_name)
+    field("status", status)
+    field("lost reason", deal.lost_reason)
+    field("value", money(deal.value, currency) if deal.value is not None else None)
+    if deal.probability is not None:
+        field("probability", percent(deal.probability) + " (deal's own)")
+    else:
+        field("probability", percent(pipeline.probability(deal.stage)) + " (stage)")
+    field("owner", deal.owner)
+    field("source", deal.source)
+    field("tags", ", ".join(deal.tags))
+    field("created", deal.created.isoformat())
+    field("close date", deal.close_date.isoformat() if deal.close_date else None)
+    if deal.next_step:
+        due = f" (due {deal.next_step.due.isoformat()})" if deal.next_step.due else " (no due date)"
+        field("next step", deal.next_step.text + due)
+    if deal.snooze:
+        why = f": {deal.snooze.reason}" if deal.snooze.reason else ""
+        field("snoozed", f"until {deal.snooze.until.isoformat()}{why}")
+    known = set(type(deal).model_fields) | {"from"}
+    for key, value in (deal.model_extra or {}).items():
+        if key not in known:
+            field(key, value)
+    lines.append("")
+    lines.append("History")
+    for h in deal.timeline():
+        lines.append(f"  {h.at.isoformat()}  {_history_text(h, arrow)}")
+    if deal.notes:
+        lines.append("")
+        lines.append("Notes")
+        for n in deal.notes:
+            text = n.text.replace("\n", "\n" + " " * 29)
+            lines.append(f"  {n.at.isoformat()}  {text}")
+    return "\n".join(lines) + "\n"
+
+
+def _history_text(h: Any, arrow: str) -> str:
+    if h.event == "created":
+        return f"created in {h.to}"
+    if h.event == "moved":
+        return f"moved {h.from_} {arrow} {h.to}"
+    if h.event == "won":
+        return f"won (at {h.to})" if h.to else "won"
+    if h.event == "lost":
+        reason = f": {h.reason}" if h.reason else ""
+        return f"lost (at {h.to}){reason}" if h.to else f"lost{reason}"
+    if h.event == "reopened":
+        return f"reopened in {h.to}"
+    if h.event == "changed":
+        return f"{h.field}: {_short(h.from_)} {arrow} {_short(h.to)}"
+    return h.event
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return str(value)

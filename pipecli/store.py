@@ -1,0 +1,411 @@
+"""The pipeline folder on disk: finding it, reading deals, locking, atomic writes.
+
+Layout::
+
+    pipeline.yaml        the stages
+    deals/<id>.yaml      one file per deal; the file name is the deal's id
+    .pipe/               local state, never committed: the lock (and caches)
+
+One-deal commands touch one file: resolving an id or a prefix of one needs only
+the directory listing, never a parse of every deal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import yamlio
+from .errors import PipeError
+from .models import Deal, Pipeline
+
+PIPELINE_FILE = "pipeline.yaml"
+DEALS_DIR = "deals"
+STATE_DIR = ".pipe"
+LOCK_FILE = "lock"
+MAX_FILE_BYTES = 1 << 20
+LOCK_TIMEOUT_S = float(os.environ.get("PIPE_LOCK_TIMEOUT", "30"))
+
+_CONFLICT = re.compile(r"^(<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A finding about one file: printed as ``path:line: message``."""
+
+    path: Path
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = display_path(self.path)
+        return f"{where}:{self.line}: {self.message}" if self.line else f"{where}: {self.message}"
+
+    @classmethod
+    def from_error(cls, err: PipeError) -> Problem:
+        return cls(err.path or Path("?"), err.line, err.message)
+
+
+@dataclass
+class LoadResult:
+    deals: list[Deal] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def display_path(path: Path) -> str:
+    """A path relative to the working directory when it lies below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
+
+def validation_message(exc: ValidationError, text: str) -> tuple[str, int | None]:
+    """The first validation error as one line, and the line of the file it points at."""
+    err = exc.errors()[0]
+    loc = tuple(p for p in err["loc"] if p != "__root__")
+    msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if err["type"] == "missing":
+        msg = "field is missing; add it"
+    name = ".".join(str(p) for p in loc) or "file"
+    more = len(exc.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{name}: {msg}{suffix}", yamlio.locate(text, loc)
+
+
+def parse_document(path: Path, text: str) -> dict[str, Any]:
+    """Parse a YAML mapping, or raise a PipeError that names path and line."""
+    if len(text) > MAX_FILE_BYTES:
+        raise PipeError("file is larger than 1 MiB; not a deal file?", path=path)
+    m = _CONFLICT.search(text)
+    if m:
+        line = text.count("\n", 0, m.start()) + 1
+        raise PipeError(
+            "unresolved git merge conflict marker; edit the file to keep the right lines",
+            path=path,
+            line=line,
+        )
+    try:
+        data = yamlio.load_fast(text)
+    except Exception as exc:  # yaml.YAMLError, and recursion errors from hostile nesting
+        raise PipeError(yamlio.error_reason(exc), path=path, line=yamlio.error_line(exc)) from None
+    if not isinstance(data, dict):
+        raise PipeError("expected a YAML mapping of fields (key: value)", path=path, line=1)
+    return data
+
+
+def parse_deal(path: Path, text: str) -> Deal:
+    """Parse and validate one deal file. The id defaults to the file name."""
+    data = parse_document(path, text)
+    data.setdefault("id", path.stem)
+    try:
+        return Deal.model_validate(data)
+    except ValidationError as exc:
+        msg, line = validation_message(exc, text)
+        raise PipeError(msg, path=path, line=line) from None
+
+
+def read_text(path: Path) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except UnicodeDecodeError:
+        raise PipeError("file is not UTF-8 text", path=path) from None
+    except FileNotFoundError:
+        raise PipeError("file does not exist", path=path) from None
+    except OSError as exc:
+        raise PipeError(f"cannot read file: {exc.strerror}", path=path) from None
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
+
+    Temporary file in the same folder, fsync, rename over, fsync the folder.
+    """
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if hasattr(os, "O_DIRECTORY"):
+        dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """An exclusive advisory lock on ``path``, released even if the process is killed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                _lock(fd)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    raise PipeError(
+                        f"another pipe command has held the lock {display_path(path)} for "
+                        f"{timeout:g}s; wait for it to finish and try again"
+                    ) from None
+                time.sleep(0.01)
+        try:
+            yield
+        finally:
+            _unlock(fd)
+    finally:
+        os.close(fd)
+
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _lock(fd: int) -> None:
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The folder holding pipeline.yaml: ``start`` (or ``PIPE_DIR``, or the working
+    directory) or the nearest parent of it, as git finds its repository."""
+    if start is None:
+        env = os.environ.get("PIPE_DIR")
+        start = Path(env) if env else Path.cwd()
+    start = start.expanduser()
+    if not start.exists():
+        raise PipeError(f"folder {start} does not exist; check -C or PIPE_DIR")
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / PIPELINE_FILE).is_file():
+            return folder
+    raise PipeError(
+        f"no {PIPELINE_FILE} in {start} or any folder above it; run `pipe init` to create a pipeline, or pass -C DIR"
+    )
+
+
+class Store:
+    """A pipeline folder: its configuration and its deal files."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.deals_dir = root / DEALS_DIR
+        self.state_dir = root / STATE_DIR
+        self._pipeline: Pipeline | None = None
+
+    @classmethod
+    def open(cls, start: Path | None = None) -> Store:
+        return cls(find_root(start))
+
+    # -- configuration -----------------------------------------------------------------
+    @property
+    def pipeline_path(self) -> Path:
+        return self.root / PIPELINE_FILE
+
+    @property
+    def pipeline(self) -> Pipeline:
+        if self._pipeline is None:
+            path = self.pipeline_path
+            text = read_text(path)
+            data = parse_document(path, text)
+            try:
+                self._pipeline = Pipeline.model_validate(data)
+            except ValidationError as exc:
+                msg, line = validation_message(exc, text)
+                raise PipeError(msg, path=path, line=line) from None
+        return self._pipeline
+
+    # -- finding deals -----------------------------------------------------------------
+    def deal_path(self, deal_id: str) -> Path:
+        return self.deals_dir / f"{deal_id}.yaml"
+
+    def deal_ids(self) -> list[str]:
+        """Every deal id, sorted: names of ``deals/*.yaml`` (hidden files excluded)."""
+        try:
+            entries = os.scandir(self.deals_dir)
+        except FileNotFoundError:
+            return []
+        with entries:
+            ids = [
+                e.name[:-5] for e in entries if e.name.endswith(".yaml") and not e.name.startswith(".") and e.is_file()
+            ]
+        return sorted(ids)
+
+    def exists(self, deal_id: str) -> bool:
+        return self.deal_path(deal_id).is_file()
+
+    def resolve(self, ref: str) -> str:
+        """A deal id from an id or a unique prefix of one; a clear error otherwise."""
+        ref = ref.strip()
+        if ref and self.exists(ref) and "/" not in ref:
+            return ref
+        ids = self.deal_ids()
+        matches = [i for i in ids if i.startswith(ref)] if ref else []
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            shown = ", ".join(matches[:8]) + (f" and {len(matches) - 8} more" if len(matches) > 8 else "")
+            raise PipeError(f"deal {ref!r} is ambiguous: it starts {shown}; type more of the id")
+        close = [i for i in ids if ref and ref.lower() in i][:5]
+        close += [c for c in difflib.get_close_matches(ref, ids, n=5, cutoff=0.5) if c not in close]
+        hint = f"; did you mean {', '.join(close[:5])}?" if close else "; `pipe list` shows the ids"
+        raise PipeError(f"no deal {ref!r}{hint}")
+
+    # -- reading -----------------------------------------------------------------------
+    def read(self, deal_id: str) -> Deal:
+        path = self.deal_path(deal_id)
+        return parse_deal(path, read_text(path))
+
+    def load(self, ref: str) -> Deal:
+        """One deal by id or prefix."""
+        return self.read(self.resolve(ref))
+
+    def load_all(self) -> LoadResult:
+        """Every deal that reads and validates, and a Problem for each one that does not."""
+        result = LoadResult()
+        for deal_id in self.deal_ids():
+            try:
+                result.deals.append(self.read(deal_id))
+            except PipeError as err:
+                result.problems.append(Problem.from_error(err))
+        return result
+
+    # -- writing -----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Serialize writers: one pipe command changes the folder at a time."""
+        with file_lock(self.state_dir / LOCK_FILE):
+            yield
+
+    def create(self, deal: Deal) -> Path:
+        """Write a new deal file; the caller holds the lock. Never overwrites."""
+        path = self.deal_path(deal.id)
+        if path.exists():
+            raise PipeError(f"deal {deal.id!r} already exists; choose another --id")
+        self.deals_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, yamlio.dump_new(deal.canonical()))
+        return path
+
+    def save(self, old: Deal, new: Deal, text: str | None = None) -> None:
+        """Rewrite a deal file with the change from ``old`` to ``new``, keeping the rest.
+
+        The caller holds the lock and read ``old`` under it.
+        """
+        path = self.deal_path(new.id)
+        if text is None:
+            text = read_text(path)
+        doc = yamlio.load_roundtrip(text)
+        if not isinstance(doc, dict):
+            raise PipeError("expected a YAML mapping of fields", path=path, line=1)
+        yamlio.merge(doc, old.canonical(), new.canonical())
+        atomic_write(path, yamlio.dump_roundtrip(doc, text))
+
+    def update(self, ref: str, change: Callable[[Deal], Deal]) -> tuple[Deal, Deal]:
+        """Lock, read one deal, apply ``change`` and save: no lost update between processes.
+
+        Returns (old, new); when ``change`` returns an equal deal nothing is written.
+        """
+        with self.lock():
+            deal_id = self.resolve(ref)
+            path = self.deal_path(deal_id)
+            text = read_text(path)
+            old = parse_deal(path, text)
+            new = change(old)
+            if new != old:
+                self.save(old, new, text)
+            return old, new
+
+
+_PIPELINE_TEMPLATE = """\
+# The pipeline: its name, default currency and ordered stages.
+# Won and lost are a deal's status, not stages: a deal lost at "proposal" keeps
+# stage: proposal, so the report can tell where deals drop off.
+name: {name}
+currency: {currency}      # ISO 4217 code used when a deal names none
+stale_after: 14d     # a deal idle this long in a stage is stale (h, d or w); stages may override
+stages:
+{stages}"""
+
+_GITIGNORE = "# local state of pipe (lock, caches): never committed\n.pipe/\n"
+
+
+def init_pipeline(directory: Path, *, stage_ids: list[str] | None, currency: str, name: str) -> Path:
+    """Create pipeline.yaml, deals/ and .gitignore in ``directory``; refuse to overwrite."""
+    from .models import DEFAULT_STAGES, Stage
+
+    root = directory.expanduser()
+    if (root / PIPELINE_FILE).exists():
+        raise PipeError(f"{display_path(root / PIPELINE_FILE)} exists already; nothing changed")
+    if stage_ids is None:
+        stages = [Stage.model_validate(s) for s in DEFAULT_STAGES]
+    else:
+        if not stage_ids:
+            raise PipeError("--stages: name at least one stage", exit_code=2)
+        stages = []
+        for i, sid in enumerate(stage_ids):
+            try:
+                stages.append(Stage(id=sid, probability=round((i + 1) / (len(stage_ids) + 1), 2)))
+            except ValidationError as exc:
+                raise PipeError(
+                    f"--stages: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", exit_code=2
+                ) from None
+        if len(set(stage_ids)) != len(stage_ids):
+            raise PipeError("--stages: a stage id appears twice", exit_code=2)
+    lines = []
+    for s in stages:
+        lines.append(f"  - id: {s.id}")
+        lines.append(f"    label: {s.title}")
+        lines.append(f"    probability: {s.probability:g}")
+        if s.stale_after:
+            lines.append(f"    stale_after: {s.stale_after}")
+    text = _PIPELINE_TEMPLATE.format(name=name, currency=currency, stages="\n".join(lines) + "\n")
+    # validate what we are about to write, exactly as it will be read back
+    Pipeline.model_validate(yamlio.load_fast(text))
+    root.mkdir(parents=True, exist_ok=True)
+    (root / DEALS_DIR).mkdir(exist_ok=True)
+    atomic_write(root / PIPELINE_FILE, text)
+    gitignore = root / ".gitignore"
+    if not gitignore.exists():
+        atomic_write(gitignore, _GITIGNORE)
+    elif ".pipe/" not in read_text(gitignore):
+        atomic_write(gitignore, read_text(gitignore).rstrip("\n") + "\n" + _GITIGNORE)
+    return root

@@ -1,0 +1,107 @@
+"""Dates, time stamps and durations: parsing what users type, and the clock.
+
+Every stored time stamp is ISO 8601 with an offset. Input without an offset is
+taken in the local time zone (``TZ``), as a person at the keyboard means it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+
+from .errors import PipeError, usage_error
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$", re.IGNORECASE)
+_RELATIVE = re.compile(r"^\s*([+-]?\d+)\s*([dw])\s*$", re.IGNORECASE)
+_UNIT_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
+
+
+def now() -> datetime:
+    """The current time, local time zone, whole seconds."""
+    return datetime.now().astimezone().replace(microsecond=0)
+
+
+def today() -> date:
+    return now().date()
+
+
+def localize(dt: datetime) -> datetime:
+    """Attach the local offset to a naive date-time (DST-correct for that moment)."""
+    return dt if dt.tzinfo is not None else dt.astimezone()
+
+
+def parse_datetime(text: str, *, option: str = "--at") -> datetime:
+    """Parse an ISO date or date-time; a date alone means its start, local time.
+
+    ``now``, ``today`` and ``yesterday`` are accepted too.
+    """
+    raw = text.strip()
+    word = raw.lower()
+    if word == "now":
+        return now()
+    if word in ("today", "yesterday"):
+        day = today() - timedelta(days=1 if word == "yesterday" else 0)
+        return localize(datetime.combine(day, time()))
+    try:
+        if len(raw) == 10:
+            return localize(datetime.combine(date.fromisoformat(raw), time()))
+        dt = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise usage_error(
+            f"{option}: {text!r} is not a date or time; use ISO 8601 such as "
+            "2026-03-02, 2026-03-02T14:30 or 2026-03-02T14:30+01:00"
+        ) from None
+    return localize(dt).replace(microsecond=0) if dt.microsecond else localize(dt)
+
+
+def parse_date(text: str, *, option: str = "--due") -> date:
+    """Parse an ISO date, ``today``, ``tomorrow``, or a relative ``+3d`` / ``+2w``."""
+    raw = text.strip()
+    word = raw.lower()
+    if word == "today":
+        return today()
+    if word == "tomorrow":
+        return today() + timedelta(days=1)
+    rel = _RELATIVE.match(raw)
+    if rel and raw[0] in "+-":
+        n, unit = int(rel.group(1)), rel.group(2).lower()
+        return today() + timedelta(days=n * (7 if unit == "w" else 1))
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise usage_error(
+            f"{option}: {text!r} is not a date; use ISO 8601 (2026-03-31), today, tomorrow or +3d / +2w"
+        ) from None
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``36h``, ``14d`` or ``2w`` into a timedelta."""
+    m = _DURATION.match(str(text))
+    if not m:
+        raise PipeError(f"{text!r} is not a duration; write a number and a unit: 36h, 14d or 2w")
+    hours = float(m.group(1)) * _UNIT_HOURS[m.group(2).lower()]
+    return timedelta(hours=hours)
+
+
+def format_duration(delta: timedelta) -> str:
+    """The shortest of ``Nw``, ``Nd``, ``Nh`` that states ``delta`` exactly."""
+    hours = delta.total_seconds() / 3600
+    for unit, size in (("w", 168), ("d", 24), ("h", 1)):
+        if hours % size == 0:
+            return f"{int(hours // size)}{unit}"
+    return f"{hours:g}h"
+
+
+def end_of_day(day: date) -> datetime:
+    """The first instant after ``day`` ends, local time: the cut-off of ``--as-of``."""
+    return localize(datetime.combine(day + timedelta(days=1), time()))
+
+
+def format_ts(dt: datetime) -> str:
+    """ISO 8601 with offset, no microseconds when there are none."""
+    return dt.isoformat()
+
+
+def days_between(start: datetime, end: datetime) -> float:
+    """Elapsed days, as a fraction."""
+    return (end - start).total_seconds() / 86400

@@ -1,0 +1,262 @@
+"""YAML in and out.
+
+Two parsers, one set of rules:
+
+* Reading many files (list, report, check) uses PyYAML's C parser with a safe
+  constructor: fast, and never builds arbitrary objects.
+* Rewriting one file uses ruamel.yaml's round-trip mode, the only Python YAML
+  library that keeps comments, key order, quoting and layout of a hand-edited
+  file, so a command changes only the lines it means to change.
+
+Both resolve plain scalars by the same YAML 1.2 core rules (``no`` and ``on``
+stay strings, ``0612`` is the number 612) and neither turns time stamps into
+objects: dates and times reach the models as text, and are written back as
+text, exactly as they were.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.scalarstring import LiteralScalarString, SingleQuotedScalarString
+
+# --------------------------------------------------------------------------------------
+# Fast, safe reading (PyYAML)
+
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class FastLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader with YAML 1.2 core scalar rules and no timestamp objects."""
+
+
+FastLoader.yaml_implicit_resolvers = {}
+_R12 = [
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    (
+        "tag:yaml.org,2002:int",
+        r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$",
+        list("-+0123456789"),
+    ),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+0123456789."),
+    ),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", ["<"]),
+]
+for _tag, _rx, _first in _R12:
+    FastLoader.add_implicit_resolver(_tag, re.compile(_rx), _first)
+
+
+def _construct_int(loader: Any, node: Any) -> int:
+    text = loader.construct_scalar(node)
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)
+
+
+FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def load_fast(text: str) -> Any:
+    """Parse one YAML document safely. Raises yaml.YAMLError (with a mark) on bad syntax."""
+    return yaml.load(text, Loader=FastLoader)
+
+
+def error_line(exc: BaseException) -> int | None:
+    """The 1-based line of a YAML syntax error, when the parser knows it."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return mark.line + 1 if mark is not None else None
+
+
+def error_reason(exc: BaseException) -> str:
+    problem = getattr(exc, "problem", None)
+    context = getattr(exc, "context", None)
+    parts = [p for p in (context, problem) if p]
+    return "YAML syntax: " + ("; ".join(parts) if parts else str(exc).splitlines()[0])
+
+
+def locate(text: str, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the value at path ``loc`` (keys and list indexes).
+
+    When the path does not exist (a missing field), the line of the deepest
+    part of it that does.
+    """
+    try:
+        node = yaml.compose(text, Loader=FastLoader)
+    except yaml.YAMLError:
+        return None
+    if node is None:
+        return 1
+    line = node.start_mark.line + 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                    line = key.start_mark.line + 1
+                    node = value
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return line
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+# --------------------------------------------------------------------------------------
+# Round-trip rewriting (ruamel.yaml)
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+class _Resolver(VersionedResolver):
+    """YAML 1.2 resolution without the timestamp type (dates stay text)."""
+
+    _cache: ClassVar[dict[Any, Any]] = {}
+
+    @property
+    def versioned_resolver(self) -> Any:
+        full = super().versioned_resolver
+        key = id(full)
+        if key not in self._cache:
+            self._cache[key] = {
+                ch: [(tag, rx) for tag, rx in entries if str(tag) != _TIMESTAMP] for ch, entries in full.items()
+            }
+        return self._cache[key]
+
+
+def _yaml(indent: int = 2, seq_indent: int = 4, offset: int = 2) -> YAML:
+    y = YAML(typ="rt")
+    y.Resolver = _Resolver
+    y.allow_unicode = True
+    y.width = 4096
+    y.preserve_quotes = True
+    y.indent(mapping=indent, sequence=seq_indent, offset=offset)
+    return y
+
+
+def load_roundtrip(text: str) -> Any:
+    return _yaml().load(text)
+
+
+def _guess_layout(text: str) -> tuple[int, int, int]:
+    """(mapping indent, sequence indent, dash offset) of a file, as its author wrote it."""
+    mapping = 2
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        stripped = line.lstrip(" ")
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("- ") or stripped == "-":
+            dash = len(line) - len(stripped)
+            # find the parent key line above
+            for prev in reversed(lines[:i]):
+                p = prev.lstrip(" ")
+                if p and not p.startswith("#"):
+                    parent = len(prev) - len(p)
+                    offset = max(dash - parent, 0)
+                    return mapping, offset + 2, offset
+            break
+    for line in lines:
+        stripped = line.lstrip(" ")
+        ind = len(line) - len(stripped)
+        if ind and stripped and not stripped.startswith(("#", "-")):
+            mapping = ind
+            break
+    return mapping, 4, 2
+
+
+def dump_roundtrip(doc: Any, original: str | None = None) -> str:
+    """Serialize a document, in the layout of ``original`` when given."""
+    y = _yaml(*_guess_layout(original)) if original else _yaml()
+    buf = io.StringIO()
+    y.dump(doc, buf)
+    return buf.getvalue()
+
+
+_YAML11_WORDS = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|~)$")
+
+
+def to_node(value: Any) -> Any:
+    """Plain data to ruamel nodes: block mappings, flow lists of scalars, literal text."""
+    if isinstance(value, Mapping):
+        m = CommentedMap()
+        for k, v in value.items():
+            m[k] = to_node(v)
+        return m
+    if isinstance(value, list):
+        seq = CommentedSeq(to_node(v) for v in value)
+        if all(not isinstance(v, (Mapping, list)) for v in value):
+            seq.fa.set_flow_style()
+        return seq
+    if isinstance(value, str):
+        if "\n" in value:
+            return LiteralScalarString(value)
+        if _YAML11_WORDS.match(value):
+            # a YAML 1.1 reader (PyYAML's default, many other tools) would take these for
+            # booleans or null: quote them so every reader sees text
+            return SingleQuotedScalarString(value)
+    return value
+
+
+def merge(target: Any, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    """Apply the difference between two canonical dicts to a round-trip document.
+
+    Only keys whose canonical value changed are touched, so comments, order,
+    quoting and unknown keys elsewhere stay as they were. Lists that only grew
+    (the append-only history and notes) get their new items appended.
+    """
+    for key in list(target.keys()):
+        if key in old and key not in new:
+            del target[key]
+    keys = list(new.keys())
+    for i, key in enumerate(keys):
+        value = new[key]
+        before = old.get(key)
+        if key in old and before == value and key in target:
+            continue
+        current = target.get(key) if key in target else None
+        if isinstance(value, Mapping) and isinstance(before, Mapping) and isinstance(current, Mapping):
+            merge(current, before, value)
+            continue
+        if (
+            isinstance(value, list)
+            and isinstance(before, list)
+            and isinstance(current, list)
+            and len(current) == len(before)
+            and value[: len(before)] == before
+        ):
+            for item in value[len(before) :]:
+                current.append(to_node(item))
+            continue
+        if key in target:
+            target[key] = to_node(value)
+        else:
+            pos = 0
+            for prev in reversed(keys[:i]):
+                if prev in target:
+                    pos = list(target.keys()).index(prev) + 1
+                    break
+            target.insert(pos, key, to_node(value))
+
+
+def dump_new(data: Mapping[str, Any]) -> str:
+    """Serialize canonical data for a new file."""
+    return dump_roundtrip(to_node(data))

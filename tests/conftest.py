@@ -1,0 +1,91 @@
+"""Shared fixtures. Every test runs with PIPE_DIR unset, a fixed time zone and its own folders."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipecli.cli import app
+
+TEST_TZ = "Europe/Warsaw"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No PIPE_DIR leaking in, one time zone (with DST), a private HOME, no colour."""
+    monkeypatch.delenv("PIPE_DIR", raising=False)
+    monkeypatch.delenv("PIPE_DEBUG", raising=False)
+    monkeypatch.setenv("TZ", TEST_TZ)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Test")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Test")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
+    (tmp_path / "home").mkdir(exist_ok=True)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+class Pipe:
+    """Runs `pipe` in-process against one pipeline folder; returns the Result."""
+
+    def __init__(self, runner: CliRunner, root: Path) -> None:
+        self.runner = runner
+        self.root = root
+
+    def __call__(self, *args: str, input: str | None = None, ok: bool = True):
+        result = self.runner.invoke(app, ["-C", str(self.root), *args], input=input)
+        if ok and result.exit_code != 0:
+            raise AssertionError(
+                f"pipe {' '.join(args)} exited {result.exit_code}\nstdout: {result.stdout}\n"
+                f"stderr: {result.stderr}\n{result.exception!r}"
+            )
+        return result
+
+    def add(self, title: str, *args: str) -> str:
+        return self("add", title, *args).stdout.strip()
+
+    def deal_text(self, deal_id: str) -> str:
+        return (self.root / "deals" / f"{deal_id}.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def pipe(runner: CliRunner, tmp_path: Path) -> Pipe:
+    """A fresh default pipeline (lead, qualified, meeting, proposal, negotiation; EUR)."""
+    root = tmp_path / "pipeline"
+    result = runner.invoke(app, ["init", str(root)])
+    assert result.exit_code == 0, result.output
+    return Pipe(runner, root)
+
+
+@pytest.fixture
+def make_pipe(runner: CliRunner, tmp_path: Path) -> Callable[..., Pipe]:
+    """A pipeline with chosen init options: make_pipe('--stages', 'a,b,c')."""
+
+    def make(*init_args: str, name: str = "custom") -> Pipe:
+        root = tmp_path / name
+        result = runner.invoke(app, ["init", str(root), *init_args])
+        assert result.exit_code == 0, result.output
+        return Pipe(runner, root)
+
+    return make
+
+
+@pytest.fixture
+def env_without_pipe_dir() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PIPE_DIR", None)
+    return env
