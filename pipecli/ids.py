@@ -39,7 +39,7 @@ _TRANSLIT = str.maketrans(
 )
 _ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no l, o, 0, 1: easy to read aloud
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-MAX_SLUG = 40
+MAX_SLUG = 24
 
 
 def slugify(text: str) -> str:

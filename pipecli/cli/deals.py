@@ -313,7 +313,7 @@ def _edit_problem(path: Path, text: str, deal_id: str, pipeline: object) -> str 
 
 # -- reading -------------------------------------------------------------------------
 LIST_COLUMNS = [
-    Column("id", "id", max_width=28),
+    Column("id", "id"),
     Column("title", "title", max_width=32),
     Column("company", "company", max_width=20),
     Column("stage", "stage"),
