@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 from tabulate import tabulate
+from wcwidth import wcswidth, wcwidth
 
 
 class OutputFormat(str, Enum):
@@ -63,10 +64,24 @@ def to_yaml(data: Any) -> str:
     return yaml.safe_dump(plain(data), allow_unicode=True, sort_keys=False, width=4096)
 
 
+def display_width(text: str) -> int:
+    """Columns a string takes on a terminal: Thai vowel marks take none, CJK two."""
+    width = wcswidth(text)
+    return width if width >= 0 else len(text)
+
+
 def truncate(text: str, width: int | None) -> str:
-    if width is None or len(text) <= width:
+    """Cut ``text`` to at most ``width`` terminal columns, marking the cut."""
+    if width is None or display_width(text) <= width:
         return text
-    return text[: width - 1] + ("…" if unicode_ok() else "~")
+    out, used = [], 0
+    for ch in text:
+        w = max(wcwidth(ch), 0)
+        if used + w > width - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + ("…" if unicode_ok() else "~")
 
 
 def unicode_ok(stream: Any = None) -> bool:
