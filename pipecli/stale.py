@@ -319,12 +319,16 @@ def owner_stem(owner: str | None) -> str:
 
 def owner_file_stems(owners: Iterable[str | None]) -> dict[str | None, str]:
     """A distinct stem for each owner; owners whose stems clash (ignoring case, as
-    case-insensitive file systems do) get ``-2``, ``-3``, ... in sorted order."""
-    taken: set[str] = set()
+    case-insensitive file systems do) get ``-2``, ``-3``, ... in sorted order.
+    No owner and a blank owner share ``_no-owner``."""
+    taken: set[str] = {NO_OWNER_STEM.casefold()}
     result: dict[str | None, str] = {}
     ordered = sorted(set(owners), key=lambda o: (o is not None, o or ""))
     for owner in ordered:
         stem = owner_stem(owner)
+        if stem == NO_OWNER_STEM:
+            result[owner] = stem
+            continue
         candidate, n = stem, 1
         while candidate.casefold() in taken:
             n += 1
