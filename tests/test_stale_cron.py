@@ -22,8 +22,7 @@ def cron(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         ["/bin/sh", "-c", command],
         env={"PATH": f"{BIN}:/usr/bin:/bin"},
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,  # stdout and stderr are pipes, as under cron
         cwd=cwd,
         timeout=120,
         check=False,
