@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -273,18 +274,23 @@ def group_by_owner(items: Sequence[StaleDeal]) -> list[tuple[str | None, list[St
     """Stale deals per owner (owners compared ignoring case, as ``--owner`` does).
 
     Owners in alphabetical order, deals with no owner last; each group keeps the
-    order of ``items``. A group is named by the spelling its first deal uses.
+    order of ``items``. A group is named by the spelling most of its deals use
+    (the first in sorted order on a tie), so the name does not change with the order.
     """
     groups: dict[str | None, list[StaleDeal]] = {}
-    names: dict[str | None, str | None] = {}
+    spellings: dict[str | None, Counter[str]] = {}
     for s in items:
         owner = (s.deal.owner or "").strip() or None
         key = owner.casefold() if owner else None
-        names.setdefault(key, owner)
         groups.setdefault(key, []).append(s)
-    keys = sorted((k for k in groups if k is not None), key=lambda k: (k, names[k] or ""))
+        if owner:
+            spellings.setdefault(key, Counter())[owner] += 1
+    names: dict[str | None, str | None] = {None: None}
+    for key, counts in spellings.items():
+        names[key] = min(counts, key=lambda name: (-counts[name], name))
+    keys: list[str | None] = sorted((k for k in groups if k is not None), key=lambda k: (k, names[k] or ""))
     if None in groups:
-        keys.append(None)  # type: ignore[arg-type]
+        keys.append(None)
     return [(names[k], groups[k]) for k in keys]
 
 

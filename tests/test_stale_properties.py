@@ -17,6 +17,7 @@ from pipecli.stale import (
     OVERDUE,
     AsOf,
     find_stale,
+    group_by_owner,
     owner_file_stems,
     owner_stem,
     summarize,
@@ -133,3 +134,19 @@ def test_owner_stems_keep_letters_of_any_script() -> None:
     assert owner_stem("///") == "owner"
     stems = owner_file_stems(["Anna K", "Anna/K", "anna k"])
     assert sorted(stems.values()) == ["Anna-K", "Anna-K-2", "anna-k-3"]
+
+
+def test_an_owner_group_is_named_by_the_spelling_most_deals_use() -> None:
+    deals = [
+        actions.new_deal(PIPELINE, deal_id="first", title="Oldest", at=START, owner="anna"),
+        actions.new_deal(PIPELINE, deal_id="second", title="B", at=START + timedelta(days=1), owner="Anna"),
+        actions.new_deal(PIPELINE, deal_id="third", title="C", at=START + timedelta(days=2), owner="Anna"),
+        actions.new_deal(PIPELINE, deal_id="lone", title="D", at=START, owner="Bartek"),
+    ]
+    found = find_stale(deals, PIPELINE, AsOf.at(START + timedelta(days=30)))
+    assert [s.deal.id for s in found] == ["first", "lone", "second", "third"]
+    groups = group_by_owner(found)
+    assert [(name, [s.deal.id for s in items]) for name, items in groups] == [
+        ("Anna", ["first", "second", "third"]),
+        ("Bartek", ["lone"]),
+    ]
