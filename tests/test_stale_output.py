@@ -194,3 +194,12 @@ def test_bad_files_make_the_exit_code_1_even_when_nothing_is_stale(pipe: Any) ->
     result = pipe("stale", "--as-of", AS_OF, ok=False)
     assert (result.exit_code, result.stdout) == (1, "")
     assert "broken.yaml:" in result.stderr
+
+
+def test_the_shared_email_format_gives_other_listings_plain_text(pipe: Any) -> None:
+    pipe("add", "Caffè Roma", "--id", "r1", "--value", "1200", "--at", "2026-03-01T10:00")
+    lines = pipe("list", "--format", "email").stdout.splitlines()
+    assert lines[0].split()[:3] == ["id", "title", "company"]
+    assert lines[1].split()[:3] == ["r1", "Caffè", "Roma"]
+    assert len(lines) == 2  # a header and one row: no rules, no pipes, not CSV
+    assert "|" not in lines[1] and "," not in lines[0]
