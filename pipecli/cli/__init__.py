@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import deals  # noqa: F401  (registers the commands)
+from . import stale as _stale  # noqa: F401  (pipe stale, pipe snooze)
 from .app import app
 
 __all__ = ["app", "main"]

@@ -29,6 +29,7 @@ class OutputFormat(str, Enum):
     csv = "csv"
     yaml = "yaml"
     markdown = "markdown"
+    email = "email"  # plain text for a mail body (no table rules)
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,8 @@ def render_rows(
         return table(rows, columns) if rows else ""
     if fmt is OutputFormat.markdown:
         return table(rows, [Column(c.key, c.header, c.show, None, c.align) for c in columns], "github")
+    if fmt is OutputFormat.email:
+        return table(rows, columns, "plain") if rows else ""
     keys = list(machine_keys) if machine_keys is not None else [c.key for c in columns]
     records = [{k: plain(r.get(k)) for k in keys} for r in rows]
     if fmt is OutputFormat.json:

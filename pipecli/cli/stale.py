@@ -1,0 +1,155 @@
+"""`pipe stale` (the morning list of deals in limbo) and `pipe snooze`."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .. import actions
+from ..errors import EXIT_ERROR, PipeError, usage_error
+from ..models import Deal
+from ..query import Filters
+from ..render import OutputFormat
+from ..render import stale as render_stale
+from ..stale import AsOf, StaleDeal, find_stale, group_by_owner, owner_file_stems
+from ..store import atomic_write, display_path
+from ..timeutil import now, parse_date, parse_duration
+from .app import app
+from .common import AtOpt, DealArg, FormatOpt, OwnerOpt, at_time, complete_stage, report_problems, store_from, write
+
+MANIFEST = ".pipe-stale-files"
+
+StaleAsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Compute as the pipeline stood at the end of this day (default: now).",
+        metavar="DATE",
+    ),
+]
+
+
+@app.command()
+def stale(
+    ctx: typer.Context,
+    as_of: StaleAsOfOpt = None,
+    owner: OwnerOpt = None,
+    stage: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stage", help="Only deals in this stage; repeat for more.", metavar="STAGE", autocompletion=complete_stage
+        ),
+    ] = None,
+    min_idle: Annotated[
+        str | None,
+        typer.Option("--min-idle", help="Only deals idle at least this long: 36h, 14d, 2w.", metavar="DURATION"),
+    ] = None,
+    fmt: FormatOpt = OutputFormat.table,
+    fail_if_any: Annotated[
+        bool, typer.Option("--fail-if-any", help="Exit with status 1 when some deal is stale.")
+    ] = False,
+    by_owner_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--by-owner-dir",
+            help="Write one file per owner into DIR instead of printing (files of owners with "
+            "nothing stale any more are removed).",
+            metavar="DIR",
+        ),
+    ] = None,
+) -> None:
+    """List open deals in limbo: idle past their stage's stale_after, an overdue next step,
+    or no next step. Prints nothing when no deal is stale (for cron)."""
+    if min_idle is not None:
+        try:
+            least = parse_duration(min_idle)
+        except PipeError as err:
+            raise usage_error(f"--min-idle: {err.message}") from None
+    else:
+        least = None
+    cut = AsOf.end_of(parse_date(as_of, option="--as-of")) if as_of else AsOf.at(now())
+    store = store_from(ctx)
+    pipeline = store.pipeline
+    stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
+    filters = Filters(stages=stages, status="open", owner=owner)
+    loaded = store.load_all()
+    items = find_stale(loaded.deals, pipeline, cut, filters=filters, min_idle=least)
+    if by_owner_dir is not None:
+        write_owner_files(by_owner_dir, items, fmt)
+    else:
+        write(render_stale.listing(items, fmt))
+    bad = report_problems(loaded.problems)
+    if bad or (fail_if_any and items):
+        raise typer.Exit(EXIT_ERROR)
+
+
+def write_owner_files(directory: Path, items: list[StaleDeal], fmt: OutputFormat) -> list[Path]:
+    """One file per owner with stale deals; files an earlier run wrote and this one did not
+    are removed, so the folder always holds exactly today's lists."""
+    directory = directory.expanduser()
+    if directory.exists() and not directory.is_dir():
+        raise PipeError(f"--by-owner-dir: {display_path(directory)} is a file, not a folder")
+    directory.mkdir(parents=True, exist_ok=True)
+    ext = render_stale.EXTENSIONS[fmt]
+    groups = group_by_owner(items)
+    stems = owner_file_stems(owner for owner, _ in groups)
+    written: list[Path] = []
+    for owner, group in groups:
+        path = directory / f"{stems[owner]}.{ext}"
+        atomic_write(path, render_stale.listing(group, fmt))
+        written.append(path)
+    manifest = directory / MANIFEST
+    names = {p.name for p in written}
+    with contextlib.suppress(FileNotFoundError):
+        for old in manifest.read_text(encoding="utf-8").splitlines():
+            old = old.strip()
+            if old and old not in names and "/" not in old and "\\" not in old and not old.startswith("."):
+                with contextlib.suppress(FileNotFoundError):
+                    (directory / old).unlink()
+    atomic_write(manifest, "".join(f"{n}\n" for n in sorted(names)))
+    return written
+
+
+@app.command()
+def snooze(
+    ctx: typer.Context,
+    deal: DealArg,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Keep it off `pipe stale` until this day: ISO date, +3d, +2w.", metavar="DATE"),
+    ] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, e.g. 'champion on holiday'.")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="End the snooze now.")] = False,
+    at: AtOpt = None,
+) -> None:
+    """Keep an open deal off the stale list until a date (recorded in the deal file)."""
+    if clear and (until or reason):
+        raise usage_error("give --until and --reason, or --clear, not both")
+    if not clear and not until:
+        raise usage_error("--until DATE: until when? (e.g. --until 2026-04-07 or --until +2w)")
+    if not clear and not (reason and reason.strip()):
+        raise usage_error("--reason TEXT: say why, e.g. --reason 'champion on holiday'")
+    when = at_time(at)
+    until_day = parse_date(until, option="--until") if until else None
+    if until_day is not None and until_day <= when.date():
+        raise usage_error(
+            f"--until {until_day.isoformat()} is not after {when.date().isoformat()}; a snooze ends on a later day"
+        )
+    store = store_from(ctx)
+
+    def change(d: Deal) -> Deal:
+        if not clear and d.status != "open":
+            raise PipeError(f"deal {d.id} is {d.status}; only open deals go stale, so there is nothing to snooze")
+        return actions.set_snooze(d, when, until_day, reason.strip() if reason else None)
+
+    old, new = store.update(deal, change)
+    if clear:
+        if old.snooze is None:
+            typer.echo(f"{new.id} was not snoozed; nothing changed")
+        else:
+            typer.echo(f"ended the snooze of {new.id}")
+    elif new.snooze is not None:
+        typer.echo(f"snoozed {new.id} until {new.snooze.until.isoformat()}: {new.snooze.reason}")

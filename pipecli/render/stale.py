@@ -1,0 +1,161 @@
+"""Stale deals as text: the shared listing formats, and a plain-text e-mail body."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from ..stale import IDLE, NO_NEXT_STEP, OVERDUE, StaleDeal, StaleSummary, group_by_owner, summarize
+from . import Column, OutputFormat, money, render_rows
+
+COLUMNS = [
+    Column("id", "deal", max_width=28),
+    Column("title", "title", max_width=32),
+    Column("company", "company", max_width=20),
+    Column("owner", "owner", max_width=14),
+    Column("stage", "stage"),
+    Column("idle_text", "idle (limit)", align="right"),
+    Column("value_text", "value", align="right"),
+    Column("next_step", "next step", max_width=28),
+    Column("next_due", "due"),
+    Column("reason_text", "reason"),
+]
+
+# what json, csv and yaml carry: every number as a number, nothing pre-formatted
+MACHINE_KEYS = [
+    "id",
+    "title",
+    "company",
+    "owner",
+    "stage",
+    "reason",
+    "idle_days",
+    "idle_hours",
+    "stale_after",
+    "past_days",
+    "overdue_days",
+    "value",
+    "currency",
+    "next_step",
+    "next_due",
+    "last_activity",
+]
+
+EXTENSIONS = {
+    OutputFormat.table: "txt",
+    OutputFormat.email: "txt",
+    OutputFormat.markdown: "md",
+    OutputFormat.json: "json",
+    OutputFormat.csv: "csv",
+    OutputFormat.yaml: "yaml",
+}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def idle_short(idle: timedelta) -> str:
+    """Whole days, or whole hours under two days: '12d', '38h'."""
+    if idle >= timedelta(days=2):
+        return f"{idle // timedelta(days=1)}d"
+    return f"{idle // timedelta(hours=1)}h"
+
+
+def idle_long(idle: timedelta) -> str:
+    if idle >= timedelta(days=2):
+        return _plural(idle // timedelta(days=1), "day")
+    return _plural(idle // timedelta(hours=1), "hour")
+
+
+def reason_text(item: StaleDeal) -> str:
+    if item.reason == OVERDUE:
+        return f"overdue {item.overdue_days}d"
+    return item.reason
+
+
+def row(item: StaleDeal) -> dict[str, Any]:
+    d = item.deal
+    step = d.next_step
+    return {
+        "id": d.id,
+        "title": d.title,
+        "company": d.company,
+        "owner": d.owner,
+        "stage": d.stage,
+        "reason": item.reason,
+        "idle_days": item.idle_days,
+        "idle_hours": round(item.idle / timedelta(hours=1), 1),
+        "stale_after": item.threshold_text,
+        "past_days": round(item.past_days, 2),
+        "overdue_days": item.overdue_days,
+        "value": d.value,
+        "currency": item.currency,
+        "next_step": step.text if step else None,
+        "next_due": step.due if step else None,
+        "last_activity": item.last_activity,
+        # for people
+        "idle_text": f"{idle_short(item.idle)} ({item.threshold_text})",
+        "value_text": money(d.value, item.currency) if d.value is not None else "",
+        "reason_text": reason_text(item),
+    }
+
+
+def summary_line(summary: StaleSummary) -> str:
+    """'7 stale deals, 41,300 EUR at risk; 3 overdue next steps'."""
+    if summary.value:
+        risk = " + ".join(money(v, c) for c, v in summary.value.items()) + " at risk"
+    else:
+        risk = "no value at risk"
+    return f"{_plural(summary.count, 'stale deal')}, {risk}; {_plural(summary.overdue, 'overdue next step')}"
+
+
+def _group_heading(owner: str | None, items: Sequence[StaleDeal]) -> str:
+    s = summarize(items)
+    value = " + ".join(money(v, c) for c, v in s.value.items())
+    name = owner if owner else "No owner"
+    return f"{name}: {_plural(s.count, 'stale deal')}" + (f", {value}" if value else "")
+
+
+def _deal_lines(item: StaleDeal) -> list[str]:
+    d = item.deal
+    head = f"- {d.title}" + (f", {d.company}" if d.company else "") + f" [{d.id}]"
+    facts = d.stage + (f", {money(d.value, item.currency)}" if d.value is not None else "")
+    facts += f"; idle {idle_long(item.idle)} (limit {item.threshold_text})"
+    step = d.next_step
+    if item.reason == OVERDUE and step is not None and step.due is not None:
+        why = f"overdue {_plural(item.overdue_days or 0, 'day')}: {step.text} (due {step.due.isoformat()})"
+    elif item.reason == NO_NEXT_STEP:
+        why = "no next step"
+    elif item.reason == IDLE and step is not None:
+        why = f"idle; next step without a due date: {step.text}"
+    else:  # pragma: no cover - every reason is handled above
+        why = item.reason
+    return [head, f"  {facts}", f"  {why}"]
+
+
+def email(items: Sequence[StaleDeal]) -> str:
+    """A plain-text mail body: the one-line summary, then the deals grouped by owner."""
+    if not items:
+        return ""
+    lines = [summary_line(summarize(items))]
+    for owner, group in group_by_owner(items):
+        lines.append("")
+        lines.append(_group_heading(owner, group))
+        for item in group:
+            lines.extend(_deal_lines(item))
+    return "\n".join(lines) + "\n"
+
+
+def listing(items: Sequence[StaleDeal], fmt: OutputFormat | str) -> str:
+    """The stale deals in any shared format; nothing at all when there are none."""
+    fmt = OutputFormat(fmt)
+    if not items:
+        return ""
+    if fmt is OutputFormat.email:
+        return email(items)
+    rows = [row(i) for i in items]
+    if fmt in (OutputFormat.table, OutputFormat.markdown):
+        return render_rows(rows, COLUMNS, fmt)
+    return render_rows(rows, COLUMNS, fmt, machine_keys=MACHINE_KEYS)

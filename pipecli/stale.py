@@ -1,0 +1,344 @@
+"""Stale deals: open deals in limbo, and why.
+
+Pure functions of (deals, pipeline, as-of): nothing here reads files or prints.
+
+The rules (docs/stale.md has examples):
+
+* Only deals open at the cut-off count; won and lost deals are never stale.
+* A snoozed deal is left out until its snooze ends: on the ``until`` day it is back.
+* A next step with a due date keeps the deal fresh up to and including that day.
+  From the day after, the deal is listed as ``overdue``, whatever its last activity.
+* Otherwise a deal is stale when its idle time (since its last activity) is longer
+  than its stage's ``stale_after`` (the pipeline's default when the stage has none).
+  It is listed as ``no next step`` when it has none, ``idle`` when its next step
+  has no due date.
+* Activity is the creation, a stage move (back moves too), a status change, a note
+  and a field change. Snoozing is not activity: when a snooze ends, the idle time
+  counts from the last real activity.
+* As of a cut-off, only entries before it count: the stage, status, next step,
+  snooze, owner and value are those the deal had then.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from .models import Deal, Pipeline
+from .query import Filters
+from .timeutil import end_of_day
+
+IDLE = "idle"
+OVERDUE = "overdue"
+NO_NEXT_STEP = "no next step"
+REASONS = (OVERDUE, NO_NEXT_STEP, IDLE)
+
+DAY = timedelta(days=1)
+
+# Fields whose earlier value a "changed" history entry records, so the deal can be
+# seen as it stood at a cut-off.
+_TRACKED_FIELDS = (
+    "title",
+    "company",
+    "value",
+    "currency",
+    "owner",
+    "source",
+    "tags",
+    "close_date",
+    "probability",
+    "next_step",
+    "snooze",
+)
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """When the list is computed: entries before ``moment`` count; ``day`` is the
+    calendar day that snoozes and due dates are compared with."""
+
+    moment: datetime
+    day: date
+
+    @classmethod
+    def end_of(cls, day: date) -> AsOf:
+        """As the pipeline stood at the end of ``day`` (``--as-of DATE``)."""
+        return cls(end_of_day(day), day)
+
+    @classmethod
+    def at(cls, moment: datetime) -> AsOf:
+        """As the pipeline stands at ``moment`` (no ``--as-of``: now)."""
+        return cls(moment, moment.date())
+
+
+def as_of(when: AsOf | date | datetime) -> AsOf:
+    """An AsOf from a date (its end), a time stamp (that moment) or an AsOf."""
+    if isinstance(when, AsOf):
+        return when
+    if isinstance(when, datetime):
+        return AsOf.at(when)
+    return AsOf.end_of(when)
+
+
+@dataclass(frozen=True)
+class StaleDeal:
+    """One stale deal, as it stood at the cut-off, and why it is listed."""
+
+    deal: Deal
+    reason: str
+    last_activity: datetime
+    idle: timedelta
+    threshold: timedelta
+    threshold_text: str  # as pipeline.yaml writes it: "48h", "10d", "2w"
+    past: timedelta  # how far past its threshold (or its due date) the deal is
+    overdue_days: int | None
+    currency: str
+
+    @property
+    def idle_days(self) -> int:
+        """Whole days idle."""
+        return self.idle // DAY
+
+    @property
+    def past_days(self) -> float:
+        return self.past / DAY
+
+
+@dataclass(frozen=True)
+class StaleSummary:
+    """The totals a report shows: how many, the value at risk per currency, how many overdue."""
+
+    count: int = 0
+    value: dict[str, Decimal] = field(default_factory=dict)
+    overdue: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"count": self.count, "value": dict(self.value), "overdue": self.overdue}
+
+
+# -- the deal at a cut-off ----------------------------------------------------------------
+def deal_at(deal: Deal, moment: datetime) -> Deal | None:
+    """The deal as it stood just before ``moment``; None if it did not exist yet.
+
+    Stage and status come from replaying the history; fields changed at or after
+    ``moment`` get back the value their first later change recorded as ``from``.
+    History entries and notes from ``moment`` on are dropped.
+    """
+    state = deal.state_at(moment)
+    if state is None:
+        return None
+    later = [h for h in deal.history if h.at >= moment]
+    later_notes = any(n.at >= moment for n in deal.notes)
+    stage, status = state
+    if not later and not later_notes and (stage, status) == (deal.stage, deal.status):
+        return deal
+    data = deal.model_dump(by_alias=True)
+    data["stage"], data["status"] = stage, status
+    if status != "lost":
+        data["lost_reason"] = None
+    data["history"] = [h.model_dump(by_alias=True) for h in deal.history if h.at < moment]
+    data["notes"] = [n.model_dump() for n in deal.notes if n.at < moment]
+    try:
+        base = Deal.model_validate(data)
+    except ValidationError:  # pragma: no cover - a valid deal stays valid without its later entries
+        return deal
+    restored: dict[str, Any] = {}
+    for h in later:
+        if h.event == "changed" and h.field in _TRACKED_FIELDS and h.field not in restored:
+            restored[h.field] = h.from_
+    if not restored:
+        return base
+    try:
+        return Deal.model_validate({**data, **restored})
+    except ValidationError:
+        # a hand-edited history whose old values no longer validate: keep today's fields
+        return base
+
+
+def last_activity(deal: Deal, moment: datetime | None = None) -> datetime:
+    """The newest creation, history entry or note before ``moment``; snoozing does not count."""
+    times = [deal.created]
+    times += [
+        h.at
+        for h in deal.history
+        if not (h.event == "changed" and h.field == "snooze") and (moment is None or h.at < moment)
+    ]
+    times += [n.at for n in deal.notes if moment is None or n.at < moment]
+    return max(times)
+
+
+def is_snoozed(deal: Deal, day: date) -> bool:
+    """Snoozed on ``day``: the snooze ends on its ``until`` day."""
+    return deal.snooze is not None and day < deal.snooze.until
+
+
+def threshold_text(pipeline: Pipeline, stage_id: str) -> str:
+    """The stage's ``stale_after`` as written (the pipeline's default when it has none)."""
+    stage = pipeline.stage(stage_id)
+    return stage.stale_after if stage is not None and stage.stale_after else pipeline.stale_after
+
+
+# -- the rules ----------------------------------------------------------------------------
+def assess(deal: Deal, pipeline: Pipeline, when: AsOf | date | datetime) -> StaleDeal | None:
+    """Why ``deal`` is stale at ``when``, or None when it is not (or was not open)."""
+    cut = as_of(when)
+    d = deal_at(deal, cut.moment)
+    if d is None or d.status != "open" or is_snoozed(d, cut.day):
+        return None
+    last = last_activity(d, cut.moment)
+    idle = max(cut.moment - last, timedelta(0))
+    threshold = pipeline.stale_after_for(d.stage)
+    over = idle - threshold
+    step = d.next_step
+    due = step.due if step is not None else None
+    overdue_days: int | None = None
+    if due is not None:
+        if cut.day <= due:
+            return None
+        overdue_days = (cut.day - due).days
+        reason = OVERDUE
+        past = max(overdue_days * DAY, over)
+    else:
+        if idle <= threshold:
+            return None
+        reason = NO_NEXT_STEP if step is None else IDLE
+        past = over
+    return StaleDeal(
+        deal=d,
+        reason=reason,
+        last_activity=last,
+        idle=idle,
+        threshold=threshold,
+        threshold_text=threshold_text(pipeline, d.stage),
+        past=past,
+        overdue_days=overdue_days,
+        currency=d.currency or pipeline.currency,
+    )
+
+
+def find_stale(
+    deals: Iterable[Deal],
+    pipeline: Pipeline,
+    when: AsOf | date | datetime,
+    *,
+    filters: Filters | None = None,
+    min_idle: timedelta | None = None,
+) -> list[StaleDeal]:
+    """The stale deals, furthest past their threshold first (then by id).
+
+    ``filters`` (owner, stages, ...) apply to each deal as it stood at the cut-off;
+    ``min_idle`` keeps only deals idle at least that long.
+    """
+    cut = as_of(when)
+    found = []
+    for deal in deals:
+        item = assess(deal, pipeline, cut)
+        if item is None:
+            continue
+        if filters is not None and not filters.matches(item.deal):
+            continue
+        if min_idle is not None and item.idle < min_idle:
+            continue
+        found.append(item)
+    found.sort(key=lambda s: (-s.past, s.deal.id))
+    return found
+
+
+def summarize(items: Sequence[StaleDeal]) -> StaleSummary:
+    """Count, value at risk per currency (never added across currencies), overdue count."""
+    value: dict[str, Decimal] = {}
+    for s in items:
+        if s.deal.value is not None:
+            value[s.currency] = value.get(s.currency, Decimal(0)) + s.deal.value
+    return StaleSummary(
+        count=len(items),
+        value=dict(sorted(value.items())),
+        overdue=sum(1 for s in items if s.reason == OVERDUE),
+    )
+
+
+def stale_summary(deals: Iterable[Deal], pipeline: Pipeline, when: AsOf | date | datetime) -> StaleSummary:
+    """The stale totals of a pipeline at ``when`` (a date means its end): for report totals."""
+    return summarize(find_stale(deals, pipeline, when))
+
+
+def group_by_owner(items: Sequence[StaleDeal]) -> list[tuple[str | None, list[StaleDeal]]]:
+    """Stale deals per owner (owners compared ignoring case, as ``--owner`` does).
+
+    Owners in alphabetical order, deals with no owner last; each group keeps the
+    order of ``items``. A group is named by the spelling most of its deals use
+    (the first in sorted order on a tie), so the name does not change with the order.
+    """
+    groups: dict[str | None, list[StaleDeal]] = {}
+    spellings: dict[str | None, Counter[str]] = {}
+    for s in items:
+        owner = (s.deal.owner or "").strip() or None
+        key = owner.casefold() if owner else None
+        groups.setdefault(key, []).append(s)
+        if owner:
+            spellings.setdefault(key, Counter())[owner] += 1
+    names: dict[str | None, str | None] = {None: None}
+    for key, counts in spellings.items():
+        names[key] = min(counts, key=lambda name: (-counts[name], name))
+    keys: list[str | None] = sorted((k for k in groups if k is not None), key=lambda k: (k, names[k] or ""))
+    if None in groups:
+        keys.append(None)
+    return [(names[k], groups[k]) for k in keys]
+
+
+# -- one file per owner -------------------------------------------------------------------
+NO_OWNER_STEM = "_no-owner"
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
+_STEM_MAX = 80
+
+
+def owner_stem(owner: str | None) -> str:
+    """A file name (without extension) for an owner, safe on Linux, macOS and Windows.
+
+    Letters and digits of any script are kept (NFC), so Polish or Thai names stay
+    readable; anything else becomes ``-``. Names never start with ``.``, ``-`` or
+    ``_``, so the stem of deals with no owner, ``_no-owner``, cannot be taken.
+    """
+    if owner is None or not owner.strip():
+        return NO_OWNER_STEM
+    text = unicodedata.normalize("NFC", owner.strip())
+    out: list[str] = []
+    for ch in text:
+        keep = ch.isalnum() or ch in "._@+" or unicodedata.category(ch).startswith("M")
+        out.append(ch if keep else "-")
+    stem = re.sub(r"-{2,}", "-", "".join(out)).strip("-._")
+    stem = stem[:_STEM_MAX].rstrip("-._")
+    if not stem:
+        stem = "owner"
+    if stem.split(".")[0].upper() in _WINDOWS_RESERVED:
+        stem += "_"
+    return stem
+
+
+def owner_file_stems(owners: Iterable[str | None]) -> dict[str | None, str]:
+    """A distinct stem for each owner; owners whose stems clash (ignoring case, as
+    case-insensitive file systems do) get ``-2``, ``-3``, ... in sorted order.
+    No owner and a blank owner share ``_no-owner``."""
+    taken: set[str] = {NO_OWNER_STEM.casefold()}
+    result: dict[str | None, str] = {}
+    ordered = sorted(set(owners), key=lambda o: (o is not None, o or ""))
+    for owner in ordered:
+        stem = owner_stem(owner)
+        if stem == NO_OWNER_STEM:
+            result[owner] = stem
+            continue
+        candidate, n = stem, 1
+        while candidate.casefold() in taken:
+            n += 1
+            candidate = f"{stem}-{n}"
+        taken.add(candidate.casefold())
+        result[owner] = candidate
+    return result
