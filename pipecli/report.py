@@ -287,6 +287,7 @@ class Report:
     cutoff: datetime
     filters: dict[str, Any]
     strict: bool
+    pipeline: str  # the pipeline's name
     currency: str  # the pipeline's own currency
     totals: Totals
     funnel: list[StageRow]
@@ -562,6 +563,7 @@ def build_report(
             "strict": strict,
         },
         strict=strict,
+        pipeline=pipeline.name,
         currency=pipeline.currency,
         totals=_totals(snaps),
         funnel=funnel(snaps, pipeline, cutoff, strict=strict),

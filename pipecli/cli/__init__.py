@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from . import deals  # noqa: F401  (registers the commands)
+from . import (
+    deals,  # noqa: F401  (registers the commands)
+    report,  # noqa: F401
+)
 from .app import app
 
 __all__ = ["app", "main"]
