@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import pairwise
 from typing import Any, cast
 
 from . import currencies
@@ -106,7 +107,7 @@ def _undo(field_name: str, raw: Any, current: Any) -> Any:
         return current  # a hand-edited entry we cannot read: keep today's value
 
 
-def _fields_at(deal: Deal, later: Iterable[HistoryEntry]) -> dict[str, Any]:
+def _fields_at(deal: Deal, later: Sequence[HistoryEntry]) -> dict[str, Any]:
     """Field values at the cut-off: the ``from`` of the first change recorded after it."""
     values = {name: getattr(deal, name) for name in _FIELDS}
     undone: set[str] = set()
@@ -130,9 +131,14 @@ def snapshot(deal: Deal, pipeline: Pipeline, cutoff: datetime) -> Snapshot | Non
     """The deal as it stood just before ``cutoff``; None if it did not exist yet."""
     if deal.created >= cutoff:
         return None
-    timeline = sorted(deal.timeline(), key=lambda h: h.at)
-    before = [h for h in timeline if h.at < cutoff]
-    values = _fields_at(deal, (h for h in timeline if h.at >= cutoff))
+    timeline = deal.timeline()
+    if any(a.at > b.at for a, b in pairwise(timeline)):  # hand-edited out of order
+        timeline = sorted(timeline, key=lambda h: h.at)
+    n = len(timeline)
+    while n and timeline[n - 1].at >= cutoff:
+        n -= 1
+    before, later = timeline[:n], timeline[n:]
+    values = _fields_at(deal, later) if later else {name: getattr(deal, name) for name in _FIELDS}
 
     stage = _initial_stage(deal, timeline)
     start = deal.created
