@@ -147,7 +147,11 @@ def snapshot(deal: Deal, pipeline: Pipeline, cutoff: datetime) -> Snapshot | Non
     back_moves = 0
     won_at: datetime | None = None
     lost_reason: str | None = None
-    index = pipeline.index
+    positions = {s.id: i for i, s in enumerate(pipeline.stages)}
+
+    def index(stage_id: str) -> int:
+        return positions.get(stage_id, -1)
+
     entered = {index(stage)}
     for h in before:
         if h.event == "created":
@@ -181,8 +185,12 @@ def snapshot(deal: Deal, pipeline: Pipeline, cutoff: datetime) -> Snapshot | Non
             entered.add(index(stage))
     if status == "open":
         stays.append(Stay(stage, start, None))
-    if status == "lost" and lost_reason is None and not deal.history:
-        lost_reason = deal.lost_reason  # a hand-written file with no history
+    if not deal.history and status != "open":
+        # a hand-written file with no history says it is closed, not when: its time in
+        # stage and its sales cycle are unknown, not zero
+        stays, won_at = [], None
+        if status == "lost":
+            lost_reason = deal.lost_reason
     entered.discard(-1)
     currency = values["currency"] or pipeline.currency
     return Snapshot(

@@ -285,3 +285,9 @@ def test_deal_without_history_is_read_from_its_fields() -> None:
     r = build_report([deal], PIPE, d(1))
     assert col(r, "lost") == [0, 1, 0, 0]
     assert [(x.reason, x.deals) for x in r.lost_reasons] == [("ghosted", 1)]
+    assert col(r, "days_deals") == [0, 0, 0, 0]  # when it left b is unknown: no time in stage
+    won = Deal.model_validate({**deal.model_dump(), "status": "won", "lost_reason": None})
+    assert build_report([won], PIPE, d(1)).totals.median_cycle_days is None
+    opened = Deal.model_validate({**deal.model_dump(), "status": "open", "lost_reason": None})
+    # open since it was created, 2026-03-02 09:00, to the cut-off 2026-03-04 00:00: 1 day 15 hours
+    assert rows(build_report([opened], PIPE, d(1)))["b"].open_age_median == pytest.approx(1 + 15 * HOUR)
