@@ -69,6 +69,7 @@ def report(
         until=last,
         by=by.value if by else None,
         strict=strict,
+        # figures other modules add to the totals (e.g. stale deals) go in through `extras=`
     )
     write(render_report(result, fmt, ascii_only=not unicode_ok()))
     if report_problems(loaded.problems):
