@@ -1,9 +1,11 @@
-"""The `pipe` command line: thin commands that parse, call the library, and render."""
+"""The `pipe` command line: thin commands that parse, call the library, and render.
+
+Importing a command module registers its commands on ``app``.
+"""
 
 from __future__ import annotations
 
-from . import deals  # noqa: F401  (registers the commands)
-from . import stale as _stale  # noqa: F401  (pipe stale, pipe snooze)
+from . import deals, report, stale  # noqa: F401
 from .app import app
 
 __all__ = ["app", "main"]

@@ -1,0 +1,76 @@
+"""`pipe report`: funnel, conversion, drop-off, time in stage, win rate and forecast, as of any day."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from ..errors import EXIT_ERROR, usage_error
+from ..query import Filters
+from ..render import OutputFormat, unicode_ok
+from ..render.report import render_report
+from ..report import build_report
+from ..timeutil import parse_date
+from .app import app
+from .common import AsOfOpt, FormatOpt, OwnerOpt, SourceOpt, TagOpt, as_of_date, report_problems, store_from, write
+
+
+class GroupBy(str, Enum):
+    owner = "owner"
+    source = "source"
+    tag = "tag"
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    as_of: AsOfOpt = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only deals created on or after this day.", metavar="DATE")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only deals created on or before this day.", metavar="DATE")
+    ] = None,
+    owner: OwnerOpt = None,
+    source: SourceOpt = None,
+    tag: TagOpt = None,
+    by: Annotated[
+        GroupBy | None,
+        typer.Option("--by", help="Repeat the funnel and totals per owner, source or tag.", case_sensitive=False),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Count a deal only through the stages it entered in order, up to its first skip."
+        ),
+    ] = False,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Funnel, conversion, drop-off, time in stage, win rate, velocity and forecast.
+
+    Definitions of every number: docs/metrics.md.
+    """
+    day = as_of_date(as_of)
+    first = parse_date(since, option="--since") if since else None
+    last = parse_date(until, option="--until") if until else None
+    if first and last and first > last:
+        raise usage_error(f"--since {first.isoformat()} is after --until {last.isoformat()}; swap them")
+    store = store_from(ctx)
+    pipeline = store.pipeline
+    loaded = store.load_all()
+    result = build_report(
+        loaded.deals,
+        pipeline,
+        day,
+        filters=Filters(status=None, owner=owner, source=source, tag=tag),
+        since=first,
+        until=last,
+        by=by.value if by else None,
+        strict=strict,
+        # figures other modules add to the totals (e.g. stale deals) go in through `extras=`
+    )
+    write(render_report(result, fmt, ascii_only=not unicode_ok()))
+    if report_problems(loaded.problems):
+        raise typer.Exit(EXIT_ERROR)

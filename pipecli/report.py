@@ -1,0 +1,600 @@
+"""Pipeline metrics: funnel, time in stage, win rate, velocity, forecast, at any date.
+
+Everything here is a pure function of the deals, the pipeline and a cut-off time:
+no printing, no files. ``build_report`` is the entry point; rendering lives in
+``pipecli.render.report``. The definitions are spelled out, with a worked
+example, in docs/metrics.md; the code and that page say the same thing.
+
+The as-of rule: a report "as of DATE" is the pipeline at the end of that day
+(``timeutil.end_of_day``). Only history entries before the cut-off count; a
+deal created later does not exist yet; a deal won later is still open; field
+changes recorded after the cut-off (value, owner, close date, ...) are undone.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import pairwise
+from typing import Any, cast
+
+from . import currencies
+from .models import Deal, HistoryEntry, Pipeline, Status
+from .query import Filters
+from .timeutil import days_between, end_of_day, localize
+
+GROUP_KEYS = ("owner", "source", "tag")
+CENT = Decimal("0.01")
+
+MoneyMap = dict[str, Decimal]
+"""Amounts keyed by currency code. Different currencies are never added together."""
+
+ExtraTotals = Callable[[Sequence[Deal], datetime], Mapping[str, Any]]
+"""A hook for figures computed elsewhere (e.g. stale deals): given the deals in
+scope and the cut-off, return extra totals (counts, or money maps) to show."""
+
+
+# -- one deal as it stood at the cut-off ---------------------------------------------------
+@dataclass(frozen=True)
+class Stay:
+    """A stretch of time an open deal spent in one stage; ``end`` is None while it lasts."""
+
+    stage: str
+    start: datetime
+    end: datetime | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A deal as it stood just before the cut-off, with what its history implies."""
+
+    deal: Deal
+    stage: str
+    status: Status
+    value: Decimal | None
+    currency: str
+    probability: float | None
+    owner: str | None
+    source: str | None
+    tags: tuple[str, ...]
+    close_date: date | None
+    lost_reason: str | None
+    created: datetime
+    won_at: datetime | None
+    stays: tuple[Stay, ...]
+    entered: frozenset[int]  # ladder positions of every stage it ever entered
+    back_moves: int
+
+    @property
+    def id(self) -> str:
+        return self.deal.id
+
+    def furthest(self) -> int:
+        """Ladder position of the furthest stage ever entered; -1 when none is on the ladder."""
+        return max(self.entered, default=-1)
+
+    def ordered_furthest(self) -> int:
+        """For the strict funnel: the last stage of the unbroken run from the first stage."""
+        k = -1
+        while k + 1 in self.entered:
+            k += 1
+        return k
+
+
+_FIELDS = ("value", "currency", "probability", "owner", "source", "tags", "close_date")
+
+
+def _undo(field_name: str, raw: Any, current: Any) -> Any:
+    """The value a ``changed`` entry's ``from`` records, in the model's type."""
+    try:
+        if raw is None:
+            return [] if field_name == "tags" else None
+        if field_name == "value":
+            return Decimal(str(raw).replace(",", "").replace("_", ""))
+        if field_name == "currency":
+            return currencies.normalize(str(raw))
+        if field_name == "probability":
+            return float(raw)
+        if field_name == "tags":
+            return [str(t) for t in raw] if isinstance(raw, list) else [t.strip() for t in str(raw).split(",")]
+        if field_name == "close_date":
+            return raw if isinstance(raw, date) else date.fromisoformat(str(raw))
+        return str(raw)
+    except (ValueError, TypeError, InvalidOperation):
+        return current  # a hand-edited entry we cannot read: keep today's value
+
+
+def _fields_at(deal: Deal, later: Sequence[HistoryEntry]) -> dict[str, Any]:
+    """Field values at the cut-off: the ``from`` of the first change recorded after it."""
+    values = {name: getattr(deal, name) for name in _FIELDS}
+    undone: set[str] = set()
+    for h in later:
+        if h.event == "changed" and h.field in values and h.field not in undone:
+            undone.add(h.field)
+            values[h.field] = _undo(h.field, h.from_, values[h.field])
+    return values
+
+
+def _initial_stage(deal: Deal, entries: Sequence[HistoryEntry]) -> str:
+    for h in entries:
+        if h.event == "created" and h.to is not None:
+            return str(h.to)
+        if h.event == "moved" and h.from_ is not None:
+            return str(h.from_)
+    return deal.stage
+
+
+def snapshot(deal: Deal, pipeline: Pipeline, cutoff: datetime) -> Snapshot | None:
+    """The deal as it stood just before ``cutoff``; None if it did not exist yet."""
+    if deal.created >= cutoff:
+        return None
+    timeline = deal.timeline()
+    if any(a.at > b.at for a, b in pairwise(timeline)):  # hand-edited out of order
+        timeline = sorted(timeline, key=lambda h: h.at)
+    n = len(timeline)
+    while n and timeline[n - 1].at >= cutoff:
+        n -= 1
+    before, later = timeline[:n], timeline[n:]
+    values = _fields_at(deal, later) if later else {name: getattr(deal, name) for name in _FIELDS}
+
+    stage = _initial_stage(deal, timeline)
+    start = deal.created
+    status: Status = "open"
+    stays: list[Stay] = []
+    back_moves = 0
+    won_at: datetime | None = None
+    lost_reason: str | None = None
+    positions = {s.id: i for i, s in enumerate(pipeline.stages)}
+
+    def index(stage_id: str) -> int:
+        return positions.get(stage_id, -1)
+
+    entered = {index(stage)}
+    for h in before:
+        if h.event == "created":
+            if h.to is not None:
+                stage, start = str(h.to), h.at
+                entered.add(index(stage))
+        elif h.event == "moved":
+            if h.to is None:
+                continue
+            target = str(h.to)
+            if status == "open":
+                stays.append(Stay(stage, start, h.at))
+            source_pos = index(str(h.from_) if h.from_ is not None else stage)
+            if 0 <= index(target) < source_pos:
+                back_moves += 1
+            stage, start = target, h.at
+            entered.add(index(stage))
+        elif h.event in ("won", "lost"):
+            if status == "open":
+                stays.append(Stay(stage, start, h.at))
+            status = cast(Status, h.event)
+            if h.event == "won":
+                won_at = h.at
+            else:
+                lost_reason = h.reason
+        elif h.event == "reopened":
+            status = "open"
+            if h.to is not None:
+                stage = str(h.to)
+            start = h.at
+            entered.add(index(stage))
+    if status == "open":
+        stays.append(Stay(stage, start, None))
+    if not deal.history and status != "open":
+        # a hand-written file with no history says it is closed, not when: its time in
+        # stage and its sales cycle are unknown, not zero
+        stays, won_at = [], None
+        if status == "lost":
+            lost_reason = deal.lost_reason
+    entered.discard(-1)
+    currency = values["currency"] or pipeline.currency
+    return Snapshot(
+        deal=deal,
+        stage=stage,
+        status=status,
+        value=values["value"],
+        currency=currency,
+        probability=values["probability"],
+        owner=values["owner"],
+        source=values["source"],
+        tags=tuple(values["tags"] or ()),
+        close_date=values["close_date"],
+        lost_reason=lost_reason,
+        created=deal.created,
+        won_at=won_at,
+        stays=tuple(stays),
+        entered=frozenset(entered),
+        back_moves=back_moves,
+    )
+
+
+# -- results -------------------------------------------------------------------------------
+@dataclass
+class StageRow:
+    """One stage of the funnel. Rates are fractions, None when nothing reached the stage."""
+
+    stage: str
+    label: str
+    reached: int = 0
+    advanced: int = 0
+    lost: int = 0
+    open: int = 0
+    skipped: int = 0  # strict funnel only: went on past a skipped stage from here
+    won: int = 0  # won deals among those that reached the stage
+    reached_value: MoneyMap = field(default_factory=dict)
+    advanced_value: MoneyMap = field(default_factory=dict)
+    lost_value: MoneyMap = field(default_factory=dict)
+    open_value: MoneyMap = field(default_factory=dict)
+    skipped_value: MoneyMap = field(default_factory=dict)
+    conversion: float | None = None
+    cumulative_conversion: float | None = None
+    win_rate: float | None = None
+    drop_off: float | None = None
+    days_median: float | None = None  # completed stays, summed per deal
+    days_mean: float | None = None
+    days_deals: int = 0  # how many deals those two figures cover
+    open_now: int = 0  # open deals sitting in the stage at the cut-off
+    open_age_median: float | None = None  # days since they entered it
+
+
+@dataclass
+class Totals:
+    deals: int = 0
+    open: int = 0
+    won: int = 0
+    lost: int = 0
+    win_rate: float | None = None
+    won_value: MoneyMap = field(default_factory=dict)
+    open_value: MoneyMap = field(default_factory=dict)
+    lost_value: MoneyMap = field(default_factory=dict)
+    weighted_value: MoneyMap = field(default_factory=dict)
+    median_cycle_days: float | None = None
+    back_moves: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. stale figures, supplied by a hook
+
+
+@dataclass
+class Velocity:
+    """Sales velocity in one currency: money per day the open pipeline is expected to yield."""
+
+    currency: str
+    open: int
+    win_rate: float | None
+    average_won_value: Decimal | None
+    median_days_to_win: float | None
+    per_day: Decimal | None
+
+
+@dataclass
+class ForecastBucket:
+    """Open deals by expected close month; ``kind`` is month, past (before the as-of day) or none."""
+
+    kind: str
+    month: str | None
+    deals: int = 0
+    value: MoneyMap = field(default_factory=dict)
+    weighted: MoneyMap = field(default_factory=dict)
+
+
+@dataclass
+class LostReason:
+    reason: str | None
+    deals: int = 0
+    value: MoneyMap = field(default_factory=dict)
+
+
+@dataclass
+class Group:
+    key: str | None
+    totals: Totals
+    funnel: list[StageRow]
+
+
+@dataclass
+class Report:
+    as_of: date
+    cutoff: datetime
+    filters: dict[str, Any]
+    strict: bool
+    pipeline: str  # the pipeline's name
+    currency: str  # the pipeline's own currency
+    totals: Totals
+    funnel: list[StageRow]
+    velocity: list[Velocity]
+    forecast: list[ForecastBucket]
+    lost_reasons: list[LostReason]
+    by: str | None = None
+    groups: list[Group] = field(default_factory=list)
+
+
+# -- small helpers -------------------------------------------------------------------------
+def _add(m: MoneyMap, snap: Snapshot) -> None:
+    if snap.value is not None:
+        m[snap.currency] = m.get(snap.currency, Decimal(0)) + snap.value
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _cents(d: Decimal) -> Decimal:
+    return d.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _median(xs: Sequence[float]) -> float | None:
+    return statistics.median(xs) if xs else None
+
+
+def weight(snap: Snapshot, pipeline: Pipeline) -> float:
+    """The deal's own probability when set, else its stage's."""
+    return snap.probability if snap.probability is not None else pipeline.probability(snap.stage)
+
+
+def cycle_days(snap: Snapshot) -> float | None:
+    """Days from creation to the (last) win; None for a deal not won."""
+    if snap.status != "won" or snap.won_at is None:
+        return None
+    return days_between(snap.created, snap.won_at)
+
+
+def start_of_day(day: date) -> datetime:
+    return localize(datetime.combine(day, time()))
+
+
+# -- the metrics ---------------------------------------------------------------------------
+def funnel(snaps: Sequence[Snapshot], pipeline: Pipeline, cutoff: datetime, *, strict: bool = False) -> list[StageRow]:
+    """One row per ladder stage: reached, advanced, lost, open (and skipped when strict).
+
+    A deal's position is its furthest stage (``strict``: the end of its unbroken run
+    of stages from the first). A won deal counts as having passed every stage; in the
+    strict funnel only if it entered every stage, else it is ``skipped`` where its run ends.
+    """
+    stages = pipeline.stages
+    last = len(stages) - 1
+    rows = [StageRow(stage=s.id, label=s.title) for s in stages]
+    for snap in snaps:
+        if strict:
+            pos = snap.ordered_furthest()
+            through = snap.status == "won" and pos == last
+            went_on = not through and (snap.status == "won" or snap.furthest() > pos)
+        else:
+            pos = snap.furthest()
+            through = snap.status == "won"
+            went_on = False
+        top = last if through else pos
+        for i in range(top + 1):
+            row = rows[i]
+            row.reached += 1
+            _add(row.reached_value, snap)
+            if snap.status == "won":
+                row.won += 1
+            if through or i < pos:
+                row.advanced += 1
+                _add(row.advanced_value, snap)
+            elif went_on:
+                row.skipped += 1
+                _add(row.skipped_value, snap)
+            elif snap.status == "lost":
+                row.lost += 1
+                _add(row.lost_value, snap)
+            else:
+                row.open += 1
+                _add(row.open_value, snap)
+
+    # time in stage
+    completed: dict[str, list[float]] = {s.id: [] for s in stages}
+    ages: dict[str, list[float]] = {s.id: [] for s in stages}
+    for snap in snaps:
+        sitting = snap.stays[-1].stage if snap.stays and snap.stays[-1].end is None else None
+        per_stage: dict[str, float] = {}
+        for stay in snap.stays:
+            if stay.end is not None:
+                per_stage[stay.stage] = per_stage.get(stay.stage, 0.0) + days_between(stay.start, stay.end)
+        for stage_id, total in per_stage.items():
+            if stage_id in completed and stage_id != sitting:
+                completed[stage_id].append(total)
+        if sitting in ages:
+            ages[sitting].append(days_between(snap.stays[-1].start, cutoff))
+
+    top_reached = rows[0].reached if rows else 0
+    for row in rows:
+        row.conversion = _rate(row.advanced, row.reached)
+        row.cumulative_conversion = _rate(row.advanced, top_reached)
+        row.win_rate = _rate(row.won, row.reached)
+        row.drop_off = _rate(row.lost, row.reached)
+        stays = completed[row.stage]
+        row.days_deals = len(stays)
+        row.days_median = _median(stays)
+        row.days_mean = statistics.fmean(stays) if stays else None
+        row.open_now = len(ages[row.stage])
+        row.open_age_median = _median(ages[row.stage])
+    return rows
+
+
+def totals(snaps: Sequence[Snapshot], pipeline: Pipeline) -> Totals:
+    t = Totals(deals=len(snaps))
+    weighted: MoneyMap = {}
+    cycles: list[float] = []
+    for snap in snaps:
+        t.back_moves += snap.back_moves
+        if snap.status == "won":
+            t.won += 1
+            _add(t.won_value, snap)
+            c = cycle_days(snap)
+            if c is not None:
+                cycles.append(c)
+        elif snap.status == "lost":
+            t.lost += 1
+            _add(t.lost_value, snap)
+        else:
+            t.open += 1
+            _add(t.open_value, snap)
+            if snap.value is not None:
+                w = snap.value * Decimal(str(weight(snap, pipeline)))
+                weighted[snap.currency] = weighted.get(snap.currency, Decimal(0)) + w
+    t.weighted_value = {c: _cents(v) for c, v in weighted.items()}
+    t.win_rate = _rate(t.won, t.won + t.lost)
+    t.median_cycle_days = _median(cycles)
+    return t
+
+
+def velocity(snaps: Sequence[Snapshot]) -> list[Velocity]:
+    """Per currency: open deals x win rate x average won value / median days to win."""
+    by_currency: dict[str, list[Snapshot]] = {}
+    for snap in snaps:
+        by_currency.setdefault(snap.currency, []).append(snap)
+    out = []
+    for cur in sorted(by_currency):
+        group = by_currency[cur]
+        n_open = sum(1 for s in group if s.status == "open")
+        won = [s for s in group if s.status == "won"]
+        n_lost = sum(1 for s in group if s.status == "lost")
+        rate = _rate(len(won), len(won) + n_lost)
+        won_values = [s.value for s in won if s.value is not None]
+        avg = _cents(sum(won_values, Decimal(0)) / len(won_values)) if won_values else None
+        cycles = [c for s in won if (c := cycle_days(s)) is not None]
+        days = _median(cycles)
+        per_day = None
+        if rate is not None and avg is not None and days:
+            per_day = _cents(n_open * Decimal(str(rate)) * avg / Decimal(str(days)))
+        out.append(Velocity(cur, n_open, rate, avg, days, per_day))
+    return out
+
+
+def forecast(snaps: Sequence[Snapshot], pipeline: Pipeline, as_of: date) -> list[ForecastBucket]:
+    """Open deals' value and weighted value by expected close month.
+
+    A close date before the as-of day goes to the ``past`` bucket, none to ``none``;
+    neither is dropped. Order: past, the months in order, none.
+    """
+    buckets: dict[tuple[int, str], ForecastBucket] = {}
+    for snap in snaps:
+        if snap.status != "open":
+            continue
+        if snap.close_date is None:
+            key, bucket = (2, ""), ForecastBucket("none", None)
+        elif snap.close_date < as_of:
+            key, bucket = (0, ""), ForecastBucket("past", None)
+        else:
+            month = f"{snap.close_date.year:04d}-{snap.close_date.month:02d}"
+            key, bucket = (1, month), ForecastBucket("month", month)
+        b = buckets.setdefault(key, bucket)
+        b.deals += 1
+        _add(b.value, snap)
+        if snap.value is not None:
+            w = snap.value * Decimal(str(weight(snap, pipeline)))
+            b.weighted[snap.currency] = b.weighted.get(snap.currency, Decimal(0)) + w
+    out = [buckets[k] for k in sorted(buckets)]
+    for b in out:
+        b.weighted = {c: _cents(v) for c, v in b.weighted.items()}
+    return out
+
+
+def lost_reasons(snaps: Sequence[Snapshot]) -> list[LostReason]:
+    """Lost deals by reason (as recorded when lost), most frequent first."""
+    by_reason: dict[str | None, LostReason] = {}
+    for snap in snaps:
+        if snap.status == "lost":
+            reason = snap.lost_reason.strip() if snap.lost_reason else None
+            r = by_reason.setdefault(reason, LostReason(reason))
+            r.deals += 1
+            _add(r.value, snap)
+    return sorted(by_reason.values(), key=lambda r: (-r.deals, r.reason is None, (r.reason or "").casefold()))
+
+
+# -- scope and grouping --------------------------------------------------------------------
+def in_cohort(snap: Snapshot, since: date | None, until: date | None) -> bool:
+    """Whether the deal was created in [since, until] (local days, both ends included)."""
+    if since is not None and snap.created < start_of_day(since):
+        return False
+    return not (until is not None and snap.created >= end_of_day(until))
+
+
+def group_keys(snap: Snapshot, by: str) -> list[str | None]:
+    if by == "owner":
+        return [snap.owner or None]
+    if by == "source":
+        return [snap.source or None]
+    seen: dict[str, str] = {}
+    for t in snap.tags:
+        seen.setdefault(t.casefold(), t)
+    return list(seen.values()) or [None]
+
+
+def build_report(
+    deals: Iterable[Deal],
+    pipeline: Pipeline,
+    as_of: date,
+    *,
+    filters: Filters | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    by: str | None = None,
+    strict: bool = False,
+    extras: ExtraTotals | None = None,
+    cutoff: datetime | None = None,
+) -> Report:
+    """The whole report for the deals that match, as they stood at the end of ``as_of``.
+
+    ``filters`` (owner, source, tag; matched on the values at the cut-off) and the
+    cohort ``since``/``until`` (creation day) choose the deals. ``by`` repeats funnel
+    and totals per owner, source or tag. ``extras`` adds totals computed elsewhere.
+    """
+    if by is not None and by not in GROUP_KEYS:
+        raise ValueError(f"by must be one of {GROUP_KEYS}")
+    cutoff = cutoff or end_of_day(as_of)
+    match = filters or Filters(status=None)
+    snaps: list[Snapshot] = []
+    for deal in deals:
+        snap = snapshot(deal, pipeline, cutoff)
+        if snap is None or not in_cohort(snap, since, until):
+            continue
+        # Filters reads stage, status, owner, source and tags: the snapshot has them all
+        if match.matches(cast(Deal, snap)):
+            snaps.append(snap)
+
+    def _totals(part: Sequence[Snapshot]) -> Totals:
+        t = totals(part, pipeline)
+        if extras is not None:
+            t.extra = dict(extras([s.deal for s in part], cutoff))
+        return t
+
+    report = Report(
+        as_of=as_of,
+        cutoff=cutoff,
+        filters={
+            "owner": match.owner,
+            "source": match.source,
+            "tag": match.tag,
+            "since": since,
+            "until": until,
+            "by": by,
+            "strict": strict,
+        },
+        strict=strict,
+        pipeline=pipeline.name,
+        currency=pipeline.currency,
+        totals=_totals(snaps),
+        funnel=funnel(snaps, pipeline, cutoff, strict=strict),
+        velocity=velocity(snaps),
+        forecast=forecast(snaps, pipeline, as_of),
+        lost_reasons=lost_reasons(snaps),
+        by=by,
+    )
+    if by is not None:
+        members: dict[str | None, list[Snapshot]] = {}
+        names: dict[str | None, str | None] = {}
+        for snap in snaps:
+            for key in group_keys(snap, by):
+                folded = key.casefold() if key is not None else None
+                names.setdefault(folded, key)  # "Anna" and "anna" are one owner, as in --owner
+                members.setdefault(folded, []).append(snap)
+        for folded in sorted(members, key=lambda k: (k is None, k or "")):
+            part = members[folded]
+            report.groups.append(Group(names[folded], _totals(part), funnel(part, pipeline, cutoff, strict=strict)))
+    return report

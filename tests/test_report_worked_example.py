@@ -1,0 +1,182 @@
+"""The worked example of docs/metrics.md, built deal by deal: every number the page states, checked.
+
+If this test fails, either the code or the page is wrong; fix whichever it is, and keep them equal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from pipecli import actions
+from pipecli.models import Deal, Pipeline
+from pipecli.render.report import report_data
+from pipecli.report import build_report
+
+CET = timezone(timedelta(hours=1))
+DOC = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
+
+PIPELINE = Pipeline.model_validate(
+    {
+        "currency": "EUR",
+        "stages": [
+            {"id": "lead", "label": "Lead", "probability": 0.1},
+            {"id": "qualified", "label": "Qualified", "probability": 0.3},
+            {"id": "proposal", "label": "Proposal", "probability": 0.6},
+            {"id": "negotiation", "label": "Negotiation", "probability": 0.8},
+        ],
+    }
+)
+
+
+def at(day: int) -> datetime:
+    """Midnight at the start of 2026-03-<day>, Warsaw time (as `--at 2026-03-DD` records it)."""
+    return datetime(2026, 3, day, tzinfo=CET)
+
+
+def deal(deal_id: str, value: str, currency: str, steps: list[tuple[int, str]], **fields) -> Deal:
+    day0, stage0 = steps[0]
+    d = actions.new_deal(
+        PIPELINE,
+        deal_id=deal_id,
+        title=deal_id,
+        at=at(day0),
+        stage=stage0,
+        value=Decimal(value),
+        currency=currency,
+        **fields,
+    )
+    for day, op in steps[1:]:
+        when = at(day)
+        if op == "won":
+            d = actions.won(d, when)
+        elif op.startswith("lost:"):
+            d = actions.lost(d, when, op[5:])
+        elif op.startswith("reopen:"):
+            d = actions.reopen(d, PIPELINE, when, op[7:])
+        else:
+            d = actions.move(d, PIPELINE, op, when)
+    return d
+
+
+def example() -> list[Deal]:
+    return [
+        deal("alfa", "10000", "EUR", [(2, "lead"), (4, "qualified"), (9, "proposal"), (16, "won")], owner="anna"),
+        deal(
+            "beta",
+            "6000",
+            "EUR",
+            [(2, "lead"), (5, "proposal"), (7, "qualified"), (12, "lost:price")],
+            owner="anna",
+        ),
+        deal("gamma", "4000", "EUR", [(3, "lead"), (7, "lost:no budget")], owner="bob"),
+        deal("delta", "20000", "PLN", [(3, "lead"), (5, "qualified"), (12, "won")], owner="bob"),
+        deal(
+            "epsilon",
+            "8000",
+            "EUR",
+            [(4, "lead"), (6, "qualified"), (11, "proposal")],
+            owner="bob",
+            probability=0.5,
+            close_date=date(2026, 4, 15),
+        ),
+        deal("zeta", "3000", "EUR", [(10, "lead")], close_date=date(2026, 3, 18)),
+        deal("eta", "5000", "EUR", [(5, "lead"), (8, "qualified"), (9, "lost:timing"), (13, "reopen:qualified")]),
+        deal("theta", "7000", "EUR", [(25, "lead")]),
+    ]
+
+
+AS_OF = date(2026, 3, 20)
+
+
+def test_totals() -> None:
+    t = build_report(example(), PIPELINE, AS_OF).totals
+    assert (t.deals, t.open, t.won, t.lost) == (7, 3, 2, 2)  # theta does not exist yet
+    assert t.win_rate == 0.5
+    assert t.won_value == {"EUR": Decimal(10000), "PLN": Decimal(20000)}
+    assert t.open_value == {"EUR": Decimal(16000)}
+    assert t.weighted_value == {"EUR": Decimal(5800)}
+    assert t.median_cycle_days == 11.5
+    assert t.back_moves == 1
+
+
+def test_funnel() -> None:
+    f = build_report(example(), PIPELINE, AS_OF).funnel
+    assert [r.reached for r in f] == [7, 5, 4, 2]
+    assert [r.advanced for r in f] == [5, 4, 2, 2]
+    assert [r.lost for r in f] == [1, 0, 1, 0]
+    assert [r.open for r in f] == [1, 1, 1, 0]
+    assert [r.conversion for r in f] == pytest.approx([5 / 7, 4 / 5, 2 / 4, 1.0])
+    assert [r.cumulative_conversion for r in f] == pytest.approx([5 / 7, 4 / 7, 2 / 7, 2 / 7])
+    assert [r.win_rate for r in f] == pytest.approx([2 / 7, 2 / 5, 2 / 4, 1.0])
+    assert [r.drop_off for r in f] == pytest.approx([1 / 7, 0.0, 1 / 4, 0.0])
+    lead, _, proposal, _ = f
+    assert lead.reached_value == {"EUR": Decimal(36000), "PLN": Decimal(20000)}
+    assert lead.advanced_value == {"EUR": Decimal(29000), "PLN": Decimal(20000)}
+    assert (lead.lost_value, lead.open_value) == ({"EUR": Decimal(4000)}, {"EUR": Decimal(3000)})
+    assert proposal.reached_value == {"EUR": Decimal(24000), "PLN": Decimal(20000)}
+    assert proposal.advanced_value == {"EUR": Decimal(10000), "PLN": Decimal(20000)}
+    assert (proposal.lost_value, proposal.open_value) == ({"EUR": Decimal(6000)}, {"EUR": Decimal(8000)})
+
+
+def test_time_in_stage() -> None:
+    f = build_report(example(), PIPELINE, AS_OF).funnel
+    assert [(r.days_median, r.days_deals) for r in f] == [(2.5, 6), (5.0, 4), (4.5, 2), (None, 0)]
+    assert [r.days_mean for r in f][:3] == pytest.approx([16 / 6, 22 / 4, 9 / 2])
+    assert [(r.open_now, r.open_age_median) for r in f] == [(1, 11.0), (1, 8.0), (1, 10.0), (0, None)]
+
+
+def test_velocity_forecast_lost_reasons() -> None:
+    r = build_report(example(), PIPELINE, AS_OF)
+    eur, pln = r.velocity
+    assert (eur.open, eur.win_rate, eur.average_won_value, eur.median_days_to_win) == (3, 1 / 3, 10000, 14.0)
+    assert eur.per_day == Decimal("714.29")
+    assert (pln.open, pln.win_rate, pln.average_won_value, pln.median_days_to_win) == (0, 1.0, 20000, 9.0)
+    assert pln.per_day == Decimal(0)
+    assert [(b.kind, b.month, b.deals, b.value, b.weighted) for b in r.forecast] == [
+        ("past", None, 1, {"EUR": 3000}, {"EUR": 300}),
+        ("month", "2026-04", 1, {"EUR": 8000}, {"EUR": 4000}),
+        ("none", None, 1, {"EUR": 5000}, {"EUR": 1500}),
+    ]
+    assert [(x.reason, x.deals, x.value) for x in r.lost_reasons] == [
+        ("no budget", 1, {"EUR": 4000}),
+        ("price", 1, {"EUR": 6000}),
+    ]
+
+
+def test_strict_funnel() -> None:
+    f = build_report(example(), PIPELINE, AS_OF, strict=True).funnel
+    assert [r.reached for r in f] == [7, 5, 3, 0]
+    assert [r.advanced for r in f] == [5, 3, 0, 0]
+    assert [r.lost for r in f] == [1, 0, 1, 0]
+    assert [r.open for r in f] == [1, 1, 1, 0]
+    assert [r.skipped for r in f] == [0, 1, 1, 0]
+
+
+def test_as_of_before_the_win() -> None:
+    t = build_report(example(), PIPELINE, date(2026, 3, 15)).totals
+    assert (t.deals, t.open, t.won, t.lost) == (7, 4, 1, 2)
+    assert t.win_rate == pytest.approx(1 / 3)
+
+
+def test_groups_by_owner() -> None:
+    groups = build_report(example(), PIPELINE, AS_OF, by="owner").groups
+    got = [(g.key, g.totals.deals, g.totals.won, g.totals.lost, g.totals.win_rate) for g in groups]
+    assert got == [("anna", 2, 1, 1, 0.5), ("bob", 3, 1, 1, 0.5), (None, 2, 0, 0, None)]
+
+
+def test_the_page_shows_the_json_the_code_gives() -> None:
+    """The JSON excerpt on the page is the funnel row the code produces for Proposal."""
+    text = DOC.read_text(encoding="utf-8")
+    data = report_data(build_report(example(), PIPELINE, AS_OF))
+    block = re.search(r"```json\n(\{\n  \"stage\": \"proposal\".*?\n\})\n```", text, re.S)
+    assert block is not None, "docs/metrics.md lost its JSON example of the proposal row"
+    assert json.loads(block.group(1)) == data["funnel"][2]
+    totals = re.search(r"```json\n(\{\n  \"deals\".*?\n\})\n```", text, re.S)
+    assert totals is not None
+    assert json.loads(totals.group(1)) == data["totals"]
