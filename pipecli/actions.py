@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from . import currencies
 from .errors import PipeError, usage_error
-from .models import Deal, NextStep, Note, Pipeline, Snooze
+from .models import Deal, NextStep, Note, Pipeline, Snooze, error_text
 from .timeutil import parse_date
 
 # Fields `pipe set` may change; the rest have commands of their own.
@@ -113,7 +113,7 @@ def _validated(data: dict[str, Any]) -> Deal:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = ".".join(str(p) for p in err["loc"])
-        raise usage_error(f"{name}: {err['msg'].removeprefix('Value error, ')}") from None
+        raise usage_error(f"{name}: {error_text(err)}") from None
 
 
 def _rebuild(deal: Deal, **changes: Any) -> Deal:

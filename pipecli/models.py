@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -35,12 +36,6 @@ STAGE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 RESERVED_STAGE_IDS = frozenset(STATUSES) | {"all"}
 
 
-def _aware(dt: datetime) -> datetime:
-    if dt.tzinfo is None or dt.utcoffset() is None:
-        raise ValueError("time stamp needs a UTC offset, e.g. 2026-03-02T10:15:00+01:00")
-    return dt
-
-
 def _money_in(v: Any) -> Any:
     # Floats from YAML become the Decimal of their shortest repr: 1234.56 stays 1234.56.
     if isinstance(v, bool):
@@ -56,14 +51,6 @@ def _money_out(v: Decimal) -> int | float:
     return int(v) if v == v.to_integral_value() else float(v)
 
 
-def _non_negative(v: Decimal) -> Decimal:
-    if not v.is_finite():
-        raise ValueError("value must be a finite number")
-    if v < 0:
-        raise ValueError("value must not be negative")
-    return v
-
-
 def _currency(v: str) -> str:
     return currencies.normalize(v)
 
@@ -77,15 +64,16 @@ def _duration(v: Any) -> str:
     return text
 
 
+# AwareDatetime checks the offset in pydantic's core: ~10x cheaper than a Python validator,
+# which matters when a report validates 100,000 deals.
 Timestamp = Annotated[
-    datetime,
-    AfterValidator(_aware),
+    AwareDatetime,
     PlainSerializer(lambda d: d.isoformat(), return_type=str, when_used="json"),
 ]
 Money = Annotated[
     Decimal,
     BeforeValidator(_money_in),
-    AfterValidator(_non_negative),
+    Field(ge=0, allow_inf_nan=False),
     PlainSerializer(_money_out, when_used="json"),
 ]
 Currency = Annotated[str, AfterValidator(_currency)]
@@ -295,3 +283,19 @@ DEFAULT_STAGES: list[dict[str, Any]] = [
     {"id": "proposal", "label": "Proposal", "probability": 0.6, "stale_after": "10d"},
     {"id": "negotiation", "label": "Negotiation", "probability": 0.8, "stale_after": "7d"},
 ]
+
+
+_FRIENDLY = {
+    "timezone_aware": "time stamp needs a UTC offset, e.g. 2026-03-02T10:15:00+01:00",
+    "greater_than_equal": "must not be negative",
+    "finite_number": "must be a finite number",
+    "missing": "field is missing; add it",
+}
+
+
+def error_text(err: Any) -> str:
+    """One pydantic error as a sentence a user can act on."""
+    kind = err.get("type", "")
+    if kind in _FRIENDLY and not (kind == "greater_than_equal" and err.get("ctx", {}).get("ge") not in (0, "0")):
+        return _FRIENDLY[kind]
+    return str(err.get("msg", "")).removeprefix("Value error, ").removeprefix("Assertion failed, ")

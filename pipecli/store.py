@@ -16,6 +16,7 @@ import contextlib
 import difflib
 import os
 import re
+import stat
 import sys
 import tempfile
 import time
@@ -27,8 +28,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import yamlio
+from .cache import ParseCache, file_key
 from .errors import PipeError
-from .models import Deal, Pipeline
+from .models import Deal, Pipeline, error_text
 
 PIPELINE_FILE = "pipeline.yaml"
 DEALS_DIR = "deals"
@@ -75,16 +77,14 @@ def validation_message(exc: ValidationError, text: str) -> tuple[str, int | None
     """The first validation error as one line, and the line of the file it points at."""
     err = exc.errors()[0]
     loc = tuple(p for p in err["loc"] if p != "__root__")
-    msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    if err["type"] == "missing":
-        msg = "field is missing; add it"
+    msg = error_text(err)
     name = ".".join(str(p) for p in loc) or "file"
     more = len(exc.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     return f"{name}: {msg}{suffix}", yamlio.locate(text, loc)
 
 
-def parse_document(path: Path, text: str) -> dict[str, Any]:
+def parse_document(path: Path | str, text: str) -> dict[str, Any]:
     """Parse a YAML mapping, or raise a PipeError that names path and line."""
     if len(text) > MAX_FILE_BYTES:
         raise PipeError("file is larger than 1 MiB; not a deal file?", path=path)
@@ -107,16 +107,26 @@ def parse_document(path: Path, text: str) -> dict[str, Any]:
 
 def parse_deal(path: Path, text: str) -> Deal:
     """Parse and validate one deal file. The id defaults to the file name."""
-    data = parse_document(path, text)
-    data.setdefault("id", path.stem)
+    return deal_from_data(path, parse_document(path, text), text)
+
+
+def deal_from_data(path: Path | str, data: dict[str, Any], text: str | None = None) -> Deal:
+    """Validate parsed data of a deal file; on error, find the line (reading the file if need be)."""
+    if "id" not in data:
+        data = {**data, "id": os.path.basename(path).removesuffix(".yaml")}
     try:
         return Deal.model_validate(data)
     except ValidationError as exc:
+        if text is None:
+            try:
+                text = read_text(path)
+            except PipeError:
+                text = ""
         msg, line = validation_message(exc, text)
         raise PipeError(msg, path=path, line=line) from None
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path | str) -> str:
     try:
         with open(path, encoding="utf-8") as f:
             return f.read()
@@ -299,14 +309,47 @@ class Store:
         """One deal by id or prefix."""
         return self.read(self.resolve(ref))
 
-    def load_all(self) -> LoadResult:
-        """Every deal that reads and validates, and a Problem for each one that does not."""
+    def load_all(self, *, use_cache: bool = True) -> LoadResult:
+        """Every deal that reads and validates, and a Problem for each one that does not.
+
+        Parsed files come from the disposable cache in .pipe/cache when their size,
+        mtime and inode are unchanged (see pipecli.cache); models are validated anew.
+        """
         result = LoadResult()
-        for deal_id in self.deal_ids():
+        cache = ParseCache(self.state_dir / "cache" / "deals.json") if use_cache else None
+        try:
+            scan = os.scandir(self.deals_dir)
+        except FileNotFoundError:
+            return result
+        with scan:
+            entries = sorted(
+                (e for e in scan if e.name.endswith(".yaml") and not e.name.startswith(".")),
+                key=lambda e: e.name,
+            )
+        names: set[str] = set()
+        for entry in entries:
+            path = entry.path  # a str: a Path per file would cost a tenth of the load
             try:
-                result.deals.append(self.read(deal_id))
+                st = entry.stat()
+                if not stat.S_ISREG(st.st_mode):
+                    continue
+                names.add(entry.name)
+                key = file_key(st)
+                data = cache.get(entry.name, key) if cache else None
+                text = None
+                if data is None:
+                    text = read_text(path)
+                    data = parse_document(path, text)
+                    if cache:
+                        cache.put(entry.name, key, data)
+                result.deals.append(deal_from_data(path, data, text))
             except PipeError as err:
                 result.problems.append(Problem.from_error(err))
+            except OSError as err:
+                result.problems.append(Problem(Path(path), None, f"cannot read file: {err.strerror}"))
+        if cache:
+            cache.retain(names)
+            cache.save()
         return result
 
     # -- writing -----------------------------------------------------------------------
