@@ -270,6 +270,12 @@ def stale_summary(deals: Iterable[Deal], pipeline: Pipeline, when: AsOf | date |
     return summarize(find_stale(deals, pipeline, when))
 
 
+def stale_totals(deals: Iterable[Deal], pipeline: Pipeline, when: AsOf | date | datetime) -> dict[str, Any]:
+    """The stale figures `pipe report` adds to its totals (keys of its JSON ``totals``)."""
+    summary = stale_summary(deals, pipeline, when)
+    return {"stale": summary.count, "stale_value": summary.value, "overdue_next_steps": summary.overdue}
+
+
 def group_by_owner(items: Sequence[StaleDeal]) -> list[tuple[str | None, list[StaleDeal]]]:
     """Stale deals per owner (owners compared ignoring case, as ``--owner`` does).
 

@@ -12,6 +12,7 @@ from ..query import Filters
 from ..render import OutputFormat, unicode_ok
 from ..render.report import render_report
 from ..report import build_report
+from ..stale import stale_totals
 from ..timeutil import parse_date
 from .app import app
 from .common import AsOfOpt, FormatOpt, OwnerOpt, SourceOpt, TagOpt, as_of_date, report_problems, store_from, write
@@ -69,7 +70,7 @@ def report(
         until=last,
         by=by.value if by else None,
         strict=strict,
-        # figures other modules add to the totals (e.g. stale deals) go in through `extras=`
+        extras=lambda deals, cutoff: stale_totals(deals, pipeline, cutoff),
     )
     write(render_report(result, fmt, ascii_only=not unicode_ok()))
     if report_problems(loaded.problems):

@@ -113,7 +113,19 @@ def report_data(report: Report) -> dict[str, Any]:
             {"key": g.key, "totals": totals_data(g.totals), "funnel": [stage_data(r) for r in g.funnel]}
             for g in report.groups
         ]
-    return data
+    return _currencies_sorted(data)
+
+
+def _currencies_sorted(value: Any) -> Any:
+    """Money objects (keyed by currency code) in code order, so the output is stable."""
+    if isinstance(value, dict):
+        items = {k: _currencies_sorted(v) for k, v in value.items()}
+        if items and all(isinstance(k, str) and len(k) == 3 and k.isupper() for k in items):
+            return dict(sorted(items.items()))
+        return items
+    if isinstance(value, list):
+        return [_currencies_sorted(v) for v in value]
+    return value
 
 
 # -- for people ----------------------------------------------------------------------------
