@@ -9,7 +9,7 @@ rewrite. Won and lost are a deal's *status*, never a stage: a deal lost at
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from . import currencies
-from .timeutil import parse_duration
+from .timeutil import parse_duration, zone_from_name
 
 STATUSES = ("open", "won", "lost")
 Status = Literal["open", "won", "lost"]
@@ -230,9 +230,16 @@ class Stage(_Model):
         return self.label or self.id.replace("_", " ").replace("-", " ").capitalize()
 
 
+def _zone_name(v: str | None) -> str | None:
+    if v is not None:
+        zone_from_name(v)
+    return v
+
+
 class Pipeline(_Model):
     name: str = "Sales"
     currency: Currency = "EUR"
+    timezone: Annotated[str | None, AfterValidator(_zone_name)] = None
     stale_after: Duration = "14d"
     stages: list[Stage] = Field(min_length=1)
 
@@ -244,6 +251,11 @@ class Pipeline(_Model):
                 raise ValueError(f"stage id {s.id!r} appears twice")
             seen.add(s.id)
         return self
+
+    @property
+    def zone(self) -> tzinfo | None:
+        """The pipeline's own time zone, when it names one."""
+        return zone_from_name(self.timezone) if self.timezone else None
 
     @property
     def stage_ids(self) -> list[str]:

@@ -404,6 +404,7 @@ _PIPELINE_TEMPLATE = """\
 # stage: proposal, so the report can tell where deals drop off.
 name: {name}
 currency: {currency}      # ISO 4217 code used when a deal names none
+# timezone: Europe/Warsaw   # IANA name: where days begin and end, the same for the whole team
 stale_after: 14d     # a deal idle this long in a stage is stale (h, d or w); stages may override
 stages:
 {stages}"""

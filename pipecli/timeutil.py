@@ -7,7 +7,8 @@ taken in the local time zone (``TZ``), as a person at the keyboard means it.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import PipeError, usage_error
 
@@ -16,9 +17,31 @@ _RELATIVE = re.compile(r"^\s*([+-]?\d+)\s*([dw])\s*$", re.IGNORECASE)
 _UNIT_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
 
 
+_zone: tzinfo | None = None
+
+
+def use_zone(zone: tzinfo | None) -> None:
+    """Make ``zone`` the local time zone of dates and times (None: the system's, ``TZ``).
+
+    A pipeline that names its ``timezone`` uses it, so that everyone on a team gets
+    the same day boundaries for ``--as-of`` and the same meaning for ``--at 14:00``.
+    """
+    global _zone
+    _zone = zone
+
+
+def zone_from_name(name: str) -> tzinfo:
+    """A tzinfo for an IANA name such as Europe/Warsaw; ValueError if unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Europe/Warsaw") from None
+
+
 def now() -> datetime:
     """The current time, local time zone, whole seconds."""
-    return datetime.now().astimezone().replace(microsecond=0)
+    current = datetime.now(_zone) if _zone is not None else datetime.now().astimezone()
+    return current.replace(microsecond=0)
 
 
 def today() -> date:
@@ -27,7 +50,9 @@ def today() -> date:
 
 def localize(dt: datetime) -> datetime:
     """Attach the local offset to a naive date-time (DST-correct for that moment)."""
-    return dt if dt.tzinfo is not None else dt.astimezone()
+    if dt.tzinfo is not None:
+        return dt
+    return dt.replace(tzinfo=_zone) if _zone is not None else dt.astimezone()
 
 
 def parse_datetime(text: str, *, option: str = "--at") -> datetime:

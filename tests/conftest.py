@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from pipecli import timeutil
 from pipecli.cli import app
 
 TEST_TZ = "Europe/Warsaw"
@@ -29,9 +30,11 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[No
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
     (tmp_path / "home").mkdir(exist_ok=True)
     time.tzset()
+    timeutil.use_zone(None)
     yield
     monkeypatch.undo()
     time.tzset()
+    timeutil.use_zone(None)
 
 
 @pytest.fixture

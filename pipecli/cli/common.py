@@ -12,14 +12,16 @@ import typer
 
 from ..render import OutputFormat
 from ..store import Problem, Store
-from ..timeutil import now, parse_date, parse_datetime, today
+from ..timeutil import now, parse_date, parse_datetime, today, use_zone
 
 
 def store_from(ctx: typer.Context) -> Store:
     """The pipeline folder named by -C, PIPE_DIR, or found above the working directory."""
     root_ctx = ctx.find_root()
     directory = root_ctx.obj if isinstance(root_ctx.obj, Path) else root_ctx.params.get("directory")
-    return Store.open(directory)
+    store = Store.open(directory)
+    use_zone(store.pipeline.zone)  # the pipeline's time zone, when it names one, is "local"
+    return store
 
 
 def _store_for_completion(ctx: typer.Context) -> Store | None:

@@ -223,8 +223,8 @@ def next_step(
         raise usage_error("say what the next step is, or use --clear")
     if not clear and due is None:
         raise usage_error("--due DATE: when is the next step due? (e.g. --due +3d)")
-    due_date = parse_date(due) if due else None
     store = store_from(ctx)
+    due_date = parse_date(due) if due else None
     when = at_time(at)
     _, new = store.update(deal, lambda d: actions.set_next_step(d, when, None if clear else text, due_date))
     if new.next_step:

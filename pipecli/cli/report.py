@@ -53,12 +53,12 @@ def report(
 
     Definitions of every number: docs/metrics.md.
     """
+    store = store_from(ctx)  # first: the pipeline may name the time zone that dates are in
     day = as_of_date(as_of)
     first = parse_date(since, option="--since") if since else None
     last = parse_date(until, option="--until") if until else None
     if first and last and first > last:
         raise usage_error(f"--since {first.isoformat()} is after --until {last.isoformat()}; swap them")
-    store = store_from(ctx)
     pipeline = store.pipeline
     loaded = store.load_all()
     result = build_report(

@@ -70,8 +70,8 @@ def stale(
             raise usage_error(f"--min-idle: {err.message}") from None
     else:
         least = None
+    store = store_from(ctx)  # first: the pipeline may name the time zone that dates are in
     cut = AsOf.end_of(parse_date(as_of, option="--as-of")) if as_of else AsOf.at(now())
-    store = store_from(ctx)
     pipeline = store.pipeline
     stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
     filters = Filters(stages=stages, status="open", owner=owner)
@@ -132,13 +132,13 @@ def snooze(
         raise usage_error("--until DATE: until when? (e.g. --until 2026-04-07 or --until +2w)")
     if not clear and not (reason and reason.strip()):
         raise usage_error("--reason TEXT: say why, e.g. --reason 'champion on holiday'")
+    store = store_from(ctx)
     when = at_time(at)
     until_day = parse_date(until, option="--until") if until else None
     if until_day is not None and until_day <= when.date():
         raise usage_error(
             f"--until {until_day.isoformat()} is not after {when.date().isoformat()}; a snooze ends on a later day"
         )
-    store = store_from(ctx)
 
     def change(d: Deal) -> Deal:
         if not clear and d.status != "open":

@@ -1,0 +1,36 @@
+"""README stays true: CI runs its two quick-start commands, and its sample output is current."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from pipecli.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _quick_start_commands() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", section)
+
+
+def test_ci_runs_exactly_the_two_quick_start_commands() -> None:
+    commands = _quick_start_commands()
+    assert commands == ["pip install . && pipe -C examples/demo report", "pip install -e '.[test]' && pytest"]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    for command in commands:
+        assert command in ci
+
+
+def test_the_sample_report_in_the_readme_is_what_pipe_prints(runner: CliRunner) -> None:
+    block = README.split("## What the report looks like", 1)[1].split("```\n", 2)[1]
+    command = re.search(r"`(pipe -C examples/demo report [^`]*)`", README).group(1)  # type: ignore[union-attr]
+    args = command.split()[1:]
+    args[1] = str(ROOT / args[1])
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(block)
