@@ -183,6 +183,40 @@ class Deal(_Model):
         stage, status = replay(self.timeline(), until=cutoff, start_stage=self.stage)
         return stage, status
 
+    def as_of(self, cutoff: datetime) -> Deal | None:
+        """The deal as it stood just before ``cutoff``; None if it did not exist yet.
+
+        Stage and status come from replaying the history; fields changed at or after
+        ``cutoff`` get back the value their first later change recorded as ``from``
+        (a recorded value that no longer validates leaves today's value). History
+        entries and notes from ``cutoff`` on are dropped.
+        """
+        state = self.state_at(cutoff)
+        if state is None:
+            return None
+        later = [h for h in self.history if h.at >= cutoff]
+        stage, status = state
+        if not later and (stage, status) == (self.stage, self.status) and all(n.at < cutoff for n in self.notes):
+            return self
+        data = self.model_dump(by_alias=True)
+        data["stage"], data["status"] = stage, status
+        if status != "lost":
+            data["lost_reason"] = None
+        data["history"] = [h.model_dump(by_alias=True) for h in self.history if h.at < cutoff]
+        data["notes"] = [n.model_dump() for n in self.notes if n.at < cutoff]
+        undone: set[str] = set()
+        for h in later:
+            if h.event != "changed" or h.field not in TRACKED_FIELDS or h.field in undone:
+                continue
+            undone.add(h.field)
+            trial = {**data, h.field: h.from_}
+            try:
+                Deal.model_validate(trial)
+            except ValueError:
+                continue  # a hand-edited entry we cannot read: keep today's value
+            data = trial
+        return Deal.model_validate(data)
+
     def last_activity(self, cutoff: datetime | None = None) -> datetime:
         """The newest of creation, history entries and notes (before ``cutoff``)."""
         times = [self.created]
@@ -191,6 +225,23 @@ class Deal(_Model):
         if cutoff is not None:
             times = [t for t in times if t < cutoff] or [self.created]
         return max(times)
+
+
+# Fields whose earlier value a "changed" history entry records in ``from``, so that
+# a deal can be seen as it stood at any cut-off (``Deal.as_of``).
+TRACKED_FIELDS = (
+    "title",
+    "company",
+    "value",
+    "currency",
+    "owner",
+    "source",
+    "tags",
+    "close_date",
+    "probability",
+    "next_step",
+    "snooze",
+)
 
 
 def replay(history: list[HistoryEntry], *, until: datetime | None = None, start_stage: str = "") -> tuple[str, Status]:

@@ -17,11 +17,10 @@ import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from typing import Any, cast
 
-from . import currencies
 from .models import Deal, HistoryEntry, Pipeline, Status
 from .query import Filters
 from .timeutil import days_between, end_of_day, localize
@@ -84,40 +83,6 @@ class Snapshot:
         return k
 
 
-_FIELDS = ("value", "currency", "probability", "owner", "source", "tags", "close_date")
-
-
-def _undo(field_name: str, raw: Any, current: Any) -> Any:
-    """The value a ``changed`` entry's ``from`` records, in the model's type."""
-    try:
-        if raw is None:
-            return [] if field_name == "tags" else None
-        if field_name == "value":
-            return Decimal(str(raw).replace(",", "").replace("_", ""))
-        if field_name == "currency":
-            return currencies.normalize(str(raw))
-        if field_name == "probability":
-            return float(raw)
-        if field_name == "tags":
-            return [str(t) for t in raw] if isinstance(raw, list) else [t.strip() for t in str(raw).split(",")]
-        if field_name == "close_date":
-            return raw if isinstance(raw, date) else date.fromisoformat(str(raw))
-        return str(raw)
-    except (ValueError, TypeError, InvalidOperation):
-        return current  # a hand-edited entry we cannot read: keep today's value
-
-
-def _fields_at(deal: Deal, later: Sequence[HistoryEntry]) -> dict[str, Any]:
-    """Field values at the cut-off: the ``from`` of the first change recorded after it."""
-    values = {name: getattr(deal, name) for name in _FIELDS}
-    undone: set[str] = set()
-    for h in later:
-        if h.event == "changed" and h.field in values and h.field not in undone:
-            undone.add(h.field)
-            values[h.field] = _undo(h.field, h.from_, values[h.field])
-    return values
-
-
 def _initial_stage(deal: Deal, entries: Sequence[HistoryEntry]) -> str:
     for h in entries:
         if h.event == "created" and h.to is not None:
@@ -137,8 +102,8 @@ def snapshot(deal: Deal, pipeline: Pipeline, cutoff: datetime) -> Snapshot | Non
     n = len(timeline)
     while n and timeline[n - 1].at >= cutoff:
         n -= 1
-    before, later = timeline[:n], timeline[n:]
-    values = _fields_at(deal, later) if later else {name: getattr(deal, name) for name in _FIELDS}
+    before = timeline[:n]
+    past = deal.as_of(cutoff) or deal  # field values as they were at the cut-off
 
     stage = _initial_stage(deal, timeline)
     start = deal.created
@@ -192,18 +157,17 @@ def snapshot(deal: Deal, pipeline: Pipeline, cutoff: datetime) -> Snapshot | Non
         if status == "lost":
             lost_reason = deal.lost_reason
     entered.discard(-1)
-    currency = values["currency"] or pipeline.currency
     return Snapshot(
         deal=deal,
         stage=stage,
         status=status,
-        value=values["value"],
-        currency=currency,
-        probability=values["probability"],
-        owner=values["owner"],
-        source=values["source"],
-        tags=tuple(values["tags"] or ()),
-        close_date=values["close_date"],
+        value=past.value,
+        currency=past.currency or pipeline.currency,
+        probability=past.probability,
+        owner=past.owner,
+        source=past.source,
+        tags=tuple(past.tags),
+        close_date=past.close_date,
         lost_reason=lost_reason,
         created=deal.created,
         won_at=won_at,

@@ -30,8 +30,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
-
 from .models import Deal, Pipeline
 from .query import Filters
 from .timeutil import end_of_day
@@ -42,22 +40,6 @@ NO_NEXT_STEP = "no next step"
 REASONS = (OVERDUE, NO_NEXT_STEP, IDLE)
 
 DAY = timedelta(days=1)
-
-# Fields whose earlier value a "changed" history entry records, so the deal can be
-# seen as it stood at a cut-off.
-_TRACKED_FIELDS = (
-    "title",
-    "company",
-    "value",
-    "currency",
-    "owner",
-    "source",
-    "tags",
-    "close_date",
-    "probability",
-    "next_step",
-    "snooze",
-)
 
 
 @dataclass(frozen=True)
@@ -125,44 +107,6 @@ class StaleSummary:
 
 
 # -- the deal at a cut-off ----------------------------------------------------------------
-def deal_at(deal: Deal, moment: datetime) -> Deal | None:
-    """The deal as it stood just before ``moment``; None if it did not exist yet.
-
-    Stage and status come from replaying the history; fields changed at or after
-    ``moment`` get back the value their first later change recorded as ``from``.
-    History entries and notes from ``moment`` on are dropped.
-    """
-    state = deal.state_at(moment)
-    if state is None:
-        return None
-    later = [h for h in deal.history if h.at >= moment]
-    later_notes = any(n.at >= moment for n in deal.notes)
-    stage, status = state
-    if not later and not later_notes and (stage, status) == (deal.stage, deal.status):
-        return deal
-    data = deal.model_dump(by_alias=True)
-    data["stage"], data["status"] = stage, status
-    if status != "lost":
-        data["lost_reason"] = None
-    data["history"] = [h.model_dump(by_alias=True) for h in deal.history if h.at < moment]
-    data["notes"] = [n.model_dump() for n in deal.notes if n.at < moment]
-    try:
-        base = Deal.model_validate(data)
-    except ValidationError:  # pragma: no cover - a valid deal stays valid without its later entries
-        return deal
-    restored: dict[str, Any] = {}
-    for h in later:
-        if h.event == "changed" and h.field in _TRACKED_FIELDS and h.field not in restored:
-            restored[h.field] = h.from_
-    if not restored:
-        return base
-    try:
-        return Deal.model_validate({**data, **restored})
-    except ValidationError:
-        # a hand-edited history whose old values no longer validate: keep today's fields
-        return base
-
-
 def last_activity(deal: Deal, moment: datetime | None = None) -> datetime:
     """The newest creation, history entry or note before ``moment``; snoozing does not count."""
     times = [deal.created]
@@ -190,7 +134,7 @@ def threshold_text(pipeline: Pipeline, stage_id: str) -> str:
 def assess(deal: Deal, pipeline: Pipeline, when: AsOf | date | datetime) -> StaleDeal | None:
     """Why ``deal`` is stale at ``when``, or None when it is not (or was not open)."""
     cut = as_of(when)
-    d = deal_at(deal, cut.moment)
+    d = deal.as_of(cut.moment)
     if d is None or d.status != "open" or is_snoozed(d, cut.day):
         return None
     last = last_activity(d, cut.moment)
