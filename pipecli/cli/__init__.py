@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import deals  # noqa: F401  (registers the commands)
+from . import deals, transfer  # noqa: F401  (registers the commands)
 from .app import app
 
 __all__ = ["app", "main"]
