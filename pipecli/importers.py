@@ -151,7 +151,6 @@ PRESETS: dict[str, Preset] = {
             "close_date": ("Deal - Expected close date", "Expected close date"),
             "closed_at": ("Deal - Won time", "Deal - Lost time", "Won time", "Lost time", "Deal - Deal closed on"),
             "lost_reason": ("Deal - Lost reason", "Lost reason"),
-            "next_due": ("Deal - Next activity date", "Next activity date"),
         },
         stage_map={
             "Lead In": "lead",
