@@ -19,6 +19,8 @@ from typing import Any
 from . import yamlio
 
 _MAX_SCALAR = 400
+# every character Python or YAML takes for a line break
+_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 class _Fallback(Exception):
@@ -30,7 +32,7 @@ class _Fallback(Exception):
 def _block(kind: str, value: Any) -> str:
     """How ruamel.yaml writes ``value`` as a block mapping value."""
     text = yamlio.dump_new({"k": value})
-    if not text.startswith("k: ") or text.count("\n") != 1:
+    if not text.startswith("k: ") or len(text.splitlines()) != 1:
         raise _Fallback
     return text[3:-1]
 
@@ -39,7 +41,7 @@ def _block(kind: str, value: Any) -> str:
 def _flow(kind: str, value: Any) -> str:
     """How ruamel.yaml writes ``value`` as an item of a flow list."""
     text = yamlio.dump_new({"k": [value]})
-    if not text.startswith("k: [") or not text.endswith("]\n") or text.count("\n") != 1:
+    if not text.startswith("k: [") or not text.endswith("]\n") or len(text.splitlines()) != 1:
         raise _Fallback
     return text[4:-2]
 
@@ -47,7 +49,7 @@ def _flow(kind: str, value: Any) -> str:
 @lru_cache(maxsize=4096)
 def _key(key: str) -> str:
     text = yamlio.dump_new({key: 1})
-    if not text.endswith(": 1\n") or text.count("\n") != 1:
+    if not text.endswith(": 1\n") or len(text.splitlines()) != 1:
         raise _Fallback
     return text[:-4]
 
@@ -98,13 +100,15 @@ def _plain(value: str) -> bool:
 
 def _scalar(value: Any, flow: bool = False) -> str:
     if isinstance(value, str):
-        if "\n" in value or "\r" in value or len(value) > _MAX_SCALAR:
+        if len(value) > _MAX_SCALAR or _BREAKS.search(value):
             raise _Fallback
         if _plain(value):
             return value
     elif value is None or not isinstance(value, (bool, int, float)):
         raise _Fallback
     kind = type(value).__name__
+    if kind == "float":  # 0.0 and -0.0 are equal keys: no cache
+        return (_flow if flow else _block).__wrapped__(kind, value)
     return _flow(kind, value) if flow else _block(kind, value)
 
 
