@@ -7,7 +7,8 @@
   field changes are not in it.
 * JSON and JSON Lines carry each deal file whole (history, notes, own keys).
 * SQLite has the tables ``deals``, ``stage_changes`` (every history entry that
-  sets the stage or the status), ``field_changes``, ``notes`` and ``deal_tags``.
+  sets the stage or the status), ``field_changes``, ``notes``, ``deal_tags`` and
+  ``stages`` (the pipeline's ladder).
 """
 
 from __future__ import annotations
@@ -208,6 +209,13 @@ CREATE TABLE notes (
     by      TEXT,
     PRIMARY KEY (deal_id, seq)
 );
+CREATE TABLE stages (
+    id          TEXT PRIMARY KEY,
+    position    INTEGER NOT NULL,     -- 0 = the first stage of pipeline.yaml
+    label       TEXT NOT NULL,
+    probability REAL NOT NULL,        -- as the report uses it (set, or the stage's rung)
+    stale_after TEXT NOT NULL
+);
 CREATE TABLE deal_tags (
     deal_id TEXT NOT NULL REFERENCES deals(id),
     tag     TEXT NOT NULL,
@@ -337,3 +345,10 @@ def _fill(con: sqlite3.Connection, deals: Sequence[Deal], pipeline: Pipeline) ->
     con.executemany(f"INSERT INTO field_changes VALUES ({', '.join('?' * 7)})", field_rows)
     con.executemany("INSERT INTO notes VALUES (?, ?, ?, ?, ?)", note_rows)
     con.executemany("INSERT INTO deal_tags VALUES (?, ?)", tag_rows)
+    con.executemany(
+        "INSERT INTO stages VALUES (?, ?, ?, ?, ?)",
+        [
+            (s.id, i, s.title, pipeline.probability(s.id), s.stale_after or pipeline.stale_after)
+            for i, s in enumerate(pipeline.stages)
+        ],
+    )
