@@ -66,6 +66,8 @@ FIELDS: tuple[str, ...] = (
 ENTERED = "entered."
 EXTRA = "extra."
 DEFAULT_LOST_REASON = "not recorded"
+# a comma not followed by exactly three digits is no thousands separator: "12 000,50", "1,5"
+_DECIMAL_COMMA = re.compile(r",(?!\d{3}(?:\D|$))")
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _EXTRA_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -517,6 +519,11 @@ class Importer:
         if tags:
             data["tags"] = [t.strip() for t in tags.split(",") if t.strip()]
         value_text = get(row, "value")
+        if value_text and _DECIMAL_COMMA.search(value_text):
+            raise RowError(
+                f"{self.label('value')}: {value_text!r} looks like a decimal comma; "
+                "write the value with a decimal point (12000.50)"
+            )
         if value_text:
             try:
                 value = actions.parse_money(value_text, option=self.label("value"))
@@ -796,7 +803,10 @@ def plan(
                 if not update:
                     result.skipped += 1
                     continue
-                old = load(match)
+                try:
+                    old = load(match)
+                except PipeError as err:
+                    raise RowError(f"cannot update {match}: {err}") from None
                 fresh = build_deal(data, match)
                 try:
                     new = update_deal(old, fresh, mapped, pipeline, at)

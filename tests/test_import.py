@@ -253,13 +253,15 @@ def test_bad_rows_are_reported_with_line_and_reason_and_the_rest_imported(pipe, 
         ",A8,Bad mail,5,lead,open,2026-01-05,not-an-address\n"  # line 10
         ",A1,Same source id,5,lead,open,2026-01-05,\n"  # line 11
         "Bad Id!,A9,Bad id,5,lead,open,2026-01-05,\n"  # line 12
-        ",A10,Good two,5,qualified,won,2026-01-06,\n",  # line 13
+        ",A10,Good two,5,qualified,won,2026-01-06,\n"  # line 13
+        ',A11,Decimal comma,"12 000,50",lead,open,2026-01-05,\n'  # line 14
+        ',A12,Thousands,"12,000.50",lead,open,2026-01-05,\n',  # line 15
         encoding="utf-8",
     )
     result = pipe("import", str(path), ok=False)
     assert result.exit_code == 1
     errors = {int(e.split(":")[2]): e.split(": ", 2)[2] for e in result.stderr.splitlines()}
-    assert sorted(errors) == [3, 6, 7, 8, 9, 10, 11, 12]
+    assert sorted(errors) == [3, 6, 7, 8, 9, 10, 11, 12, 14]
     assert errors[3] == "no title: title is empty"
     assert "negative" in errors[6]
     assert "unknown stage 'nowhere'" in errors[7] and "--stage-map nowhere=STAGE" in errors[7]
@@ -268,9 +270,11 @@ def test_bad_rows_are_reported_with_line_and_reason_and_the_rest_imported(pipe, 
     assert errors[10].startswith("contact.email:")
     assert errors[11] == "external_id 'A1' appears again; first on line 2"
     assert "'Bad Id!' cannot be a deal id" in errors[12]
-    assert "3 created, 0 updated, 0 skipped, 8 failed" in result.stdout
+    assert "'12 000,50' looks like a decimal comma" in errors[14]
+    assert "4 created, 0 updated, 0 skipped, 9 failed" in result.stdout
     deals = by_external_id(pipe.root)
-    assert sorted(deals) == ["A1", "A10", "A3"]
+    assert sorted(deals) == ["A1", "A10", "A12", "A3"]
+    assert deals["A12"]["value"] == "12000.5"
     assert deals["A1"]["id"] == "ok-1"
     assert deals["A3"]["title"] == "Two\nlines"
     assert pipe("check").stdout == ""
@@ -405,3 +409,17 @@ def test_real_process_imports_and_exports(tmp_path: Path, env_without_pipe_dir: 
     lines = r.stdout.splitlines()
     assert len(lines) == 1 + len(won)
     assert os.path.getsize(EXCERPT) > 0
+
+
+def test_update_of_a_broken_file_fails_that_row_only(sample_pipe) -> None:
+    sample_pipe("import", str(EXCERPT), *SAMPLE_ARGS)
+    first = sample_rows(EXCERPT)[0]
+    deal_id = by_external_id(sample_pipe.root)[first["opportunity_id"]]["id"]
+    path = sample_pipe.root / "deals" / f"{deal_id}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("status: won", "status: [won"), encoding="utf-8")
+    result = sample_pipe("import", str(EXCERPT), *SAMPLE_ARGS, "--update", ok=False)
+    assert result.exit_code == 1
+    (err,) = result.stderr.splitlines()
+    assert err.startswith("pipe: ") and f"{EXCERPT.name}:2: cannot update {deal_id}: " in err
+    assert f"{deal_id}.yaml:" in err  # the broken file, with its line
+    assert "0 created, 0 updated, 39 skipped, 1 failed (39 unchanged)" in result.stdout
