@@ -423,3 +423,66 @@ def test_update_of_a_broken_file_fails_that_row_only(sample_pipe) -> None:
     assert err.startswith("pipe: ") and f"{EXCERPT.name}:2: cannot update {deal_id}: " in err
     assert f"{deal_id}.yaml:" in err  # the broken file, with its line
     assert "0 created, 0 updated, 39 skipped, 1 failed (39 unchanged)" in result.stdout
+
+
+def _real_pipe() -> list[str]:
+    exe = Path(sys.executable).with_name("pipe")
+    return [str(exe)] if exe.exists() else [shutil.which("pipe") or "pipe"]
+
+
+def _many_rows(path: Path, n: int) -> None:
+    lines = ["external_id,title,stage,created"] + [f"E{i},Deal {i},lead,2026-01-05" for i in range(n)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_progress_bar_only_on_a_terminal(pipe, tmp_path: Path, env_without_pipe_dir: dict[str, str]) -> None:
+    import pty
+
+    path = tmp_path / "many.csv"
+    _many_rows(path, 600)
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [*_real_pipe(), "-C", str(pipe.root), "import", str(path), "--dry-run"],
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            env=env_without_pipe_dir,
+            check=False,
+        )
+        os.close(slave)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(master)
+    assert proc.returncode == 0
+    assert b"importing [" in seen and b"400/600" in seen
+    assert b"600 would be created" in proc.stdout
+    assert b"importing" not in proc.stdout
+
+
+def test_import_holds_the_lock(pipe, tmp_path: Path, env_without_pipe_dir: dict[str, str]) -> None:
+    from pipecli.store import Store
+
+    path = tmp_path / "few.csv"
+    _many_rows(path, 3)
+    env = {**env_without_pipe_dir, "PIPE_LOCK_TIMEOUT": "0.3"}
+    with Store.open(pipe.root).lock():
+        proc = subprocess.run(
+            [*_real_pipe(), "-C", str(pipe.root), "import", str(path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+    assert proc.returncode == 1
+    assert "another pipe command has held the lock" in proc.stderr
+    assert read_deals(pipe.root) == {}
+    assert "3 created" in pipe("import", str(path)).stdout
