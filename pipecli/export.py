@@ -2,8 +2,8 @@
 
 * CSV has one row per deal and flat columns, named like the import fields, so
   ``pipe import --preset pipe`` reads it back (see docs/export.md). Its history
-  columns are ``created``, ``created_stage``, ``entered_STAGE`` (the last time
-  the deal entered each stage of the pipeline) and ``closed_at``; notes and
+  columns are ``created``, ``created_stage``, ``entered_STAGE`` (the first time
+  the deal came into each stage of the pipeline) and ``closed_at``; notes and
   field changes are not in it.
 * JSON and JSON Lines carry each deal file whole (history, notes, own keys).
 * SQLite has the tables ``deals``, ``stage_changes`` (every history entry that
@@ -124,7 +124,7 @@ def flat_row(deal: Deal, pipeline: Pipeline) -> dict[str, Any]:
         "next_due": deal.next_step.due if deal.next_step else None,
     }
     for at, stage in entries:
-        row[f"entered_{stage}"] = at
+        row.setdefault(f"entered_{stage}", at)
     return row
 
 

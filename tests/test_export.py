@@ -71,8 +71,9 @@ def test_csv_has_one_flat_row_per_deal(worked) -> None:
         "Łucja",
     )
     assert row["created"] == "2026-03-02T10:00:00+01:00"
-    assert row["entered_qualified"] == "2026-03-13T16:30:00+01:00"  # the last time it came into qualified
-    assert row["entered_proposal"] == "2026-03-20T09:00:00+01:00"
+    assert row["entered_qualified"] == "2026-03-05T09:00:00+01:00"  # the first time it came into qualified
+    assert row["entered_proposal"] == "2026-03-12T09:00:00+01:00"
+    assert (row["entered_lead"], row["entered_meeting"]) == ("2026-03-02T10:00:00+01:00", "")
     assert row["closed_at"] == "2026-03-29T12:00:00+02:00"
     reopened = next(r for r in rows if r["title"] == "Acme renewal")
     assert (reopened["created_stage"], reopened["entered_proposal"], reopened["status"]) == (
