@@ -686,7 +686,7 @@ def update_deal(old: Deal, fresh: Deal, mapped: set[str], pipeline: Pipeline, at
     if status_mapped:
         close_entry = fresh.history[-1] if fresh.status != "open" else None
         entered_at = _entered_at(fresh)
-        if deal.status != "open" and (fresh.status != deal.status or fresh.status == "open"):
+        if deal.status != "open" and fresh.status != deal.status:
             deal = actions.reopen(deal, pipeline, when(None), fresh.stage)
         if deal.status == "open" and fresh.stage != deal.stage:
             deal = actions.move(deal, pipeline, fresh.stage, when(entered_at))

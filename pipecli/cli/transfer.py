@@ -44,31 +44,36 @@ class _Progress:
 @app.command(name="import")
 def import_(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="The CSV file (UTF-8; comma, semicolon or tab separated).")],
+    file: Annotated[
+        Path, typer.Argument(help="The CSV file (UTF-8; comma, semicolon or tab separated).", metavar="FILE")
+    ],
     preset: Annotated[
         str | None,
         typer.Option(
-            help=f"A known file shape: {', '.join(importers.PRESETS)} (default: pipe, the columns of `pipe export`)."
+            help=f"A known file shape: {', '.join(importers.PRESETS)} (default: pipe, the columns of `pipe export`).",
+            metavar="NAME",
         ),
     ] = None,
     maps: Annotated[
         list[str] | None,
         typer.Option(
             "--map",
-            help="FIELD=COLUMN: fill a deal field from a column (or a template like '{First} {Last}'); "
+            help="Fill a deal field from a column (or a template like '{First} {Last}'); "
             "repeat; overrides the preset. See docs/import.md.",
             metavar="FIELD=COLUMN",
         ),
     ] = None,
     date_format: Annotated[
         str | None,
-        typer.Option(help="strptime format of the file's dates, e.g. %m/%d/%Y (ISO 8601 is always understood)."),
+        typer.Option(
+            help="strptime format of the file's dates, e.g. %m/%d/%Y (ISO 8601 is always understood).", metavar="FMT"
+        ),
     ] = None,
     stage_map: Annotated[
         list[str] | None,
         typer.Option(
             "--stage-map",
-            help="VALUE=STAGE: a stage column value and the stage it means; VALUE= means 'not a stage, use the dates'.",
+            help="A stage column value and the stage it means; VALUE= means 'not a stage, use the dates'.",
             metavar="VALUE=STAGE",
         ),
     ] = None,
@@ -76,16 +81,18 @@ def import_(
         list[str] | None,
         typer.Option(
             "--status-map",
-            help="VALUE=open|won|lost: a status column value and the status it means; *=STATUS for any other value.",
+            help="A status column value and the status it means (open, won, lost); *=STATUS for any other value.",
             metavar="VALUE=STATUS",
         ),
     ] = None,
     default_date: Annotated[
         str | None,
-        typer.Option(help="Creation date for rows that have no date at all (without it such rows fail)."),
+        typer.Option(
+            help="Creation date for rows that have no date at all (without it such rows fail).", metavar="DATE"
+        ),
     ] = None,
     lost_reason: Annotated[
-        str, typer.Option(help="Lost reason for lost rows that have none.")
+        str, typer.Option(help="Lost reason for lost rows that have none.", metavar="TEXT")
     ] = importers.DEFAULT_LOST_REASON,
     update: Annotated[
         bool, typer.Option("--update", help="Update deals imported before (same source id) instead of skipping them.")
@@ -159,11 +166,15 @@ def export_(
     ] = export.ExportFormat.csv,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to this file (default: standard output; sqlite needs a file)."),
+        typer.Option(
+            "--output", "-o", help="Write to this file (default: standard output; sqlite needs a file).", metavar="PATH"
+        ),
     ] = None,
     stage: Annotated[
         list[str] | None,
-        typer.Option("--stage", help="Only deals in this stage; repeat for more.", autocompletion=complete_stage),
+        typer.Option(
+            "--stage", help="Only deals in this stage; repeat for more.", autocompletion=complete_stage, metavar="STAGE"
+        ),
     ] = None,
     status: Annotated[str, typer.Option(help="open, won, lost or all.")] = "all",
     owner: OwnerOpt = None,
