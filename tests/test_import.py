@@ -486,3 +486,64 @@ def test_import_holds_the_lock(pipe, tmp_path: Path, env_without_pipe_dir: dict[
     assert "another pipe command has held the lock" in proc.stderr
     assert read_deals(pipe.root) == {}
     assert "3 created" in pipe("import", str(path)).stdout
+
+
+def test_update_reopens_and_recloses(pipe, tmp_path: Path) -> None:
+    path = tmp_path / "crm.csv"
+    header = "Ref,Name,Phase,Result,Opened,Closed,Why,Region\n"
+    path.write_text(
+        header + "R1,Won then lost,proposal,won,2026-01-05,2026-01-20,,north\n"
+        "R2,Lost then open,meeting,lost,2026-01-05,2026-01-21,budget,south\n"
+        "R3,Open then won,qualified,open,2026-01-05,,,west\n",
+        encoding="utf-8",
+    )
+    args = [
+        "import",
+        str(path),
+        "--map",
+        "external_id=Ref",
+        "--map",
+        "title=Name",
+        "--map",
+        "stage=Phase",
+        "--map",
+        "status=Result",
+        "--map",
+        "created=Opened",
+        "--map",
+        "closed_at=Closed",
+        "--map",
+        "lost_reason=Why",
+        "--map",
+        "extra.region=Region",
+    ]
+    pipe(*args)
+    assert by_external_id(pipe.root)["R1"]["region"] == "north"
+    path.write_text(
+        header + "R1,Won then lost,proposal,lost,2026-01-05,2026-02-01,competitor,north\n"
+        "R2,Lost then open,negotiation,open,2026-01-05,,,south\n"
+        "R3,Open then won,qualified,won,2026-01-05,2026-02-03,,east\n",
+        encoding="utf-8",
+    )
+    result = pipe(*args, "--update", "--at", "2026-02-10T12:00")
+    assert "0 created, 3 updated, 0 skipped, 0 failed" in result.stdout
+    deals = by_external_id(pipe.root)
+    r1, r2, r3 = deals["R1"], deals["R2"], deals["R3"]
+    at = "2026-02-10T12:00:00+01:00"
+    assert [(h["event"], h["at"]) for h in r1["history"][2:]] == [("reopened", at), ("lost", at)]
+    assert (r1["status"], r1["lost_reason"]) == ("lost", "competitor")
+    assert [(h["event"], h.get("to")) for h in r2["history"][2:]] == [("reopened", "negotiation")]
+    assert (r2["status"], r2["stage"], "lost_reason" in r2) == ("open", "negotiation", False)
+    assert [(h["event"], h["at"]) for h in r3["history"][1:]] == [
+        ("won", "2026-02-03T00:00:00+01:00"),
+        ("changed", at),
+    ]
+    assert (r3["status"], r3["region"], r3["history"][-1]["field"]) == ("won", "east", "region")
+    assert pipe("check").stdout == ""
+
+
+def test_map_with_nothing_drops_a_preset_field(sample_pipe) -> None:
+    sample_pipe("import", str(EXCERPT), *SAMPLE_ARGS, "--map", "tags=", "--map", "owner=")
+    deals = read_deals(sample_pipe.root).values()
+    assert len(deals) == 40
+    assert all("owner" not in d and d.get("tags", []) == [] for d in deals)

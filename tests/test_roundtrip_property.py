@@ -101,3 +101,46 @@ def test_csv_round_trip(worked: list[Deal]) -> None:
             old.tags,
         )
     assert export.to_csv(again, PIPELINE) == first
+
+
+@settings(max_examples=60, deadline=None)
+@given(deals())
+def test_documented_queries_agree_with_the_deals(worked: list[Deal]) -> None:
+    import itertools
+    import sqlite3
+    import statistics
+    from collections import defaultdict
+
+    from test_export import doc_queries
+
+    win_sql, stay_sql, lost_sql, _ = doc_queries()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "p.db"
+        export.write_sqlite(worked, PIPELINE, db)
+        con = sqlite3.connect(db)
+        try:
+            stays_got = con.execute(stay_sql).fetchall()
+            wins_got = con.execute(win_sql).fetchall()
+            lost_got = con.execute(lost_sql).fetchall()
+        finally:
+            con.close()
+    stays: dict[str, list[float]] = defaultdict(list)
+    for d in worked:
+        entries = [h for h in d.history if h.event != "changed"]
+        for h, nxt in itertools.pairwise(entries):
+            if h.event in ("created", "moved", "reopened"):
+                stays[str(h.to)].append((nxt.at - h.at).total_seconds() / 86400)
+    assert {s: n for s, n, _ in stays_got} == {s: len(v) for s, v in stays.items()}
+    for stage, _, median in stays_got:
+        assert abs(median - statistics.median(stays[stage])) < 1e-6
+    closed = [d for d in worked if d.status != "open"]
+    owners = sorted({d.owner for d in closed}, key=lambda o: (o is not None, o or ""))
+    expected = []
+    for owner in owners:
+        mine = [d.status for d in closed if d.owner == owner]
+        expected.append((owner, mine.count("won"), mine.count("lost"), mine.count("won") / len(mine)))
+    assert sorted(wins_got, key=lambda r: (r[0] is not None, r[0] or "")) == expected
+    lost = [d for d in worked if d.status == "lost"]
+    assert sum(n for _, _, n, _ in lost_got) == len(lost)
+    total = sum((d.value or Decimal(0) for d in lost), Decimal(0))
+    assert abs(Decimal(str(sum(v for *_, v in lost_got))) - total) < Decimal("0.01")
