@@ -394,6 +394,21 @@ def resolve(header: Sequence[str], options: Options, pipeline: Pipeline) -> Colu
     for value, stage in stage_map.items():
         if stage and not _stage_in(pipeline, stage):
             stage_map[value] = "?" + stage
+    # a stage date column stands for one stage: if the pipeline lacks it, every dated row
+    # would fail for the same reason, so say it once, before reading any row
+    for name, src in sources.items():
+        if not name.startswith(ENTERED):
+            continue
+        value = name[len(ENTERED) :]
+        mapped = stage_map.get(value.casefold())
+        if mapped == "":
+            continue
+        if (mapped or "").startswith("?") or (mapped is None and not _stage_in(pipeline, value)):
+            stage = mapped[1:] if mapped else value
+            raise usage_error(
+                f"{src.label} is the date of entering stage {stage!r}, which this pipeline lacks "
+                f"(its stages are {', '.join(pipeline.stage_ids)}); add --stage-map {value}=STAGE"
+            )
     return ColumnMap(
         sources=sources,
         date_format=options.date_format or (preset.date_format if preset else None),
