@@ -955,8 +955,11 @@ def apply(store: Store, result: Plan, *, progress: Callable[[int], None] | None 
 
 
 def _sync(paths: Sequence[Path], folder: Path) -> None:
-    """Flush written files to disk: one sync() where there is one (measured on the full
-    sample: about 0.2 s, against 2 to 20 s for an fsync per file), else fsync each."""
+    """Flush written files to disk: one sync() where there is one, else fsync each.
+
+    Measured with benchmarks/import_bench.py: for 1,000 new files one sync() took
+    0.05-0.35 s, an fsync per file 0.4-1.8 s (more when the disk is busy).
+    """
     if hasattr(os, "sync"):
         os.sync()
         return
