@@ -1,0 +1,212 @@
+"""`pipe import` and `pipe export`: CSV files in, CSV, JSON, JSON Lines or SQLite out."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .. import actions, export, importers
+from ..errors import EXIT_ERROR, usage_error
+from ..query import Filters, select
+from ..store import atomic_write, display_path
+from ..timeutil import parse_date
+from .app import app
+from .common import AtOpt, OwnerOpt, SourceOpt, TagOpt, at_time, complete_stage, report_problems, store_from, write
+
+
+class _Progress:
+    """`importing: 1200/8800` on standard error, only when it is a terminal."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label = label
+        self.total = total
+        self.on = total >= 500 and sys.stderr is not None and sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, n: int) -> None:
+        if self.on:
+            width = 30
+            done = width * n // max(self.total, 1)
+            sys.stderr.write(f"\r{self.label} [{'#' * done}{'.' * (width - done)}] {n}/{self.total}")
+            sys.stderr.flush()
+            self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+@app.command(name="import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="The CSV file (UTF-8; comma, semicolon or tab separated).", metavar="FILE")
+    ],
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            help=f"A known file shape: {', '.join(importers.PRESETS)} (default: pipe, the columns of `pipe export`).",
+            metavar="NAME",
+        ),
+    ] = None,
+    maps: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="Fill a deal field from a column (or a template like '{First} {Last}'); "
+            "repeat; overrides the preset. See docs/import.md.",
+            metavar="FIELD=COLUMN",
+        ),
+    ] = None,
+    date_format: Annotated[
+        str | None,
+        typer.Option(
+            help="strptime format of the file's dates, e.g. %m/%d/%Y (ISO 8601 is always understood).", metavar="FMT"
+        ),
+    ] = None,
+    stage_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stage-map",
+            help="A stage column value and the stage it means; VALUE= means 'not a stage, use the dates'.",
+            metavar="VALUE=STAGE",
+        ),
+    ] = None,
+    status_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status-map",
+            help="A status column value and the status it means (open, won, lost); *=STATUS for any other value.",
+            metavar="VALUE=STATUS",
+        ),
+    ] = None,
+    default_date: Annotated[
+        str | None,
+        typer.Option(
+            help="Creation date for rows that have no date at all (without it such rows fail).", metavar="DATE"
+        ),
+    ] = None,
+    lost_reason: Annotated[
+        str, typer.Option(help="Lost reason for lost rows that have none.", metavar="TEXT")
+    ] = importers.DEFAULT_LOST_REASON,
+    update: Annotated[
+        bool, typer.Option("--update", help="Update deals imported before (same source id) instead of skipping them.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and count; write nothing.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Write nothing if any row fails.")] = False,
+    at: AtOpt = None,
+) -> None:
+    """Import deals from a CSV file: history rebuilt from its dates; re-running it is safe.
+
+    Prints every row that cannot be imported as FILE:LINE: reason on standard error,
+    imports the rest (unless --strict), and ends with a summary line. Exit code 1 if
+    any row failed.
+    """
+    store = store_from(ctx)
+    pipeline = store.pipeline
+    when = at_time(at)
+    options = importers.Options(
+        preset=preset,
+        maps=tuple(importers.parse_pairs(maps or [], "--map")),
+        date_format=date_format,
+        stage_map=tuple(importers.parse_pairs(stage_map or [], "--stage-map")),
+        status_map=tuple(importers.parse_pairs(status_map or [], "--status-map")),
+        default_date=parse_date(default_date, option="--default-date") if default_date else None,
+        lost_reason=lost_reason.strip() or importers.DEFAULT_LOST_REASON,
+    )
+    header, rows = importers.read_csv(file)
+    cmap = importers.resolve(header, options, pipeline)
+    progress = _Progress("importing", len(rows))
+    with store.lock():
+        deal_ids = store.deal_ids()
+        keys = importers.existing_keys(store, deal_ids) if cmap.key_field == "external_id" else {}
+        result = importers.plan(
+            rows,
+            cmap,
+            pipeline,
+            existing_ids=set(deal_ids),
+            existing_keys=keys,
+            load=store.read,
+            update=update,
+            at=when,
+            progress=progress,
+        )
+        progress.clear()
+        where = display_path(file)
+        for failure in result.failures:
+            typer.echo(f"pipe: {where}:{failure.line}: {failure.message}", err=True)
+        blocked = strict and bool(result.failures)
+        if not dry_run and not blocked:
+            writing = _Progress("writing", len(result.creates))
+            try:
+                importers.apply(store, result, progress=writing)
+            finally:
+                writing.clear()
+    summary = result.summary(dry_run=dry_run or blocked)
+    if blocked:
+        typer.echo(f"{where}: nothing written (--strict and {len(result.failures)} failed): {summary}")
+    elif dry_run:
+        typer.echo(f"{where}: dry run, nothing written: {summary}")
+    else:
+        typer.echo(f"{where}: {summary}")
+    if result.failures:
+        raise typer.Exit(EXIT_ERROR)
+
+
+@app.command(name="export")
+def export_(
+    ctx: typer.Context,
+    fmt: Annotated[
+        export.ExportFormat, typer.Option("--format", "-f", help="csv, json, jsonl or sqlite.", case_sensitive=False)
+    ] = export.ExportFormat.csv,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write to this file (default: standard output; sqlite needs a file).", metavar="PATH"
+        ),
+    ] = None,
+    stage: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stage", help="Only deals in this stage; repeat for more.", autocompletion=complete_stage, metavar="STAGE"
+        ),
+    ] = None,
+    status: Annotated[str, typer.Option(help="open, won, lost or all.")] = "all",
+    owner: OwnerOpt = None,
+    source: SourceOpt = None,
+    tag: TagOpt = None,
+) -> None:
+    """Export deals (all of them unless filtered) as CSV, JSON, JSON Lines or an SQLite database."""
+    store = store_from(ctx)
+    pipeline = store.pipeline
+    if status not in ("open", "won", "lost", "all"):
+        raise usage_error(f"--status {status!r}: use open, won, lost or all")
+    if fmt is export.ExportFormat.sqlite and (output is None or str(output) == "-"):
+        raise usage_error("--format sqlite writes a database file: give --output FILE.db")
+    stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
+    filters = Filters(stages=stages, status=None if status == "all" else status, owner=owner, source=source, tag=tag)
+    loaded = store.load_all()
+    deals = sorted(select(loaded.deals, filters), key=lambda d: d.id)
+    if fmt is export.ExportFormat.sqlite:
+        assert output is not None
+        export.write_sqlite(deals, pipeline, output)
+    else:
+        if fmt is export.ExportFormat.csv:
+            text = export.to_csv(deals, pipeline)
+        elif fmt is export.ExportFormat.json:
+            text = export.to_json(deals)
+        else:
+            text = export.to_jsonl(deals)
+        if output is None or str(output) == "-":
+            write(text)
+        else:
+            atomic_write(output, text)
+    if output is not None and str(output) != "-":
+        typer.echo(f"exported {len(deals)} deal{'s' if len(deals) != 1 else ''} to {display_path(output)}", err=True)
+    if report_problems(loaded.problems):
+        raise typer.Exit(EXIT_ERROR)

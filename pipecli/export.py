@@ -1,0 +1,354 @@
+"""Deals out: flat CSV, JSON, JSON Lines and an SQLite database.
+
+* CSV has one row per deal and flat columns, named like the import fields, so
+  ``pipe import --preset pipe`` reads it back (see docs/export.md). Its history
+  columns are ``created``, ``created_stage``, ``entered_STAGE`` (the first time
+  the deal came into each stage of the pipeline) and ``closed_at``; notes and
+  field changes are not in it.
+* JSON and JSON Lines carry each deal file whole (history, notes, own keys).
+* SQLite has the tables ``deals``, ``stage_changes`` (every history entry that
+  sets the stage or the status), ``field_changes``, ``notes``, ``deal_tags`` and
+  ``stages`` (the pipeline's ladder).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from .models import Deal, HistoryEntry, Pipeline
+from .render import OutputFormat, plain, render_rows
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    json = "json"
+    jsonl = "jsonl"
+    sqlite = "sqlite"
+
+
+BASE_COLUMNS: tuple[str, ...] = (
+    "id",
+    "external_id",
+    "title",
+    "company",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "stage",
+    "status",
+    "value",
+    "currency",
+    "probability",
+    "owner",
+    "source",
+    "tags",
+    "created",
+    "created_stage",
+    "close_date",
+    "closed_at",
+    "lost_reason",
+    "next_step",
+    "next_due",
+)
+STAGE_EVENTS = ("created", "moved", "won", "lost", "reopened")
+
+
+def stage_entries(deal: Deal) -> list[tuple[datetime, str]]:
+    """When the deal came into a stage: its creation, and every move or reopening to another stage."""
+    out: list[tuple[datetime, str]] = []
+    current: str | None = None
+    for h in deal.timeline():
+        if h.event not in ("created", "moved", "reopened") or h.to is None:
+            continue
+        if h.event == "created" or h.to != current:
+            out.append((h.at, str(h.to)))
+            current = str(h.to)
+    return out
+
+
+def closed_at(deal: Deal) -> datetime | None:
+    """The time of a closed deal's last won or lost entry; None while it is open."""
+    if deal.status == "open":
+        return None
+    for h in reversed(deal.timeline()):
+        if h.event == deal.status:
+            return h.at
+    return None
+
+
+def csv_columns(pipeline: Pipeline, deals: Iterable[Deal] = ()) -> list[str]:
+    """The CSV header: the base columns, then ``entered_STAGE`` per stage (pipeline order,
+    then any stage only the deals name)."""
+    stages = list(pipeline.stage_ids)
+    for d in deals:
+        for _, s in stage_entries(d):
+            if s not in stages:
+                stages.append(s)
+    return [*BASE_COLUMNS, *(f"entered_{s}" for s in stages)]
+
+
+def flat_row(deal: Deal, pipeline: Pipeline) -> dict[str, Any]:
+    """One deal as a flat CSV row (values as Python objects)."""
+    contact = deal.contact
+    entries = stage_entries(deal)
+    row: dict[str, Any] = {
+        "id": deal.id,
+        "external_id": (deal.model_extra or {}).get("external_id"),
+        "title": deal.title,
+        "company": deal.company,
+        "contact_name": contact.name if contact else None,
+        "contact_email": contact.email if contact else None,
+        "contact_phone": contact.phone if contact else None,
+        "stage": deal.stage,
+        "status": deal.status,
+        "value": deal.value,
+        "currency": deal.currency or pipeline.currency,
+        "probability": deal.probability,
+        "owner": deal.owner,
+        "source": deal.source,
+        "tags": list(deal.tags),
+        "created": deal.created,
+        "created_stage": entries[0][1] if entries else deal.stage,
+        "close_date": deal.close_date,
+        "closed_at": closed_at(deal),
+        "lost_reason": deal.lost_reason,
+        "next_step": deal.next_step.text if deal.next_step else None,
+        "next_due": deal.next_step.due if deal.next_step else None,
+    }
+    for at, stage in entries:
+        row.setdefault(f"entered_{stage}", at)
+    return row
+
+
+def to_csv(deals: Sequence[Deal], pipeline: Pipeline) -> str:
+    columns = csv_columns(pipeline, deals)
+    rows = [flat_row(d, pipeline) for d in deals]
+    return render_rows(rows, [], OutputFormat.csv, machine_keys=columns)
+
+
+def document(deal: Deal) -> dict[str, Any]:
+    """A deal as its file has it, as JSON-ready data."""
+    return plain(deal.canonical())
+
+
+def to_json(deals: Sequence[Deal]) -> str:
+    return json.dumps([document(d) for d in deals], ensure_ascii=False, indent=2) + "\n"
+
+
+def to_jsonl(deals: Sequence[Deal]) -> str:
+    return "".join(json.dumps(document(d), ensure_ascii=False) + "\n" for d in deals)
+
+
+# --------------------------------------------------------------------------------------
+# SQLite
+
+SCHEMA = """
+CREATE TABLE deals (
+    id            TEXT PRIMARY KEY,
+    external_id   TEXT,
+    title         TEXT NOT NULL,
+    company       TEXT,
+    contact_name  TEXT,
+    contact_email TEXT,
+    contact_phone TEXT,
+    stage         TEXT NOT NULL,
+    stage_index   INTEGER,            -- position on the pipeline's ladder, 0 = first; NULL = unknown stage
+    status        TEXT NOT NULL CHECK (status IN ('open', 'won', 'lost')),
+    value         NUMERIC,
+    currency      TEXT NOT NULL,
+    probability   REAL,               -- the deal's own, when it has one
+    stage_probability REAL,           -- the stage's (pipeline.yaml)
+    owner         TEXT,
+    source        TEXT,
+    tags          TEXT,               -- comma-separated; one row per tag in deal_tags
+    created       TEXT NOT NULL,      -- ISO 8601 with offset: julianday() and datetime() read it
+    close_date    TEXT,               -- ISO date
+    closed_at     TEXT,               -- when won or lost (ISO 8601), NULL while open
+    lost_reason   TEXT,
+    next_step     TEXT,
+    next_due      TEXT,
+    snoozed_until TEXT,
+    last_activity TEXT NOT NULL
+);
+CREATE TABLE stage_changes (
+    deal_id    TEXT NOT NULL REFERENCES deals(id),
+    seq        INTEGER NOT NULL,      -- position in the deal's history, from 0
+    at         TEXT NOT NULL,
+    day        TEXT NOT NULL,         -- the local date of `at`, as the file has it
+    event      TEXT NOT NULL CHECK (event IN ('created', 'moved', 'won', 'lost', 'reopened')),
+    from_stage TEXT,
+    to_stage   TEXT,
+    status     TEXT NOT NULL,         -- the deal's status after this entry
+    reason     TEXT,
+    by         TEXT,
+    PRIMARY KEY (deal_id, seq)
+);
+CREATE TABLE field_changes (
+    deal_id    TEXT NOT NULL REFERENCES deals(id),
+    seq        INTEGER NOT NULL,
+    at         TEXT NOT NULL,
+    field      TEXT,
+    from_value TEXT,                  -- JSON
+    to_value   TEXT,                  -- JSON
+    by         TEXT,
+    PRIMARY KEY (deal_id, seq)
+);
+CREATE TABLE notes (
+    deal_id TEXT NOT NULL REFERENCES deals(id),
+    seq     INTEGER NOT NULL,
+    at      TEXT NOT NULL,
+    text    TEXT NOT NULL,
+    by      TEXT,
+    PRIMARY KEY (deal_id, seq)
+);
+CREATE TABLE stages (
+    id          TEXT PRIMARY KEY,
+    position    INTEGER NOT NULL,     -- 0 = the first stage of pipeline.yaml
+    label       TEXT NOT NULL,
+    probability REAL NOT NULL,        -- as the report uses it (set, or the stage's rung)
+    stale_after TEXT NOT NULL
+);
+CREATE TABLE deal_tags (
+    deal_id TEXT NOT NULL REFERENCES deals(id),
+    tag     TEXT NOT NULL,
+    PRIMARY KEY (deal_id, tag)
+);
+CREATE INDEX deals_status ON deals(status);
+CREATE INDEX deals_stage ON deals(stage);
+CREATE INDEX deals_owner ON deals(owner);
+CREATE INDEX deals_external_id ON deals(external_id);
+CREATE INDEX stage_changes_to_stage ON stage_changes(to_stage);
+CREATE INDEX stage_changes_event ON stage_changes(event);
+CREATE INDEX field_changes_field ON field_changes(field);
+CREATE INDEX notes_at ON notes(at);
+CREATE INDEX deal_tags_tag ON deal_tags(tag);
+"""
+
+
+def _ts(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(plain(value), ensure_ascii=False, sort_keys=True)
+
+
+def _stage_rows(deal: Deal) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    stages: list[tuple[Any, ...]] = []
+    fields: list[tuple[Any, ...]] = []
+    status = "open"
+    current: str | None = None
+    for seq, h in enumerate(deal.timeline()):
+        if h.event == "changed":
+            fields.append((deal.id, seq, _ts(h.at), h.field, _json(h.from_), _json(h.to), h.by))
+            continue
+        entry: HistoryEntry = h
+        if entry.event in ("won", "lost"):
+            status = entry.event
+        elif entry.event == "reopened":
+            status = "open"
+        from_stage = entry.from_ if entry.event == "moved" else None
+        if entry.event == "moved" and from_stage is None:
+            from_stage = current
+        if entry.event in ("created", "moved", "reopened") and entry.to is not None:
+            current = str(entry.to)
+        stages.append(
+            (
+                deal.id,
+                seq,
+                _ts(entry.at),
+                entry.at.date().isoformat(),
+                entry.event,
+                None if from_stage is None else str(from_stage),
+                None if entry.to is None else str(entry.to),
+                status,
+                entry.reason,
+                entry.by,
+            )
+        )
+    return stages, fields
+
+
+def write_sqlite(deals: Sequence[Deal], pipeline: Pipeline, path: Path) -> None:
+    """Write a new SQLite database at ``path`` (replacing a file there, atomically)."""
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        tmp.unlink()
+        con = sqlite3.connect(tmp)
+        try:
+            _fill(con, deals, pipeline)
+            con.commit()
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _fill(con: sqlite3.Connection, deals: Sequence[Deal], pipeline: Pipeline) -> None:
+    con.executescript(SCHEMA)
+    deal_rows = []
+    stage_rows: list[tuple[Any, ...]] = []
+    field_rows: list[tuple[Any, ...]] = []
+    note_rows = []
+    tag_rows = []
+    for d in deals:
+        row = flat_row(d, pipeline)
+        index = pipeline.index(d.stage)
+        deal_rows.append(
+            (
+                d.id,
+                None if row["external_id"] is None else str(row["external_id"]),
+                d.title,
+                row["company"],
+                row["contact_name"],
+                row["contact_email"],
+                row["contact_phone"],
+                d.stage,
+                index if index >= 0 else None,
+                d.status,
+                plain(d.value),
+                row["currency"],
+                d.probability,
+                pipeline.probability(d.stage) if index >= 0 else None,
+                d.owner,
+                d.source,
+                ",".join(d.tags) or None,
+                _ts(d.created),
+                d.close_date.isoformat() if d.close_date else None,
+                _ts(row["closed_at"]),
+                d.lost_reason,
+                row["next_step"],
+                row["next_due"].isoformat() if row["next_due"] else None,
+                d.snooze.until.isoformat() if d.snooze else None,
+                _ts(d.last_activity()),
+            )
+        )
+        s, f = _stage_rows(d)
+        stage_rows += s
+        field_rows += f
+        note_rows += [(d.id, i, _ts(n.at), n.text, n.by) for i, n in enumerate(d.notes)]
+        tag_rows += [(d.id, t) for t in dict.fromkeys(d.tags)]
+    con.executemany(f"INSERT INTO deals VALUES ({', '.join('?' * 25)})", deal_rows)
+    con.executemany(f"INSERT INTO stage_changes VALUES ({', '.join('?' * 10)})", stage_rows)
+    con.executemany(f"INSERT INTO field_changes VALUES ({', '.join('?' * 7)})", field_rows)
+    con.executemany("INSERT INTO notes VALUES (?, ?, ?, ?, ?)", note_rows)
+    con.executemany("INSERT INTO deal_tags VALUES (?, ?)", tag_rows)
+    con.executemany(
+        "INSERT INTO stages VALUES (?, ?, ?, ?, ?)",
+        [
+            (s.id, i, s.title, pipeline.probability(s.id), s.stale_after or pipeline.stale_after)
+            for i, s in enumerate(pipeline.stages)
+        ],
+    )
