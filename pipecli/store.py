@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import yamlio
+from . import yamlfast, yamlio
 from .cache import ParseCache, file_key
 from .errors import PipeError
 from .models import Deal, Pipeline, error_text
@@ -365,7 +365,7 @@ class Store:
         if path.exists():
             raise PipeError(f"deal {deal.id!r} already exists; choose another --id")
         self.deals_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, yamlio.dump_new(deal.canonical()))
+        atomic_write(path, yamlfast.dump(deal.canonical()))
         return path
 
     def save(self, old: Deal, new: Deal, text: str | None = None) -> None:
