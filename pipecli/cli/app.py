@@ -17,6 +17,14 @@ from ..errors import EXIT_ERROR, PipeError
 class PipeGroup(TyperGroup):
     """Maps every PipeError (and stray OS errors) to one line on stderr and an exit code."""
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except Exception as err:
+            if _is_usage_error(err):
+                _usage_exit(err)
+            raise
+
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -36,6 +44,8 @@ class PipeGroup(TyperGroup):
         except Exception as err:  # a bug: still one line, the traceback on request
             if os.environ.get("PIPE_DEBUG"):
                 raise
+            if _is_usage_error(err):
+                _usage_exit(err)
             if _is_click_exception(err):
                 raise
             typer.echo(
@@ -48,6 +58,21 @@ class PipeGroup(TyperGroup):
 
 def _is_click_exception(err: Exception) -> bool:
     return any(c.__name__ in ("ClickException", "UsageError", "Exit", "Abort") for c in type(err).__mro__)
+
+
+def _is_usage_error(err: Exception) -> bool:
+    # "pipe" alone shows the help (click signals that with a UsageError subclass)
+    names = {c.__name__ for c in type(err).__mro__}
+    return "UsageError" in names and "NoArgsIsHelpError" not in names
+
+
+def _usage_exit(err: Exception) -> None:
+    """A wrong command line as one line on stderr, like every other error, then exit 2."""
+    ctx = getattr(err, "ctx", None)
+    path = ctx.command_path if ctx is not None else "pipe"
+    message = " ".join(err.format_message().split())  # type: ignore[attr-defined]
+    typer.echo(f"pipe: {message} (see `{path} --help`)", err=True)
+    raise typer.Exit(getattr(err, "exit_code", 2)) from None
 
 
 def _silence_stdout() -> None:
