@@ -25,7 +25,7 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.resolver import VersionedResolver
-from ruamel.yaml.scalarstring import LiteralScalarString, SingleQuotedScalarString
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString, SingleQuotedScalarString
 
 # --------------------------------------------------------------------------------------
 # Fast, safe reading (PyYAML)
@@ -191,27 +191,50 @@ def dump_roundtrip(doc: Any, original: str | None = None) -> str:
     return buf.getvalue()
 
 
-_YAML11_WORDS = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|~)$")
+# keys whose values are dates or time stamps, written plain as the models write them
+_DATE_KEYS = frozenset({"created", "close_date", "at", "due", "until"})
+_YAML11 = yaml.resolver.Resolver()
+_STR = "tag:yaml.org,2002:str"
+# characters YAML cannot show as they are (control characters, and the line breaks
+# NEL, LS and PS, which readers fold): only a double-quoted scalar can escape them
+_UNPRINTABLE = re.compile("[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_TAB_INDENT = re.compile("(?:^|\n)\t")  # a literal block (|) cannot start a line with a tab
 
 
-def to_node(value: Any) -> Any:
+# an item of a flow list [a, b] left unquoted: words, no YAML indicators (? : , [ ] # ...)
+_FLOW_PLAIN = re.compile(r"^[^\W_][\w.@+/-]*(?: [\w.@+/-]+)*$")
+
+
+def _flow_item(value: Any) -> Any:
+    node = to_node(value)
+    if type(node) is str and not _FLOW_PLAIN.match(node):
+        # readers disagree on plain items such as '? x', ':x' or '0?' in a flow list
+        return SingleQuotedScalarString(node)
+    return node
+
+
+def to_node(value: Any, key: str | None = None) -> Any:
     """Plain data to ruamel nodes: block mappings, flow lists of scalars, literal text."""
     if isinstance(value, Mapping):
         m = CommentedMap()
         for k, v in value.items():
-            m[k] = to_node(v)
+            m[k] = to_node(v, k)
         return m
     if isinstance(value, list):
-        seq = CommentedSeq(to_node(v) for v in value)
-        if all(not isinstance(v, (Mapping, list)) for v in value):
+        if all(not isinstance(v, (Mapping, list)) and "\n" not in str(v) for v in value):
+            seq = CommentedSeq(_flow_item(v) for v in value)
             seq.fa.set_flow_style()
-        return seq
+            return seq
+        return CommentedSeq(to_node(v) for v in value)
     if isinstance(value, str):
-        if "\n" in value:
+        if _UNPRINTABLE.search(value):
+            return DoubleQuotedScalarString(value)
+        if "\n" in value and not _TAB_INDENT.search(value):
             return LiteralScalarString(value)
-        if _YAML11_WORDS.match(value):
+        if key not in _DATE_KEYS and _YAML11.resolve(yaml.ScalarNode, value, (True, False)) != _STR:
             # a YAML 1.1 reader (PyYAML's default, many other tools) would take these for
-            # booleans or null: quote them so every reader sees text
+            # booleans, numbers, dates or null ('no', '1_000', '12:30', '2026-01-01'):
+            # quote them so every reader sees text
             return SingleQuotedScalarString(value)
     return value
 
@@ -247,14 +270,14 @@ def merge(target: Any, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
                 current.append(to_node(item))
             continue
         if key in target:
-            target[key] = to_node(value)
+            target[key] = to_node(value, key)
         else:
             pos = 0
             for prev in reversed(keys[:i]):
                 if prev in target:
                     pos = list(target.keys()).index(prev) + 1
                     break
-            target.insert(pos, key, to_node(value))
+            target.insert(pos, key, to_node(value, key))
 
 
 def dump_new(data: Mapping[str, Any]) -> str:
