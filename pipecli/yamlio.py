@@ -17,6 +17,7 @@ text, exactly as they were.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -156,31 +157,28 @@ def load_roundtrip(text: str) -> Any:
     return _yaml().load(text)
 
 
+_KEY_ONLY = re.compile(r"^[^\s#-][^#]*:\s*(?:#.*)?$")  # a top-level "key:" opening a block
+
+
 def _guess_layout(text: str) -> tuple[int, int, int]:
     """(mapping indent, sequence indent, dash offset) of a file, as its author wrote it."""
-    mapping = 2
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        stripped = line.lstrip(" ")
-        if not stripped or stripped.startswith("#"):
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    mapping: int | None = None
+    sequence: tuple[int, int] | None = None
+    for line, following in itertools.pairwise(lines):
+        if not _KEY_ONLY.match(line):
             continue
-        if stripped.startswith("- ") or stripped == "-":
-            dash = len(line) - len(stripped)
-            # find the parent key line above
-            for prev in reversed(lines[:i]):
-                p = prev.lstrip(" ")
-                if p and not p.startswith("#"):
-                    parent = len(prev) - len(p)
-                    offset = max(dash - parent, 0)
-                    return mapping, offset + 2, offset
-            break
-    for line in lines:
-        stripped = line.lstrip(" ")
-        ind = len(line) - len(stripped)
-        if ind and stripped and not stripped.startswith(("#", "-")):
-            mapping = ind
-            break
-    return mapping, 4, 2
+        child = following.lstrip(" ")
+        indent = len(following) - len(child)
+        if child.startswith("- ") or child == "-":
+            # "- at:" or "-   at:": where the item's content starts, counted from the dash
+            content = 1 + len(child[1:]) - len(child[1:].lstrip(" ")) if child != "-" else 2
+            sequence = sequence or (indent + max(content, 2), indent)
+        elif indent > 0:
+            mapping = mapping or indent
+    mapping = mapping or 2
+    seq_indent, offset = sequence or (4, 2)
+    return mapping, seq_indent, offset
 
 
 def dump_roundtrip(doc: Any, original: str | None = None) -> str:
@@ -253,8 +251,8 @@ def merge(target: Any, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
     for i, key in enumerate(keys):
         value = new[key]
         before = old.get(key)
-        if key in old and before == value and key in target:
-            continue
+        if key in old and before == value:
+            continue  # unchanged, whether the file spells it out or leaves it to the default
         current = target.get(key) if key in target else None
         if isinstance(value, Mapping) and isinstance(before, Mapping) and isinstance(current, Mapping):
             merge(current, before, value)
@@ -270,7 +268,10 @@ def merge(target: Any, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
                 current.append(to_node(item))
             continue
         if key in target:
-            target[key] = to_node(value, key)
+            node = to_node(value, key)
+            if isinstance(node, CommentedSeq) and isinstance(current, CommentedSeq) and not current.fa.flow_style():
+                node.fa.set_block_style()  # a list the author wrote one item per line stays so
+            target[key] = node
         else:
             pos = 0
             for prev in reversed(keys[:i]):
