@@ -138,7 +138,8 @@ def _entry(at: datetime, event: str, **fields: Any) -> dict[str, Any]:
 
 
 def _history(deal: Deal, *entries: dict[str, Any]) -> list[Any]:
-    return [h.model_dump(by_alias=True) for h in deal.history] + list(entries)
+    # a hand-written file without a history gets the one it implies (created, closed) first
+    return [h.model_dump(by_alias=True) for h in deal.timeline()] + list(entries)
 
 
 def new_deal(
