@@ -86,7 +86,6 @@ def _silence_stdout() -> None:
 app = typer.Typer(
     name="pipe",
     cls=PipeGroup,
-    help="A sales pipeline in plain YAML files, driven from the shell.",
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
