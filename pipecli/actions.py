@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from . import currencies
 from .errors import PipeError, usage_error
-from .models import Deal, NextStep, Note, Pipeline, Snooze
+from .models import Deal, NextStep, Note, Pipeline, Snooze, money_text
 from .timeutil import parse_date
 
 # Fields `pipe set` may change; the rest have commands of their own.
@@ -46,6 +46,8 @@ PROTECTED = {
     "snooze": "use `pipe snooze`",
     "contact": "set contact.name, contact.email or contact.phone",
 }
+MAX_DIGITS = 15
+MAX_VALUE = Decimal(10) ** MAX_DIGITS
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
@@ -53,7 +55,10 @@ _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 def parse_money(text: str | None, option: str = "--value") -> Decimal | None:
     if text is None:
         return None
-    raw = str(text).strip().replace("_", "").replace(",", "").replace(" ", "")
+    try:
+        raw = money_text(str(text))
+    except ValueError as exc:
+        raise usage_error(f"{option}: {exc}") from None
     if raw == "":
         return None
     try:
@@ -64,6 +69,9 @@ def parse_money(text: str | None, option: str = "--value") -> Decimal | None:
         raise usage_error(f"{option}: {text!r} is not a finite number")
     if value < 0:
         raise usage_error(f"{option}: {text!r} is negative; a deal's value is 0 or more")
+    if value >= MAX_VALUE or len(value.normalize().as_tuple().digits) > MAX_DIGITS:
+        # the file keeps amounts as YAML numbers, exact to 15 significant digits
+        raise usage_error(f"{option}: {text!r} has more digits than an amount can keep exactly (at most {MAX_DIGITS})")
     return value
 
 

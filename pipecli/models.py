@@ -41,6 +41,24 @@ def _aware(dt: datetime) -> datetime:
     return dt
 
 
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
+
+
+def money_text(text: str) -> str:
+    """A typed amount without its digit grouping: '12,000.50' and '12 000.50' -> '12000.50'.
+
+    A comma is taken only as a thousands separator; '12,5' (a decimal comma in
+    much of Europe) or '12.000,50' is a ValueError rather than a value 10 or
+    1000 times off.
+    """
+    raw = "".join(ch for ch in text.strip() if ch not in " _\u00a0\u202f")
+    if "," in raw:
+        if not _THOUSANDS.match(raw):
+            raise ValueError(f"{text!r}: write the amount with a dot for decimals, e.g. 12000.50")
+        raw = raw.replace(",", "")
+    return raw
+
+
 def _money_in(v: Any) -> Any:
     # Floats from YAML become the Decimal of their shortest repr: 1234.56 stays 1234.56.
     if isinstance(v, bool):
@@ -48,7 +66,7 @@ def _money_in(v: Any) -> Any:
     if isinstance(v, float):
         return Decimal(repr(v))
     if isinstance(v, str):
-        return v.replace("_", "").replace(",", "").strip()
+        return money_text(v)
     return v
 
 
