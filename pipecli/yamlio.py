@@ -71,6 +71,28 @@ def _construct_int(loader: Any, node: Any) -> int:
 FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
+def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> Any:
+    # a key given twice is an error (which value did the author mean?), as for the
+    # round-trip reader that rewrites the file, not a silent "last one wins"
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                key = (key_node.tag, key_node.value)
+                if key in seen and key_node.value != "<<":
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping",
+                        node.start_mark,
+                        f"found the key {key_node.value!r} twice (first on line {seen[key].line + 1}); keep one",
+                        key_node.start_mark,
+                    )
+                seen[key] = key_node.start_mark
+    return yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep=deep)
+
+
+FastLoader.construct_mapping = _construct_mapping  # type: ignore[method-assign]
+
+
 def load_fast(text: str) -> Any:
     """Parse one YAML document safely. Raises yaml.YAMLError (with a mark) on bad syntax."""
     return yaml.load(text, Loader=FastLoader)
