@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -54,6 +54,16 @@ def complete_owner(ctx: typer.Context, incomplete: str) -> list[str]:
 def at_time(text: str | None) -> datetime:
     """The time a change happened: --at, or now."""
     return parse_datetime(text, option="--at") if text else now()
+
+
+def at_clock(text: str | None) -> Callable[[], datetime]:
+    """The time of a change to an existing deal: --at (checked at once), or else the
+    clock read when the change is made, under the lock; a writer that waited for
+    another must not stamp its entry with a time before the other's."""
+    if text:
+        fixed = parse_datetime(text, option="--at")
+        return lambda: fixed
+    return now
 
 
 def as_of_date(text: str | None) -> date:

@@ -28,6 +28,7 @@ from .common import (
     SourceOpt,
     StageArg,
     TagOpt,
+    at_clock,
     at_time,
     complete_stage,
     interactive,
@@ -132,8 +133,8 @@ def move(
     """Move an open deal to a stage, forward or back."""
     store = store_from(ctx)
     pipeline = store.pipeline
-    when = at_time(at)
-    old, new = store.update(deal, lambda d: actions.move(d, pipeline, stage, when, note))
+    when = at_clock(at)
+    old, new = store.update(deal, lambda d: actions.move(d, pipeline, stage, when(), note))
     if new.stage == old.stage:
         typer.echo(f"{new.id} is already in {new.stage}; nothing changed")
     else:
@@ -150,9 +151,9 @@ def won(
 ) -> None:
     """Mark a deal won (it keeps the stage it was won from)."""
     store = store_from(ctx)
-    when = at_time(at)
+    when = at_clock(at)
     money = actions.parse_money(value)
-    _, new = store.update(deal, lambda d: actions.won(d, when, money))
+    _, new = store.update(deal, lambda d: actions.won(d, when(), money))
     shown = f" ({render.money(new.value, new.currency)})" if new.value is not None else ""
     typer.echo(f"won {new.id}{shown}")
 
@@ -166,8 +167,8 @@ def lost(
 ) -> None:
     """Mark a deal lost, with the reason (it keeps the stage where it was lost)."""
     store = store_from(ctx)
-    when = at_time(at)
-    _, new = store.update(deal, lambda d: actions.lost(d, when, reason))
+    when = at_clock(at)
+    _, new = store.update(deal, lambda d: actions.lost(d, when(), reason))
     typer.echo(f"lost {new.id} at {new.stage}: {new.lost_reason}")
 
 
@@ -183,8 +184,8 @@ def reopen(
     """Reopen a won or lost deal."""
     store = store_from(ctx)
     pipeline = store.pipeline
-    when = at_time(at)
-    _, new = store.update(deal, lambda d: actions.reopen(d, pipeline, when, stage))
+    when = at_clock(at)
+    _, new = store.update(deal, lambda d: actions.reopen(d, pipeline, when(), stage))
     typer.echo(f"reopened {new.id} in {new.stage}")
 
 
@@ -202,8 +203,8 @@ def note(
     if text == "-":
         text = sys.stdin.read()
     store = store_from(ctx)
-    when = at_time(at)
-    _, new = store.update(deal, lambda d: actions.add_note(d, when, text))
+    when = at_clock(at)
+    _, new = store.update(deal, lambda d: actions.add_note(d, when(), text))
     typer.echo(f"noted on {new.id}")
 
 
@@ -225,8 +226,8 @@ def next_step(
         raise usage_error("--due DATE: when is the next step due? (e.g. --due +3d)")
     due_date = parse_date(due) if due else None
     store = store_from(ctx)
-    when = at_time(at)
-    _, new = store.update(deal, lambda d: actions.set_next_step(d, when, None if clear else text, due_date))
+    when = at_clock(at)
+    _, new = store.update(deal, lambda d: actions.set_next_step(d, when(), None if clear else text, due_date))
     if new.next_step:
         typer.echo(f"next step for {new.id}: {new.next_step.text} (due {new.next_step.due})")
     else:
@@ -251,8 +252,8 @@ def set_(
     """Set plain fields of a deal; each change is recorded in its history."""
     pairs = [actions.parse_assignment(a) for a in assignments]
     store = store_from(ctx)
-    when = at_time(at)
-    old, new = store.update(deal, lambda d: actions.set_fields(d, when, pairs))
+    when = at_clock(at)
+    old, new = store.update(deal, lambda d: actions.set_fields(d, when(), pairs))
     changed = len(new.history) - len(old.history)
     typer.echo(f"updated {new.id}: {changed} field{'s' if changed != 1 else ''} changed")
 
