@@ -176,3 +176,13 @@ def test_full_lifecycle_through_a_real_process(pipe, run_pipe) -> None:
     assert "Spoke to the CFO" in show.stdout
     assert "lost (at proposal): went with a competitor" in show.stdout
     assert run_pipe("-C", root, "check").returncode == 0
+
+
+def test_move_to_same_stage_keeps_the_note(pipe) -> None:
+    d = pipe.add("Same with note", "--stage", "meeting", "--at", "2026-03-02")
+    result = pipe("move", d, "meeting", "--note", "Agenda agreed", "--at", "2026-03-04T10:00")
+    assert result.stdout == f"{d} is already in meeting; the note is added\n"
+    data = raw(pipe, d)
+    assert data["stage"] == "meeting"
+    assert data["notes"] == [{"at": "2026-03-04T10:00:00+01:00", "text": "Agenda agreed"}]
+    assert [h["event"] for h in data["history"]] == ["created"]

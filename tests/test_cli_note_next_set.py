@@ -203,3 +203,17 @@ def test_set_refuses_protected_and_bad_fields(pipe) -> None:
         assert len(result.stderr.strip().splitlines()) == 1, assignment
         assert words in result.stderr, (assignment, result.stderr)
     assert tree_bytes(pipe.root) == before
+
+
+def test_set_currency_empty_falls_back_to_the_pipelines(pipe) -> None:
+    d = pipe.add("Currency", "--value", "10", "--currency", "PLN", "--at", "2026-03-02")
+    pipe("set", d, "currency=", "--at", "2026-03-03")
+    data = raw(pipe, d)
+    assert "currency" not in data
+    assert data["history"][-1] == {
+        "at": "2026-03-03T00:00:00+01:00",
+        "event": "changed",
+        "field": "currency",
+        "from": "PLN",
+    }
+    assert "  value:       10 EUR\n" in pipe("show", d).stdout
