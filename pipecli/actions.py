@@ -198,7 +198,8 @@ def move(deal: Deal, pipeline: Pipeline, stage: str, at: datetime, note: str | N
     if deal.status != "open":
         raise PipeError(f"deal {deal.id} is {deal.status}; run `pipe reopen {deal.id}` before moving it")
     if target == deal.stage:
-        return deal
+        # nothing to move, but a note given with the move is still kept
+        return add_note(deal, at, note) if note and note.strip() else deal
     _check_order(deal, at)
     changes: dict[str, Any] = {
         "stage": target,
@@ -357,6 +358,4 @@ def set_fields(deal: Deal, at: datetime, assignments: list[tuple[str, str]]) -> 
         return deal
     _check_order(deal, at)
     data["history"] = _history(deal) + entries
-    if data.get("currency") is None:
-        data["currency"] = deal.currency
     return _validated(data)

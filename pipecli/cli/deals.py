@@ -136,7 +136,8 @@ def move(
     when = at_clock(at)
     old, new = store.update(deal, lambda d: actions.move(d, pipeline, stage, when(), note))
     if new.stage == old.stage:
-        typer.echo(f"{new.id} is already in {new.stage}; nothing changed")
+        kept = "the note is added" if len(new.notes) > len(old.notes) else "nothing changed"
+        typer.echo(f"{new.id} is already in {new.stage}; {kept}")
     else:
         direction = "back " if pipeline.index(new.stage) < pipeline.index(old.stage) else ""
         typer.echo(f"moved {new.id} {direction}from {old.stage} to {new.stage}")
