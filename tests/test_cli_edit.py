@@ -28,6 +28,9 @@ if change:
     text = text.replace(old, new)
 with open(path, "w", encoding="utf-8") as f:
     f.write(text)
+if os.environ.get("EDIT_ALSO"):  # another command changing the deal while it is being edited
+    import shlex, subprocess
+    subprocess.run(shlex.split(os.environ["EDIT_ALSO"]), check=True)
 sys.exit(int(os.environ.get("EDIT_EXIT", "0")))
 """
 
@@ -166,3 +169,20 @@ def test_invalid_edit_at_a_terminal_offers_to_edit_again(pipe, editor: Path) -> 
     assert len(runs(editor)) == 2
     assert "stage: lead\nowner: anna\n" in pipe.deal_text(d)
     assert leftovers(pipe) == []
+
+
+def test_deal_changed_during_the_edit_is_not_overwritten(pipe, editor: Path, monkeypatch) -> None:
+    d = pipe.add("Contended", "--at", "2026-03-02")
+    monkeypatch.setenv("EDIT_1", "title: Contended>>title: Edited")
+    monkeypatch.setenv("EDIT_ALSO", f"{PIPE_SCRIPT} -C {pipe.root} note {d} 'written meanwhile' --at 2026-03-03")
+    result = pipe("edit", d, ok=False)
+    assert result.exit_code == 1
+    kept = leftovers(pipe)
+    assert len(kept) == 1
+    assert result.stderr == (
+        f"pipe: {d} changed while you edited it; not saved. Your version is in {pipe.root / '.pipe' / kept[0]}\n"
+    )
+    text = pipe.deal_text(d)
+    assert "written meanwhile" in text  # the other change survives
+    assert "title: Contended\n" in text
+    assert "title: Edited\n" in (pipe.root / ".pipe" / kept[0]).read_text(encoding="utf-8")
