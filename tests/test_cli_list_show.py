@@ -235,3 +235,13 @@ def test_bad_file_in_a_real_process(sample, run_pipe) -> None:
     assert "acme" in r.stdout
     assert r.stderr.startswith("pipe: deals/broken.yaml:")
     assert "Traceback" not in r.stderr
+
+
+def test_show_names_a_bad_file_as_list_does(sample, run_pipe) -> None:
+    pipe, _ = sample
+    (pipe.root / "deals" / "broken.yaml").write_text("title: x\nstage: lead\nvalue: -1\n", encoding="utf-8")
+    listed = run_pipe("list", cwd=pipe.root)
+    shown = run_pipe("show", "broken", cwd=pipe.root)
+    assert shown.returncode == 1
+    assert shown.stderr.startswith("pipe: deals/broken.yaml:")
+    assert shown.stderr in listed.stderr

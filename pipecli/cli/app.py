@@ -29,7 +29,7 @@ class PipeGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except PipeError as err:
-            typer.echo(f"pipe: {err}", err=True)
+            typer.echo(f"pipe: {_describe(err)}", err=True)
             raise typer.Exit(err.exit_code) from None
         except BrokenPipeError:
             # `pipe list | head`: the reader left; that is not an error worth a word
@@ -58,6 +58,16 @@ class PipeGroup(TyperGroup):
 
 def _is_click_exception(err: Exception) -> bool:
     return any(c.__name__ in ("ClickException", "UsageError", "Exit", "Abort") for c in type(err).__mro__)
+
+
+def _describe(err: PipeError) -> str:
+    """The error as `path:line: message`, the path as `list` and `check` show it."""
+    if err.path is None:
+        return err.message
+    from ..store import display_path
+
+    where = display_path(err.path) + (f":{err.line}" if err.line else "")
+    return f"{where}: {err.message}"
 
 
 def _is_usage_error(err: Exception) -> bool:
