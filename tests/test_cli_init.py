@@ -105,3 +105,23 @@ def test_init_bad_options_write_nothing(runner, tmp_path: Path) -> None:
         assert words in result.stderr, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1, args
         assert not (root / "pipeline.yaml").exists(), args
+
+
+def test_init_with_any_pipeline_name(runner, tmp_path: Path) -> None:
+    from pipecli import yamlio
+
+    for i, name in enumerate(["Sales: EMEA", "#team", "Zażółć gęślą", "no", "[x", "a'b", '"q"', "2026", "ขาย"]):
+        root = tmp_path / f"p{i}"
+        result = runner.invoke(app, ["init", str(root), "--name", name])
+        assert result.exit_code == 0, (name, result.output)
+        text = (root / "pipeline.yaml").read_text(encoding="utf-8")
+        assert yaml.safe_load(text)["name"] == name
+        assert yamlio.load_fast(text)["name"] == name
+        assert runner.invoke(app, ["-C", str(root), "check"]).exit_code == 0
+
+
+def test_init_with_an_empty_name(runner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["init", str(tmp_path / "p"), "--name", " "])
+    assert result.exit_code == 2
+    assert result.stderr == "pipe: --name: give the pipeline a name\n"
+    assert not (tmp_path / "p" / "pipeline.yaml").exists()
