@@ -403,6 +403,8 @@ def init_pipeline(directory: Path, *, stage_ids: list[str] | None, currency: str
     root = directory.expanduser()
     if (root / PIPELINE_FILE).exists():
         raise PipeError(f"{display_path(root / PIPELINE_FILE)} exists already; nothing changed")
+    if not name.strip():
+        raise PipeError("--name: give the pipeline a name", exit_code=2)
     if stage_ids is None:
         stages = [Stage.model_validate(s) for s in DEFAULT_STAGES]
     else:
@@ -425,7 +427,9 @@ def init_pipeline(directory: Path, *, stage_ids: list[str] | None, currency: str
         lines.append(f"    probability: {s.probability:g}")
         if s.stale_after:
             lines.append(f"    stale_after: {s.stale_after}")
-    text = _PIPELINE_TEMPLATE.format(name=name, currency=currency, stages="\n".join(lines) + "\n")
+    # the name as deal files write text: quoted when plain it would read back as something else
+    plain = yamlio.dump_new({"name": name.strip()}).removeprefix("name: ").rstrip("\n")
+    text = _PIPELINE_TEMPLATE.format(name=plain, currency=currency, stages="\n".join(lines) + "\n")
     # validate what we are about to write, exactly as it will be read back
     Pipeline.model_validate(yamlio.load_fast(text))
     root.mkdir(parents=True, exist_ok=True)
