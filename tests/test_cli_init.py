@@ -125,3 +125,15 @@ def test_init_with_an_empty_name(runner, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr == "pipe: --name: give the pipeline a name\n"
     assert not (tmp_path / "p" / "pipeline.yaml").exists()
+
+
+def test_init_honours_dash_c(runner, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "work").mkdir()
+    assert runner.invoke(app, ["-C", "work", "init"]).exit_code == 0
+    assert (tmp_path / "work" / "pipeline.yaml").is_file()
+    assert runner.invoke(app, ["-C", "work", "init", "sub"]).exit_code == 0
+    assert (tmp_path / "work" / "sub" / "pipeline.yaml").is_file()
+    assert runner.invoke(app, ["-C", "work", "init", str(tmp_path / "abs")]).exit_code == 0
+    assert (tmp_path / "abs" / "pipeline.yaml").is_file()
+    assert not (tmp_path / "pipeline.yaml").exists()

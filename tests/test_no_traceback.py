@@ -41,6 +41,7 @@ WORDS = [
     "../x", "/", "\x00", "\n", "é", "สวัสดี", "%s", "{}", "'", '"', "*", "?", "tags=a,,b", "--clear", "-C", ".",
     "2026-03-01T25:00", "2026-03-01T10:00+25:00", "9999-12-31T23:59:59-23:59", "0001-01-01", "--status",
     "--sort", "-value", "value", "stage", "--tag", "--owner", "--id", "--reason", "--note", "--stages", "a,b",
+    "--name", "--currency", "--git", "Sales: EMEA",
 ]  # fmt: skip
 words = st.one_of(st.sampled_from(WORDS), st.text(max_size=12))
 commands = st.sampled_from(
