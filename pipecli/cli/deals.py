@@ -41,6 +41,7 @@ from .common import (
 # -- init -----------------------------------------------------------------------------
 @app.command()
 def init(
+    ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(help="Folder for the new pipeline (created if missing).")] = Path("."),
     stages: Annotated[
         str | None,
@@ -55,6 +56,9 @@ def init(
     """Create a pipeline: pipeline.yaml, a deals/ folder and a .gitignore."""
     code = actions.parse_currency(currency)
     stage_ids = [s.strip() for s in stages.split(",") if s.strip()] if stages is not None else None
+    start = ctx.find_root().params.get("directory")
+    if start is not None:  # -C DIR: as if started in DIR, like git -C
+        directory = Path(start).expanduser() / directory
     root = init_pipeline(directory, stage_ids=stage_ids, currency=code or "EUR", name=name)
     if use_git:
         git.init(root)
