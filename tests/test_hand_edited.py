@@ -199,3 +199,21 @@ def test_time_stamp_without_offset_is_named_with_its_line(pipe) -> None:
         f"pipe: {pipe.root / 'deals' / 'naive.yaml'}:3: created: time stamp needs a UTC offset, "
         "e.g. 2026-03-02T10:15:00+01:00\n"
     )
+
+
+def test_empty_keys_and_flow_lists_written_by_hand(pipe) -> None:
+    start = "id: v\ntitle: V\nstage: lead\ncreated: 2026-03-02T10:00:00+01:00\nhistory:\nnotes:\ntags:\n"
+    write(pipe, "v", start)
+    assert pipe("check").exit_code == 0
+    pipe("note", "v", "hello", "--at", "2026-03-03")
+    pipe("move", "v", "meeting", "--at", "2026-03-04")
+    data = yaml.load(pipe.deal_text("v"), Loader=yaml.BaseLoader)
+    assert data["notes"] == [{"at": "2026-03-03T00:00:00+01:00", "text": "hello"}]
+    assert [h["event"] for h in data["history"]] == ["created", "moved"]
+    assert pipe("check").exit_code == 0
+    flow = "id: f\ntitle: F\nstage: lead\ncreated: 2026-03-02T10:00:00+01:00\nnotes: []  # none yet\n"
+    write(pipe, "f", flow)
+    pipe("note", "f", "first", "--at", "2026-03-03")
+    after = pipe.deal_text("f")
+    assert "# none yet" in after
+    assert yaml.safe_load(after)["notes"][0]["text"] == "first"
