@@ -183,6 +183,11 @@ class Deal(_Model):
     history: list[HistoryEntry] = Field(default_factory=list)
     notes: list[Note] = Field(default_factory=list)
 
+    @field_validator("history", "notes", mode="before")
+    @classmethod
+    def _empty_log(cls, v: Any) -> Any:
+        return [] if v is None else v  # "notes:" with nothing after it, as people write an empty list
+
     @field_validator("tags", mode="before")
     @classmethod
     def _tags(cls, v: Any) -> Any:
