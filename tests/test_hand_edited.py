@@ -217,3 +217,10 @@ def test_empty_keys_and_flow_lists_written_by_hand(pipe) -> None:
     after = pipe.deal_text("f")
     assert "# none yet" in after
     assert yaml.safe_load(after)["notes"][0]["text"] == "first"
+
+
+def test_change_is_written_to_the_file_it_was_read_from(pipe) -> None:
+    write(pipe, "mine", "id: other\ntitle: Mismatch\nstage: lead\ncreated: 2026-03-02T10:00:00+01:00\n")
+    pipe("note", "mine", "hello", "--at", "2026-03-03")
+    assert sorted(p.name for p in (pipe.root / "deals").iterdir()) == ["mine.yaml"]
+    assert "text: hello" in pipe.deal_text("mine")
