@@ -350,12 +350,13 @@ class Store:
         atomic_write(path, yamlio.dump_new(deal.canonical()))
         return path
 
-    def save(self, old: Deal, new: Deal, text: str | None = None) -> None:
+    def save(self, old: Deal, new: Deal, text: str | None = None, path: Path | None = None) -> None:
         """Rewrite a deal file with the change from ``old`` to ``new``, keeping the rest.
 
-        The caller holds the lock and read ``old`` under it.
+        The caller holds the lock and read ``old`` (from ``path``, by default the
+        file named by its id) under it.
         """
-        path = self.deal_path(new.id)
+        path = path or self.deal_path(old.id)
         if text is None:
             text = read_text(path)
         try:
@@ -379,7 +380,7 @@ class Store:
             old = parse_deal(path, text)
             new = change(old)
             if new != old:
-                self.save(old, new, text)
+                self.save(old, new, text, path)  # the file it was read from, whatever id it says
             return old, new
 
 
