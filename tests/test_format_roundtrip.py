@@ -140,3 +140,36 @@ def test_to_node_keeps_text(values: list[str]) -> None:
     for i, v in enumerate(values):
         assert back[f"v{i}"] == v
     assert yaml.safe_load(text)["k"] == values
+
+
+cli_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=25)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    title=st.one_of(st.sampled_from(TRICKY), cli_text).filter(lambda s: s.strip() and not s.startswith("-")),
+    owner=st.one_of(st.sampled_from(TRICKY), cli_text).filter(lambda s: s and not s.startswith("-")),
+    tags=st.lists(st.sampled_from(TRICKY) | cli_text, max_size=3).map(
+        lambda ts: [t.strip() for t in ts if t.strip() and "," not in t and not t.strip().startswith("-")]
+    ),
+    note=st.one_of(plain_text, multi_line).filter(lambda s: s.strip() != ""),
+    value=st.none() | money,
+)
+def test_cli_round_trip(pipe, title: str, owner: str, tags: list[str], note: str, value: Decimal | None) -> None:
+    """What a user types comes back, exactly, from `pipe show --format json`."""
+    import json
+
+    args = ["add", title, "--owner", owner, "--at", "2026-03-02T10:00"]
+    for t in tags:
+        args += ["--tag", t]
+    if value is not None:
+        args += ["--value", str(value)]
+    deal_id = pipe(*args).stdout.strip()
+    pipe("note", deal_id, "-", "--at", "2026-03-02T11:00", input=note)
+    shown = json.loads(pipe("show", deal_id, "--format", "json").stdout)
+    assert shown["title"] == title.strip()
+    assert shown["owner"] == owner
+    assert shown["tags"] == tags
+    assert shown["notes"][0]["text"] == note.rstrip()
+    assert (Decimal(str(shown["value"])) if "value" in shown else None) == value
+    assert pipe("check").exit_code == 0
