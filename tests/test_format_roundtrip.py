@@ -170,6 +170,7 @@ def test_cli_round_trip(pipe, title: str, owner: str, tags: list[str], note: str
     assert shown["title"] == title.strip()
     assert shown["owner"] == owner
     assert shown["tags"] == tags
-    assert shown["notes"][0]["text"] == note.rstrip()
+    # standard input is read as text: CR LF and CR end lines like LF
+    assert shown["notes"][0]["text"] == note.replace("\r\n", "\n").replace("\r", "\n").rstrip()
     assert (Decimal(str(shown["value"])) if "value" in shown else None) == value
     assert pipe("check").exit_code == 0
