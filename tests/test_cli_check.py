@@ -176,3 +176,27 @@ def test_check_in_a_real_process_as_a_hook(pipe, run_pipe, where: str) -> None:
     shown = f"deals/{d}.yaml" if where == "root" else f"{d}.yaml"
     assert r.stdout.startswith(f"{shown}:")
     assert "unknown stage 'nowhere'" in r.stdout
+
+
+def test_history_before_creation(pipe) -> None:
+    text = GOOD.format(id="early", stage="lead", status="open", extra="").replace(
+        "  - at: 2026-03-02T10:00:00+01:00", "  - at: 2026-03-01T10:00:00+01:00"
+    )
+    deal(pipe, "early.yaml", text)
+    assert re.fullmatch(r".*deals/early\.yaml:7: history starts before the deal was created", only_finding(pipe))
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "expected"),
+    [
+        ("stages:\n  - id: a\n  - id: a\n", r"pipeline\.yaml:1: stages: stage id 'a' appears twice"),
+        ("stale_after: 2 weeks\nstages:\n  - id: a\n", r"pipeline\.yaml:1: stale_after: '2 weeks' is not a duration.*"),
+        ("stages:\n  - id: a\n    probability: 1.5\n", r"pipeline\.yaml:3: stages\.0\.probability: .*1.*"),
+        ("currency: EURO\nstages:\n  - id: a\n", r"pipeline\.yaml:1: currency: 'EURO' is not an ISO 4217 .*"),
+        ("stages: []\n", r"pipeline\.yaml:1: stages: .*at least 1.*"),
+    ],
+)
+def test_pipeline_file_findings(pipe, pipeline: str, expected: str) -> None:
+    (pipe.root / "pipeline.yaml").write_text(pipeline, encoding="utf-8")
+    line = only_finding(pipe)
+    assert re.fullmatch(r".*" + expected, line), line
