@@ -21,7 +21,6 @@ from pydantic import (
     Field,
     PlainSerializer,
     field_validator,
-    model_validator,
 )
 
 from . import currencies
@@ -271,14 +270,15 @@ class Pipeline(_Model):
     stale_after: Duration = "14d"
     stages: list[Stage] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _unique_stages(self) -> Pipeline:
+    @field_validator("stages")
+    @classmethod
+    def _unique_stages(cls, stages: list[Stage]) -> list[Stage]:
         seen: set[str] = set()
-        for s in self.stages:
+        for s in stages:
             if s.id in seen:
                 raise ValueError(f"stage id {s.id!r} appears twice")
             seen.add(s.id)
-        return self
+        return stages
 
     @property
     def stage_ids(self) -> list[str]:
