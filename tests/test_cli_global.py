@@ -197,3 +197,26 @@ def test_no_colour_at_a_terminal_with_no_color(pipe, args: list[str]) -> None:
         os.close(controller)
     assert output or args == ["check"], args
     assert b"\x1b[" not in output
+
+
+def test_installed_bash_completion_completes_deal_ids(pipe, run_pipe, tmp_path: Path) -> None:
+    import shutil
+
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash is not installed")
+    home = tmp_path / "home"
+    r = run_pipe("--install-completion", "bash", env={"HOME": str(home), "SHELL": bash})
+    assert r.returncode == 0, r.stderr
+    script = home / ".bash_completions" / "pipe.sh"
+    assert script.is_file()
+    pipe.add("Acme", "--id", "acme-one")
+    pipe.add("Acme 2", "--id", "acme-two")
+    pipe.add("Beta", "--id", "beta")
+    program = (
+        f"export PATH={PIPE_SCRIPT.parent}:$PATH; source {script}; "
+        'COMP_WORDS=(pipe move acme); COMP_CWORD=2; _pipe_completion pipe acme move; printf "%s\\n" "${COMPREPLY[@]}"'
+    )
+    out = subprocess.run([bash, "-c", program], cwd=pipe.root, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["acme-one", "acme-two"]
