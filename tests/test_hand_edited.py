@@ -224,3 +224,13 @@ def test_change_is_written_to_the_file_it_was_read_from(pipe) -> None:
     pipe("note", "mine", "hello", "--at", "2026-03-03")
     assert sorted(p.name for p in (pipe.root / "deals").iterdir()) == ["mine.yaml"]
     assert "text: hello" in pipe.deal_text("mine")
+
+
+def test_windows_line_ends_and_byte_order_mark_are_kept(pipe) -> None:
+    original = "\ufeffid: win\r\ntitle: Windows\r\nstage: lead\r\ncreated: 2026-03-02T10:00:00+01:00\r\n"
+    (pipe.root / "deals" / "win.yaml").write_bytes(original.encode("utf-8"))
+    pipe("note", "win", "hello", "--at", "2026-03-03")
+    after = (pipe.root / "deals" / "win.yaml").read_bytes().decode("utf-8")
+    assert after.startswith(original)
+    assert after[len(original) :] == "notes:\r\n  - at: 2026-03-03T00:00:00+01:00\r\n    text: hello\r\n"
+    assert pipe("check").exit_code == 0
