@@ -12,6 +12,7 @@ the directory listing, never a parse of every deal.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import difflib
 import os
@@ -366,7 +367,16 @@ class Store:
         if not isinstance(doc, dict):
             raise PipeError("expected a YAML mapping of fields", path=path, line=1)
         yamlio.merge(doc, old.canonical(), new.canonical())
-        atomic_write(path, yamlio.dump_roundtrip(doc, text))
+        out = yamlio.dump_roundtrip(doc, text)
+        # a file saved on Windows keeps its CR LF line ends and byte order mark, so
+        # that only the changed lines differ
+        with open(path, "rb") as f:
+            head = f.read(MAX_FILE_BYTES + 4)
+        if b"\r\n" in head:
+            out = out.replace("\n", "\r\n")
+        if head.startswith(codecs.BOM_UTF8) and not out.startswith("\ufeff"):
+            out = "\ufeff" + out
+        atomic_write(path, out)
 
     def update(self, ref: str, change: Callable[[Deal], Deal]) -> tuple[Deal, Deal]:
         """Lock, read one deal, apply ``change`` and save: no lost update between processes.
