@@ -106,3 +106,25 @@ def test_readers_never_see_a_half_written_file(pipe) -> None:
     results = finish(writers + readers)
     assert [r[0] for r in results] == [0] * 12, [(r[0], r[2]) for r in results]
     assert len(load(pipe, d)["notes"]) == 6
+
+
+def test_a_held_lock_times_out_with_a_clear_error(pipe, run_pipe) -> None:
+    import fcntl
+
+    from conftest import tree_bytes
+
+    d = pipe.add("Locked", "--at", "2026-03-01T09:00")
+    before = tree_bytes(pipe.root)
+    lock = pipe.root / ".pipe" / "lock"
+    with open(lock, "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        r = run_pipe("-C", str(pipe.root), "note", d, "waiting", env={"PIPE_LOCK_TIMEOUT": "0.5"})
+        # reading needs no lock
+        shown = run_pipe("-C", str(pipe.root), "show", d)
+    assert r.returncode == 1
+    assert r.stderr.startswith("pipe: another pipe command has held the lock ")
+    assert r.stderr.endswith("for 0.5s; wait for it to finish and try again\n")
+    assert shown.returncode == 0
+    assert tree_bytes(pipe.root) == before
+    # once the lock is free, the same command works
+    assert run_pipe("-C", str(pipe.root), "note", d, "now").returncode == 0
