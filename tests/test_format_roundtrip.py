@@ -174,3 +174,26 @@ def test_cli_round_trip(pipe, title: str, owner: str, tags: list[str], note: str
     assert shown["notes"][0]["text"] == note.replace("\r\n", "\n").replace("\r", "\n").rstrip()
     assert (Decimal(str(shown["value"])) if "value" in shown else None) == value
     assert pipe("check").exit_code == 0
+
+
+@FORMAT
+@given(deal=deals(), where=st.lists(st.integers(min_value=0, max_value=40), max_size=6), note=note_text)
+def test_comments_survive_changes(tmp_path: Path, deal: Deal, where: list[int], note: str) -> None:
+    """Comment lines a person added before top-level keys stay, in order, through changes."""
+    store = _store(tmp_path)
+    lines = yamlio.dump_new(deal.canonical()).splitlines()
+    tops = [i for i, line in enumerate(lines) if line[:1].isalpha()]
+    marks = sorted({tops[w % len(tops)] for w in where}, reverse=True)
+    for n, i in enumerate(marks):
+        lines.insert(i, f"# comment {n}")
+    path = store.deal_path(deal.id)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert store.read(deal.id) == deal
+    at = deal.last_activity() + timedelta(minutes=1)
+    changed = actions.add_note(deal, at, note)
+    changed = actions.set_fields(changed, at, [("owner", "zoe"), ("region", "Kraków")])
+    changed = actions.move(changed, store.pipeline, "negotiation", at)
+    store.save(deal, changed)
+    assert store.read(deal.id) == changed
+    after = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("# comment")]
+    assert after == [f"# comment {n}" for n in reversed(range(len(marks)))]
