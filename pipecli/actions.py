@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from . import currencies
 from .errors import PipeError, usage_error
-from .models import Deal, NextStep, Note, Pipeline, Snooze, error_text
+from .models import Deal, NextStep, Note, Pipeline, Snooze, error_text, money_text
 from .timeutil import parse_date
 
 # Fields `pipe set` may change; the rest have commands of their own.
@@ -46,6 +46,8 @@ PROTECTED = {
     "snooze": "use `pipe snooze`",
     "contact": "set contact.name, contact.email or contact.phone",
 }
+MAX_DIGITS = 15
+MAX_VALUE = Decimal(10) ** MAX_DIGITS
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
@@ -53,7 +55,10 @@ _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 def parse_money(text: str | None, option: str = "--value") -> Decimal | None:
     if text is None:
         return None
-    raw = str(text).strip().replace("_", "").replace(",", "").replace(" ", "")
+    try:
+        raw = money_text(str(text))
+    except ValueError as exc:
+        raise usage_error(f"{option}: {exc}") from None
     if raw == "":
         return None
     try:
@@ -64,6 +69,9 @@ def parse_money(text: str | None, option: str = "--value") -> Decimal | None:
         raise usage_error(f"{option}: {text!r} is not a finite number")
     if value < 0:
         raise usage_error(f"{option}: {text!r} is negative; a deal's value is 0 or more")
+    if value >= MAX_VALUE or len(value.normalize().as_tuple().digits) > MAX_DIGITS:
+        # the file keeps amounts as YAML numbers, exact to 15 significant digits
+        raise usage_error(f"{option}: {text!r} has more digits than an amount can keep exactly (at most {MAX_DIGITS})")
     return value
 
 
@@ -138,7 +146,8 @@ def _entry(at: datetime, event: str, **fields: Any) -> dict[str, Any]:
 
 
 def _history(deal: Deal, *entries: dict[str, Any]) -> list[Any]:
-    return [h.model_dump(by_alias=True) for h in deal.history] + list(entries)
+    # a hand-written file without a history gets the one it implies (created, closed) first
+    return [h.model_dump(by_alias=True) for h in deal.timeline()] + list(entries)
 
 
 def new_deal(
@@ -189,7 +198,8 @@ def move(deal: Deal, pipeline: Pipeline, stage: str, at: datetime, note: str | N
     if deal.status != "open":
         raise PipeError(f"deal {deal.id} is {deal.status}; run `pipe reopen {deal.id}` before moving it")
     if target == deal.stage:
-        return deal
+        # nothing to move, but a note given with the move is still kept
+        return add_note(deal, at, note) if note and note.strip() else deal
     _check_order(deal, at)
     changes: dict[str, Any] = {
         "stage": target,
@@ -348,6 +358,4 @@ def set_fields(deal: Deal, at: datetime, assignments: list[tuple[str, str]]) -> 
         return deal
     _check_order(deal, at)
     data["history"] = _history(deal) + entries
-    if data.get("currency") is None:
-        data["currency"] = deal.currency
     return _validated(data)

@@ -22,7 +22,6 @@ from pydantic import (
     Field,
     PlainSerializer,
     field_validator,
-    model_validator,
 )
 
 from . import currencies
@@ -36,6 +35,24 @@ STAGE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 RESERVED_STAGE_IDS = frozenset(STATUSES) | {"all"}
 
 
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
+
+
+def money_text(text: str) -> str:
+    """A typed amount without its digit grouping: '12,000.50' and '12 000.50' -> '12000.50'.
+
+    A comma is taken only as a thousands separator; '12,5' (a decimal comma in
+    much of Europe) or '12.000,50' is a ValueError rather than a value 10 or
+    1000 times off.
+    """
+    raw = "".join(ch for ch in text.strip() if ch not in " _\u00a0\u202f")
+    if "," in raw:
+        if not _THOUSANDS.match(raw):
+            raise ValueError(f"{text!r}: write the amount with a dot for decimals, e.g. 12000.50")
+        raw = raw.replace(",", "")
+    return raw
+
+
 def _money_in(v: Any) -> Any:
     # Floats from YAML become the Decimal of their shortest repr: 1234.56 stays 1234.56.
     if isinstance(v, bool):
@@ -43,7 +60,7 @@ def _money_in(v: Any) -> Any:
     if isinstance(v, float):
         return Decimal(repr(v))
     if isinstance(v, str):
-        return v.replace("_", "").replace(",", "").strip()
+        return money_text(v)
     return v
 
 
@@ -152,6 +169,11 @@ class Deal(_Model):
     snooze: Snooze | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
     notes: list[Note] = Field(default_factory=list)
+
+    @field_validator("history", "notes", mode="before")
+    @classmethod
+    def _empty_log(cls, v: Any) -> Any:
+        return [] if v is None else v  # "notes:" with nothing after it, as people write an empty list
 
     @field_validator("tags", mode="before")
     @classmethod
@@ -294,14 +316,15 @@ class Pipeline(_Model):
     stale_after: Duration = "14d"
     stages: list[Stage] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _unique_stages(self) -> Pipeline:
+    @field_validator("stages")
+    @classmethod
+    def _unique_stages(cls, stages: list[Stage]) -> list[Stage]:
         seen: set[str] = set()
-        for s in self.stages:
+        for s in stages:
             if s.id in seen:
                 raise ValueError(f"stage id {s.id!r} appears twice")
             seen.add(s.id)
-        return self
+        return stages
 
     @property
     def zone(self) -> tzinfo | None:

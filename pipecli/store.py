@@ -12,6 +12,7 @@ the directory listing, never a parse of every deal.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import difflib
 import os
@@ -102,7 +103,32 @@ def parse_document(path: Path | str, text: str) -> dict[str, Any]:
         raise PipeError(yamlio.error_reason(exc), path=path, line=yamlio.error_line(exc)) from None
     if not isinstance(data, dict):
         raise PipeError("expected a YAML mapping of fields (key: value)", path=path, line=1)
+    if _cyclic(data):
+        raise PipeError(
+            "a YAML alias (*name) refers to a value that contains it; write the value out instead",
+            path=path,
+            line=_alias_line(text),
+        )
     return data
+
+
+def _cyclic(data: Any) -> bool:
+    """Whether a YAML alias made a value contain itself (which nothing can write back)."""
+    stack: list[tuple[Any, frozenset[int]]] = [(data, frozenset())]
+    while stack:
+        value, above = stack.pop()
+        if isinstance(value, (dict, list)):
+            if id(value) in above:
+                return True
+            inner = above | {id(value)}
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((v, inner) for v in items)
+    return False
+
+
+def _alias_line(text: str) -> int | None:
+    m = re.search(r"(?<![\w'\"])\*[^\s,\]}]+", text)
+    return text.count("\n", 0, m.start()) + 1 if m else None
 
 
 def parse_deal(path: Path, text: str) -> Deal:
@@ -368,19 +394,32 @@ class Store:
         atomic_write(path, yamlfast.dump(deal.canonical()))
         return path
 
-    def save(self, old: Deal, new: Deal, text: str | None = None) -> None:
+    def save(self, old: Deal, new: Deal, text: str | None = None, path: Path | None = None) -> None:
         """Rewrite a deal file with the change from ``old`` to ``new``, keeping the rest.
 
-        The caller holds the lock and read ``old`` under it.
+        The caller holds the lock and read ``old`` (from ``path``, by default the
+        file named by its id) under it.
         """
-        path = self.deal_path(new.id)
+        path = path or self.deal_path(old.id)
         if text is None:
             text = read_text(path)
-        doc = yamlio.load_roundtrip(text)
+        try:
+            doc = yamlio.load_roundtrip(text)
+        except Exception as exc:  # what the fast reader let through, ruamel.yaml may still refuse
+            raise PipeError(yamlio.error_reason(exc), path=path, line=yamlio.error_line(exc)) from None
         if not isinstance(doc, dict):
             raise PipeError("expected a YAML mapping of fields", path=path, line=1)
         yamlio.merge(doc, old.canonical(), new.canonical())
-        atomic_write(path, yamlio.dump_roundtrip(doc, text))
+        out = yamlio.dump_roundtrip(doc, text)
+        # a file saved on Windows keeps its CR LF line ends and byte order mark, so
+        # that only the changed lines differ
+        with open(path, "rb") as f:
+            head = f.read(MAX_FILE_BYTES + 4)
+        if b"\r\n" in head:
+            out = out.replace("\n", "\r\n")
+        if head.startswith(codecs.BOM_UTF8) and not out.startswith("\ufeff"):
+            out = "\ufeff" + out
+        atomic_write(path, out)
 
     def update(self, ref: str, change: Callable[[Deal], Deal]) -> tuple[Deal, Deal]:
         """Lock, read one deal, apply ``change`` and save: no lost update between processes.
@@ -394,7 +433,7 @@ class Store:
             old = parse_deal(path, text)
             new = change(old)
             if new != old:
-                self.save(old, new, text)
+                self.save(old, new, text, path)  # the file it was read from, whatever id it says
             return old, new
 
 
@@ -419,6 +458,8 @@ def init_pipeline(directory: Path, *, stage_ids: list[str] | None, currency: str
     root = directory.expanduser()
     if (root / PIPELINE_FILE).exists():
         raise PipeError(f"{display_path(root / PIPELINE_FILE)} exists already; nothing changed")
+    if not name.strip():
+        raise PipeError("--name: give the pipeline a name", exit_code=2)
     if stage_ids is None:
         stages = [Stage.model_validate(s) for s in DEFAULT_STAGES]
     else:
@@ -441,7 +482,9 @@ def init_pipeline(directory: Path, *, stage_ids: list[str] | None, currency: str
         lines.append(f"    probability: {s.probability:g}")
         if s.stale_after:
             lines.append(f"    stale_after: {s.stale_after}")
-    text = _PIPELINE_TEMPLATE.format(name=name, currency=currency, stages="\n".join(lines) + "\n")
+    # the name as deal files write text: quoted when plain it would read back as something else
+    plain = yamlio.dump_new({"name": name.strip()}).removeprefix("name: ").rstrip("\n")
+    text = _PIPELINE_TEMPLATE.format(name=plain, currency=currency, stages="\n".join(lines) + "\n")
     # validate what we are about to write, exactly as it will be read back
     Pipeline.model_validate(yamlio.load_fast(text))
     root.mkdir(parents=True, exist_ok=True)

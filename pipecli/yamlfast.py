@@ -29,12 +29,13 @@ class _Fallback(Exception):
 
 # The caches are keyed on the type name too: 1, 1.0 and True are equal as keys.
 @lru_cache(maxsize=65536)
-def _block(kind: str, value: Any) -> str:
-    """How ruamel.yaml writes ``value`` as a block mapping value."""
-    text = yamlio.dump_new({"k": value})
-    if not text.startswith("k: ") or len(text.splitlines()) != 1:
+def _block(kind: str, value: Any, date_key: bool = False) -> str:
+    """How ruamel.yaml writes ``value`` as a block mapping value (of a date key or another)."""
+    key = "at" if date_key else "k"
+    text = yamlio.dump_new({key: value})
+    if not text.startswith(f"{key}: ") or len(text.splitlines()) != 1:
         raise _Fallback
-    return text[3:-1]
+    return text[len(key) + 2 : -1]
 
 
 @lru_cache(maxsize=65536)
@@ -92,24 +93,29 @@ _WORDS = frozenset(
 )
 
 
-def _plain(value: str) -> bool:
+def _plain(value: str, key: str | None) -> bool:
     if _PLAIN_WORDS.match(value):
         return value not in _WORDS
-    return bool(_PLAIN_CODE.match(value) or _PLAIN_TIME.match(value))
+    if _PLAIN_TIME.match(value):
+        return key in yamlio.DATE_KEYS  # elsewhere a date-like text is quoted, as dump_new does
+    return bool(_PLAIN_CODE.match(value))
 
 
-def _scalar(value: Any, flow: bool = False) -> str:
+def _scalar(value: Any, flow: bool = False, key: str | None = None) -> str:
     if isinstance(value, str):
         if len(value) > _MAX_SCALAR or _BREAKS.search(value):
             raise _Fallback
-        if _plain(value):
+        if _plain(value, key):
             return value
     elif value is None or not isinstance(value, (bool, int, float)):
         raise _Fallback
     kind = type(value).__name__
+    if flow:
+        return _flow.__wrapped__(kind, value) if kind == "float" else _flow(kind, value)
+    date_key = key in yamlio.DATE_KEYS
     if kind == "float":  # 0.0 and -0.0 are equal keys: no cache
-        return (_flow if flow else _block).__wrapped__(kind, value)
-    return _flow(kind, value) if flow else _block(kind, value)
+        return _block.__wrapped__(kind, value, date_key)
+    return _block(kind, value, date_key)
 
 
 def _value_lines(key: str, value: Any, indent: str, out: list[str]) -> None:
@@ -121,7 +127,7 @@ def _value_lines(key: str, value: Any, indent: str, out: list[str]) -> None:
         for sub_key, sub in value.items():
             if isinstance(sub, (Mapping, list)):
                 raise _Fallback
-            out.append(f"{indent}  {_key(sub_key)}: {_scalar(sub)}")
+            out.append(f"{indent}  {_key(sub_key)}: {_scalar(sub, key=sub_key)}")
     elif isinstance(value, list):
         if all(not isinstance(v, (Mapping, list)) for v in value):
             out.append(f"{indent}{k}: [{', '.join(_scalar(v, flow=True) for v in value)}]")
@@ -135,10 +141,10 @@ def _value_lines(key: str, value: Any, indent: str, out: list[str]) -> None:
                 if isinstance(sub, (Mapping, list)):
                     raise _Fallback
                 lead = f"{indent}  - " if first else f"{indent}    "
-                out.append(f"{lead}{_key(sub_key)}: {_scalar(sub)}")
+                out.append(f"{lead}{_key(sub_key)}: {_scalar(sub, key=sub_key)}")
                 first = False
     else:
-        out.append(f"{indent}{k}: {_scalar(value)}")
+        out.append(f"{indent}{k}: {_scalar(value, key=key)}")
 
 
 def dump(data: Mapping[str, Any]) -> str:

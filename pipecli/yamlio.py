@@ -17,6 +17,7 @@ text, exactly as they were.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -25,7 +26,7 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.resolver import VersionedResolver
-from ruamel.yaml.scalarstring import LiteralScalarString, SingleQuotedScalarString
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString, SingleQuotedScalarString
 
 # --------------------------------------------------------------------------------------
 # Fast, safe reading (PyYAML)
@@ -68,6 +69,28 @@ def _construct_int(loader: Any, node: Any) -> int:
 
 
 FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> Any:
+    # a key given twice is an error (which value did the author mean?), as for the
+    # round-trip reader that rewrites the file, not a silent "last one wins"
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                key = (key_node.tag, key_node.value)
+                if key in seen and key_node.value != "<<":
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping",
+                        node.start_mark,
+                        f"found the key {key_node.value!r} twice (first on line {seen[key].line + 1}); keep one",
+                        key_node.start_mark,
+                    )
+                seen[key] = key_node.start_mark
+    return yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep=deep)
+
+
+FastLoader.construct_mapping = _construct_mapping  # type: ignore[method-assign]
 
 
 def load_fast(text: str) -> Any:
@@ -156,31 +179,28 @@ def load_roundtrip(text: str) -> Any:
     return _yaml().load(text)
 
 
+_KEY_ONLY = re.compile(r"^[^\s#-][^#]*:\s*(?:#.*)?$")  # a top-level "key:" opening a block
+
+
 def _guess_layout(text: str) -> tuple[int, int, int]:
     """(mapping indent, sequence indent, dash offset) of a file, as its author wrote it."""
-    mapping = 2
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        stripped = line.lstrip(" ")
-        if not stripped or stripped.startswith("#"):
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    mapping: int | None = None
+    sequence: tuple[int, int] | None = None
+    for line, following in itertools.pairwise(lines):
+        if not _KEY_ONLY.match(line):
             continue
-        if stripped.startswith("- ") or stripped == "-":
-            dash = len(line) - len(stripped)
-            # find the parent key line above
-            for prev in reversed(lines[:i]):
-                p = prev.lstrip(" ")
-                if p and not p.startswith("#"):
-                    parent = len(prev) - len(p)
-                    offset = max(dash - parent, 0)
-                    return mapping, offset + 2, offset
-            break
-    for line in lines:
-        stripped = line.lstrip(" ")
-        ind = len(line) - len(stripped)
-        if ind and stripped and not stripped.startswith(("#", "-")):
-            mapping = ind
-            break
-    return mapping, 4, 2
+        child = following.lstrip(" ")
+        indent = len(following) - len(child)
+        if child.startswith("- ") or child == "-":
+            # "- at:" or "-   at:": where the item's content starts, counted from the dash
+            content = 1 + len(child[1:]) - len(child[1:].lstrip(" ")) if child != "-" else 2
+            sequence = sequence or (indent + max(content, 2), indent)
+        elif indent > 0:
+            mapping = mapping or indent
+    mapping = mapping or 2
+    seq_indent, offset = sequence or (4, 2)
+    return mapping, seq_indent, offset
 
 
 def dump_roundtrip(doc: Any, original: str | None = None) -> str:
@@ -191,27 +211,50 @@ def dump_roundtrip(doc: Any, original: str | None = None) -> str:
     return buf.getvalue()
 
 
-_YAML11_WORDS = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|~)$")
+# keys whose values are dates or time stamps, written plain as the models write them
+DATE_KEYS = frozenset({"created", "close_date", "at", "due", "until"})
+_YAML11 = yaml.resolver.Resolver()
+_STR = "tag:yaml.org,2002:str"
+# characters YAML cannot show as they are (control characters, and the line breaks
+# NEL, LS and PS, which readers fold): only a double-quoted scalar can escape them
+_UNPRINTABLE = re.compile("[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_TAB_INDENT = re.compile("(?:^|\n)\t")  # a literal block (|) cannot start a line with a tab
 
 
-def to_node(value: Any) -> Any:
+# an item of a flow list [a, b] left unquoted: words, no YAML indicators (? : , [ ] # ...)
+_FLOW_PLAIN = re.compile(r"^[^\W_][\w.@+/-]*(?: [\w.@+/-]+)*$")
+
+
+def _flow_item(value: Any) -> Any:
+    node = to_node(value)
+    if type(node) is str and not _FLOW_PLAIN.match(node):
+        # readers disagree on plain items such as '? x', ':x' or '0?' in a flow list
+        return SingleQuotedScalarString(node)
+    return node
+
+
+def to_node(value: Any, key: str | None = None) -> Any:
     """Plain data to ruamel nodes: block mappings, flow lists of scalars, literal text."""
     if isinstance(value, Mapping):
         m = CommentedMap()
         for k, v in value.items():
-            m[k] = to_node(v)
+            m[k] = to_node(v, k)
         return m
     if isinstance(value, list):
-        seq = CommentedSeq(to_node(v) for v in value)
-        if all(not isinstance(v, (Mapping, list)) for v in value):
+        if all(not isinstance(v, (Mapping, list)) and "\n" not in str(v) for v in value):
+            seq = CommentedSeq(_flow_item(v) for v in value)
             seq.fa.set_flow_style()
-        return seq
+            return seq
+        return CommentedSeq(to_node(v) for v in value)
     if isinstance(value, str):
-        if "\n" in value:
+        if _UNPRINTABLE.search(value):
+            return DoubleQuotedScalarString(value)
+        if "\n" in value and not _TAB_INDENT.search(value):
             return LiteralScalarString(value)
-        if _YAML11_WORDS.match(value):
+        if key not in DATE_KEYS and _YAML11.resolve(yaml.ScalarNode, value, (True, False)) != _STR:
             # a YAML 1.1 reader (PyYAML's default, many other tools) would take these for
-            # booleans or null: quote them so every reader sees text
+            # booleans, numbers, dates or null ('no', '1_000', '12:30', '2026-01-01'):
+            # quote them so every reader sees text
             return SingleQuotedScalarString(value)
     return value
 
@@ -230,8 +273,8 @@ def merge(target: Any, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
     for i, key in enumerate(keys):
         value = new[key]
         before = old.get(key)
-        if key in old and before == value and key in target:
-            continue
+        if key in old and before == value:
+            continue  # unchanged, whether the file spells it out or leaves it to the default
         current = target.get(key) if key in target else None
         if isinstance(value, Mapping) and isinstance(before, Mapping) and isinstance(current, Mapping):
             merge(current, before, value)
@@ -247,14 +290,17 @@ def merge(target: Any, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
                 current.append(to_node(item))
             continue
         if key in target:
-            target[key] = to_node(value)
+            node = to_node(value, key)
+            if isinstance(node, CommentedSeq) and isinstance(current, CommentedSeq) and not current.fa.flow_style():
+                node.fa.set_block_style()  # a list the author wrote one item per line stays so
+            target[key] = node
         else:
             pos = 0
             for prev in reversed(keys[:i]):
                 if prev in target:
                     pos = list(target.keys()).index(prev) + 1
                     break
-            target.insert(pos, key, to_node(value))
+            target.insert(pos, key, to_node(value, key))
 
 
 def dump_new(data: Mapping[str, Any]) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +16,8 @@ from pipecli import timeutil
 from pipecli.cli import app
 
 TEST_TZ = "Europe/Warsaw"
+# the installed console script, next to the interpreter running the tests
+PIPE_SCRIPT = Path(sys.executable).with_name("pipe")
 
 
 @pytest.fixture(autouse=True)
@@ -92,3 +96,36 @@ def env_without_pipe_dir() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PIPE_DIR", None)
     return env
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every file below ``root`` (except .git/ and the lock state in .pipe/) and its bytes."""
+    out: dict[str, bytes] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if rel.parts and rel.parts[0] in (".git", ".pipe"):
+            continue
+        if path.is_file():
+            out[str(rel)] = path.read_bytes()
+    return out
+
+
+@pytest.fixture
+def run_pipe() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Runs the installed `pipe` script as a real process: run_pipe("-C", dir, "list")."""
+
+    def run(
+        *args: str, cwd: Path | None = None, input: str | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(PIPE_SCRIPT), *args],
+            cwd=cwd,
+            input=input,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env={**os.environ, **(env or {})},
+            timeout=120,
+        )
+
+    return run

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from ..errors import PipeError
 from ..render import OutputFormat
 from ..store import Problem, Store
 from ..timeutil import now, parse_date, parse_datetime, today, use_zone
@@ -20,7 +22,10 @@ def store_from(ctx: typer.Context) -> Store:
     root_ctx = ctx.find_root()
     directory = root_ctx.obj if isinstance(root_ctx.obj, Path) else root_ctx.params.get("directory")
     store = Store.open(directory)
-    use_zone(store.pipeline.zone)  # the pipeline's time zone, when it names one, is "local"
+    # the pipeline's time zone, when it names one, is "local"; a broken pipeline.yaml is
+    # reported where a command reads it (by check: as a finding)
+    with contextlib.suppress(PipeError):
+        use_zone(store.pipeline.zone)
     return store
 
 
@@ -56,6 +61,16 @@ def complete_owner(ctx: typer.Context, incomplete: str) -> list[str]:
 def at_time(text: str | None) -> datetime:
     """The time a change happened: --at, or now."""
     return parse_datetime(text, option="--at") if text else now()
+
+
+def at_clock(text: str | None) -> Callable[[], datetime]:
+    """The time of a change to an existing deal: --at (checked at once), or else the
+    clock read when the change is made, under the lock; a writer that waited for
+    another must not stamp its entry with a time before the other's."""
+    if text:
+        fixed = parse_datetime(text, option="--at")
+        return lambda: fixed
+    return now
 
 
 def as_of_date(text: str | None) -> date:

@@ -28,6 +28,7 @@ from .common import (
     SourceOpt,
     StageArg,
     TagOpt,
+    at_clock,
     at_time,
     complete_stage,
     interactive,
@@ -40,6 +41,7 @@ from .common import (
 # -- init -----------------------------------------------------------------------------
 @app.command()
 def init(
+    ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(help="Folder for the new pipeline (created if missing).")] = Path("."),
     stages: Annotated[
         str | None,
@@ -54,6 +56,9 @@ def init(
     """Create a pipeline: pipeline.yaml, a deals/ folder and a .gitignore."""
     code = actions.parse_currency(currency)
     stage_ids = [s.strip() for s in stages.split(",") if s.strip()] if stages is not None else None
+    start = ctx.find_root().params.get("directory")
+    if start is not None:  # -C DIR: as if started in DIR, like git -C
+        directory = Path(start).expanduser() / directory
     root = init_pipeline(directory, stage_ids=stage_ids, currency=code or "EUR", name=name)
     if use_git:
         git.init(root)
@@ -132,10 +137,11 @@ def move(
     """Move an open deal to a stage, forward or back."""
     store = store_from(ctx)
     pipeline = store.pipeline
-    when = at_time(at)
-    old, new = store.update(deal, lambda d: actions.move(d, pipeline, stage, when, note))
+    when = at_clock(at)
+    old, new = store.update(deal, lambda d: actions.move(d, pipeline, stage, when(), note))
     if new.stage == old.stage:
-        typer.echo(f"{new.id} is already in {new.stage}; nothing changed")
+        kept = "the note is added" if len(new.notes) > len(old.notes) else "nothing changed"
+        typer.echo(f"{new.id} is already in {new.stage}; {kept}")
     else:
         direction = "back " if pipeline.index(new.stage) < pipeline.index(old.stage) else ""
         typer.echo(f"moved {new.id} {direction}from {old.stage} to {new.stage}")
@@ -150,9 +156,9 @@ def won(
 ) -> None:
     """Mark a deal won (it keeps the stage it was won from)."""
     store = store_from(ctx)
-    when = at_time(at)
+    when = at_clock(at)
     money = actions.parse_money(value)
-    _, new = store.update(deal, lambda d: actions.won(d, when, money))
+    _, new = store.update(deal, lambda d: actions.won(d, when(), money))
     shown = f" ({render.money(new.value, new.currency)})" if new.value is not None else ""
     typer.echo(f"won {new.id}{shown}")
 
@@ -166,8 +172,8 @@ def lost(
 ) -> None:
     """Mark a deal lost, with the reason (it keeps the stage where it was lost)."""
     store = store_from(ctx)
-    when = at_time(at)
-    _, new = store.update(deal, lambda d: actions.lost(d, when, reason))
+    when = at_clock(at)
+    _, new = store.update(deal, lambda d: actions.lost(d, when(), reason))
     typer.echo(f"lost {new.id} at {new.stage}: {new.lost_reason}")
 
 
@@ -183,8 +189,8 @@ def reopen(
     """Reopen a won or lost deal."""
     store = store_from(ctx)
     pipeline = store.pipeline
-    when = at_time(at)
-    _, new = store.update(deal, lambda d: actions.reopen(d, pipeline, when, stage))
+    when = at_clock(at)
+    _, new = store.update(deal, lambda d: actions.reopen(d, pipeline, when(), stage))
     typer.echo(f"reopened {new.id} in {new.stage}")
 
 
@@ -202,8 +208,8 @@ def note(
     if text == "-":
         text = sys.stdin.read()
     store = store_from(ctx)
-    when = at_time(at)
-    _, new = store.update(deal, lambda d: actions.add_note(d, when, text))
+    when = at_clock(at)
+    _, new = store.update(deal, lambda d: actions.add_note(d, when(), text))
     typer.echo(f"noted on {new.id}")
 
 
@@ -225,8 +231,8 @@ def next_step(
         raise usage_error("--due DATE: when is the next step due? (e.g. --due +3d)")
     store = store_from(ctx)
     due_date = parse_date(due) if due else None
-    when = at_time(at)
-    _, new = store.update(deal, lambda d: actions.set_next_step(d, when, None if clear else text, due_date))
+    when = at_clock(at)
+    _, new = store.update(deal, lambda d: actions.set_next_step(d, when(), None if clear else text, due_date))
     if new.next_step:
         typer.echo(f"next step for {new.id}: {new.next_step.text} (due {new.next_step.due})")
     else:
@@ -251,8 +257,8 @@ def set_(
     """Set plain fields of a deal; each change is recorded in its history."""
     pairs = [actions.parse_assignment(a) for a in assignments]
     store = store_from(ctx)
-    when = at_time(at)
-    old, new = store.update(deal, lambda d: actions.set_fields(d, when, pairs))
+    when = at_clock(at)
+    old, new = store.update(deal, lambda d: actions.set_fields(d, when(), pairs))
     changed = len(new.history) - len(old.history)
     typer.echo(f"updated {new.id}: {changed} field{'s' if changed != 1 else ''} changed")
 

@@ -61,8 +61,28 @@ def to_json(data: Any) -> str:
     return json.dumps(plain(data), ensure_ascii=False, indent=2) + "\n"
 
 
+class _Dumper(yaml.SafeDumper):
+    """Quotes text that a YAML 1.2 reader would take for a number or a boolean ('0612', 'true')."""
+
+
+def _str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    from ..yamlio import load_fast  # the YAML 1.2 rules deal files are read by
+
+    style = None
+    if text and text[0] in "0123456789+-.tTfFnN~" and "\n" not in text:
+        try:
+            if not isinstance(load_fast(text), str):
+                style = "'"
+        except yaml.YAMLError:
+            pass
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
 def to_yaml(data: Any) -> str:
-    return yaml.safe_dump(plain(data), allow_unicode=True, sort_keys=False, width=4096)
+    return yaml.dump(plain(data), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=4096)
 
 
 def display_width(text: str) -> int:
