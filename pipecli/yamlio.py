@@ -183,11 +183,16 @@ _KEY_ONLY = re.compile(r"^[^\s#-][^#]*:\s*(?:#.*)?$")  # a top-level "key:" open
 
 
 def _guess_layout(text: str) -> tuple[int, int, int]:
-    """(mapping indent, sequence indent, dash offset) of a file, as its author wrote it."""
+    """(mapping indent, sequence indent, dash offset) of a file, as its author wrote it.
+
+    ruamel.yaml writes every list of a file in one style; when the author mixed
+    styles, the one covering the most lines (usually the history) wins, so the
+    fewest lines change.
+    """
     lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     mapping: int | None = None
-    sequence: tuple[int, int] | None = None
-    for line, following in itertools.pairwise(lines):
+    sequences: dict[tuple[int, int], int] = {}
+    for i, (line, following) in enumerate(itertools.pairwise(lines)):
         if not _KEY_ONLY.match(line):
             continue
         child = following.lstrip(" ")
@@ -195,11 +200,13 @@ def _guess_layout(text: str) -> tuple[int, int, int]:
         if child.startswith("- ") or child == "-":
             # "- at:" or "-   at:": where the item's content starts, counted from the dash
             content = 1 + len(child[1:]) - len(child[1:].lstrip(" ")) if child != "-" else 2
-            sequence = sequence or (indent + max(content, 2), indent)
+            size = next((n for n, rest in enumerate(lines[i + 1 :]) if not rest.startswith((" ", "-"))), len(lines))
+            style = (indent + max(content, 2), indent)
+            sequences[style] = sequences.get(style, 0) + size
         elif indent > 0:
             mapping = mapping or indent
     mapping = mapping or 2
-    seq_indent, offset = sequence or (4, 2)
+    seq_indent, offset = max(sequences, key=lambda k: sequences[k]) if sequences else (4, 2)
     return mapping, seq_indent, offset
 
 

@@ -245,3 +245,17 @@ def test_show_names_a_bad_file_as_list_does(sample, run_pipe) -> None:
     assert shown.returncode == 1
     assert shown.stderr.startswith("pipe: deals/broken.yaml:")
     assert shown.stderr in listed.stderr
+
+
+def test_show_own_fields_as_the_file_spells_them(pipe) -> None:
+    (pipe.root / "deals" / "ex.yaml").write_text(
+        "title: Extras\nstage: lead\ncreated: 2026-03-02T10:00:00+01:00\n"
+        "meta: {a: 1, b: [x, y]}\nflag: true\nregion: Śląsk\n",
+        encoding="utf-8",
+    )
+    out = pipe("show", "ex").stdout
+    assert '  meta:        {"a": 1, "b": ["x", "y"]}\n' in out
+    assert "  flag:        true\n" in out
+    assert "  region:      Śląsk\n" in out
+    data = json.loads(pipe("show", "ex", "--format", "json").stdout)
+    assert (data["meta"], data["flag"], data["region"]) == ({"a": 1, "b": ["x", "y"]}, True, "Śląsk")

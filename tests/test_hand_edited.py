@@ -234,3 +234,24 @@ def test_windows_line_ends_and_byte_order_mark_are_kept(pipe) -> None:
     assert after.startswith(original)
     assert after[len(original) :] == "notes:\r\n  - at: 2026-03-03T00:00:00+01:00\r\n    text: hello\r\n"
     assert pipe("check").exit_code == 0
+
+
+def test_mixed_list_styles_change_the_fewest_lines(pipe) -> None:
+    mixed = (
+        "id: mix\ntitle: Mix\nstage: lead\ntags:\n- a\n- b\ncreated: 2026-03-02T10:00:00+01:00\n"
+        "history:\n  - at: 2026-03-02T10:00:00+01:00\n    event: created\n    to: lead\n"
+    )
+    write(pipe, "mix", mixed)
+    pipe("move", "mix", "meeting", "--at", "2026-03-03")
+    removed, added = changes(mixed, pipe.deal_text("mix"))
+    # the short tags list follows the history's style; the history itself is untouched
+    assert removed == ["stage: lead", "- a", "- b"]
+    assert added == [
+        "stage: meeting",
+        "  - a",
+        "  - b",
+        "  - at: 2026-03-03T00:00:00+01:00",
+        "    event: moved",
+        "    from: lead",
+        "    to: meeting",
+    ]

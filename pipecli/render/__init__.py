@@ -244,7 +244,8 @@ def deal_text(deal: Any, pipeline: Any) -> str:
     known = set(type(deal).model_fields) | {"from"}
     for key, value in (deal.model_extra or {}).items():
         if key not in known:
-            field(key, value)
+            # a field of the user's own, shown as the file spells it (true, not True)
+            field(key, value if isinstance(value, str) else json.dumps(plain(value), ensure_ascii=False))
     lines.append("")
     lines.append("History")
     for h in deal.timeline():
