@@ -98,6 +98,17 @@ def load_fast(text: str) -> Any:
     return yaml.load(text, Loader=FastLoader)
 
 
+def anchor_line(text: str) -> int | None:
+    """The 1-based line of the first anchor (&a) or alias (*a) in a valid document, or None."""
+    try:
+        for token in yaml.scan(text, Loader=FastLoader):
+            if isinstance(token, (yaml.AnchorToken, yaml.AliasToken)):
+                return token.start_mark.line + 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
 def error_line(exc: BaseException) -> int | None:
     """The 1-based line of a YAML syntax error, when the parser knows it."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
