@@ -186,3 +186,14 @@ def test_deal_changed_during_the_edit_is_not_overwritten(pipe, editor: Path, mon
     assert "written meanwhile" in text  # the other change survives
     assert "title: Contended\n" in text
     assert "title: Edited\n" in (pipe.root / ".pipe" / kept[0]).read_text(encoding="utf-8")
+
+
+def test_edit_without_an_editor_and_without_a_terminal_says_so(pipe, monkeypatch) -> None:
+    deal = pipe.add("Acme", "--at", "2026-03-02")
+    before = pipe.deal_text(deal)
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.delenv("VISUAL", raising=False)
+    result = pipe("edit", deal, ok=False)
+    assert result.exit_code == 1
+    assert result.stderr == "pipe: no editor: set $EDITOR (or $VISUAL), e.g. EDITOR=nano\n"
+    assert pipe.deal_text(deal) == before

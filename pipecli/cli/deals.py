@@ -271,7 +271,11 @@ def edit(ctx: typer.Context, deal: DealArg) -> None:
     deal_id = store.resolve(deal)
     path = store.deal_path(deal_id)
     original = read_text(path)
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if not editor:
+        if not interactive():
+            raise PipeError("no editor: set $EDITOR (or $VISUAL), e.g. EDITOR=nano")
+        editor = "vi"
     store.state_dir.mkdir(exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=store.state_dir, prefix=f"{deal_id}.", suffix=".yaml")
     tmp = Path(tmp_name)

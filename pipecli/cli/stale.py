@@ -18,7 +18,7 @@ from ..stale import AsOf, StaleDeal, find_stale, group_by_owner, owner_file_stem
 from ..store import atomic_write, display_path
 from ..timeutil import now, parse_date, parse_duration
 from .app import app
-from .common import AtOpt, DealArg, FormatOpt, OwnerOpt, at_time, complete_stage, report_problems, store_from, write
+from .common import AtOpt, DealArg, FormatOpt, OwnerOpt, at_clock, complete_stage, report_problems, store_from, write
 
 MANIFEST = ".pipe-stale-files"
 
@@ -133,17 +133,18 @@ def snooze(
     if not clear and not (reason and reason.strip()):
         raise usage_error("--reason TEXT: say why, e.g. --reason 'champion on holiday'")
     store = store_from(ctx)
-    when = at_time(at)
+    clock = at_clock(at)
+    day = clock().date()
     until_day = parse_date(until, option="--until") if until else None
-    if until_day is not None and until_day <= when.date():
+    if until_day is not None and until_day <= day:
         raise usage_error(
-            f"--until {until_day.isoformat()} is not after {when.date().isoformat()}; a snooze ends on a later day"
+            f"--until {until_day.isoformat()} is not after {day.isoformat()}; a snooze ends on a later day"
         )
 
     def change(d: Deal) -> Deal:
         if not clear and d.status != "open":
             raise PipeError(f"deal {d.id} is {d.status}; only open deals go stale, so there is nothing to snooze")
-        return actions.set_snooze(d, when, until_day, reason.strip() if reason else None)
+        return actions.set_snooze(d, clock(), until_day, reason.strip() if reason else None)
 
     old, new = store.update(deal, change)
     if clear:
