@@ -738,8 +738,13 @@ def update_deal(old: Deal, fresh: Deal, mapped: set[str], pipeline: Pipeline, at
 
 
 def _entered_at(deal: Deal) -> datetime | None:
+    """When the row says the deal came into its stage: a move of the rebuilt history.
+
+    A row that puts the deal in its stage from creation gives no date for entering it
+    (the existing deal was created elsewhere), so the update's own time is used.
+    """
     for h in reversed(deal.history):
-        if h.event in ("created", "moved") and h.to == deal.stage:
+        if h.event == "moved" and h.to == deal.stage:
             return h.at
     return None
 

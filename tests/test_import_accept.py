@@ -1,0 +1,29 @@
+"""`pipe import` on hand-made files: what a user sees after editing and re-importing them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from transfer_helpers import by_external_id
+
+
+def test_update_dates_a_move_without_a_stage_date_at_the_update(pipe, tmp_path: Path) -> None:
+    path = tmp_path / "deals.csv"
+    header = "external_id,title,stage,created\n"
+    path.write_text(header + "X1,Acme,lead,2026-01-05\n", encoding="utf-8")
+    pipe("import", str(path))
+    # weeks later the spreadsheet says the deal is at proposal; it gives no date for that
+    path.write_text(header + "X1,Acme,proposal,2026-01-05\n", encoding="utf-8")
+    result = pipe("import", str(path), "--update", "--at", "2026-02-10T12:00")
+    assert "0 created, 1 updated" in result.stdout
+    history = by_external_id(pipe.root)["X1"]["history"]
+    assert [(h["event"], h.get("to"), h["at"]) for h in history] == [
+        ("created", "lead", "2026-01-05T00:00:00+01:00"),
+        ("moved", "proposal", "2026-02-10T12:00:00+01:00"),
+    ]
+    assert pipe("check").stdout == ""
+    # so the report counts 36.5 days in lead (January 5 to February 10, noon), not none
+    report = json.loads(pipe("report", "--format", "json", "--as-of", "2026-02-28").stdout)
+    assert report["funnel"][0]["time_in_stage_median_days"] == 36.5
+
