@@ -891,7 +891,8 @@ def read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     try:
         for row in reader:
             if any(cell.strip() for cell in row):
-                rows.append((start, row))
+                # a cell spanning lines in a file saved on Windows: plain LF, as notes have
+                rows.append((start, [c.replace("\r\n", "\n") if "\r" in c else c for c in row]))
             start = reader.line_num + 1
     except csv.Error as exc:
         raise PipeError(f"CSV: {exc}", path=path, line=start) from None

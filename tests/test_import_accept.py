@@ -27,3 +27,17 @@ def test_update_dates_a_move_without_a_stage_date_at_the_update(pipe, tmp_path: 
     report = json.loads(pipe("report", "--format", "json", "--as-of", "2026-02-28").stdout)
     assert report["funnel"][0]["time_in_stage_median_days"] == 36.5
 
+
+def test_a_multi_line_cell_of_a_windows_file_keeps_plain_line_ends(pipe, tmp_path: Path) -> None:
+    # saved on Windows: CR LF between rows and inside the quoted cells that span lines
+    path = tmp_path / "deals.csv"
+    text = (
+        "\ufeffexternal_id;title;company;status;lost_reason;created\r\n"
+        'T1;บริษัท ทดสอบ;"บริษัท\r\nสองบรรทัด";lost;"ราคา\r\nแพง";2026-01-07\r\n'
+    )
+    path.write_bytes(text.encode("utf-8"))
+    assert "1 created" in pipe("import", str(path)).stdout
+    deal_id = next(iter(by_external_id(pipe.root).values()))["id"]
+    shown = json.loads(pipe("show", deal_id, "--format", "json").stdout)
+    assert shown["company"] == "บริษัท\nสองบรรทัด"
+    assert shown["lost_reason"] == "ราคา\nแพง"
