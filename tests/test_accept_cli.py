@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 
 def test_report_has_no_email_format_and_says_so(pipe) -> None:
     pipe.add("Acme", "--at", "2026-03-01")
@@ -13,3 +17,23 @@ def test_report_has_no_email_format_and_says_so(pipe) -> None:
     assert lines[0].startswith("pipe: ")
     assert "internal error" not in lines[0]
     assert "email" in lines[0] and "pipe stale" in lines[0]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "sqlite"])
+def test_export_to_a_missing_folder_names_the_file_asked_for(pipe, tmp_path: Path, fmt: str) -> None:
+    pipe.add("Acme", "--at", "2026-03-01")
+    target = tmp_path / "no-such-folder" / f"deals.{fmt}"
+    result = pipe("export", "--format", fmt, "--output", str(target), ok=False)
+    assert result.exit_code == 1
+    assert result.stderr == f"pipe: cannot write {target}: No such file or directory\n"
+
+
+def test_export_onto_a_folder_says_it_is_a_folder(pipe, tmp_path: Path) -> None:
+    pipe.add("Acme", "--at", "2026-03-01")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = pipe("export", "--format", "csv", "--output", str(folder), ok=False)
+    assert result.exit_code == 1
+    assert result.stderr == f"pipe: cannot write {folder}: it is a folder; give a file name\n"
+    assert list(folder.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

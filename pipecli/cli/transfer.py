@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from .. import actions, export, importers
-from ..errors import EXIT_ERROR, usage_error
+from ..errors import EXIT_ERROR, PipeError, usage_error
 from ..query import Filters, select
 from ..store import atomic_write, display_path
 from ..timeutil import parse_date
@@ -192,20 +192,28 @@ def export_(
     filters = Filters(stages=stages, status=None if status == "all" else status, owner=owner, source=source, tag=tag)
     loaded = store.load_all()
     deals = sorted(select(loaded.deals, filters), key=lambda d: d.id)
-    if fmt is export.ExportFormat.sqlite:
-        assert output is not None
-        export.write_sqlite(deals, pipeline, output)
-    else:
-        if fmt is export.ExportFormat.csv:
-            text = export.to_csv(deals, pipeline)
-        elif fmt is export.ExportFormat.json:
-            text = export.to_json(deals)
+    if output is not None and str(output) != "-" and output.is_dir():
+        raise PipeError(f"cannot write {display_path(output)}: it is a folder; give a file name")
+    try:
+        if fmt is export.ExportFormat.sqlite:
+            assert output is not None
+            export.write_sqlite(deals, pipeline, output)
         else:
-            text = export.to_jsonl(deals)
-        if output is None or str(output) == "-":
-            write(text)
-        else:
-            atomic_write(output, text)
+            if fmt is export.ExportFormat.csv:
+                text = export.to_csv(deals, pipeline)
+            elif fmt is export.ExportFormat.json:
+                text = export.to_json(deals)
+            else:
+                text = export.to_jsonl(deals)
+            if output is None or str(output) == "-":
+                write(text)
+            else:
+                atomic_write(output, text)
+    except OSError as err:
+        if output is None or str(output) == "-" or isinstance(err, BrokenPipeError):
+            raise
+        # the temporary file next to it is an implementation detail: name the file asked for
+        raise PipeError(f"cannot write {display_path(output)}: {err.strerror or err}") from None
     if output is not None and str(output) != "-":
         typer.echo(f"exported {len(deals)} deal{'s' if len(deals) != 1 else ''} to {display_path(output)}", err=True)
     if report_problems(loaded.problems):
