@@ -683,12 +683,15 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def update_deal(old: Deal, fresh: Deal, mapped: set[str], pipeline: Pipeline, at: datetime) -> Deal:
+def update_deal(
+    old: Deal, fresh: Deal, mapped: set[str], pipeline: Pipeline, at: datetime, *, close_dated: bool = True
+) -> Deal:
     """``old`` changed to agree with the row's ``fresh`` deal, through the usual actions.
 
     Only mapped fields change; stage and status changes are recorded at the row's
     dates when they are not before the deal's last entry, else at ``at``. Creation
-    and past history are never rewritten.
+    and past history are never rewritten. ``close_dated``: the row gives the date of
+    its close (``closed_at`` or ``close_date``); without one a win or loss is dated at ``at``.
     """
     deal = old
 
@@ -699,7 +702,7 @@ def update_deal(old: Deal, fresh: Deal, mapped: set[str], pipeline: Pipeline, at
 
     status_mapped = "status" in mapped or any(m.startswith(ENTERED) for m in mapped) or "stage" in mapped
     if status_mapped:
-        close_entry = fresh.history[-1] if fresh.status != "open" else None
+        close_entry = fresh.history[-1] if fresh.status != "open" and close_dated else None
         entered_at = _entered_at(fresh)
         if deal.status != "open" and fresh.status != deal.status:
             deal = actions.reopen(deal, pipeline, when(None), fresh.stage)
@@ -829,7 +832,8 @@ def plan(
                     raise RowError(f"cannot update {match}: {err}") from None
                 fresh = build_deal(data, match)
                 try:
-                    new = update_deal(old, fresh, mapped, pipeline, at)
+                    dated = importer.when(row, "closed_at") is not None or "close_date" in data
+                    new = update_deal(old, fresh, mapped, pipeline, at, close_dated=dated)
                 except PipeError as err:
                     raise RowError(f"cannot update {match}: {err.message}") from None
                 if new == old:

@@ -41,3 +41,26 @@ def test_a_multi_line_cell_of_a_windows_file_keeps_plain_line_ends(pipe, tmp_pat
     shown = json.loads(pipe("show", deal_id, "--format", "json").stdout)
     assert shown["company"] == "บริษัท\nสองบรรทัด"
     assert shown["lost_reason"] == "ราคา\nแพง"
+
+
+def test_update_dates_a_win_without_a_close_date_at_the_update(pipe, tmp_path: Path) -> None:
+    path = tmp_path / "deals.csv"
+    header = "external_id,title,status,created\n"
+    path.write_text(header + "W1,Won later,open,2026-01-05\nW2,Closed on a date,open,2026-01-05\n", encoding="utf-8")
+    pipe("import", str(path))
+    path.write_text(
+        "external_id,title,status,created,closed_at\n"
+        "W1,Won later,won,2026-01-05,\n"
+        "W2,Closed on a date,won,2026-01-05,2026-01-20\n",
+        encoding="utf-8",
+    )
+    pipe("import", str(path), "--update", "--at", "2026-02-10T12:00")
+    deals = by_external_id(pipe.root)
+    assert [(h["event"], h["at"]) for h in deals["W1"]["history"]] == [
+        ("created", "2026-01-05T00:00:00+01:00"),
+        ("won", "2026-02-10T12:00:00+01:00"),
+    ]
+    assert deals["W2"]["history"][-1]["at"] == "2026-01-20T00:00:00+01:00"
+    # at the end of January the first deal was still open
+    report = json.loads(pipe("report", "--format", "json", "--as-of", "2026-01-31").stdout)
+    assert (report["totals"]["open"], report["totals"]["won"]) == (1, 1)
