@@ -37,3 +37,14 @@ def test_export_onto_a_folder_says_it_is_a_folder(pipe, tmp_path: Path) -> None:
     assert result.stderr == f"pipe: cannot write {folder}: it is a folder; give a file name\n"
     assert list(folder.iterdir()) == []
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_stale_with_an_unknown_stage_is_a_command_line_mistake(pipe) -> None:
+    # in a crontab, exit 1 would read as "some deal is stale" (--fail-if-any); docs/cron.md: 2 is the command line
+    pipe.add("Acme", "--at", "2026-03-01")
+    result = pipe("stale", "--stage", "lead", "--stage", "negociation", "--fail-if-any", ok=False)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("pipe: --stage: unknown stage 'negociation': the stages are lead, qualified")
+    assert "did you mean negotiation?" in result.stderr
+    assert len(result.stderr.splitlines()) == 1

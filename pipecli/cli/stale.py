@@ -73,7 +73,10 @@ def stale(
     store = store_from(ctx)  # first: the pipeline may name the time zone that dates are in
     cut = AsOf.end_of(parse_date(as_of, option="--as-of")) if as_of else AsOf.at(now())
     pipeline = store.pipeline
-    stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
+    try:
+        stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
+    except PipeError as err:  # a typo in a crontab is a command-line mistake (2), not "something is stale" (1)
+        raise usage_error(f"--stage: {err.message}") from None
     filters = Filters(stages=stages, status="open", owner=owner)
     loaded = store.load_all()
     items = find_stale(loaded.deals, pipeline, cut, filters=filters, min_idle=least)
