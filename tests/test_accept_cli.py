@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,14 @@ def test_stale_with_an_unknown_stage_is_a_command_line_mistake(pipe) -> None:
     assert result.stderr.startswith("pipe: --stage: unknown stage 'negociation': the stages are lead, qualified")
     assert "did you mean negotiation?" in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_show_prints_a_binary_value_of_a_hand_written_file(pipe) -> None:
+    (pipe.root / "deals" / "odd.yaml").write_text(
+        "id: odd\ntitle: Odd\nstage: lead\ncreated: 2026-03-01T10:00:00+01:00\nx: !!binary aGk=\n", encoding="utf-8"
+    )
+    result = pipe("show", "odd", ok=False)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert [line.split() for line in result.stdout.splitlines() if line.strip().startswith("x:")] == [["x:", '"hi"']]
+    # the same text as --format json gives (base64 aGk= is the bytes of "hi")
+    assert json.loads(pipe("show", "odd", "--format", "json").stdout)["x"] == "hi"

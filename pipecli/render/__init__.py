@@ -54,6 +54,8 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, bytes):  # a hand-written !!binary value: as text, like show --format json
+        return value.decode("utf-8", errors="replace")
     return value
 
 
