@@ -508,6 +508,13 @@ class Importer:
             f"map it with --status-map {value}=open|won|lost"
         )
 
+    def names_stage(self, row: Sequence[str]) -> bool:
+        """Whether the row says a stage: a stage value that is one, a created stage, or a stage date."""
+        text = self.get(row, "stage")
+        if text and self.stage_of(text, "stage") is not None:
+            return True
+        return bool(self.get(row, "created_stage")) or any(self.get(row, name) for name in self.entered)
+
     def when(self, row: Sequence[str], name: str) -> datetime | None:
         text = self.get(row, name)
         return parse_when(text, self.cmap.date_format, self.label(name)) if text else None
@@ -684,7 +691,14 @@ def _text(value: Any) -> str:
 
 
 def update_deal(
-    old: Deal, fresh: Deal, mapped: set[str], pipeline: Pipeline, at: datetime, *, close_dated: bool = True
+    old: Deal,
+    fresh: Deal,
+    mapped: set[str],
+    pipeline: Pipeline,
+    at: datetime,
+    *,
+    close_dated: bool = True,
+    stage_named: bool = True,
 ) -> Deal:
     """``old`` changed to agree with the row's ``fresh`` deal, through the usual actions.
 
@@ -692,6 +706,8 @@ def update_deal(
     dates when they are not before the deal's last entry, else at ``at``. Creation
     and past history are never rewritten. ``close_dated``: the row gives the date of
     its close (``closed_at`` or ``close_date``); without one a win or loss is dated at ``at``.
+    ``stage_named``: the row names a stage or gives stage dates; without, the stage is kept
+    (a HubSpot "Closed Won" is won where the deal was).
     """
     deal = old
 
@@ -705,8 +721,8 @@ def update_deal(
         close_entry = fresh.history[-1] if fresh.status != "open" and close_dated else None
         entered_at = _entered_at(fresh)
         if deal.status != "open" and fresh.status != deal.status:
-            deal = actions.reopen(deal, pipeline, when(None), fresh.stage)
-        if deal.status == "open" and fresh.stage != deal.stage:
+            deal = actions.reopen(deal, pipeline, when(None), fresh.stage if stage_named else None)
+        if deal.status == "open" and stage_named and fresh.stage != deal.stage:
             deal = actions.move(deal, pipeline, fresh.stage, when(entered_at))
         if deal.status == "open" and fresh.status == "won":
             deal = actions.won(deal, when(close_entry.at if close_entry else None))
@@ -833,7 +849,9 @@ def plan(
                 fresh = build_deal(data, match)
                 try:
                     dated = importer.when(row, "closed_at") is not None or "close_date" in data
-                    new = update_deal(old, fresh, mapped, pipeline, at, close_dated=dated)
+                    new = update_deal(
+                        old, fresh, mapped, pipeline, at, close_dated=dated, stage_named=importer.names_stage(row)
+                    )
                 except PipeError as err:
                     raise RowError(f"cannot update {match}: {err.message}") from None
                 if new == old:

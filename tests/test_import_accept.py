@@ -64,3 +64,23 @@ def test_update_dates_a_win_without_a_close_date_at_the_update(pipe, tmp_path: P
     # at the end of January the first deal was still open
     report = json.loads(pipe("report", "--format", "json", "--as-of", "2026-01-31").stdout)
     assert (report["totals"]["open"], report["totals"]["won"]) == (1, 1)
+
+
+HUBSPOT_HEADER = "Record ID,Deal Name,Deal Stage,Amount,Close Date,Create Date,Deal owner\n"
+
+
+def test_update_of_a_hubspot_deal_to_closed_won_keeps_its_stage(pipe, tmp_path: Path) -> None:
+    # Closed Won names no stage: the deal is won where it was, not moved back to the first stage
+    path = tmp_path / "hubspot.csv"
+    path.write_text(HUBSPOT_HEADER + "9001,Acme renewal,Contract Sent,2500,2024-05-01,2024-02-01 09:00,Sarah\n")
+    pipe("import", str(path), "--preset", "hubspot")
+    path.write_text(HUBSPOT_HEADER + "9001,Acme renewal,Closed Won,2500,2024-05-01,2024-02-01 09:00,Sarah\n")
+    pipe("import", str(path), "--preset", "hubspot", "--update", "--at", "2024-06-01T10:00")
+    deal = by_external_id(pipe.root)["9001"]
+    assert (deal["stage"], deal["status"]) == ("negotiation", "won")
+    assert [(h["event"], h.get("to"), h["at"]) for h in deal["history"]] == [
+        ("created", "negotiation", "2024-02-01T09:00:00+01:00"),
+        ("won", "negotiation", "2024-05-01T00:00:00+02:00"),
+    ]
+    report = json.loads(pipe("report", "--format", "json", "--as-of", "2024-06-30").stdout)
+    assert report["totals"]["back_moves"] == 0
