@@ -248,6 +248,7 @@ def group_by_owner(items: Sequence[StaleDeal]) -> list[tuple[str | None, list[St
 NO_OWNER_STEM = "_no-owner"
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
 _STEM_MAX = 80
+_STEM_MAX_BYTES = 180  # a name may have 255 bytes; Thai letters take 3 each, and the temporary file a few more
 
 
 def owner_stem(owner: str | None) -> str:
@@ -265,7 +266,10 @@ def owner_stem(owner: str | None) -> str:
         keep = ch.isalnum() or ch in "._@+" or unicodedata.category(ch).startswith("M")
         out.append(ch if keep else "-")
     stem = re.sub(r"-{2,}", "-", "".join(out)).strip("-._")
-    stem = stem[:_STEM_MAX].rstrip("-._")
+    stem = stem[:_STEM_MAX]
+    while len(stem.encode("utf-8")) > _STEM_MAX_BYTES:
+        stem = stem[:-1]
+    stem = stem.rstrip("-._")
     if not stem:
         stem = "owner"
     if stem.split(".")[0].upper() in _WINDOWS_RESERVED:

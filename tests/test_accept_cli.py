@@ -60,3 +60,17 @@ def test_show_prints_a_binary_value_of_a_hand_written_file(pipe) -> None:
     assert [line.split() for line in result.stdout.splitlines() if line.strip().startswith("x:")] == [["x:", '"hi"']]
     # the same text as --format json gives (base64 aGk= is the bytes of "hi")
     assert json.loads(pipe("show", "odd", "--format", "json").stdout)["x"] == "hi"
+
+
+def test_stale_by_owner_dir_with_a_long_thai_owner_name(pipe, tmp_path: Path) -> None:
+    # 80 Thai letters are 240 bytes of UTF-8; a file name may have 255 bytes, and the
+    # temporary file written first has a few more than the file itself
+    owner = "สมชาย" * 16
+    deal = pipe.add("Long name", "--owner", owner, "--at", "2026-01-01")
+    out = tmp_path / "out"
+    result = pipe("stale", "--as-of", "2026-02-01", "--by-owner-dir", str(out), ok=False)
+    assert (result.exit_code, result.stderr) == (0, "")
+    (written,) = [p for p in out.iterdir() if not p.name.startswith(".")]
+    assert written.name.startswith("สมชาย") and written.name.endswith(".txt")
+    assert len(written.name.encode("utf-8")) <= 200
+    assert deal in written.read_text(encoding="utf-8")
