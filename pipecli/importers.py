@@ -385,7 +385,10 @@ def resolve(header: Sequence[str], options: Options, pipeline: Pipeline) -> Colu
         stage_map.update({k.casefold(): v for k, v in preset.stage_map.items()})
         status_map.update({k.casefold(): v for k, v in preset.status_map.items()})
     for value, stage in options.stage_map:
-        stage_map[value.casefold()] = actions.check_stage(pipeline, stage) if stage else ""
+        try:
+            stage_map[value.casefold()] = actions.check_stage(pipeline, stage) if stage else ""
+        except PipeError as err:
+            raise usage_error(f"--stage-map {value}={stage}: {err.message}") from None
     for value, status in options.status_map:
         if status not in STATUSES:
             raise usage_error(f"--status-map {value}={status}: the status is open, won or lost")

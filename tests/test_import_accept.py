@@ -84,3 +84,13 @@ def test_update_of_a_hubspot_deal_to_closed_won_keeps_its_stage(pipe, tmp_path: 
     ]
     report = json.loads(pipe("report", "--format", "json", "--as-of", "2024-06-30").stdout)
     assert report["totals"]["back_moves"] == 0
+
+
+def test_a_stage_map_to_a_stage_the_pipeline_lacks_is_a_command_line_mistake(pipe, tmp_path: Path) -> None:
+    path = tmp_path / "fasi.csv"
+    path.write_text("title,stage,created\nA,Fase uno,2026-01-01\nB,Fase tre,2026-01-01\n", encoding="utf-8")
+    result = pipe("import", str(path), "--stage-map", "Fase uno=Lead", "--stage-map", "Fase tre=chiusura", ok=False)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("pipe: --stage-map Fase tre=chiusura: unknown stage 'chiusura'")
+    assert len(result.stderr.splitlines()) == 1
+    assert list((pipe.root / "deals").iterdir()) == []
