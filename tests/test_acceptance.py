@@ -1,0 +1,38 @@
+"""Acceptance: what a new user does with only the README and docs/ in hand."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from conftest import PIPE_SCRIPT
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_lead_to_won_walkthrough_runs_as_written(tmp_path: Path) -> None:
+    section = README.split("## A deal from lead to won", 1)[1].split("\n## ", 1)[0]
+    script = re.search(r"```sh\n(.+?)\n```", section, re.S).group(1)  # type: ignore[union-attr]
+    env = {**os.environ, "PATH": f"{PIPE_SCRIPT.parent}{os.pathsep}{os.environ['PATH']}"}
+    run = subprocess.run(
+        ["bash", "-e", "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    new_id = run.stdout.splitlines()[1]  # after init's line, add prints the id
+    assert re.fullmatch(r"zazolc-sp-z-o-o-rollout-[a-z0-9]{4}", new_id), new_id
+    csv_rows = [line for line in run.stdout.splitlines() if line.startswith(new_id + ",")]
+    assert len(csv_rows) == 1
+    # won from the proposal stage it was moved to, 12,000 PLN
+    assert ",proposal,won,12000,PLN," in csv_rows[0]
+    deal = (Path(os.environ["HOME"]) / "sales" / "deals" / f"{new_id}.yaml").read_text(encoding="utf-8")
+    assert "at: 2026-03-09T14:00:00+01:00" in deal
