@@ -36,3 +36,24 @@ def test_the_readme_lead_to_won_walkthrough_runs_as_written(tmp_path: Path) -> N
     assert ",proposal,won,12000,PLN," in csv_rows[0]
     deal = (Path(os.environ["HOME"]) / "sales" / "deals" / f"{new_id}.yaml").read_text(encoding="utf-8")
     assert "at: 2026-03-09T14:00:00+01:00" in deal
+
+
+def _pipeline(tmp_path: Path) -> Path:
+    root = tmp_path / "sales"
+    subprocess.run([str(PIPE_SCRIPT), "init", str(root)], check=True, capture_output=True)
+    return root
+
+
+def test_report_refuses_the_email_format_of_stale_with_one_line(tmp_path: Path) -> None:
+    root = _pipeline(tmp_path)
+    run = subprocess.run(
+        [str(PIPE_SCRIPT), "-C", str(root), "report", "--format", "email"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert run.stderr.count("\n") == 1
+    assert "internal error" not in run.stderr
+    assert "table, json, csv, yaml or markdown" in run.stderr
