@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -57,3 +58,26 @@ def test_report_refuses_the_email_format_of_stale_with_one_line(tmp_path: Path) 
     assert run.stderr.count("\n") == 1
     assert "internal error" not in run.stderr
     assert "table, json, csv, yaml or markdown" in run.stderr
+
+
+def test_the_annotated_files_of_the_format_page_pass_check(tmp_path: Path) -> None:
+    page = (ROOT / "docs" / "format.md").read_text(encoding="utf-8")
+    pipeline_yaml, deal_yaml = re.findall(r"```yaml\n(.+?)```", page, re.S)[:2]
+    root = tmp_path / "fmt"
+    (root / "deals").mkdir(parents=True)
+    (root / "pipeline.yaml").write_text(pipeline_yaml, encoding="utf-8")
+    deal_id = re.search(r"^id: (\S+)", deal_yaml, re.M).group(1)  # type: ignore[union-attr]
+    (root / "deals" / f"{deal_id}.yaml").write_text(deal_yaml, encoding="utf-8")
+    run = subprocess.run([str(PIPE_SCRIPT), "check"], cwd=root, capture_output=True, text=True, encoding="utf-8")
+    assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+    # the id is the one the Ids section derives from the title, plus a suffix
+    assert re.fullmatch(r"zazolc-sp-z-o-o-rollout-[a-z0-9]{4}", deal_id), deal_id
+    run = subprocess.run(
+        [str(PIPE_SCRIPT), "-C", str(root), "show", deal_id, "--format", "json"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
+    shown = json.loads(run.stdout)
+    assert (shown["stage"], shown["status"], shown["owner"]) == ("qualified", "open", "marek")
+    assert "lost_reason" not in shown  # an open deal has none
