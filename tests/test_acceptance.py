@@ -81,3 +81,23 @@ def test_the_annotated_files_of_the_format_page_pass_check(tmp_path: Path) -> No
     shown = json.loads(run.stdout)
     assert (shown["stage"], shown["status"], shown["owner"]) == ("qualified", "open", "marek")
     assert "lost_reason" not in shown  # an open deal has none
+
+
+def test_check_names_every_problem_of_a_file_on_its_own_line(tmp_path: Path) -> None:
+    root = _pipeline(tmp_path)
+    (root / "deals" / "ujemna.yaml").write_text(
+        "title: Wartość ujemna\nstage: lead\nvalue: -5\ncurrency: zł\ncreated: 2026-03-06\n", encoding="utf-8"
+    )
+    run = subprocess.run([str(PIPE_SCRIPT), "check"], cwd=root, capture_output=True, text=True, encoding="utf-8")
+    assert run.returncode == 1
+    lines = run.stdout.splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        "deals/ujemna.yaml:3",
+        "deals/ujemna.yaml:4",
+        "deals/ujemna.yaml:5",
+    ], lines
+    assert lines[0].startswith("deals/ujemna.yaml:3: value: ")
+    assert lines[1].startswith("deals/ujemna.yaml:4: currency: ")
+    assert lines[2].startswith("deals/ujemna.yaml:5: created: ")
+    assert not any("more problem" in line for line in lines)
+    assert run.stderr == "3 problems\n"
