@@ -24,7 +24,7 @@ def validation_problems(path: Path, text: str, exc: ValidationError) -> list[Pro
         loc = tuple(p for p in err["loc"] if p != "__root__")
         name = ".".join(str(p) for p in loc) or "file"
         out.append(Problem(path, yamlio.locate(text, loc), f"{name}: {error_text(err)}"))
-    return out
+    return sorted(out, key=lambda p: p.line or 0)  # in the order of the file
 
 
 def check_deal(path: Path, text: str, deal: Deal, pipeline: Pipeline) -> list[Problem]:

@@ -123,3 +123,26 @@ def test_list_and_show_on_an_ascii_only_output(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     # JSON stays exact: what ASCII cannot carry comes as \\u escapes
     assert {d["id"]: d["title"] for d in json.loads(run.stdout.decode("ascii"))} == titles
+
+
+def test_check_says_in_plain_words_what_a_hand_typed_value_should_be(tmp_path: Path) -> None:
+    root = _pipeline(tmp_path)
+    (root / "deals" / "reka.yaml").write_text(
+        "title: Ręcznie\n"
+        "stage: lead\n"
+        "created: yesterday\n"
+        "probability: 70%\n"
+        "close_date: 30/06/2026\n"
+        "next_step: Zadzwonić do prezesa\n"
+        "tags: 5\n",
+        encoding="utf-8",
+    )
+    run = subprocess.run([str(PIPE_SCRIPT), "check"], cwd=root, capture_output=True, text=True, encoding="utf-8")
+    assert run.returncode == 1
+    assert run.stdout.splitlines() == [
+        "deals/reka.yaml:3: created: 'yesterday' is not a time stamp; write e.g. 2026-03-02T10:15:00+01:00",
+        "deals/reka.yaml:4: probability: '70%' is not a number; write digits with a dot for decimals, e.g. 0.7",
+        "deals/reka.yaml:5: close_date: '30/06/2026' is not a date; write YYYY-MM-DD, e.g. 2026-06-30",
+        "deals/reka.yaml:6: next_step: expected indented `key: value` lines below it, not 'Zadzwonić do prezesa'",
+        "deals/reka.yaml:7: tags: expected a list such as [a, b], not 5",
+    ]
