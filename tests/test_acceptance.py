@@ -6,7 +6,9 @@ import json
 import os
 import re
 import subprocess
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from conftest import PIPE_SCRIPT
 
@@ -146,3 +148,16 @@ def test_check_says_in_plain_words_what_a_hand_typed_value_should_be(tmp_path: P
         "deals/reka.yaml:6: next_step: expected indented `key: value` lines below it, not 'Zadzwonić do prezesa'",
         "deals/reka.yaml:7: tags: expected a list such as [a, b], not 5",
     ]
+
+
+def test_report_as_of_yesterday_like_at_yesterday(tmp_path: Path) -> None:
+    root = _pipeline(tmp_path)
+    run = subprocess.run(
+        [str(PIPE_SCRIPT), "-C", str(root), "report", "--as-of", "yesterday", "--format", "json"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
+    assert run.returncode == 0, run.stderr
+    expected = datetime.now(ZoneInfo(os.environ["TZ"])).date() - timedelta(days=1)
+    assert json.loads(run.stdout)["as_of"] == expected.isoformat()
