@@ -161,3 +161,17 @@ def test_report_as_of_yesterday_like_at_yesterday(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     expected = datetime.now(ZoneInfo(os.environ["TZ"])).date() - timedelta(days=1)
     assert json.loads(run.stdout)["as_of"] == expected.isoformat()
+
+
+def test_list_stage_won_points_to_status_won(tmp_path: Path) -> None:
+    root = _pipeline(tmp_path)
+    run = subprocess.run(
+        [str(PIPE_SCRIPT), "-C", str(root), "list", "--stage", "won"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
+    assert run.returncode == 2  # a wrong command line
+    assert run.stdout == ""
+    assert run.stderr.count("\n") == 1
+    assert "--status won" in run.stderr
