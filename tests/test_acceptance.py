@@ -175,3 +175,51 @@ def test_list_stage_won_points_to_status_won(tmp_path: Path) -> None:
     assert run.stdout == ""
     assert run.stderr.count("\n") == 1
     assert "--status won" in run.stderr
+
+
+def _cells(line: str) -> int:
+    """Cells of a markdown table row: the | that are not escaped as \\|."""
+    return len(re.findall(r"(?<!\\)\|", line)) - 1
+
+
+def test_markdown_tables_keep_their_columns_when_a_title_or_owner_has_a_bar(tmp_path: Path) -> None:
+    root = _pipeline(tmp_path)
+    subprocess.run(
+        [
+            str(PIPE_SCRIPT),
+            "-C",
+            str(root),
+            "add",
+            "CRM | ERP bundle",
+            "--id",
+            "bar",
+            "--owner",
+            "a|b",
+            "--at",
+            "2026-03-02",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    for args in (
+        ["list", "--format", "markdown"],
+        ["report", "--as-of", "2026-03-03", "--by", "owner", "-f", "markdown"],
+    ):
+        run = subprocess.run(
+            [str(PIPE_SCRIPT), "-C", str(root), *args], capture_output=True, text=True, encoding="utf-8"
+        )
+        assert run.returncode == 0, run.stderr
+        table_lines = [line for line in run.stdout.splitlines() if line.startswith("|")]
+        assert table_lines
+        blocks: list[list[str]] = [[]]
+        for line in run.stdout.splitlines():
+            if line.startswith("|"):
+                blocks[-1].append(line)
+            elif blocks[-1]:
+                blocks.append([])
+        for block in (b for b in blocks if b):
+            assert len({_cells(line) for line in block}) == 1, block
+    listing = subprocess.run(
+        [str(PIPE_SCRIPT), "-C", str(root), "list", "--format", "markdown"], capture_output=True, text=True
+    ).stdout
+    assert "CRM \\| ERP bundle" in listing and "a\\|b" in listing
