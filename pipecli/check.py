@@ -9,10 +9,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from . import yamlio
 from .errors import PipeError
-from .models import Deal, Pipeline, replay
-from .store import Problem, Store, parse_deal, read_text
+from .models import Deal, Pipeline, error_text, replay
+from .store import Problem, Store, parse_document, read_text
+
+
+def validation_problems(path: Path, text: str, exc: ValidationError) -> list[Problem]:
+    """Each thing the model refused, on its own line, where it is in the file."""
+    out: list[Problem] = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if p != "__root__")
+        name = ".".join(str(p) for p in loc) or "file"
+        out.append(Problem(path, yamlio.locate(text, loc), f"{name}: {error_text(err)}"))
+    return sorted(out, key=lambda p: p.line or 0)  # in the order of the file
 
 
 def check_deal(path: Path, text: str, deal: Deal, pipeline: Pipeline) -> list[Problem]:
@@ -76,9 +88,14 @@ def check_folder(store: Store) -> list[Problem]:
         path = store.deal_path(deal_id)
         try:
             text = read_text(path)
-            deal = parse_deal(path, text)
+            data = parse_document(path, text)
         except PipeError as err:
             problems.append(Problem.from_error(err))
+            continue
+        try:
+            deal = Deal.model_validate({"id": path.stem, **data})
+        except ValidationError as exc:
+            problems.extend(validation_problems(path, text, exc))
             continue
         problems.extend(check_deal(path, text, deal, pipeline))
         if deal.id in seen:

@@ -379,9 +379,38 @@ _FRIENDLY = {
 }
 
 
+def _shown(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _typed(kind: str, err: Any) -> str | None:
+    """What a hand-typed value of the wrong kind should look like, in plain words."""
+    given = _shown(err.get("input"))
+    if kind in ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"):
+        return f"{given} is not a date; write YYYY-MM-DD, e.g. 2026-06-30"
+    if kind in ("datetime_type", "datetime_parsing", "datetime_from_date_parsing"):
+        return f"{given} is not a time stamp; write e.g. 2026-03-02T10:15:00+01:00"
+    if kind in ("float_type", "float_parsing", "decimal_type", "decimal_parsing"):
+        loc = err.get("loc") or ("",)
+        example = "0.7" if loc[-1] == "probability" else "12000.50"
+        return f"{given} is not a number; write digits with a dot for decimals, e.g. {example}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected indented `key: value` lines below it, not {given}"
+    if kind == "list_type":
+        return f"expected a list such as [a, b], not {given}"
+    if kind == "too_short":
+        n = err.get("ctx", {}).get("min_length", 1)
+        return f"needs at least {n} entr{'y' if n == 1 else 'ies'}"
+    return None
+
+
 def error_text(err: Any) -> str:
     """One pydantic error as a sentence a user can act on."""
     kind = err.get("type", "")
     if kind in _FRIENDLY and not (kind == "greater_than_equal" and err.get("ctx", {}).get("ge") not in (0, "0")):
         return _FRIENDLY[kind]
+    typed = _typed(kind, err)
+    if typed is not None:
+        return typed
     return str(err.get("msg", "")).removeprefix("Value error, ").removeprefix("Assertion failed, ")

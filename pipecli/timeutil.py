@@ -80,13 +80,15 @@ def parse_datetime(text: str, *, option: str = "--at") -> datetime:
 
 
 def parse_date(text: str, *, option: str = "--due") -> date:
-    """Parse an ISO date, ``today``, ``tomorrow``, or a relative ``+3d`` / ``+2w``."""
+    """Parse an ISO date, ``today``, ``tomorrow``, ``yesterday``, or a relative ``+3d`` / ``-2w``."""
     raw = text.strip()
     word = raw.lower()
     if word == "today":
         return today()
     if word == "tomorrow":
         return today() + timedelta(days=1)
+    if word == "yesterday":
+        return today() - timedelta(days=1)
     rel = _RELATIVE.match(raw)
     if rel and raw[0] in "+-":
         n, unit = int(rel.group(1)), rel.group(2).lower()
@@ -95,7 +97,7 @@ def parse_date(text: str, *, option: str = "--due") -> date:
         return date.fromisoformat(raw)
     except ValueError:
         raise usage_error(
-            f"{option}: {text!r} is not a date; use ISO 8601 (2026-03-31), today, tomorrow or +3d / +2w"
+            f"{option}: {text!r} is not a date; use ISO 8601 (2026-03-31), today, yesterday, tomorrow or +3d / -2w"
         ) from None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import sys
 from collections.abc import Callable, Iterable
@@ -88,10 +89,32 @@ def report_problems(problems: Iterable[Problem]) -> int:
 
 
 def write(text: str) -> None:
-    """Write command output exactly (no extra newline)."""
+    """Write command output exactly (no extra newline).
+
+    On an output that cannot take a character (PYTHONIOENCODING=ascii), it is
+    written as a \\uXXXX escape: in JSON that is the character itself.
+    """
     if text:
-        sys.stdout.write(text)
+        try:
+            sys.stdout.write(text)
+        except UnicodeEncodeError:
+            enc = sys.stdout.encoding or "ascii"
+            sys.stdout.write(text.encode(enc, "pipe-u-escape").decode(enc))
         sys.stdout.flush()
+
+
+def _u_escape(err: UnicodeError) -> tuple[str, int]:
+    """Characters an encoding cannot take, as JSON's \\uXXXX escapes (UTF-16 pairs above U+FFFF)."""
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    out: list[str] = []
+    for ch in err.object[err.start : err.end]:
+        units = ch.encode("utf-16-be")
+        out.extend(f"\\u{int.from_bytes(units[i : i + 2], 'big'):04x}" for i in range(0, len(units), 2))
+    return "".join(out), err.end
+
+
+codecs.register_error("pipe-u-escape", _u_escape)
 
 
 def interactive() -> bool:

@@ -360,6 +360,10 @@ def list_(
     pipeline = store.pipeline
     if status not in ("open", "won", "lost", "all"):
         raise usage_error(f"--status {status!r}: use open, won, lost or all")
+    for s in stage or []:
+        word = s.strip().lower()
+        if word in ("open", "won", "lost", "all") and pipeline.stage(s) is None:
+            raise usage_error(f"--stage {s}: {word} is a status, not a stage; use --status {word}")
     stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
     filters = Filters(stages=stages, status=None if status == "all" else status, owner=owner, source=source, tag=tag)
     loaded = store.load_all()

@@ -53,6 +53,8 @@ def report(
 
     Definitions of every number: docs/metrics.md.
     """
+    if fmt is OutputFormat.email:
+        raise usage_error("--format email is for `pipe stale`; a report is table, json, csv, yaml or markdown")
     store = store_from(ctx)  # first: the pipeline may name the time zone that dates are in
     if fmt is OutputFormat.email:
         raise usage_error(

@@ -157,6 +157,8 @@ def table(rows: Sequence[dict[str, Any]], columns: Sequence[Column], fmt: str = 
             text = c.show(v) if c.show else _cell(v)
             if isinstance(text, str):
                 text = truncate(text, c.max_width)
+                if fmt == "github":  # a bar in a cell would start a new column
+                    text = text.replace("|", "\\|")
             line.append(text)
         body.append(line)
     aligns = [c.align or "left" for c in columns]

@@ -184,6 +184,8 @@ def _pct(x: float | None) -> str:
 
 
 def _table(headers: list[str], body: list[list[Any]], align: list[str], tablefmt: str) -> str:
+    if tablefmt == "github":  # a bar in a cell (an owner, a lost reason) would start a new column
+        body = [[c.replace("|", "\\|") if isinstance(c, str) else c for c in row] for row in body]
     # tabulate pads every header by two spaces on top of the column gap; the report's tables
     # are many and narrow, so drop that padding to keep them within 80 columns
     saved = tabulate_module.MIN_PADDING
