@@ -56,10 +56,6 @@ def report(
     if fmt is OutputFormat.email:
         raise usage_error("--format email is for `pipe stale`; a report is table, json, csv, yaml or markdown")
     store = store_from(ctx)  # first: the pipeline may name the time zone that dates are in
-    if fmt is OutputFormat.email:
-        raise usage_error(
-            "--format email is the mail body of `pipe stale`; the report is table, json, csv, yaml or markdown"
-        )
     day = as_of_date(as_of)
     first = parse_date(since, option="--since") if since else None
     last = parse_date(until, option="--until") if until else None
