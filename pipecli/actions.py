@@ -110,7 +110,7 @@ def check_stage(pipeline: Pipeline, stage: str) -> str:
     hint = f"; did you mean {close[0]}?" if close else ""
     if lowered in ("won", "lost"):
         hint = f"; {lowered} is a status: use `pipe {lowered} DEAL`"
-    raise PipeError(f"unknown stage {stage!r}: the stages are {', '.join(ids)}{hint}")
+    raise usage_error(f"unknown stage {stage!r}: the stages are {', '.join(ids)}{hint}")
 
 
 # -- building deals -------------------------------------------------------------------

@@ -54,9 +54,9 @@ def refused(pipe, *args: str, code: int, stdin: str | None = None) -> str:
     ],
 )
 def test_unknown_stage_names_the_stages_and_closest_match(deals, args: list[str]) -> None:
-    line = refused(deals, *[a.format(stage="qualifed") for a in args], code=1)
+    line = refused(deals, *[a.format(stage="qualifed") for a in args], code=2)
     assert line == f"pipe: unknown stage 'qualifed': {STAGES}; did you mean qualified?"
-    line = refused(deals, *[a.format(stage="xyz") for a in args], code=1)
+    line = refused(deals, *[a.format(stage="xyz") for a in args], code=2)
     assert line == f"pipe: unknown stage 'xyz': {STAGES}"
 
 

@@ -145,7 +145,7 @@ def test_reopen_an_open_deal_is_an_error(pipe) -> None:
 def test_won_as_a_stage_points_to_the_status_command(pipe) -> None:
     d = pipe.add("Status", "--at", "2026-03-02")
     result = pipe("move", d, "won", ok=False)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "pipe won DEAL" in result.stderr
 
 
