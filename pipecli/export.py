@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .models import Deal, HistoryEntry, Pipeline
+from .query import deal_row
 from .render import OutputFormat, plain, render_rows
 
 
@@ -96,33 +97,13 @@ def csv_columns(pipeline: Pipeline, deals: Iterable[Deal] = ()) -> list[str]:
 
 
 def flat_row(deal: Deal, pipeline: Pipeline) -> dict[str, Any]:
-    """One deal as a flat CSV row (values as Python objects)."""
-    contact = deal.contact
+    """One deal as a flat CSV row (values as Python objects): the listing row, plus what
+    an import needs to rebuild the history."""
     entries = stage_entries(deal)
-    row: dict[str, Any] = {
-        "id": deal.id,
-        "external_id": (deal.model_extra or {}).get("external_id"),
-        "title": deal.title,
-        "company": deal.company,
-        "contact_name": contact.name if contact else None,
-        "contact_email": contact.email if contact else None,
-        "contact_phone": contact.phone if contact else None,
-        "stage": deal.stage,
-        "status": deal.status,
-        "value": deal.value,
-        "currency": deal.currency or pipeline.currency,
-        "probability": deal.probability,
-        "owner": deal.owner,
-        "source": deal.source,
-        "tags": list(deal.tags),
-        "created": deal.created,
-        "created_stage": entries[0][1] if entries else deal.stage,
-        "close_date": deal.close_date,
-        "closed_at": closed_at(deal),
-        "lost_reason": deal.lost_reason,
-        "next_step": deal.next_step.text if deal.next_step else None,
-        "next_due": deal.next_step.due if deal.next_step else None,
-    }
+    row = deal_row(deal, pipeline)
+    row["external_id"] = (deal.model_extra or {}).get("external_id")
+    row["created_stage"] = entries[0][1] if entries else deal.stage
+    row["closed_at"] = closed_at(deal)
     for at, stage in entries:
         row.setdefault(f"entered_{stage}", at)
     return row

@@ -65,6 +65,14 @@ def sort_deals(deals: list[Deal], key: str, pipeline: Pipeline) -> list[Deal]:
     return present + missing
 
 
+# The columns of a listing's machine formats (json, csv, yaml), in order: deal_row's keys.
+ROW_KEYS = (
+    "id", "title", "company", "stage", "status", "value", "currency", "probability", "owner", "source",
+    "tags", "contact_name", "contact_email", "contact_phone", "created", "close_date", "lost_reason",
+    "next_step", "next_due", "last_activity",
+)  # fmt: skip
+
+
 def deal_row(deal: Deal, pipeline: Pipeline) -> dict[str, Any]:
     """One deal as a flat row for listings (every field a column)."""
     contact = deal.contact

@@ -15,7 +15,7 @@ from .. import actions, git, ids, render
 from ..check import check_deal, check_folder
 from ..errors import EXIT_ERROR, PipeError, usage_error
 from ..models import Deal
-from ..query import Filters, deal_row, select, sort_deals
+from ..query import ROW_KEYS, Filters, deal_row, select, sort_deals
 from ..render import Column, OutputFormat
 from ..store import atomic_write, display_path, init_pipeline, parse_deal, read_text
 from ..timeutil import parse_date
@@ -373,33 +373,9 @@ def list_(
         shown = [{**r, "value": render.money(r["value"]) if r["value"] is not None else ""} for r in rows]
         write(render.render_rows(shown, LIST_COLUMNS, fmt))
     else:
-        write(render.render_rows(rows, LIST_COLUMNS, fmt, machine_keys=_ROW_KEYS))
+        write(render.render_rows(rows, LIST_COLUMNS, fmt, machine_keys=ROW_KEYS))
     if report_problems(loaded.problems):
         raise typer.Exit(EXIT_ERROR)
-
-
-_ROW_KEYS = [
-    "id",
-    "title",
-    "company",
-    "stage",
-    "status",
-    "value",
-    "currency",
-    "probability",
-    "owner",
-    "source",
-    "tags",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "created",
-    "close_date",
-    "lost_reason",
-    "next_step",
-    "next_due",
-    "last_activity",
-]
 
 
 @app.command()
