@@ -2,6 +2,10 @@
 
 The suffix keeps two people who add a deal with the same title in two clones
 (offline) from creating the same file, which git would report as a conflict.
+Titles in any script get a slug people can type: Polish and Italian letters lose
+their marks, Thai, Greek or Cyrillic are transliterated (anyascii), so
+``ระบบบัญชี สยามเทค`` becomes ``rabbbaychi-syamethkh-k3f9``. An id never changes
+once a file has it.
 """
 
 from __future__ import annotations
@@ -13,30 +17,6 @@ import unicodedata
 
 from .errors import usage_error
 
-# Letters that Unicode does not decompose into a base letter plus a mark.
-_TRANSLIT = str.maketrans(
-    {
-        "ł": "l",
-        "Ł": "L",
-        "ß": "ss",
-        "æ": "ae",
-        "Æ": "AE",
-        "ø": "o",
-        "Ø": "O",
-        "đ": "d",
-        "Đ": "D",
-        "ð": "d",
-        "Ð": "D",
-        "þ": "th",
-        "Þ": "TH",
-        "œ": "oe",
-        "Œ": "OE",
-        "ı": "i",
-        "ħ": "h",
-        "Ħ": "H",
-        "&": " and ",
-    }
-)
 _ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no l, o, 0, 1: easy to read aloud
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 MAX_SLUG = 24
@@ -44,8 +24,9 @@ MAX_SLUG = 24
 
 def slugify(text: str) -> str:
     """ASCII, lower case, dashes: 'Zażółć Sp. z o.o.' -> 'zazolc-sp-z-o-o'."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
-    ascii_text = decomposed.encode("ascii", "ignore").decode("ascii").lower()
+    from anyascii import anyascii  # only commands that make ids pay for its tables
+
+    ascii_text = anyascii(unicodedata.normalize("NFC", text.replace("&", " and "))).lower()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
     if len(slug) > MAX_SLUG:
         slug = slug[:MAX_SLUG].rsplit("-", 1)[0] or slug[:MAX_SLUG]
@@ -58,7 +39,7 @@ def suffix(rng: random.Random | None = None, length: int = 4) -> str:
 
 
 def new_id(title: str, taken: set[str] | None = None, rng: random.Random | None = None) -> str:
-    """A fresh id for ``title``; titles with no Latin letters (Thai) get ``deal-xxxx``."""
+    """A fresh id for ``title``; a title with no letters or digits at all gets ``deal-xxxx``."""
     base = slugify(title) or "deal"
     taken = taken or set()
     for length in (4, 5, 6, 8, 10):

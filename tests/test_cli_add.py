@@ -89,11 +89,23 @@ def test_ids_from_unicode_titles(pipe) -> None:
         assert title in pipe("show", deal_id).stdout
 
 
-def test_thai_title_gets_a_generated_id(pipe) -> None:
-    deal_id = pipe.add("บริษัท สยามซอฟต์ จำกัด")
-    assert re.fullmatch(rf"deal-{SUFFIX}{{4}}", deal_id)
-    assert raw(pipe, deal_id)["title"] == "บริษัท สยามซอฟต์ จำกัด"
-    assert "บริษัท สยามซอฟต์ จำกัด" in pipe("list").stdout
+def test_titles_in_other_scripts_get_readable_ids(pipe) -> None:
+    cases = {
+        "ระบบบัญชี สยามเทค": "rabbbaychi-syamethkh",
+        "Ελληνικά Λογιστικά": "ellinika-logistika",
+        "Москва Софт": "moskva-soft",
+    }
+    for title, slug in cases.items():
+        deal_id = pipe.add(title)
+        assert re.fullmatch(rf"{slug}-{SUFFIX}{{4}}", deal_id), (title, deal_id)
+        assert raw(pipe, deal_id)["title"] == title
+        assert title in pipe("show", deal_id).stdout
+
+
+def test_title_without_letters_or_digits_gets_a_generated_id(pipe) -> None:
+    deal_id = pipe.add("★ ☆ ★")
+    assert re.fullmatch(rf"deal-{SUFFIX}{{4}}", deal_id), deal_id
+    assert raw(pipe, deal_id)["title"] == "★ ☆ ★"
 
 
 def test_long_title_slug_is_cut_at_a_word(pipe) -> None:
