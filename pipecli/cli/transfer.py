@@ -50,7 +50,8 @@ def import_(
     preset: Annotated[
         str | None,
         typer.Option(
-            help=f"A known file shape: {', '.join(importing.PRESETS)} (default: pipe, the columns of `pipe export`).",
+            help=f"A known file shape: {', '.join(importing.presets.built_in_names())}, or presets/NAME.yaml "
+            "of the pipeline folder (default: pipe, the columns of `pipe export`). See docs/import.md.",
             metavar="NAME",
         ),
     ] = None,
@@ -120,7 +121,7 @@ def import_(
         lost_reason=lost_reason.strip() or importing.DEFAULT_LOST_REASON,
     )
     header, rows = importing.read_csv(file)
-    cmap = importing.resolve(header, options, pipeline)
+    cmap = importing.resolve(header, options, pipeline, store.root)
     progress = _Progress("importing", len(rows))
     with store.lock():
         deal_ids = store.deal_ids()

@@ -3,7 +3,8 @@
 One module per step, in the order an import runs them:
 
 * ``csvfile``: reading the CSV file (``read_csv``).
-* ``presets``: the known file shapes (``--preset NAME``).
+* ``presets``: the known file shapes (``--preset NAME``): built-in ones in
+  ``preset_files/*.yaml``, a pipeline's own in its folder's ``presets/``.
 * ``mapping``: the options and the preset resolved against the file's header
   (``Options``, ``resolve`` -> ``ColumnMap``).
 * ``convert``: one row -> the data of one deal, its history rebuilt from the
@@ -41,14 +42,13 @@ from .csvfile import read_csv
 from .fields import FIELDS, PLAIN_FIELDS
 from .mapping import DEFAULT_LOST_REASON, ColumnMap, Options, check_field, parse_pairs, resolve
 from .plan import Failure, Plan, existing_keys, plan
-from .presets import PRESETS, Preset
+from .presets import Preset
 from .update import update_deal
 
 __all__ = [
     "DEFAULT_LOST_REASON",
     "FIELDS",
     "PLAIN_FIELDS",
-    "PRESETS",
     "ColumnMap",
     "Failure",
     "Importer",

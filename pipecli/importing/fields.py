@@ -1,6 +1,6 @@
 """The deal fields an import knows: which a column may fill, and which an update sets.
 
-The one place these names are listed for importing; ``check_field`` tells a
+The one place these names are listed for importing; ``field_problem`` tells a
 mapped name (``--map FIELD=...`` or a preset's ``columns``) from a typo.
 """
 
@@ -53,6 +53,8 @@ CONTACT_KEYS: tuple[str, ...] = ("name", "email", "phone")
 ENTERED = "entered."
 EXTRA = "extra."
 
+# a {column} of a template such as "{First} {Last}"
+PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _EXTRA_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -67,6 +69,6 @@ def field_problem(name: str) -> str | None:
         if not _EXTRA_KEY.match(key):
             return "extra.KEY needs a key of letters, digits and _"
         if key in Deal.model_fields or key in FIELDS:
-            return f"{key} is a deal field; map it as {key}=COLUMN"
+            return f"{key} is a deal field; map it as {key}, not as extra.{key}"
         return None
     return f"unknown field; map one of {', '.join(FIELDS)}, entered.STAGE or extra.KEY (see docs/import.md)"

@@ -8,19 +8,18 @@ usage errors here, before any row is read.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from .. import actions
 from ..errors import PipeError, usage_error
 from ..models import STATUSES, Pipeline
-from .fields import ENTERED, field_problem
-from .presets import PRESETS
+from . import presets
+from .fields import ENTERED, PLACEHOLDER, field_problem
 
 DEFAULT_LOST_REASON = "not recorded"
-_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
 def parse_pairs(items: Iterable[str], option: str) -> list[tuple[str, str]]:
@@ -96,12 +95,12 @@ def _find(header: Sequence[str], name: str) -> int | None:
 
 def _source(header: Sequence[str], spec: Sequence[str], *, required: bool, fieldname: str) -> Source | None:
     """Resolve a field's candidates against the header."""
-    if len(spec) == 1 and _PLACEHOLDER.search(spec[0]):
+    if len(spec) == 1 and PLACEHOLDER.search(spec[0]):
         text = spec[0]
         parts = []
         pos = 0
         lead = ""
-        for i, m in enumerate(_PLACEHOLDER.finditer(text)):
+        for i, m in enumerate(PLACEHOLDER.finditer(text)):
             literal = text[pos : m.start()]
             if i == 0:
                 lead = literal
@@ -152,26 +151,21 @@ class ColumnMap:
         return None
 
 
-def resolve(header: Sequence[str], options: Options, pipeline: Pipeline) -> ColumnMap:
-    """Combine preset and options and check them against the file's header and the pipeline."""
+def resolve(header: Sequence[str], options: Options, pipeline: Pipeline, root: Path | None = None) -> ColumnMap:
+    """Combine preset and options and check them against the file's header and the pipeline.
+
+    ``root``: the pipeline folder, whose ``presets/`` may hold presets of its own.
+    """
     preset_name = options.preset
     if preset_name is None and not options.maps:
-        preset_name = "pipe"
-    preset = None
-    if preset_name is not None:
-        preset = PRESETS.get(preset_name)
-        if preset is None:
-            raise usage_error(f"--preset {preset_name!r}: use one of {', '.join(PRESETS)}")
+        preset_name = presets.DEFAULT
+    preset = presets.find(preset_name, root) if preset_name is not None else None
     sources: dict[str, Source] = {}
     if preset is not None:
-        for name, spec in preset.columns.items():
+        for name, spec in preset.field_columns(header).items():
             src = _source(header, spec, required=False, fieldname=name)
             if src is not None:
                 sources[name] = src
-        if preset.entered_columns:
-            for col, h in enumerate(header):
-                if h.startswith("entered_") and len(h) > len("entered_") and h[len("entered_") :]:
-                    sources[ENTERED + h[len("entered_") :]] = Source(columns=(col,), names=(h,))
     for name, column in options.maps:
         fieldname = check_field(name)
         if column == "":
@@ -198,10 +192,11 @@ def resolve(header: Sequence[str], options: Options, pipeline: Pipeline) -> Colu
         if status not in STATUSES:
             raise usage_error(f"--status-map {value}={status}: the status is open, won or lost")
         status_map[value.casefold()] = status
-    # a preset's stage names must exist in this pipeline; say so before reading any row
+    # a preset's stages (ids or labels) must exist in this pipeline; a value that maps to
+    # one it lacks fails its rows, saying so ("?stage")
     for value, stage in stage_map.items():
-        if stage and not _stage_in(pipeline, stage):
-            stage_map[value] = "?" + stage
+        if stage:
+            stage_map[value] = _stage_id(pipeline, stage)
     # a stage date column stands for one stage: if the pipeline lacks it, every dated row
     # would fail for the same reason, so say it once, before reading any row
     for name, src in sources.items():
@@ -226,6 +221,14 @@ def resolve(header: Sequence[str], options: Options, pipeline: Pipeline) -> Colu
         default_date=options.default_date,
         lost_reason=options.lost_reason,
     )
+
+
+def _stage_id(pipeline: Pipeline, stage: str) -> str:
+    """The id of a stage named by id or label, or ``?stage`` when the pipeline lacks it."""
+    try:
+        return actions.check_stage(pipeline, stage)
+    except PipeError:
+        return "?" + stage
 
 
 def _stage_in(pipeline: Pipeline, stage: str) -> bool:

@@ -1,132 +1,196 @@
 """Presets: known file shapes, so a file from another tool imports without a ``--map`` each.
 
-A preset names, for each deal field, the headers it may have (first one present
-wins and, when several are present, the first non-empty value in a row), the
-values of the stage and status columns, and the date format.
+A preset is a YAML file (its schema is ``Preset``): for each deal field the
+headers it may have, the meaning of the stage and status columns' values, the
+date format. The built-in ones are files in ``preset_files/`` of this package;
+a pipeline adds its own, or replaces a built-in one, as ``presets/NAME.yaml``
+in its folder. ``--preset NAME`` reads the one named, and only that one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import os
+import stat
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from .fields import FIELDS
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
+from ..errors import EXIT_USAGE, PipeError, usage_error
+from ..store import MAX_FILE_BYTES, parse_document, read_text, validation_message
+from .fields import ENTERED, FIELDS, PLACEHOLDER, field_problem
 
-@dataclass(frozen=True)
-class Preset:
-    """A known file shape: for each field, the headers it may have (first one present wins
-    and, when several are present, the first non-empty value in a row)."""
-
-    name: str
-    description: str
-    columns: Mapping[str, tuple[str, ...]]
-    date_format: str | None = None
-    stage_map: Mapping[str, str] = field(default_factory=dict)
-    status_map: Mapping[str, str] = field(default_factory=dict)
-    zero_value_unknown: bool = False
-    # `pipe export` files: every `entered_STAGE` column is the date the deal entered STAGE
-    entered_columns: bool = False
+PRESETS_DIR = "presets"  # in the pipeline folder
+DEFAULT = "pipe"
+_SUFFIX = ".yaml"
+_BUILT_IN = resources.files("pipecli.importing") / "preset_files"
 
 
-def _pipe_columns() -> dict[str, tuple[str, ...]]:
-    return {f: (f.replace(".", "_"),) for f in FIELDS}
+def _field_name(name: str) -> str:
+    problem = field_problem(name)
+    if problem is not None:
+        raise ValueError(problem)
+    return name
 
 
-PRESETS: dict[str, Preset] = {
-    "pipe": Preset(
-        name="pipe",
-        description="a `pipe export --format csv` file: columns named like the fields",
-        columns=_pipe_columns(),
-        entered_columns=True,
-    ),
-    "crm-sales-opportunities": Preset(
-        name="crm-sales-opportunities",
-        description="Maven Analytics' public CRM Sales Opportunities sample (sales_pipeline.csv)",
-        columns={
-            "external_id": ("opportunity_id",),
-            "title": ("{account} – {product}",),
-            "company": ("account",),
-            "owner": ("sales_agent",),
-            "tags": ("product",),
-            "stage": ("deal_stage",),
-            "status": ("deal_stage",),
-            "entered.Engaging": ("engage_date",),
-            "closed_at": ("close_date",),
-            "close_date": ("close_date",),
-            "value": ("close_value",),
-        },
-        date_format="%m/%d/%Y",
-        stage_map={"Prospecting": "prospecting", "Engaging": "engaging", "Won": "", "Lost": ""},
-        status_map={"Prospecting": "open", "Engaging": "open", "Won": "won", "Lost": "lost"},
-        zero_value_unknown=True,
-    ),
-    "pipedrive": Preset(
-        name="pipedrive",
-        description="a Pipedrive deals export (Deals list > Export, CSV)",
-        columns={
-            "external_id": ("Deal - ID", "ID"),
-            "title": ("Deal - Title", "Title"),
-            "company": ("Deal - Organization", "Organization"),
-            "contact.name": ("Deal - Contact person", "Contact person"),
-            "value": ("Deal - Value", "Value"),
-            "currency": ("Deal - Currency", "Currency"),
-            "stage": ("Deal - Stage", "Stage"),
-            "status": ("Deal - Status", "Status"),
-            "owner": ("Deal - Owner", "Owner"),
-            "source": ("Deal - Source channel", "Source channel"),
-            "tags": ("Deal - Label", "Label"),
-            "created": ("Deal - Deal created", "Deal created"),
-            "close_date": ("Deal - Expected close date", "Expected close date"),
-            "closed_at": ("Deal - Won time", "Deal - Lost time", "Won time", "Lost time", "Deal - Deal closed on"),
-            "lost_reason": ("Deal - Lost reason", "Lost reason"),
-        },
-        stage_map={
-            "Lead In": "lead",
-            "Contact Made": "qualified",
-            "Needs Defined": "meeting",
-            "Demo Scheduled": "meeting",
-            "Proposal Made": "proposal",
-            "Negotiations Started": "negotiation",
-        },
-        status_map={"Open": "open", "Won": "won", "Lost": "lost"},
-    ),
-    "hubspot": Preset(
-        name="hubspot",
-        description="a HubSpot deals export (Deals index > Export, CSV)",
-        columns={
-            "external_id": ("Record ID", "Deal ID"),
-            "title": ("Deal Name",),
-            "company": ("Associated Company", "Associated Company (Primary)", "Company name"),
-            "value": ("Amount",),
-            "currency": ("Currency",),
-            "stage": ("Deal Stage",),
-            "status": ("Deal Stage",),
-            "owner": ("Deal owner", "Deal Owner"),
-            "source": ("Original Source Type", "Original Traffic Source"),
-            "tags": ("Deal Type",),
-            "created": ("Create Date",),
-            "close_date": ("Close Date",),
-            "closed_at": ("Close Date",),
-            "lost_reason": ("Closed Lost Reason",),
-            "next_step": ("Next step", "Next Step"),
-        },
-        stage_map={
-            "Appointment Scheduled": "lead",
-            "appointmentscheduled": "lead",
-            "Qualified To Buy": "qualified",
-            "qualifiedtobuy": "qualified",
-            "Presentation Scheduled": "meeting",
-            "presentationscheduled": "meeting",
-            "Decision Maker Bought-In": "proposal",
-            "decisionmakerboughtin": "proposal",
-            "Contract Sent": "negotiation",
-            "contractsent": "negotiation",
-            "Closed Won": "",
-            "closedwon": "",
-            "Closed Lost": "",
-            "closedlost": "",
-        },
-        status_map={"Closed Won": "won", "closedwon": "won", "Closed Lost": "lost", "closedlost": "lost", "*": "open"},
-    ),
-}
+def _text(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not text; put it in quotes")
+    return value
+
+
+def _headers(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_text(v) for v in value)
+    return (_text(value),)
+
+
+def _check_headers(headers: tuple[str, ...]) -> tuple[str, ...]:
+    if not headers:
+        raise ValueError("name at least one column")
+    if any(not h.strip() for h in headers):
+        raise ValueError("a column name is empty")
+    if len(headers) > 1 and any(PLACEHOLDER.search(h) for h in headers):
+        raise ValueError("a template ({column} ...) stands alone: give it as the only column")
+    return headers
+
+
+def _not_empty(text: str) -> str:
+    if not text.strip():
+        raise ValueError("the value is empty")
+    return text
+
+
+def _stage(value: Any) -> Any:
+    return "" if value is None else _text(value)
+
+
+def _strptime_format(text: str) -> str:
+    if "%" not in text:
+        raise ValueError(f"{text!r} is not a strptime format; write e.g. '%m/%d/%Y' or '%d.%m.%Y'")
+    return text
+
+
+FieldName = Annotated[str, AfterValidator(_field_name)]
+Headers = Annotated[tuple[str, ...], BeforeValidator(_headers), AfterValidator(_check_headers)]
+Value = Annotated[str, BeforeValidator(_text), AfterValidator(_not_empty)]
+StageTarget = Annotated[str, BeforeValidator(_stage)]
+
+
+class Preset(BaseModel):
+    """A preset file: how to read one kind of CSV file (docs/import.md, "Your own presets").
+
+    ``columns``: deal field -> a header, a list of headers (the first the file has;
+    when it has several, the first not empty in each row) or a template such as
+    ``"{First} {Last}"``. ``stage_map``: value of the stage column (or of an
+    ``entered.VALUE`` field) -> stage id or label, ``""`` for "not a stage".
+    ``status_map``: value of the status column -> open, won or lost; ``"*"`` for
+    every other value. ``by_field_name``: every field also from the column of its
+    own name (``contact_name`` for ``contact.name``) and ``entered.STAGE`` from
+    each ``entered_STAGE`` column, as ``pipe export`` writes them.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    columns: dict[FieldName, Headers] = {}
+    stage_map: dict[Value, StageTarget] = {}
+    status_map: dict[Value, Literal["open", "won", "lost"]] = {}
+    date_format: Annotated[str, AfterValidator(_strptime_format)] | None = None
+    zero_value_unknown: bool = False  # a 0 in the value column means "not known": no value
+    by_field_name: bool = False
+
+    def field_columns(self, header: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """For each field, the headers it may come from in a file with ``header``."""
+        out: dict[str, tuple[str, ...]] = {}
+        if self.by_field_name:
+            out = {f: (f.replace(".", "_"),) for f in FIELDS}
+            prefix = ENTERED.replace(".", "_")
+            for h in header:
+                if h.startswith(prefix) and len(h) > len(prefix):
+                    out[ENTERED + h[len(prefix) :]] = (h,)
+        out.update(self.columns)
+        return out
+
+
+def built_in_names() -> tuple[str, ...]:
+    """The names of the presets that come with pipe."""
+    return tuple(sorted(p.name.removesuffix(_SUFFIX) for p in _BUILT_IN.iterdir() if p.name.endswith(_SUFFIX)))
+
+
+def user_files(root: Path | None) -> dict[str, Path]:
+    """NAME -> path of each ``presets/NAME.yaml`` of the pipeline folder ``root``."""
+    if root is None:
+        return {}
+    try:
+        entries = os.scandir(root / PRESETS_DIR)
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    out: dict[str, Path] = {}
+    with entries:
+        for e in entries:
+            if e.name.endswith(_SUFFIX) and not e.name.startswith(".") and len(e.name) > len(_SUFFIX):
+                out[e.name.removesuffix(_SUFFIX)] = Path(e.path)
+    return out
+
+
+def names(root: Path | None = None) -> list[str]:
+    """Every preset ``--preset`` knows in the pipeline folder ``root``."""
+    return sorted({*built_in_names(), *user_files(root)})
+
+
+def find(name: str, root: Path | None = None) -> Preset:
+    """The preset ``name``: the pipeline's own file when it has one, else the built-in one.
+
+    A usage error (exit code 2) for an unknown name, and for a preset file that is not
+    valid, naming the file and the line.
+    """
+    path = user_files(root).get(name)
+    if path is not None:
+        return load(path, _read_user_file(path))
+    if name in built_in_names():
+        data = _BUILT_IN / f"{name}{_SUFFIX}"
+        return load(str(data), data.read_text(encoding="utf-8"))
+    where = f" or a file {PRESETS_DIR}/{name}{_SUFFIX} in the pipeline folder" if root is not None else ""
+    raise usage_error(f"--preset {name!r}: use one of {', '.join(names(root))}{where}")
+
+
+def load(path: Path | str, text: str) -> Preset:
+    """Parse and validate the text of a preset file; a usage error naming file and line."""
+    try:
+        data = parse_document(path, text)
+        return Preset.model_validate(data)
+    except PipeError as err:
+        raise _bad_file(path, err.message, err.line) from None
+    except ValidationError as exc:
+        message, line = _first_problem(exc, text)
+        raise _bad_file(path, message, line) from None
+
+
+def _read_user_file(path: Path) -> str:
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise _bad_file(path, f"cannot read file: {exc.strerror}", None) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise _bad_file(path, "not a file; a preset is a YAML file", None)
+    if st.st_size > MAX_FILE_BYTES:
+        raise _bad_file(path, "file is larger than 1 MiB; not a preset file?", None)
+    try:
+        return read_text(path)
+    except PipeError as err:
+        raise _bad_file(path, err.message, None) from None
+
+
+def _first_problem(exc: ValidationError, text: str) -> tuple[str, int | None]:
+    message, line = validation_message(exc, text)
+    err = exc.errors()[0]
+    if err["type"] == "extra_forbidden":
+        keys = ", ".join(Preset.model_fields)
+        message = f"{err['loc'][0]}: not a key of a preset file; it has {keys} (see docs/import.md)"
+    return message.replace(".[key]", ""), line
+
+
+def _bad_file(path: Path | str, message: str, line: int | None) -> PipeError:
+    return PipeError(message, path=path, line=line, exit_code=EXIT_USAGE)
