@@ -163,6 +163,10 @@ def test_an_unknown_preset_names_the_pipelines_own(pipe, tmp_path: Path) -> None
         "pipe: --preset 'acne': use one of acme, crm-sales-opportunities, hubspot, pipe, pipedrive "
         "or a file presets/acne.yaml in the pipeline folder\n"
     )
+    # a name is looked up among the files, never made into a path
+    result = pipe("import", str(csv_path), "--preset", "../presets/acme", ok=False)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("pipe: --preset '../presets/acme': use one of acme, crm-sales-opportunities,")
 
 
 def test_a_preset_named_like_a_built_in_one_takes_its_place(pipe, tmp_path: Path) -> None:

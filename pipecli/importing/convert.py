@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from .. import actions, ids
 from ..errors import PipeError
 from ..models import STATUSES, Deal, Pipeline
-from .fields import CONTACT_KEYS, ENTERED, EXTRA
+from .fields import CONTACT_KEYS, DAY_FIELDS, ENTERED, EXTRA, TEXT_FIELDS
 from .mapping import ColumnMap
 
 # a comma not followed by exactly three digits is no thousands separator: "12 000,50", "1,5"
@@ -125,7 +125,7 @@ class Importer:
         ext = get(row, "external_id")
         if ext:
             data["external_id"] = ext
-        for name in ("company", "owner", "source", "next_step"):
+        for name in TEXT_FIELDS:
             value = get(row, name)
             if value:
                 data[name] = value
@@ -159,7 +159,7 @@ class Importer:
                 data["probability"] = actions.parse_probability(prob)
         except PipeError as err:
             raise RowError(err.message) from None
-        for name in ("close_date", "next_due"):
+        for name in DAY_FIELDS:
             dt = self.when(row, name)
             if dt is not None:
                 data[name] = dt.date()

@@ -47,6 +47,9 @@ PLAIN_FIELDS: tuple[str, ...] = (
     "close_date",
     "probability",
 )
+# Fields a row fills with its text as it is, and with the day of a date.
+TEXT_FIELDS: tuple[str, ...] = ("company", "owner", "source", "next_step")
+DAY_FIELDS: tuple[str, ...] = ("close_date", "next_due")
 # The parts of contact.KEY.
 CONTACT_KEYS: tuple[str, ...] = ("name", "email", "phone")
 # entered.STAGE: when the deal came into STAGE; extra.KEY: the deal's own key KEY.

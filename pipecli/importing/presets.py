@@ -127,6 +127,10 @@ def user_files(root: Path | None) -> dict[str, Path]:
         entries = os.scandir(root / PRESETS_DIR)
     except (FileNotFoundError, NotADirectoryError):
         return {}
+    except OSError as exc:
+        raise PipeError(
+            f"cannot read the folder: {exc.strerror}", path=root / PRESETS_DIR, exit_code=EXIT_USAGE
+        ) from None
     out: dict[str, Path] = {}
     with entries:
         for e in entries:
