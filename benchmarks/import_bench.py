@@ -25,7 +25,7 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
-from pipecli import importers, yamlfast, yamlio
+from pipecli import importing, yamlfast, yamlio
 from pipecli.models import Pipeline
 from pipecli.store import Store
 
@@ -77,10 +77,10 @@ def main() -> None:
         pipeline: Pipeline = Store.open(root).pipeline
 
         def convert() -> list:
-            header, rows = importers.read_csv(sample)
-            options = importers.Options(preset=ARGS[1], default_date=date(2017, 12, 31))
-            cmap = importers.resolve(header, options, pipeline)
-            plan = importers.plan(
+            header, rows = importing.read_csv(sample)
+            options = importing.Options(preset=ARGS[1], default_date=date(2017, 12, 31))
+            cmap = importing.resolve(header, options, pipeline)
+            plan = importing.plan(
                 rows,
                 cmap,
                 pipeline,
@@ -98,7 +98,7 @@ def main() -> None:
         t_update, _ = timed(lambda: pipe("-C", str(root), "import", str(sample), *ARGS, "--update"))
         t_check, _ = timed(lambda: pipe("-C", str(root), "check"))
 
-        docs = [importers.deal_document(d) for d in deals[:1000]]
+        docs = [importing.deal_document(d) for d in deals[:1000]]
         t_ruamel, _ = timed(lambda: [yamlio.dump_new(d) for d in docs])
         yamlfast._block.cache_clear()
         t_fast, texts = timed(lambda: [yamlfast.dump(d) for d in docs])

@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipecli import actions, export, importers
+from pipecli import actions, export, importing
 from pipecli.models import DEFAULT_STAGES, Deal, Pipeline
 
 PIPELINE = Pipeline.model_validate({"stages": DEFAULT_STAGES})
@@ -70,9 +70,9 @@ def reimport(text: str) -> list[Deal]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "deals.csv"
         path.write_text(text, encoding="utf-8")
-        header, rows = importers.read_csv(path)
-    cmap = importers.resolve(header, importers.Options(), PIPELINE)
-    plan = importers.plan(
+        header, rows = importing.read_csv(path)
+    cmap = importing.resolve(header, importing.Options(), PIPELINE)
+    plan = importing.plan(
         rows,
         cmap,
         PIPELINE,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .. import actions, export, importers
+from .. import actions, export, importing
 from ..errors import EXIT_ERROR, PipeError, usage_error
 from ..query import Filters, select
 from ..store import atomic_write, display_path
@@ -50,7 +50,8 @@ def import_(
     preset: Annotated[
         str | None,
         typer.Option(
-            help=f"A known file shape: {', '.join(importers.PRESETS)} (default: pipe, the columns of `pipe export`).",
+            help=f"A known file shape: {', '.join(importing.presets.built_in_names())}, or presets/NAME.yaml "
+            "of the pipeline folder (default: pipe, the columns of `pipe export`). See docs/import.md.",
             metavar="NAME",
         ),
     ] = None,
@@ -93,7 +94,7 @@ def import_(
     ] = None,
     lost_reason: Annotated[
         str, typer.Option(help="Lost reason for lost rows that have none.", metavar="TEXT")
-    ] = importers.DEFAULT_LOST_REASON,
+    ] = importing.DEFAULT_LOST_REASON,
     update: Annotated[
         bool, typer.Option("--update", help="Update deals imported before (same source id) instead of skipping them.")
     ] = False,
@@ -110,22 +111,22 @@ def import_(
     store = store_from(ctx)
     pipeline = store.pipeline
     when = at_time(at)
-    options = importers.Options(
+    options = importing.Options(
         preset=preset,
-        maps=tuple(importers.parse_pairs(maps or [], "--map")),
+        maps=tuple(importing.parse_pairs(maps or [], "--map")),
         date_format=date_format,
-        stage_map=tuple(importers.parse_pairs(stage_map or [], "--stage-map")),
-        status_map=tuple(importers.parse_pairs(status_map or [], "--status-map")),
+        stage_map=tuple(importing.parse_pairs(stage_map or [], "--stage-map")),
+        status_map=tuple(importing.parse_pairs(status_map or [], "--status-map")),
         default_date=parse_date(default_date, option="--default-date") if default_date else None,
-        lost_reason=lost_reason.strip() or importers.DEFAULT_LOST_REASON,
+        lost_reason=lost_reason.strip() or importing.DEFAULT_LOST_REASON,
     )
-    header, rows = importers.read_csv(file)
-    cmap = importers.resolve(header, options, pipeline)
+    header, rows = importing.read_csv(file)
+    cmap = importing.resolve(header, options, pipeline, store.root)
     progress = _Progress("importing", len(rows))
     with store.lock():
         deal_ids = store.deal_ids()
-        keys = importers.existing_keys(store, deal_ids) if cmap.key_field == "external_id" else {}
-        result = importers.plan(
+        keys = importing.existing_keys(store, deal_ids) if cmap.key_field == "external_id" else {}
+        result = importing.plan(
             rows,
             cmap,
             pipeline,
@@ -144,7 +145,7 @@ def import_(
         if not dry_run and not blocked:
             writing = _Progress("writing", len(result.creates))
             try:
-                importers.apply(store, result, progress=writing)
+                importing.apply(store, result, progress=writing)
             finally:
                 writing.clear()
     summary = result.summary(dry_run=dry_run or blocked)
