@@ -238,7 +238,7 @@ def test_generic_mapping_with_templates_formats_and_maps(pipe, tmp_path: Path) -
     assert a["created"] == "2026-03-02T00:00:00+01:00"
     b = deals["102"]
     assert b["title"] == "บริษัท ทดสอบ: Somchai Jaidee"
-    assert b["id"] == "somchai-jaidee-102"  # the title's Latin letters and the source id
+    assert b["id"] == "brisath-thdsob-somchai-102"  # the title transliterated, cut at a word, and the source id
     assert [(h["event"], h["to"], h["at"]) for h in b["history"]] == [
         ("created", "negotiation", "2026-02-01T00:00:00+01:00"),
         ("won", "negotiation", "2026-03-15T00:00:00+01:00"),

@@ -279,7 +279,7 @@ def test_ids_from_the_title_and_the_source_id() -> None:
     taken = {"acme-7"}
     # taken already: the slug and a random suffix, as `pipe add` makes them
     assert re.fullmatch(r"acme-[a-km-np-z2-9]{4}", make_id({"title": "Acme", "external_id": "7"}, taken))
-    assert re.fullmatch(r"erp-[a-km-np-z2-9]{4}", make_id({"title": "ระบบ ERP"}, set()))
+    assert re.fullmatch(r"rabb-erp-[a-km-np-z2-9]{4}", make_id({"title": "ระบบ ERP"}, set()))
 
 
 # random rows: every converted row is a valid deal whose history is in time order

@@ -10,7 +10,7 @@ from ..stale import IDLE, NO_NEXT_STEP, OVERDUE, StaleDeal, StaleSummary, group_
 from . import Column, OutputFormat, money, render_rows
 
 COLUMNS = [
-    Column("id", "deal", max_width=28),
+    Column("id", "deal"),  # never shortened: people copy ids from here
     Column("title", "title", max_width=32),
     Column("company", "company", max_width=20),
     Column("owner", "owner", max_width=14),
