@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from . import currencies
+from . import history as deal_history
 from .timeutil import parse_duration, zone_from_name
 
 STATUSES = ("open", "won", "lost")
@@ -199,21 +200,21 @@ class Deal(_Model):
         return entries
 
     def state_at(self, cutoff: datetime) -> tuple[str, Status] | None:
-        """(stage, status) as of just before ``cutoff``; None if not yet created."""
-        if self.created >= cutoff:
-            return None
-        stage, status = replay(self.timeline(), until=cutoff, start_stage=self.stage)
-        return stage, status
+        """(stage, status) as of just before ``cutoff``; None if not yet created (``history.replay``)."""
+        return deal_history.state_at(self, cutoff)
 
-    def as_of(self, cutoff: datetime) -> Deal | None:
+    def as_of(self, cutoff: datetime, state: tuple[str, Status] | None = None) -> Deal | None:
         """The deal as it stood just before ``cutoff``; None if it did not exist yet.
 
-        Stage and status come from replaying the history; fields changed at or after
-        ``cutoff`` get back the value their first later change recorded as ``from``
-        (a recorded value that no longer validates leaves today's value). History
-        entries and notes from ``cutoff`` on are dropped.
+        Stage and status come from replaying the history (``state``, when the caller
+        has replayed it already); fields changed at or after ``cutoff`` get back the
+        value their first later change recorded as ``from`` (a recorded value that no
+        longer validates leaves today's value). History entries and notes from
+        ``cutoff`` on are dropped.
         """
-        state = self.state_at(cutoff)
+        if self.created >= cutoff:
+            return None
+        state = state or self.state_at(cutoff)
         if state is None:
             return None
         later = [h for h in self.history if h.at >= cutoff]
@@ -264,23 +265,6 @@ TRACKED_FIELDS = (
     "next_step",
     "snooze",
 )
-
-
-def replay(history: list[HistoryEntry], *, until: datetime | None = None, start_stage: str = "") -> tuple[str, Status]:
-    """Walk the history (up to ``until``, exclusive) and return the final (stage, status)."""
-    stage, status = start_stage, "open"
-    for h in history:
-        if until is not None and h.at >= until:
-            break
-        if h.event in ("created", "moved") and h.to is not None:
-            stage = str(h.to)
-        elif h.event in ("won", "lost"):
-            status = h.event
-        elif h.event == "reopened":
-            status = "open"
-            if h.to is not None:
-                stage = str(h.to)
-    return stage, status  # type: ignore[return-value]
 
 
 class Stage(_Model):

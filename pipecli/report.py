@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import pairwise
 from typing import Any, cast
 
-from .models import Deal, HistoryEntry, Pipeline, Status
+from .models import Deal, Pipeline
 from .query import Filters
+from .snapshot import Snapshot, snapshot
 from .timeutil import days_between, end_of_day, localize
 
 GROUP_KEYS = ("owner", "source", "tag")
@@ -34,147 +34,6 @@ MoneyMap = dict[str, Decimal]
 ExtraTotals = Callable[[Sequence[Deal], datetime], Mapping[str, Any]]
 """A hook for figures computed elsewhere (e.g. stale deals): given the deals in
 scope and the cut-off, return extra totals (counts, or money maps) to show."""
-
-
-# -- one deal as it stood at the cut-off ---------------------------------------------------
-@dataclass(frozen=True)
-class Stay:
-    """A stretch of time an open deal spent in one stage; ``end`` is None while it lasts."""
-
-    stage: str
-    start: datetime
-    end: datetime | None
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """A deal as it stood just before the cut-off, with what its history implies."""
-
-    deal: Deal
-    stage: str
-    status: Status
-    value: Decimal | None
-    currency: str
-    probability: float | None
-    owner: str | None
-    source: str | None
-    tags: tuple[str, ...]
-    close_date: date | None
-    lost_reason: str | None
-    created: datetime
-    won_at: datetime | None
-    stays: tuple[Stay, ...]
-    entered: frozenset[int]  # ladder positions of every stage it ever entered
-    back_moves: int
-
-    @property
-    def id(self) -> str:
-        return self.deal.id
-
-    def furthest(self) -> int:
-        """Ladder position of the furthest stage ever entered; -1 when none is on the ladder."""
-        return max(self.entered, default=-1)
-
-    def ordered_furthest(self) -> int:
-        """For the strict funnel: the last stage of the unbroken run from the first stage."""
-        k = -1
-        while k + 1 in self.entered:
-            k += 1
-        return k
-
-
-def _initial_stage(deal: Deal, entries: Sequence[HistoryEntry]) -> str:
-    for h in entries:
-        if h.event == "created" and h.to is not None:
-            return str(h.to)
-        if h.event == "moved" and h.from_ is not None:
-            return str(h.from_)
-    return deal.stage
-
-
-def snapshot(deal: Deal, pipeline: Pipeline, cutoff: datetime) -> Snapshot | None:
-    """The deal as it stood just before ``cutoff``; None if it did not exist yet."""
-    if deal.created >= cutoff:
-        return None
-    timeline = deal.timeline()
-    if any(a.at > b.at for a, b in pairwise(timeline)):  # hand-edited out of order
-        timeline = sorted(timeline, key=lambda h: h.at)
-    n = len(timeline)
-    while n and timeline[n - 1].at >= cutoff:
-        n -= 1
-    before = timeline[:n]
-    past = deal.as_of(cutoff) or deal  # field values as they were at the cut-off
-
-    stage = _initial_stage(deal, timeline)
-    start = deal.created
-    status: Status = "open"
-    stays: list[Stay] = []
-    back_moves = 0
-    won_at: datetime | None = None
-    lost_reason: str | None = None
-    positions = {s.id: i for i, s in enumerate(pipeline.stages)}
-
-    def index(stage_id: str) -> int:
-        return positions.get(stage_id, -1)
-
-    entered = {index(stage)}
-    for h in before:
-        if h.event == "created":
-            if h.to is not None:
-                stage, start = str(h.to), h.at
-                entered.add(index(stage))
-        elif h.event == "moved":
-            if h.to is None:
-                continue
-            target = str(h.to)
-            if status == "open":
-                stays.append(Stay(stage, start, h.at))
-            source_pos = index(str(h.from_) if h.from_ is not None else stage)
-            if 0 <= index(target) < source_pos:
-                back_moves += 1
-            stage, start = target, h.at
-            entered.add(index(stage))
-        elif h.event in ("won", "lost"):
-            if status == "open":
-                stays.append(Stay(stage, start, h.at))
-            status = cast(Status, h.event)
-            if h.event == "won":
-                won_at = h.at
-            else:
-                lost_reason = h.reason
-        elif h.event == "reopened":
-            status = "open"
-            if h.to is not None:
-                stage = str(h.to)
-            start = h.at
-            entered.add(index(stage))
-    if status == "open":
-        stays.append(Stay(stage, start, None))
-    if not deal.history and status != "open":
-        # a hand-written file with no history says it is closed, not when: its time in
-        # stage and its sales cycle are unknown, not zero
-        stays, won_at = [], None
-        if status == "lost":
-            lost_reason = deal.lost_reason
-    entered.discard(-1)
-    return Snapshot(
-        deal=deal,
-        stage=stage,
-        status=status,
-        value=past.value,
-        currency=past.currency or pipeline.currency,
-        probability=past.probability,
-        owner=past.owner,
-        source=past.source,
-        tags=tuple(past.tags),
-        close_date=past.close_date,
-        lost_reason=lost_reason,
-        created=deal.created,
-        won_at=won_at,
-        stays=tuple(stays),
-        entered=frozenset(entered),
-        back_moves=back_moves,
-    )
 
 
 # -- results -------------------------------------------------------------------------------
@@ -354,16 +213,16 @@ def funnel(snaps: Sequence[Snapshot], pipeline: Pipeline, cutoff: datetime, *, s
     completed: dict[str, list[float]] = {s.id: [] for s in stages}
     ages: dict[str, list[float]] = {s.id: [] for s in stages}
     for snap in snaps:
-        sitting = snap.stays[-1].stage if snap.stays and snap.stays[-1].end is None else None
+        sitting = snap.stays[-1].stage if snap.stays and snap.stays[-1].left is None else None
         per_stage: dict[str, float] = {}
         for stay in snap.stays:
-            if stay.end is not None:
-                per_stage[stay.stage] = per_stage.get(stay.stage, 0.0) + days_between(stay.start, stay.end)
+            if stay.left is not None:
+                per_stage[stay.stage] = per_stage.get(stay.stage, 0.0) + days_between(stay.entered, stay.left)
         for stage_id, total in per_stage.items():
             if stage_id in completed and stage_id != sitting:
                 completed[stage_id].append(total)
         if sitting in ages:
-            ages[sitting].append(days_between(snap.stays[-1].start, cutoff))
+            ages[sitting].append(days_between(snap.stays[-1].entered, cutoff))
 
     top_reached = rows[0].reached if rows else 0
     for row in rows:
