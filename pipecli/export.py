@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import history
-from .models import Deal, Pipeline
+from .models import EXPORTED_COLUMNS, Deal, Pipeline
 from .query import deal_row
 from .render import OutputFormat, plain, render_rows
 
@@ -36,30 +36,7 @@ class ExportFormat(str, Enum):
     sqlite = "sqlite"
 
 
-BASE_COLUMNS: tuple[str, ...] = (
-    "id",
-    "external_id",
-    "title",
-    "company",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "stage",
-    "status",
-    "value",
-    "currency",
-    "probability",
-    "owner",
-    "source",
-    "tags",
-    "created",
-    "created_stage",
-    "close_date",
-    "closed_at",
-    "lost_reason",
-    "next_step",
-    "next_due",
-)
+BASE_COLUMNS: tuple[str, ...] = EXPORTED_COLUMNS  # the fields marked ``exported`` in pipecli.models
 STAGE_EVENTS = history.STAGE_EVENTS
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from .errors import usage_error
-from .models import Deal, Pipeline
+from .models import LISTED_COLUMNS, Deal, Pipeline
 
 SORT_KEYS = ("id", "title", "company", "stage", "status", "value", "owner", "created", "close_date", "activity", "due")
 
@@ -65,12 +65,9 @@ def sort_deals(deals: list[Deal], key: str, pipeline: Pipeline) -> list[Deal]:
     return present + missing
 
 
-# The columns of a listing's machine formats (json, csv, yaml), in order: deal_row's keys.
-ROW_KEYS = (
-    "id", "title", "company", "stage", "status", "value", "currency", "probability", "owner", "source",
-    "tags", "contact_name", "contact_email", "contact_phone", "created", "close_date", "lost_reason",
-    "next_step", "next_due", "last_activity",
-)  # fmt: skip
+# The columns of a listing's machine formats (json, csv, yaml), in order: deal_row's keys
+# (the fields marked ``listed`` in pipecli.models; see pipecli.fields).
+ROW_KEYS = LISTED_COLUMNS
 
 
 def deal_row(deal: Deal, pipeline: Pipeline) -> dict[str, Any]:
