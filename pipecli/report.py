@@ -16,14 +16,15 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, cast
+from typing import Any
 
 from .models import Deal, Pipeline
 from .query import Filters
 from .snapshot import Snapshot, snapshot
-from .timeutil import days_between, end_of_day, localize
+from .stale import AsOf, StaleDeal, StaleSummary, judge, summarize
+from .timeutil import SYSTEM_ZONE, days_between, end_of_day, start_of_day
 
 GROUP_KEYS = ("owner", "source", "tag")
 CENT = Decimal("0.01")
@@ -32,8 +33,43 @@ MoneyMap = dict[str, Decimal]
 """Amounts keyed by currency code. Different currencies are never added together."""
 
 ExtraTotals = Callable[[Sequence[Deal], datetime], Mapping[str, Any]]
-"""A hook for figures computed elsewhere (e.g. stale deals): given the deals in
-scope and the cut-off, return extra totals (counts, or money maps) to show."""
+"""A hook for more figures computed elsewhere: given the deals in scope and the
+cut-off, return extra totals (counts, or money maps) to show after the others."""
+
+
+# -- what to report --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReportSpec:
+    """What a report covers: the day, the time zone its days are in, which deals, and how to group them.
+
+    ``zone`` None means the pipeline's ``timezone``, else the system's (``TZ``); it is
+    never read from elsewhere. ``cutoff`` (default: the end of ``as_of`` in that zone)
+    is the instant before which history counts. ``filters`` (owner, source, tag) match
+    the deals' values at the cut-off; ``since``/``until`` choose a cohort by creation
+    day; ``by`` repeats funnel and totals per owner, source or tag; ``strict`` counts
+    deals only through the stages they entered in order; ``extras`` adds totals.
+    """
+
+    as_of: date
+    zone: tzinfo | None = None
+    cutoff: datetime | None = None
+    filters: Filters | None = None
+    since: date | None = None
+    until: date | None = None
+    by: str | None = None
+    strict: bool = False
+    extras: ExtraTotals | None = None
+
+    def __post_init__(self) -> None:
+        if self.by is not None and self.by not in GROUP_KEYS:
+            raise ValueError(f"by must be one of {GROUP_KEYS}")
+
+    def zone_for(self, pipeline: Pipeline) -> tzinfo:
+        """The time zone the report's days are in."""
+        return self.zone or pipeline.zone or SYSTEM_ZONE
+
+    def cutoff_for(self, pipeline: Pipeline) -> datetime:
+        return self.cutoff or end_of_day(self.as_of, self.zone_for(pipeline))
 
 
 # -- results -------------------------------------------------------------------------------
@@ -78,7 +114,10 @@ class Totals:
     weighted_value: MoneyMap = field(default_factory=dict)
     median_cycle_days: float | None = None
     back_moves: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)  # e.g. stale figures, supplied by a hook
+    stale: int = 0  # the deals `pipe stale --as-of` lists (docs/stale.md)
+    stale_value: MoneyMap = field(default_factory=dict)
+    overdue_next_steps: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)  # supplied by ReportSpec.extras
 
 
 @dataclass
@@ -163,10 +202,6 @@ def cycle_days(snap: Snapshot) -> float | None:
     if snap.status != "won" or snap.won_at is None:
         return None
     return days_between(snap.created, snap.won_at)
-
-
-def start_of_day(day: date) -> datetime:
-    return localize(datetime.combine(day, time()))
 
 
 # -- the metrics ---------------------------------------------------------------------------
@@ -331,11 +366,11 @@ def lost_reasons(snaps: Sequence[Snapshot]) -> list[LostReason]:
 
 
 # -- scope and grouping --------------------------------------------------------------------
-def in_cohort(snap: Snapshot, since: date | None, until: date | None) -> bool:
-    """Whether the deal was created in [since, until] (local days, both ends included)."""
-    if since is not None and snap.created < start_of_day(since):
+def in_cohort(snap: Snapshot, since: date | None, until: date | None, zone: tzinfo) -> bool:
+    """Whether the deal was created in [since, until] (days in ``zone``, both ends included)."""
+    if since is not None and snap.created < start_of_day(since, zone):
         return False
-    return not (until is not None and snap.created >= end_of_day(until))
+    return not (until is not None and snap.created >= end_of_day(until, zone))
 
 
 def group_keys(snap: Snapshot, by: str) -> list[str | None]:
@@ -349,53 +384,52 @@ def group_keys(snap: Snapshot, by: str) -> list[str | None]:
     return list(seen.values()) or [None]
 
 
-def build_report(
-    deals: Iterable[Deal],
-    pipeline: Pipeline,
-    as_of: date,
-    *,
-    filters: Filters | None = None,
-    since: date | None = None,
-    until: date | None = None,
-    by: str | None = None,
-    strict: bool = False,
-    extras: ExtraTotals | None = None,
-    cutoff: datetime | None = None,
-) -> Report:
-    """The whole report for the deals that match, as they stood at the end of ``as_of``.
+def stale_figures(part: Iterable[Snapshot], stale: Mapping[int, StaleDeal]) -> StaleSummary:
+    """The stale deals among ``part`` counted: ``stale`` maps a snapshot's ``id()`` to what
+    ``stale.judge`` found (the deals `pipe stale` lists at the same day; docs/stale.md)."""
+    return summarize([stale[id(s)] for s in part if id(s) in stale])
 
-    ``filters`` (owner, source, tag; matched on the values at the cut-off) and the
-    cohort ``since``/``until`` (creation day) choose the deals. ``by`` repeats funnel
-    and totals per owner, source or tag. ``extras`` adds totals computed elsewhere.
+
+def build_report(deals: Iterable[Deal], pipeline: Pipeline, spec: ReportSpec | date) -> Report:
+    """The whole report for the deals that match, as they stood at the cut-off.
+
+    ``spec`` says which day, which deals and how to group them; a date alone is that
+    day's report of every deal (``ReportSpec(as_of=day)``).
     """
-    if by is not None and by not in GROUP_KEYS:
-        raise ValueError(f"by must be one of {GROUP_KEYS}")
-    cutoff = cutoff or end_of_day(as_of)
-    match = filters or Filters(status=None)
+    if not isinstance(spec, ReportSpec):
+        spec = ReportSpec(as_of=spec)
+    zone = spec.zone_for(pipeline)
+    cutoff = spec.cutoff_for(pipeline)
+    when = AsOf(cutoff, spec.as_of)  # due dates and snoozes are compared with the as-of day
+    match = spec.filters or Filters(status=None)
     snaps: list[Snapshot] = []
+    stale: dict[int, StaleDeal] = {}
     for deal in deals:
         snap = snapshot(deal, pipeline, cutoff)
-        if snap is None or not in_cohort(snap, since, until):
-            continue
-        # Filters reads stage, status, owner, source and tags: the snapshot has them all
-        if match.matches(cast(Deal, snap)):
+        if snap is not None and in_cohort(snap, spec.since, spec.until, zone) and match.matches(snap):
             snaps.append(snap)
+            item = judge(snap.past, pipeline, when)
+            if item is not None:
+                stale[id(snap)] = item
 
     def _totals(part: Sequence[Snapshot]) -> Totals:
         t = totals(part, pipeline)
-        if extras is not None:
-            t.extra = dict(extras([s.deal for s in part], cutoff))
+        found = stale_figures(part, stale)
+        t.stale, t.stale_value, t.overdue_next_steps = found.count, found.value, found.overdue
+        if spec.extras is not None:
+            t.extra = dict(spec.extras([s.deal for s in part], cutoff))
         return t
 
+    by, strict = spec.by, spec.strict
     report = Report(
-        as_of=as_of,
+        as_of=spec.as_of,
         cutoff=cutoff,
         filters={
             "owner": match.owner,
             "source": match.source,
             "tag": match.tag,
-            "since": since,
-            "until": until,
+            "since": spec.since,
+            "until": spec.until,
             "by": by,
             "strict": strict,
         },
@@ -405,7 +439,7 @@ def build_report(
         totals=_totals(snaps),
         funnel=funnel(snaps, pipeline, cutoff, strict=strict),
         velocity=velocity(snaps),
-        forecast=forecast(snaps, pipeline, as_of),
+        forecast=forecast(snaps, pipeline, spec.as_of),
         lost_reasons=lost_reasons(snaps),
         by=by,
     )

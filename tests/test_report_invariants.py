@@ -10,7 +10,7 @@ from report_helpers import PIPE, apply, build, d
 
 from pipecli.errors import PipeError
 from pipecli.models import Deal
-from pipecli.report import build_report
+from pipecli.report import ReportSpec, build_report
 
 STAGES = PIPE.stage_ids
 OPS = st.one_of(
@@ -41,7 +41,7 @@ def histories(draw: st.DrawFn) -> Deal:
 @settings(max_examples=150, deadline=None)
 @given(st.lists(histories(), max_size=8), st.integers(0, 30), st.booleans())
 def test_every_deal_that_reached_a_stage_advanced_was_lost_or_is_open(deals, as_of_day, strict) -> None:
-    r = build_report(deals, PIPE, d(as_of_day), strict=strict)
+    r = build_report(deals, PIPE, ReportSpec(d(as_of_day), strict=strict))
     t = r.totals
     for row in r.funnel:
         assert row.reached == row.advanced + row.lost + row.open + row.skipped, row
@@ -69,7 +69,7 @@ def test_every_deal_that_reached_a_stage_advanced_was_lost_or_is_open(deals, as_
 @given(st.lists(histories(), min_size=1, max_size=6), st.integers(0, 30))
 def test_strict_never_counts_more_than_the_default_funnel(deals, as_of_day) -> None:
     loose = build_report(deals, PIPE, d(as_of_day))
-    strict = build_report(deals, PIPE, d(as_of_day), strict=True)
+    strict = build_report(deals, PIPE, ReportSpec(d(as_of_day), strict=True))
     for a, b in zip(loose.funnel, strict.funnel, strict=True):
         assert b.reached <= a.reached
     assert strict.totals == loose.totals

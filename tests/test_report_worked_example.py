@@ -16,7 +16,7 @@ import pytest
 from pipecli import actions
 from pipecli.models import Deal, Pipeline
 from pipecli.render.report import report_data
-from pipecli.report import build_report
+from pipecli.report import ReportSpec, build_report
 
 CET = timezone(timedelta(hours=1))
 DOC = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
@@ -150,7 +150,7 @@ def test_velocity_forecast_lost_reasons() -> None:
 
 
 def test_strict_funnel() -> None:
-    f = build_report(example(), PIPELINE, AS_OF, strict=True).funnel
+    f = build_report(example(), PIPELINE, ReportSpec(AS_OF, strict=True)).funnel
     assert [r.reached for r in f] == [7, 5, 3, 0]
     assert [r.advanced for r in f] == [5, 3, 0, 0]
     assert [r.lost for r in f] == [1, 0, 1, 0]
@@ -165,7 +165,7 @@ def test_as_of_before_the_win() -> None:
 
 
 def test_groups_by_owner() -> None:
-    groups = build_report(example(), PIPELINE, AS_OF, by="owner").groups
+    groups = build_report(example(), PIPELINE, ReportSpec(AS_OF, by="owner")).groups
     got = [(g.key, g.totals.deals, g.totals.won, g.totals.lost, g.totals.win_rate) for g in groups]
     assert got == [("anna", 2, 1, 1, 0.5), ("bob", 3, 1, 1, 0.5), (None, 2, 0, 0, None)]
 

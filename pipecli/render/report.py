@@ -44,6 +44,9 @@ def totals_data(t: Totals) -> dict[str, Any]:
         "weighted_value": t.weighted_value,
         "median_cycle_days": _days(t.median_cycle_days),
         "back_moves": t.back_moves,
+        "stale": t.stale,
+        "stale_value": t.stale_value,
+        "overdue_next_steps": t.overdue_next_steps,
     }
     for key, value in t.extra.items():
         data.setdefault(key, value)
@@ -213,6 +216,9 @@ def totals_table(t: Totals, tablefmt: str, sep: str) -> str:
         ["weighted open value", _money_cell(t.weighted_value, sep)],
         ["median sales cycle, days", _num(t.median_cycle_days)],
         ["back moves", t.back_moves],
+        ["stale", t.stale],
+        ["stale value", _money_cell(t.stale_value, sep)],
+        ["overdue next steps", t.overdue_next_steps],
     ]
     for key, value in t.extra.items():
         shown = _money_cell(value, sep) if isinstance(value, dict) else ("-" if value is None else value)
