@@ -13,7 +13,6 @@ changes recorded after the cut-off (value, owner, close date, ...) are undone.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
@@ -24,6 +23,7 @@ from .models import Deal, Pipeline
 from .query import Filters
 from .snapshot import Snapshot, snapshot
 from .stale import AsOf, StaleDeal, StaleSummary, judge, summarize
+from .stats import km_median, mean, median
 from .timeutil import SYSTEM_ZONE, days_between, end_of_day, start_of_day
 
 GROUP_KEYS = ("owner", "source", "tag")
@@ -81,23 +81,29 @@ class StageRow:
     label: str
     reached: int = 0
     advanced: int = 0
-    lost: int = 0
+    lost: int = 0  # lost deals whose furthest stage this is (the ladder: reached = advanced + lost + open)
     open: int = 0
     skipped: int = 0  # strict funnel only: went on past a skipped stage from here
     won: int = 0  # won deals among those that reached the stage
+    lost_here: int = 0  # lost deals lost while in this stage (their stage at the cut-off)
     reached_value: MoneyMap = field(default_factory=dict)
     advanced_value: MoneyMap = field(default_factory=dict)
     lost_value: MoneyMap = field(default_factory=dict)
     open_value: MoneyMap = field(default_factory=dict)
     skipped_value: MoneyMap = field(default_factory=dict)
+    lost_here_value: MoneyMap = field(default_factory=dict)
     conversion: float | None = None
     cumulative_conversion: float | None = None
-    win_rate: float | None = None
+    win_from_stage: float | None = None  # won / reached (open deals count in reached)
     drop_off: float | None = None
-    days_median: float | None = None  # completed stays, summed per deal
+    # time in stage: days per deal, all its stays in the stage added up
+    all_days_median: float | None = None  # Kaplan-Meier, deals still in the stage censored
+    all_days_above: float | None = None  # when that median is not reached: the longest time observed
+    all_days_deals: int = 0  # deals it covers: finished ones and those still in the stage
+    days_median: float | None = None  # finished: deals that have left the stage
     days_mean: float | None = None
     days_deals: int = 0  # how many deals those two figures cover
-    open_now: int = 0  # open deals sitting in the stage at the cut-off
+    open_now: int = 0  # open deals sitting in the stage at the cut-off (the censored ones)
     open_age_median: float | None = None  # days since they entered it
 
 
@@ -126,10 +132,12 @@ class Velocity:
 
     currency: str
     open: int
-    win_rate: float | None
+    win_rate: float | None  # won / (won + lost)
     average_won_value: Decimal | None
     median_days_to_win: float | None
-    per_day: Decimal | None
+    per_day: Decimal | None  # open x win rate x average won value / median days to win
+    mean_days_to_win: float | None = None
+    per_day_mean_cycle: Decimal | None = None  # the textbook form: ... / mean days to win
 
 
 @dataclass
@@ -188,10 +196,6 @@ def _cents(d: Decimal) -> Decimal:
     return d.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _median(xs: Sequence[float]) -> float | None:
-    return statistics.median(xs) if xs else None
-
-
 def weight(snap: Snapshot, pipeline: Pipeline) -> float:
     """The deal's own probability when set, else its stage's."""
     return snap.probability if snap.probability is not None else pipeline.probability(snap.stage)
@@ -244,34 +248,52 @@ def funnel(snaps: Sequence[Snapshot], pipeline: Pipeline, cutoff: datetime, *, s
                 row.open += 1
                 _add(row.open_value, snap)
 
-    # time in stage
-    completed: dict[str, list[float]] = {s.id: [] for s in stages}
-    ages: dict[str, list[float]] = {s.id: [] for s in stages}
+    positions = {s.id: i for i, s in enumerate(stages)}
     for snap in snaps:
-        sitting = snap.stays[-1].stage if snap.stays and snap.stays[-1].left is None else None
-        per_stage: dict[str, float] = {}
-        for stay in snap.stays:
-            if stay.left is not None:
-                per_stage[stay.stage] = per_stage.get(stay.stage, 0.0) + days_between(stay.entered, stay.left)
-        for stage_id, total in per_stage.items():
-            if stage_id in completed and stage_id != sitting:
-                completed[stage_id].append(total)
-        if sitting in ages:
-            ages[sitting].append(days_between(snap.stays[-1].entered, cutoff))
+        if snap.status == "lost" and snap.stage in positions:
+            row = rows[positions[snap.stage]]
+            row.lost_here += 1
+            _add(row.lost_here_value, snap)
 
+    finished, running, ages = time_in_stage(snaps, pipeline, cutoff)
     top_reached = rows[0].reached if rows else 0
     for row in rows:
         row.conversion = _rate(row.advanced, row.reached)
         row.cumulative_conversion = _rate(row.advanced, top_reached)
-        row.win_rate = _rate(row.won, row.reached)
+        row.win_from_stage = _rate(row.won, row.reached)
         row.drop_off = _rate(row.lost, row.reached)
-        stays = completed[row.stage]
-        row.days_deals = len(stays)
-        row.days_median = _median(stays)
-        row.days_mean = statistics.fmean(stays) if stays else None
+        done = finished[row.stage]
+        row.days_deals = len(done)
+        row.days_median = median(done)
+        row.days_mean = mean(done)
+        km = km_median(done, running[row.stage])
+        row.all_days_median, row.all_days_above, row.all_days_deals = km.median, km.above, km.observed
         row.open_now = len(ages[row.stage])
-        row.open_age_median = _median(ages[row.stage])
+        row.open_age_median = median(ages[row.stage])
     return rows
+
+
+def time_in_stage(
+    snaps: Sequence[Snapshot], pipeline: Pipeline, cutoff: datetime
+) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[float]]]:
+    """Per ladder stage: each deal's days in it, all its stays added up, split into the deals
+    that have left it (finished) and those in it at the cut-off (running: their days so far);
+    and, of the latter, the days since they last entered it (their age in the stage)."""
+    finished: dict[str, list[float]] = {s.id: [] for s in pipeline.stages}
+    running: dict[str, list[float]] = {s.id: [] for s in pipeline.stages}
+    ages: dict[str, list[float]] = {s.id: [] for s in pipeline.stages}
+    for snap in snaps:
+        last = snap.stays[-1] if snap.stays else None
+        sitting = last.stage if last is not None and last.left is None else None
+        per_stage: dict[str, float] = {}
+        for stay in snap.stays:
+            per_stage[stay.stage] = per_stage.get(stay.stage, 0.0) + stay.days(cutoff)
+        for stage_id, total in per_stage.items():
+            if stage_id in finished:
+                (running if stage_id == sitting else finished)[stage_id].append(total)
+        if last is not None and sitting in ages:
+            ages[sitting].append(days_between(last.entered, cutoff))
+    return finished, running, ages
 
 
 def totals(snaps: Sequence[Snapshot], pipeline: Pipeline) -> Totals:
@@ -297,12 +319,13 @@ def totals(snaps: Sequence[Snapshot], pipeline: Pipeline) -> Totals:
                 weighted[snap.currency] = weighted.get(snap.currency, Decimal(0)) + w
     t.weighted_value = {c: _cents(v) for c, v in weighted.items()}
     t.win_rate = _rate(t.won, t.won + t.lost)
-    t.median_cycle_days = _median(cycles)
+    t.median_cycle_days = median(cycles)
     return t
 
 
 def velocity(snaps: Sequence[Snapshot]) -> list[Velocity]:
-    """Per currency: open deals x win rate x average won value / median days to win."""
+    """Per currency: open deals x win rate x average won value / median days to win; and the
+    textbook form, which divides by the mean days to win instead."""
     by_currency: dict[str, list[Snapshot]] = {}
     for snap in snaps:
         by_currency.setdefault(snap.currency, []).append(snap)
@@ -316,12 +339,17 @@ def velocity(snaps: Sequence[Snapshot]) -> list[Velocity]:
         won_values = [s.value for s in won if s.value is not None]
         avg = _cents(sum(won_values, Decimal(0)) / len(won_values)) if won_values else None
         cycles = [c for s in won if (c := cycle_days(s)) is not None]
-        days = _median(cycles)
-        per_day = None
-        if rate is not None and avg is not None and days:
-            per_day = _cents(n_open * Decimal(str(rate)) * avg / Decimal(str(days)))
-        out.append(Velocity(cur, n_open, rate, avg, days, per_day))
+        days, mean_days = median(cycles), mean(cycles)
+        per_day, per_day_mean = _per_day(n_open, rate, avg, days), _per_day(n_open, rate, avg, mean_days)
+        out.append(Velocity(cur, n_open, rate, avg, days, per_day, mean_days, per_day_mean))
     return out
+
+
+def _per_day(n_open: int, rate: float | None, avg: Decimal | None, days: float | None) -> Decimal | None:
+    """open x win rate x average won value / days, to cents; None when a term is missing or days is 0."""
+    if rate is None or avg is None or not days:
+        return None
+    return _cents(n_open * Decimal(str(rate)) * avg / Decimal(str(days)))
 
 
 def forecast(snaps: Sequence[Snapshot], pipeline: Pipeline, as_of: date) -> list[ForecastBucket]:

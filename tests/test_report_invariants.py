@@ -63,6 +63,17 @@ def test_every_deal_that_reached_a_stage_advanced_was_lost_or_is_open(deals, as_
         assert sum(x.open + x.lost + x.skipped for x in r.funnel) + r.funnel[-1].advanced == r.funnel[0].reached
     assert t.open + t.won + t.lost == t.deals
     assert sum(x.open_now for x in r.funnel) == t.open
+    # lost_here: each lost deal where it was when lost, whatever the funnel's ladder says
+    assert sum(x.lost_here for x in r.funnel) == t.lost
+    cutoff = r.cutoff
+    for row in r.funnel:
+        here = [p for deal in deals if (p := deal.as_of(cutoff)) and p.status == "lost" and p.stage == row.stage]
+        assert row.lost_here == len(here)
+    # the time in stage covers every deal that was in the stage: finished, or still in it
+    for row in r.funnel:
+        assert row.all_days_deals == row.days_deals + row.open_now
+        if row.all_days_median is not None and row.days_median is not None:
+            assert row.all_days_median >= row.days_median  # a deal still in it never makes it look faster
 
 
 @settings(max_examples=60, deadline=None)

@@ -92,13 +92,13 @@ def test_won_from_an_early_stage_passes_every_stage() -> None:
     r = build_report([deal], PIPE, d(10))
     assert col(r, "reached") == [1, 1, 1, 1]
     assert col(r, "advanced") == [1, 1, 1, 1]
-    assert col(r, "win_rate") == [1.0, 1.0, 1.0, 1.0]
+    assert col(r, "win_from_stage") == [1.0, 1.0, 1.0, 1.0]
     assert col(r, "cumulative_conversion") == [1.0, 1.0, 1.0, 1.0]
     assert r.totals.median_cycle_days == 3.0
     strict = build_report([deal], PIPE, ReportSpec(d(10), strict=True))
     assert col(strict, "reached") == [1, 0, 0, 0]
     assert col(strict, "skipped") == [1, 0, 0, 0]
-    assert col(strict, "win_rate") == [1.0, None, None, None]
+    assert col(strict, "win_from_stage") == [1.0, None, None, None]
 
 
 def test_reopened_deal() -> None:
