@@ -310,7 +310,7 @@ def value_table(funnel: Sequence[StageRow], tablefmt: str, sep: str) -> str:
 
 
 def velocity_table(report: Report, tablefmt: str) -> str:
-    headers = ["currency", "open", "won/closed", "avg won", "median d", "per day", "mean d", "textbook"]
+    headers = ["currency", "open", "won/closed", "avg won", "median d", "per day", "textbook"]
     body = [
         [
             v.currency,
@@ -319,16 +319,15 @@ def velocity_table(report: Report, tablefmt: str) -> str:
             money(v.average_won_value) or "-",
             _num(v.median_days_to_win),
             money(v.per_day) or "-",
-            _num(v.mean_days_to_win),
             money(v.per_day_mean_cycle) or "-",
         ]
         for v in report.velocity
     ]
     note = (
         "per day: open x won/closed x avg won / median days from creation to win;\n"
-        "textbook: the same divided by the mean days to win instead.\n"
+        "textbook: the same divided by the mean days to win (mean_days_to_win in JSON).\n"
     )
-    return _table(headers, body, ["left"] + ["right"] * 7, tablefmt) + "\n" + note
+    return _table(headers, body, ["left"] + ["right"] * 6, tablefmt) + "\n" + note
 
 
 def forecast_table(report: Report, tablefmt: str, sep: str) -> str:
