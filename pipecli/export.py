@@ -65,10 +65,10 @@ def csv_columns(pipeline: Pipeline, deals: Iterable[Deal] = ()) -> list[str]:
     return [*BASE_COLUMNS, *(f"entered_{s}" for s in stages)]
 
 
-def flat_row(deal: Deal, pipeline: Pipeline) -> dict[str, Any]:
+def flat_row(deal: Deal, pipeline: Pipeline, walk: history.Replay | None = None) -> dict[str, Any]:
     """One deal as a flat CSV row (values as Python objects): the listing row, plus what
-    an import needs to rebuild the history."""
-    walk = history.replay(deal)
+    an import needs to rebuild the history (``walk``: its replay, when the caller has it)."""
+    walk = walk if walk is not None else history.replay(deal)
     entries = stage_entries(deal, walk)
     row = deal_row(deal, pipeline)
     row["external_id"] = (deal.model_extra or {}).get("external_id")
@@ -80,8 +80,14 @@ def flat_row(deal: Deal, pipeline: Pipeline) -> dict[str, Any]:
 
 
 def to_csv(deals: Sequence[Deal], pipeline: Pipeline) -> str:
-    columns = csv_columns(pipeline, deals)
     rows = [flat_row(d, pipeline) for d in deals]
+    # the csv_columns header, read off the rows: each deal's history is replayed once
+    stages = list(pipeline.stage_ids)
+    for row in rows:
+        for key in row:
+            if key.startswith("entered_") and key[len("entered_") :] not in stages:
+                stages.append(key[len("entered_") :])
+    columns = [*BASE_COLUMNS, *(f"entered_{s}" for s in stages)]
     return render_rows(rows, [], OutputFormat.csv, machine_keys=columns)
 
 
@@ -192,7 +198,7 @@ def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(plain(value), ensure_ascii=False, sort_keys=True)
 
 
-def _stage_rows(deal: Deal) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _stage_rows(deal: Deal, walk: history.Replay) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     fields = [
         (deal.id, seq, _ts(h.at), h.field, _json(h.from_), _json(h.to), h.by)
         for seq, h in enumerate(deal.timeline())
@@ -211,7 +217,7 @@ def _stage_rows(deal: Deal) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]
             step.entry.reason,
             step.entry.by,
         )
-        for step in history.replay(deal).steps
+        for step in walk.steps
     ]
     return stages, fields
 
@@ -243,7 +249,8 @@ def _fill(con: sqlite3.Connection, deals: Sequence[Deal], pipeline: Pipeline) ->
     note_rows = []
     tag_rows = []
     for d in deals:
-        row = flat_row(d, pipeline)
+        walk = history.replay(d)
+        row = flat_row(d, pipeline, walk)
         index = pipeline.index(d.stage)
         deal_rows.append(
             (
@@ -274,7 +281,7 @@ def _fill(con: sqlite3.Connection, deals: Sequence[Deal], pipeline: Pipeline) ->
                 _ts(d.last_activity()),
             )
         )
-        s, f = _stage_rows(d)
+        s, f = _stage_rows(d, walk)
         stage_rows += s
         field_rows += f
         note_rows += [(d.id, i, _ts(n.at), n.text, n.by) for i, n in enumerate(d.notes)]
