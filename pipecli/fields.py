@@ -4,18 +4,24 @@ A field of ``models.Deal`` (or of its ``contact`` and ``next_step``) carries a :
 in its annotation; a column that is not a field of the model (``external_id``, a key
 an import writes; ``created_stage``, ``closed_at`` and ``last_activity``, read from the
 history) is declared in ``models.DERIVED_COLUMNS``. Each use of field names is one list,
-built here from that metadata:
+built by :func:`names` from that metadata (``models.DEAL_COLUMNS`` gathers it):
 
-=============  ========================================================  =====================
-kind           the list                                                  named elsewhere
-=============  ========================================================  =====================
-``settable``   what ``pipe set FIELD=VALUE`` may change                  ``actions.SETTABLE``
-``tracked``    field changes recorded in history, undone by ``--as-of``  ``models.TRACKED_FIELDS``
-``listed``     ``pipe list``'s machine columns (json, csv, yaml)         ``query.ROW_KEYS``
-``exported``   ``pipe export``'s CSV columns (before ``entered_STAGE``)  ``export.BASE_COLUMNS``
-``importable`` what an import column may fill                            ``importable_fields()``
-``stale``      the deal's columns in ``pipe stale``'s machine formats    ``render.stale.MACHINE_KEYS``
-=============  ========================================================  =====================
+==============  ========================================================  ===================================
+kind            the list                                                  built in / also named
+==============  ========================================================  ===================================
+``settable``    what ``pipe set FIELD=VALUE`` may change                  ``models.SETTABLE_FIELDS``,
+                                                                          ``actions.SETTABLE``
+``tracked``     field changes recorded in history, undone by ``--as-of``  ``models.TRACKED_FIELDS``
+``listed``      ``pipe list``'s machine columns (json, csv, yaml)         ``models.LISTED_COLUMNS``,
+                                                                          ``query.ROW_KEYS``
+``exported``    ``pipe export``'s CSV columns (before ``entered_STAGE``)  ``models.EXPORTED_COLUMNS``,
+                                                                          ``export.BASE_COLUMNS``
+``importable``  what an import column may fill                            ``models.IMPORTABLE_FIELDS``
+``stale``       the deal's columns in ``pipe stale``'s machine formats    ``render.stale.MACHINE_KEYS``
+==============  ========================================================  ===================================
+
+``models.PLAIN_SETTABLE_FIELDS`` is the settable fields without the contact's: what
+``import --update`` compares field by field.
 
 Each kind is a position (steps of 10, so a field can go between two) or None when
 the field is not in that list: output columns keep their order. Adding a field is
