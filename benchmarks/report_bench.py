@@ -30,7 +30,7 @@ from pipecli import actions, yamlio
 from pipecli.errors import PipeError
 from pipecli.models import Deal, Pipeline
 from pipecli.render.report import render_report
-from pipecli.report import build_report
+from pipecli.report import ReportSpec, build_report
 from pipecli.store import Store, atomic_write, init_pipeline
 
 AS_OF = date(2026, 6, 30)
@@ -128,7 +128,7 @@ def main() -> None:
         deals = loaded.deals
         assert not loaded.problems, loaded.problems[:3]
         t_compute, report = timed(lambda: build_report(deals, pipeline, AS_OF), args.repeat)
-        t_by, _ = timed(lambda: build_report(deals, pipeline, AS_OF, by="owner", strict=True), args.repeat)
+        t_by, _ = timed(lambda: build_report(deals, pipeline, ReportSpec(AS_OF, by="owner", strict=True)), args.repeat)
         t_table, _ = timed(lambda: render_report(report, "table"), args.repeat)
         t_json, _ = timed(lambda: render_report(report, "json"), args.repeat)
 

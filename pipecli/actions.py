@@ -16,24 +16,11 @@ from pydantic import ValidationError
 
 from . import currencies
 from .errors import PipeError, usage_error
-from .models import Deal, NextStep, Note, Pipeline, Snooze, error_text, money_text
+from .models import SETTABLE_FIELDS, Deal, NextStep, Note, Pipeline, Snooze, error_text, money_text
 from .timeutil import parse_date
 
-# Fields `pipe set` may change; the rest have commands of their own.
-SETTABLE = (
-    "title",
-    "company",
-    "contact.name",
-    "contact.email",
-    "contact.phone",
-    "value",
-    "currency",
-    "owner",
-    "source",
-    "tags",
-    "close_date",
-    "probability",
-)
+# Fields `pipe set` may change (marked ``settable`` in pipecli.models); the rest have commands of their own.
+SETTABLE = SETTABLE_FIELDS
 PROTECTED = {
     "id": "a deal's id is its file name; it does not change",
     "stage": "use `pipe move DEAL STAGE`",

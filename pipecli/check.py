@@ -11,9 +11,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from . import yamlio
+from . import history, yamlio
 from .errors import PipeError
-from .models import Deal, Pipeline, error_text, replay
+from .models import Deal, Pipeline, error_text
 from .store import Problem, Store, parse_document, read_text
 
 
@@ -54,7 +54,9 @@ def check_deal(path: Path, text: str, deal: Deal, pipeline: Pipeline) -> list[Pr
     if deal.history:
         if deal.history[0].at < deal.created:
             at(("history", 0, "at"), "history starts before the deal was created")
-        stage, status = replay(deal.history, start_stage=deal.stage)
+        walk = history.replay(deal)
+        # out of time order, it is reported above: where the history ends waits until it is in order
+        stage, status = (walk.stage, walk.status) if walk.in_order else (deal.stage, deal.status)
         if stage != deal.stage:
             at(
                 ("stage",),

@@ -23,7 +23,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .models import Deal, HistoryEntry, Pipeline
+from . import history
+from .models import EXPORTED_COLUMNS, Deal, Pipeline
 from .query import deal_row
 from .render import OutputFormat, plain, render_rows
 
@@ -35,54 +36,22 @@ class ExportFormat(str, Enum):
     sqlite = "sqlite"
 
 
-BASE_COLUMNS: tuple[str, ...] = (
-    "id",
-    "external_id",
-    "title",
-    "company",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "stage",
-    "status",
-    "value",
-    "currency",
-    "probability",
-    "owner",
-    "source",
-    "tags",
-    "created",
-    "created_stage",
-    "close_date",
-    "closed_at",
-    "lost_reason",
-    "next_step",
-    "next_due",
-)
-STAGE_EVENTS = ("created", "moved", "won", "lost", "reopened")
+BASE_COLUMNS: tuple[str, ...] = EXPORTED_COLUMNS  # the fields marked ``exported`` in pipecli.models
+STAGE_EVENTS = history.STAGE_EVENTS
 
 
-def stage_entries(deal: Deal) -> list[tuple[datetime, str]]:
+def stage_entries(deal: Deal, walk: history.Replay | None = None) -> list[tuple[datetime, str]]:
     """When the deal came into a stage: its creation, and every move or reopening to another stage."""
     out: list[tuple[datetime, str]] = []
-    current: str | None = None
-    for h in deal.timeline():
-        if h.event not in ("created", "moved", "reopened") or h.to is None:
-            continue
-        if h.event == "created" or h.to != current:
-            out.append((h.at, str(h.to)))
-            current = str(h.to)
+    for e in (walk if walk is not None else history.replay(deal)).entrances:
+        if not out or e.stage != out[-1][1]:
+            out.append((e.at, e.stage))
     return out
 
 
 def closed_at(deal: Deal) -> datetime | None:
     """The time of a closed deal's last won or lost entry; None while it is open."""
-    if deal.status == "open":
-        return None
-    for h in reversed(deal.timeline()):
-        if h.event == deal.status:
-            return h.at
-    return None
+    return history.replay(deal).closed_at
 
 
 def csv_columns(pipeline: Pipeline, deals: Iterable[Deal] = ()) -> list[str]:
@@ -96,22 +65,29 @@ def csv_columns(pipeline: Pipeline, deals: Iterable[Deal] = ()) -> list[str]:
     return [*BASE_COLUMNS, *(f"entered_{s}" for s in stages)]
 
 
-def flat_row(deal: Deal, pipeline: Pipeline) -> dict[str, Any]:
+def flat_row(deal: Deal, pipeline: Pipeline, walk: history.Replay | None = None) -> dict[str, Any]:
     """One deal as a flat CSV row (values as Python objects): the listing row, plus what
-    an import needs to rebuild the history."""
-    entries = stage_entries(deal)
+    an import needs to rebuild the history (``walk``: its replay, when the caller has it)."""
+    walk = walk if walk is not None else history.replay(deal)
+    entries = stage_entries(deal, walk)
     row = deal_row(deal, pipeline)
     row["external_id"] = (deal.model_extra or {}).get("external_id")
-    row["created_stage"] = entries[0][1] if entries else deal.stage
-    row["closed_at"] = closed_at(deal)
+    row["created_stage"] = entries[0][1]
+    row["closed_at"] = walk.closed_at
     for at, stage in entries:
         row.setdefault(f"entered_{stage}", at)
     return row
 
 
 def to_csv(deals: Sequence[Deal], pipeline: Pipeline) -> str:
-    columns = csv_columns(pipeline, deals)
     rows = [flat_row(d, pipeline) for d in deals]
+    # the csv_columns header, read off the rows: each deal's history is replayed once
+    stages = list(pipeline.stage_ids)
+    for row in rows:
+        for key in row:
+            if key.startswith("entered_") and key[len("entered_") :] not in stages:
+                stages.append(key[len("entered_") :])
+    columns = [*BASE_COLUMNS, *(f"entered_{s}" for s in stages)]
     return render_rows(rows, [], OutputFormat.csv, machine_keys=columns)
 
 
@@ -222,39 +198,27 @@ def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(plain(value), ensure_ascii=False, sort_keys=True)
 
 
-def _stage_rows(deal: Deal) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    stages: list[tuple[Any, ...]] = []
-    fields: list[tuple[Any, ...]] = []
-    status = "open"
-    current: str | None = None
-    for seq, h in enumerate(deal.timeline()):
-        if h.event == "changed":
-            fields.append((deal.id, seq, _ts(h.at), h.field, _json(h.from_), _json(h.to), h.by))
-            continue
-        entry: HistoryEntry = h
-        if entry.event in ("won", "lost"):
-            status = entry.event
-        elif entry.event == "reopened":
-            status = "open"
-        from_stage = entry.from_ if entry.event == "moved" else None
-        if entry.event == "moved" and from_stage is None:
-            from_stage = current
-        if entry.event in ("created", "moved", "reopened") and entry.to is not None:
-            current = str(entry.to)
-        stages.append(
-            (
-                deal.id,
-                seq,
-                _ts(entry.at),
-                entry.at.date().isoformat(),
-                entry.event,
-                None if from_stage is None else str(from_stage),
-                None if entry.to is None else str(entry.to),
-                status,
-                entry.reason,
-                entry.by,
-            )
+def _stage_rows(deal: Deal, walk: history.Replay) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    fields = [
+        (deal.id, seq, _ts(h.at), h.field, _json(h.from_), _json(h.to), h.by)
+        for seq, h in enumerate(deal.timeline())
+        if h.event == "changed"
+    ]
+    stages = [
+        (
+            deal.id,
+            step.seq,
+            _ts(step.entry.at),
+            step.entry.at.date().isoformat(),
+            step.entry.event,
+            step.from_stage,
+            step.to_stage,
+            step.status,
+            step.entry.reason,
+            step.entry.by,
         )
+        for step in walk.steps
+    ]
     return stages, fields
 
 
@@ -285,7 +249,8 @@ def _fill(con: sqlite3.Connection, deals: Sequence[Deal], pipeline: Pipeline) ->
     note_rows = []
     tag_rows = []
     for d in deals:
-        row = flat_row(d, pipeline)
+        walk = history.replay(d)
+        row = flat_row(d, pipeline, walk)
         index = pipeline.index(d.stage)
         deal_rows.append(
             (
@@ -316,7 +281,7 @@ def _fill(con: sqlite3.Connection, deals: Sequence[Deal], pipeline: Pipeline) ->
                 _ts(d.last_activity()),
             )
         )
-        s, f = _stage_rows(d)
+        s, f = _stage_rows(d, walk)
         stage_rows += s
         field_rows += f
         note_rows += [(d.id, i, _ts(n.at), n.text, n.by) for i, n in enumerate(d.notes)]

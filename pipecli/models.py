@@ -25,6 +25,8 @@ from pydantic import (
 )
 
 from . import currencies
+from . import history as deal_history
+from .fields import Col, model_columns, names
 from .timeutil import parse_duration, zone_from_name
 
 STATUSES = ("open", "won", "lost")
@@ -116,14 +118,16 @@ def _email(v: str | None) -> str | None:
 
 
 class Contact(_Model):
-    name: str | None = None
-    email: Annotated[str | None, AfterValidator(_email)] = None
-    phone: str | None = None
+    name: Annotated[str | None, Col(settable=30, listed=120, exported=50, importable=50)] = None
+    email: Annotated[str | None, AfterValidator(_email), Col(settable=40, listed=130, exported=60, importable=60)] = (
+        None
+    )
+    phone: Annotated[str | None, Col(settable=50, listed=140, exported=70, importable=70)] = None
 
 
 class NextStep(_Model):
     text: str
-    due: date | None = None
+    due: Annotated[date | None, Col(name="next_due", listed=190, exported=220, importable=220, stale=150)] = None
 
 
 class Snooze(_Model):
@@ -150,23 +154,37 @@ class Note(_Model):
 
 
 class Deal(_Model):
-    id: str
-    title: str = Field(min_length=1)
-    company: str | None = None
-    contact: Contact | None = None
-    value: Money | None = None
-    currency: Currency | None = None
-    stage: str
-    status: Status = "open"
-    probability: Probability | None = None
-    owner: str | None = None
-    source: str | None = None
-    tags: list[str] = Field(default_factory=list)
-    created: Timestamp
-    close_date: date | None = None
-    lost_reason: str | None = None
-    next_step: NextStep | None = None
-    snooze: Snooze | None = None
+    """One deal file. ``Col`` says in which lists each field appears (pipecli.fields)."""
+
+    id: Annotated[str, Col(listed=10, exported=10, importable=10, stale=10)]
+    title: Annotated[str, Col(settable=10, tracked=10, listed=20, exported=30, importable=30, stale=20)] = Field(
+        min_length=1
+    )
+    company: Annotated[str | None, Col(settable=20, tracked=20, listed=30, exported=40, importable=40, stale=30)] = None
+    contact: Contact | None = None  # its fields carry their own Col
+    value: Annotated[Money | None, Col(settable=60, tracked=60, listed=60, exported=100, importable=80, stale=120)] = (
+        None
+    )
+    currency: Annotated[
+        Currency | None, Col(settable=70, tracked=70, listed=70, exported=110, importable=90, stale=130)
+    ] = None
+    stage: Annotated[str, Col(listed=40, exported=80, importable=100, stale=50)]
+    status: Annotated[Status, Col(listed=50, exported=90, importable=110)] = "open"
+    probability: Annotated[
+        Probability | None, Col(settable=120, tracked=120, listed=80, exported=120, importable=120)
+    ] = None
+    owner: Annotated[str | None, Col(settable=80, tracked=80, listed=90, exported=130, importable=130, stale=40)] = None
+    source: Annotated[str | None, Col(settable=90, tracked=90, listed=100, exported=140, importable=140)] = None
+    tags: Annotated[list[str], Col(settable=100, tracked=100, listed=110, exported=150, importable=150)] = Field(
+        default_factory=list
+    )
+    created: Annotated[Timestamp, Col(listed=150, exported=160, importable=160)]
+    close_date: Annotated[date | None, Col(settable=110, tracked=110, listed=160, exported=180, importable=180)] = None
+    lost_reason: Annotated[str | None, Col(listed=170, exported=200, importable=200)] = None
+    next_step: Annotated[NextStep | None, Col(tracked=130, listed=180, exported=210, importable=210, stale=140)] = (
+        None  # as a column: its text (its due date is next_due)
+    )
+    snooze: Annotated[Snooze | None, Col(tracked=140)] = None
     history: list[HistoryEntry] = Field(default_factory=list)
     notes: list[Note] = Field(default_factory=list)
 
@@ -199,21 +217,21 @@ class Deal(_Model):
         return entries
 
     def state_at(self, cutoff: datetime) -> tuple[str, Status] | None:
-        """(stage, status) as of just before ``cutoff``; None if not yet created."""
-        if self.created >= cutoff:
-            return None
-        stage, status = replay(self.timeline(), until=cutoff, start_stage=self.stage)
-        return stage, status
+        """(stage, status) as of just before ``cutoff``; None if not yet created (``history.replay``)."""
+        return deal_history.state_at(self, cutoff)
 
-    def as_of(self, cutoff: datetime) -> Deal | None:
+    def as_of(self, cutoff: datetime, state: tuple[str, Status] | None = None) -> Deal | None:
         """The deal as it stood just before ``cutoff``; None if it did not exist yet.
 
-        Stage and status come from replaying the history; fields changed at or after
-        ``cutoff`` get back the value their first later change recorded as ``from``
-        (a recorded value that no longer validates leaves today's value). History
-        entries and notes from ``cutoff`` on are dropped.
+        Stage and status come from replaying the history (``state``, when the caller
+        has replayed it already); fields changed at or after ``cutoff`` get back the
+        value their first later change recorded as ``from`` (a recorded value that no
+        longer validates leaves today's value). History entries and notes from
+        ``cutoff`` on are dropped.
         """
-        state = self.state_at(cutoff)
+        if self.created >= cutoff:
+            return None
+        state = state or self.state_at(cutoff)
         if state is None:
             return None
         later = [h for h in self.history if h.at >= cutoff]
@@ -247,40 +265,6 @@ class Deal(_Model):
         if cutoff is not None:
             times = [t for t in times if t < cutoff] or [self.created]
         return max(times)
-
-
-# Fields whose earlier value a "changed" history entry records in ``from``, so that
-# a deal can be seen as it stood at any cut-off (``Deal.as_of``).
-TRACKED_FIELDS = (
-    "title",
-    "company",
-    "value",
-    "currency",
-    "owner",
-    "source",
-    "tags",
-    "close_date",
-    "probability",
-    "next_step",
-    "snooze",
-)
-
-
-def replay(history: list[HistoryEntry], *, until: datetime | None = None, start_stage: str = "") -> tuple[str, Status]:
-    """Walk the history (up to ``until``, exclusive) and return the final (stage, status)."""
-    stage, status = start_stage, "open"
-    for h in history:
-        if until is not None and h.at >= until:
-            break
-        if h.event in ("created", "moved") and h.to is not None:
-            stage = str(h.to)
-        elif h.event in ("won", "lost"):
-            status = h.event
-        elif h.event == "reopened":
-            status = "open"
-            if h.to is not None:
-                stage = str(h.to)
-    return stage, status  # type: ignore[return-value]
 
 
 class Stage(_Model):
@@ -360,6 +344,38 @@ class Pipeline(_Model):
         s = self.stage(stage_id)
         text = s.stale_after if s is not None and s.stale_after else self.stale_after
         return parse_duration(text)
+
+
+# -- the field lists (pipecli.fields) ---------------------------------------------------------
+DERIVED_COLUMNS: tuple[tuple[str, Col], ...] = (
+    ("external_id", Col(exported=20, importable=20)),  # a key an import writes: the source's id
+    ("created_stage", Col(exported=170, importable=170)),  # from the history
+    ("closed_at", Col(exported=190, importable=190)),  # from the history
+    ("last_activity", Col(listed=200, stale=160)),  # Deal.last_activity()
+)
+"""Columns that are not fields of the model, placed among the fields' columns."""
+
+DEAL_COLUMNS: tuple[tuple[str, Col], ...] = (
+    *model_columns(Deal),
+    *model_columns(Contact, "contact."),
+    *model_columns(NextStep, "next_step."),
+    *DERIVED_COLUMNS,
+)
+"""Every (name, Col) of a deal: the one source of the lists below."""
+
+TRACKED_FIELDS = names(DEAL_COLUMNS, "tracked")
+"""Fields whose earlier value a ``changed`` history entry records in ``from``, so that a
+deal can be seen as it stood at any cut-off (``Deal.as_of``)."""
+SETTABLE_FIELDS = names(DEAL_COLUMNS, "settable")
+"""What ``pipe set FIELD=VALUE`` may change; the rest have commands of their own."""
+PLAIN_SETTABLE_FIELDS = tuple(n for n in SETTABLE_FIELDS if "." not in n)
+"""The settable fields that are not a contact's: what ``import --update`` compares one by one."""
+LISTED_COLUMNS = names(DEAL_COLUMNS, "listed")
+"""The columns of ``pipe list``'s machine formats, in order."""
+EXPORTED_COLUMNS = names(DEAL_COLUMNS, "exported")
+"""The columns of ``pipe export``'s CSV before its ``entered_STAGE`` ones, in order."""
+IMPORTABLE_FIELDS = names(DEAL_COLUMNS, "importable")
+"""The fields an import column may fill (besides ``entered.STAGE`` and ``extra.KEY``)."""
 
 
 DEFAULT_STAGES: list[dict[str, Any]] = [

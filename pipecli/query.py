@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import usage_error
-from .models import Deal, Pipeline
+from .models import LISTED_COLUMNS, Deal, Pipeline
+
+
+class Matchable(Protocol):
+    """What filters read of a deal: a Deal, or the report's snapshot of one at a cut-off."""
+
+    @property
+    def stage(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def owner(self) -> str | None: ...
+
+    @property
+    def source(self) -> str | None: ...
+
+    @property
+    def tags(self) -> Sequence[str]: ...
+
 
 SORT_KEYS = ("id", "title", "company", "stage", "status", "value", "owner", "created", "close_date", "activity", "due")
 
@@ -23,7 +43,7 @@ class Filters:
     source: str | None = None
     tag: str | None = None
 
-    def matches(self, deal: Deal) -> bool:
+    def matches(self, deal: Matchable) -> bool:
         if self.stages and deal.stage not in self.stages:
             return False
         if self.status is not None and deal.status != self.status:
@@ -65,12 +85,9 @@ def sort_deals(deals: list[Deal], key: str, pipeline: Pipeline) -> list[Deal]:
     return present + missing
 
 
-# The columns of a listing's machine formats (json, csv, yaml), in order: deal_row's keys.
-ROW_KEYS = (
-    "id", "title", "company", "stage", "status", "value", "currency", "probability", "owner", "source",
-    "tags", "contact_name", "contact_email", "contact_phone", "created", "close_date", "lost_reason",
-    "next_step", "next_due", "last_activity",
-)  # fmt: skip
+# The columns of a listing's machine formats (json, csv, yaml), in order: deal_row's keys
+# (the fields marked ``listed`` in pipecli.models; see pipecli.fields).
+ROW_KEYS = LISTED_COLUMNS
 
 
 def deal_row(deal: Deal, pipeline: Pipeline) -> dict[str, Any]:

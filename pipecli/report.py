@@ -13,17 +13,18 @@ changes recorded after the cut-off (value, owner, close date, ...) are undone.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import pairwise
-from typing import Any, cast
+from typing import Any
 
-from .models import Deal, HistoryEntry, Pipeline, Status
+from .models import Deal, Pipeline
 from .query import Filters
-from .timeutil import days_between, end_of_day, localize
+from .snapshot import Snapshot, snapshot
+from .stale import AsOf, StaleDeal, StaleSummary, judge, summarize
+from .stats import km_median, mean, median
+from .timeutil import SYSTEM_ZONE, days_between, end_of_day, start_of_day
 
 GROUP_KEYS = ("owner", "source", "tag")
 CENT = Decimal("0.01")
@@ -32,149 +33,43 @@ MoneyMap = dict[str, Decimal]
 """Amounts keyed by currency code. Different currencies are never added together."""
 
 ExtraTotals = Callable[[Sequence[Deal], datetime], Mapping[str, Any]]
-"""A hook for figures computed elsewhere (e.g. stale deals): given the deals in
-scope and the cut-off, return extra totals (counts, or money maps) to show."""
+"""A hook for more figures computed elsewhere: given the deals in scope and the
+cut-off, return extra totals (counts, or money maps) to show after the others."""
 
 
-# -- one deal as it stood at the cut-off ---------------------------------------------------
+# -- what to report --------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Stay:
-    """A stretch of time an open deal spent in one stage; ``end`` is None while it lasts."""
+class ReportSpec:
+    """What a report covers: the day, the time zone its days are in, which deals, and how to group them.
 
-    stage: str
-    start: datetime
-    end: datetime | None
+    ``zone`` None means the pipeline's ``timezone``, else the system's (``TZ``); it is
+    never read from elsewhere. ``cutoff`` (default: the end of ``as_of`` in that zone)
+    is the instant before which history counts. ``filters`` (owner, source, tag) match
+    the deals' values at the cut-off; ``since``/``until`` choose a cohort by creation
+    day; ``by`` repeats funnel and totals per owner, source or tag; ``strict`` counts
+    deals only through the stages they entered in order; ``extras`` adds totals.
+    """
 
+    as_of: date
+    zone: tzinfo | None = None
+    cutoff: datetime | None = None
+    filters: Filters | None = None
+    since: date | None = None
+    until: date | None = None
+    by: str | None = None
+    strict: bool = False
+    extras: ExtraTotals | None = None
 
-@dataclass(frozen=True)
-class Snapshot:
-    """A deal as it stood just before the cut-off, with what its history implies."""
+    def __post_init__(self) -> None:
+        if self.by is not None and self.by not in GROUP_KEYS:
+            raise ValueError(f"by must be one of {GROUP_KEYS}")
 
-    deal: Deal
-    stage: str
-    status: Status
-    value: Decimal | None
-    currency: str
-    probability: float | None
-    owner: str | None
-    source: str | None
-    tags: tuple[str, ...]
-    close_date: date | None
-    lost_reason: str | None
-    created: datetime
-    won_at: datetime | None
-    stays: tuple[Stay, ...]
-    entered: frozenset[int]  # ladder positions of every stage it ever entered
-    back_moves: int
+    def zone_for(self, pipeline: Pipeline) -> tzinfo:
+        """The time zone the report's days are in."""
+        return self.zone or pipeline.zone or SYSTEM_ZONE
 
-    @property
-    def id(self) -> str:
-        return self.deal.id
-
-    def furthest(self) -> int:
-        """Ladder position of the furthest stage ever entered; -1 when none is on the ladder."""
-        return max(self.entered, default=-1)
-
-    def ordered_furthest(self) -> int:
-        """For the strict funnel: the last stage of the unbroken run from the first stage."""
-        k = -1
-        while k + 1 in self.entered:
-            k += 1
-        return k
-
-
-def _initial_stage(deal: Deal, entries: Sequence[HistoryEntry]) -> str:
-    for h in entries:
-        if h.event == "created" and h.to is not None:
-            return str(h.to)
-        if h.event == "moved" and h.from_ is not None:
-            return str(h.from_)
-    return deal.stage
-
-
-def snapshot(deal: Deal, pipeline: Pipeline, cutoff: datetime) -> Snapshot | None:
-    """The deal as it stood just before ``cutoff``; None if it did not exist yet."""
-    if deal.created >= cutoff:
-        return None
-    timeline = deal.timeline()
-    if any(a.at > b.at for a, b in pairwise(timeline)):  # hand-edited out of order
-        timeline = sorted(timeline, key=lambda h: h.at)
-    n = len(timeline)
-    while n and timeline[n - 1].at >= cutoff:
-        n -= 1
-    before = timeline[:n]
-    past = deal.as_of(cutoff) or deal  # field values as they were at the cut-off
-
-    stage = _initial_stage(deal, timeline)
-    start = deal.created
-    status: Status = "open"
-    stays: list[Stay] = []
-    back_moves = 0
-    won_at: datetime | None = None
-    lost_reason: str | None = None
-    positions = {s.id: i for i, s in enumerate(pipeline.stages)}
-
-    def index(stage_id: str) -> int:
-        return positions.get(stage_id, -1)
-
-    entered = {index(stage)}
-    for h in before:
-        if h.event == "created":
-            if h.to is not None:
-                stage, start = str(h.to), h.at
-                entered.add(index(stage))
-        elif h.event == "moved":
-            if h.to is None:
-                continue
-            target = str(h.to)
-            if status == "open":
-                stays.append(Stay(stage, start, h.at))
-            source_pos = index(str(h.from_) if h.from_ is not None else stage)
-            if 0 <= index(target) < source_pos:
-                back_moves += 1
-            stage, start = target, h.at
-            entered.add(index(stage))
-        elif h.event in ("won", "lost"):
-            if status == "open":
-                stays.append(Stay(stage, start, h.at))
-            status = cast(Status, h.event)
-            if h.event == "won":
-                won_at = h.at
-            else:
-                lost_reason = h.reason
-        elif h.event == "reopened":
-            status = "open"
-            if h.to is not None:
-                stage = str(h.to)
-            start = h.at
-            entered.add(index(stage))
-    if status == "open":
-        stays.append(Stay(stage, start, None))
-    if not deal.history and status != "open":
-        # a hand-written file with no history says it is closed, not when: its time in
-        # stage and its sales cycle are unknown, not zero
-        stays, won_at = [], None
-        if status == "lost":
-            lost_reason = deal.lost_reason
-    entered.discard(-1)
-    return Snapshot(
-        deal=deal,
-        stage=stage,
-        status=status,
-        value=past.value,
-        currency=past.currency or pipeline.currency,
-        probability=past.probability,
-        owner=past.owner,
-        source=past.source,
-        tags=tuple(past.tags),
-        close_date=past.close_date,
-        lost_reason=lost_reason,
-        created=deal.created,
-        won_at=won_at,
-        stays=tuple(stays),
-        entered=frozenset(entered),
-        back_moves=back_moves,
-    )
+    def cutoff_for(self, pipeline: Pipeline) -> datetime:
+        return self.cutoff or end_of_day(self.as_of, self.zone_for(pipeline))
 
 
 # -- results -------------------------------------------------------------------------------
@@ -186,23 +81,29 @@ class StageRow:
     label: str
     reached: int = 0
     advanced: int = 0
-    lost: int = 0
+    lost: int = 0  # lost deals whose furthest stage this is (the ladder: reached = advanced + lost + open)
     open: int = 0
     skipped: int = 0  # strict funnel only: went on past a skipped stage from here
     won: int = 0  # won deals among those that reached the stage
+    lost_here: int = 0  # lost deals lost while in this stage (their stage at the cut-off)
     reached_value: MoneyMap = field(default_factory=dict)
     advanced_value: MoneyMap = field(default_factory=dict)
     lost_value: MoneyMap = field(default_factory=dict)
     open_value: MoneyMap = field(default_factory=dict)
     skipped_value: MoneyMap = field(default_factory=dict)
+    lost_here_value: MoneyMap = field(default_factory=dict)
     conversion: float | None = None
     cumulative_conversion: float | None = None
-    win_rate: float | None = None
+    win_from_stage: float | None = None  # won / reached (open deals count in reached)
     drop_off: float | None = None
-    days_median: float | None = None  # completed stays, summed per deal
+    # time in stage: days per deal, all its stays in the stage added up
+    all_days_median: float | None = None  # Kaplan-Meier, deals still in the stage censored
+    all_days_above: float | None = None  # when that median is not reached: the longest time observed
+    all_days_deals: int = 0  # deals it covers: finished ones and those still in the stage
+    days_median: float | None = None  # finished: deals that have left the stage
     days_mean: float | None = None
     days_deals: int = 0  # how many deals those two figures cover
-    open_now: int = 0  # open deals sitting in the stage at the cut-off
+    open_now: int = 0  # open deals sitting in the stage at the cut-off (the censored ones)
     open_age_median: float | None = None  # days since they entered it
 
 
@@ -219,7 +120,10 @@ class Totals:
     weighted_value: MoneyMap = field(default_factory=dict)
     median_cycle_days: float | None = None
     back_moves: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)  # e.g. stale figures, supplied by a hook
+    stale: int = 0  # the deals `pipe stale --as-of` lists (docs/stale.md)
+    stale_value: MoneyMap = field(default_factory=dict)
+    overdue_next_steps: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)  # supplied by ReportSpec.extras
 
 
 @dataclass
@@ -228,10 +132,12 @@ class Velocity:
 
     currency: str
     open: int
-    win_rate: float | None
+    win_rate: float | None  # won / (won + lost)
     average_won_value: Decimal | None
     median_days_to_win: float | None
-    per_day: Decimal | None
+    per_day: Decimal | None  # open x win rate x average won value / median days to win
+    mean_days_to_win: float | None = None
+    per_day_mean_cycle: Decimal | None = None  # the textbook form: ... / mean days to win
 
 
 @dataclass
@@ -290,10 +196,6 @@ def _cents(d: Decimal) -> Decimal:
     return d.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _median(xs: Sequence[float]) -> float | None:
-    return statistics.median(xs) if xs else None
-
-
 def weight(snap: Snapshot, pipeline: Pipeline) -> float:
     """The deal's own probability when set, else its stage's."""
     return snap.probability if snap.probability is not None else pipeline.probability(snap.stage)
@@ -304,10 +206,6 @@ def cycle_days(snap: Snapshot) -> float | None:
     if snap.status != "won" or snap.won_at is None:
         return None
     return days_between(snap.created, snap.won_at)
-
-
-def start_of_day(day: date) -> datetime:
-    return localize(datetime.combine(day, time()))
 
 
 # -- the metrics ---------------------------------------------------------------------------
@@ -350,34 +248,52 @@ def funnel(snaps: Sequence[Snapshot], pipeline: Pipeline, cutoff: datetime, *, s
                 row.open += 1
                 _add(row.open_value, snap)
 
-    # time in stage
-    completed: dict[str, list[float]] = {s.id: [] for s in stages}
-    ages: dict[str, list[float]] = {s.id: [] for s in stages}
+    positions = {s.id: i for i, s in enumerate(stages)}
     for snap in snaps:
-        sitting = snap.stays[-1].stage if snap.stays and snap.stays[-1].end is None else None
-        per_stage: dict[str, float] = {}
-        for stay in snap.stays:
-            if stay.end is not None:
-                per_stage[stay.stage] = per_stage.get(stay.stage, 0.0) + days_between(stay.start, stay.end)
-        for stage_id, total in per_stage.items():
-            if stage_id in completed and stage_id != sitting:
-                completed[stage_id].append(total)
-        if sitting in ages:
-            ages[sitting].append(days_between(snap.stays[-1].start, cutoff))
+        if snap.status == "lost" and snap.stage in positions:
+            row = rows[positions[snap.stage]]
+            row.lost_here += 1
+            _add(row.lost_here_value, snap)
 
+    finished, running, ages = time_in_stage(snaps, pipeline, cutoff)
     top_reached = rows[0].reached if rows else 0
     for row in rows:
         row.conversion = _rate(row.advanced, row.reached)
         row.cumulative_conversion = _rate(row.advanced, top_reached)
-        row.win_rate = _rate(row.won, row.reached)
+        row.win_from_stage = _rate(row.won, row.reached)
         row.drop_off = _rate(row.lost, row.reached)
-        stays = completed[row.stage]
-        row.days_deals = len(stays)
-        row.days_median = _median(stays)
-        row.days_mean = statistics.fmean(stays) if stays else None
+        done = finished[row.stage]
+        row.days_deals = len(done)
+        row.days_median = median(done)
+        row.days_mean = mean(done)
+        km = km_median(done, running[row.stage])
+        row.all_days_median, row.all_days_above, row.all_days_deals = km.median, km.above, km.observed
         row.open_now = len(ages[row.stage])
-        row.open_age_median = _median(ages[row.stage])
+        row.open_age_median = median(ages[row.stage])
     return rows
+
+
+def time_in_stage(
+    snaps: Sequence[Snapshot], pipeline: Pipeline, cutoff: datetime
+) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[float]]]:
+    """Per ladder stage: each deal's days in it, all its stays added up, split into the deals
+    that have left it (finished) and those in it at the cut-off (running: their days so far);
+    and, of the latter, the days since they last entered it (their age in the stage)."""
+    finished: dict[str, list[float]] = {s.id: [] for s in pipeline.stages}
+    running: dict[str, list[float]] = {s.id: [] for s in pipeline.stages}
+    ages: dict[str, list[float]] = {s.id: [] for s in pipeline.stages}
+    for snap in snaps:
+        last = snap.stays[-1] if snap.stays else None
+        sitting = last.stage if last is not None and last.left is None else None
+        per_stage: dict[str, float] = {}
+        for stay in snap.stays:
+            per_stage[stay.stage] = per_stage.get(stay.stage, 0.0) + stay.days(cutoff)
+        for stage_id, total in per_stage.items():
+            if stage_id in finished:
+                (running if stage_id == sitting else finished)[stage_id].append(total)
+        if last is not None and sitting in ages:
+            ages[sitting].append(days_between(last.entered, cutoff))
+    return finished, running, ages
 
 
 def totals(snaps: Sequence[Snapshot], pipeline: Pipeline) -> Totals:
@@ -403,12 +319,13 @@ def totals(snaps: Sequence[Snapshot], pipeline: Pipeline) -> Totals:
                 weighted[snap.currency] = weighted.get(snap.currency, Decimal(0)) + w
     t.weighted_value = {c: _cents(v) for c, v in weighted.items()}
     t.win_rate = _rate(t.won, t.won + t.lost)
-    t.median_cycle_days = _median(cycles)
+    t.median_cycle_days = median(cycles)
     return t
 
 
 def velocity(snaps: Sequence[Snapshot]) -> list[Velocity]:
-    """Per currency: open deals x win rate x average won value / median days to win."""
+    """Per currency: open deals x win rate x average won value / median days to win; and the
+    textbook form, which divides by the mean days to win instead."""
     by_currency: dict[str, list[Snapshot]] = {}
     for snap in snaps:
         by_currency.setdefault(snap.currency, []).append(snap)
@@ -422,12 +339,17 @@ def velocity(snaps: Sequence[Snapshot]) -> list[Velocity]:
         won_values = [s.value for s in won if s.value is not None]
         avg = _cents(sum(won_values, Decimal(0)) / len(won_values)) if won_values else None
         cycles = [c for s in won if (c := cycle_days(s)) is not None]
-        days = _median(cycles)
-        per_day = None
-        if rate is not None and avg is not None and days:
-            per_day = _cents(n_open * Decimal(str(rate)) * avg / Decimal(str(days)))
-        out.append(Velocity(cur, n_open, rate, avg, days, per_day))
+        days, mean_days = median(cycles), mean(cycles)
+        per_day, per_day_mean = _per_day(n_open, rate, avg, days), _per_day(n_open, rate, avg, mean_days)
+        out.append(Velocity(cur, n_open, rate, avg, days, per_day, mean_days, per_day_mean))
     return out
+
+
+def _per_day(n_open: int, rate: float | None, avg: Decimal | None, days: float | None) -> Decimal | None:
+    """open x win rate x average won value / days, to cents; None when a term is missing or days is 0."""
+    if rate is None or avg is None or not days:
+        return None
+    return _cents(n_open * Decimal(str(rate)) * avg / Decimal(str(days)))
 
 
 def forecast(snaps: Sequence[Snapshot], pipeline: Pipeline, as_of: date) -> list[ForecastBucket]:
@@ -472,11 +394,11 @@ def lost_reasons(snaps: Sequence[Snapshot]) -> list[LostReason]:
 
 
 # -- scope and grouping --------------------------------------------------------------------
-def in_cohort(snap: Snapshot, since: date | None, until: date | None) -> bool:
-    """Whether the deal was created in [since, until] (local days, both ends included)."""
-    if since is not None and snap.created < start_of_day(since):
+def in_cohort(snap: Snapshot, since: date | None, until: date | None, zone: tzinfo) -> bool:
+    """Whether the deal was created in [since, until] (days in ``zone``, both ends included)."""
+    if since is not None and snap.created < start_of_day(since, zone):
         return False
-    return not (until is not None and snap.created >= end_of_day(until))
+    return not (until is not None and snap.created >= end_of_day(until, zone))
 
 
 def group_keys(snap: Snapshot, by: str) -> list[str | None]:
@@ -490,53 +412,52 @@ def group_keys(snap: Snapshot, by: str) -> list[str | None]:
     return list(seen.values()) or [None]
 
 
-def build_report(
-    deals: Iterable[Deal],
-    pipeline: Pipeline,
-    as_of: date,
-    *,
-    filters: Filters | None = None,
-    since: date | None = None,
-    until: date | None = None,
-    by: str | None = None,
-    strict: bool = False,
-    extras: ExtraTotals | None = None,
-    cutoff: datetime | None = None,
-) -> Report:
-    """The whole report for the deals that match, as they stood at the end of ``as_of``.
+def stale_figures(part: Iterable[Snapshot], stale: Mapping[int, StaleDeal]) -> StaleSummary:
+    """The stale deals among ``part`` counted: ``stale`` maps a snapshot's ``id()`` to what
+    ``stale.judge`` found (the deals `pipe stale` lists at the same day; docs/stale.md)."""
+    return summarize([stale[id(s)] for s in part if id(s) in stale])
 
-    ``filters`` (owner, source, tag; matched on the values at the cut-off) and the
-    cohort ``since``/``until`` (creation day) choose the deals. ``by`` repeats funnel
-    and totals per owner, source or tag. ``extras`` adds totals computed elsewhere.
+
+def build_report(deals: Iterable[Deal], pipeline: Pipeline, spec: ReportSpec | date) -> Report:
+    """The whole report for the deals that match, as they stood at the cut-off.
+
+    ``spec`` says which day, which deals and how to group them; a date alone is that
+    day's report of every deal (``ReportSpec(as_of=day)``).
     """
-    if by is not None and by not in GROUP_KEYS:
-        raise ValueError(f"by must be one of {GROUP_KEYS}")
-    cutoff = cutoff or end_of_day(as_of)
-    match = filters or Filters(status=None)
+    if not isinstance(spec, ReportSpec):
+        spec = ReportSpec(as_of=spec)
+    zone = spec.zone_for(pipeline)
+    cutoff = spec.cutoff_for(pipeline)
+    when = AsOf(cutoff, spec.as_of)  # due dates and snoozes are compared with the as-of day
+    match = spec.filters or Filters(status=None)
     snaps: list[Snapshot] = []
+    stale: dict[int, StaleDeal] = {}
     for deal in deals:
         snap = snapshot(deal, pipeline, cutoff)
-        if snap is None or not in_cohort(snap, since, until):
-            continue
-        # Filters reads stage, status, owner, source and tags: the snapshot has them all
-        if match.matches(cast(Deal, snap)):
+        if snap is not None and in_cohort(snap, spec.since, spec.until, zone) and match.matches(snap):
             snaps.append(snap)
+            item = judge(snap.past, pipeline, when)
+            if item is not None:
+                stale[id(snap)] = item
 
     def _totals(part: Sequence[Snapshot]) -> Totals:
         t = totals(part, pipeline)
-        if extras is not None:
-            t.extra = dict(extras([s.deal for s in part], cutoff))
+        found = stale_figures(part, stale)
+        t.stale, t.stale_value, t.overdue_next_steps = found.count, found.value, found.overdue
+        if spec.extras is not None:
+            t.extra = dict(spec.extras([s.deal for s in part], cutoff))
         return t
 
+    by, strict = spec.by, spec.strict
     report = Report(
-        as_of=as_of,
+        as_of=spec.as_of,
         cutoff=cutoff,
         filters={
             "owner": match.owner,
             "source": match.source,
             "tag": match.tag,
-            "since": since,
-            "until": until,
+            "since": spec.since,
+            "until": spec.until,
             "by": by,
             "strict": strict,
         },
@@ -546,7 +467,7 @@ def build_report(
         totals=_totals(snaps),
         funnel=funnel(snaps, pipeline, cutoff, strict=strict),
         velocity=velocity(snaps),
-        forecast=forecast(snaps, pipeline, as_of),
+        forecast=forecast(snaps, pipeline, spec.as_of),
         lost_reasons=lost_reasons(snaps),
         by=by,
     )

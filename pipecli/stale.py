@@ -16,7 +16,12 @@ The rules (docs/stale.md has examples):
   and a field change. Snoozing is not activity: when a snooze ends, the idle time
   counts from the last real activity.
 * As of a cut-off, only entries before it count: the stage, status, next step,
-  snooze, owner and value are those the deal had then.
+  snooze, owner and value are those the deal had then (``Deal.as_of``, which replays
+  the history with ``pipecli.history``).
+
+``judge`` is the one function that says whether a deal is stale: `pipe stale` lists
+what ``find_stale`` finds with it, and `pipe report` counts what it finds among the
+report's deals (``report.stale_figures``), with the same ``summarize``.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -51,9 +56,9 @@ class AsOf:
     day: date
 
     @classmethod
-    def end_of(cls, day: date) -> AsOf:
-        """As the pipeline stood at the end of ``day`` (``--as-of DATE``)."""
-        return cls(end_of_day(day), day)
+    def end_of(cls, day: date, zone: tzinfo | None = None) -> AsOf:
+        """As the pipeline stood at the end of ``day`` in ``zone`` (``--as-of DATE``; None: the local zone)."""
+        return cls(end_of_day(day, zone), day)
 
     @classmethod
     def at(cls, moment: datetime) -> AsOf:
@@ -134,7 +139,15 @@ def threshold_text(pipeline: Pipeline, stage_id: str) -> str:
 def assess(deal: Deal, pipeline: Pipeline, when: AsOf | date | datetime) -> StaleDeal | None:
     """Why ``deal`` is stale at ``when``, or None when it is not (or was not open)."""
     cut = as_of(when)
-    d = deal.as_of(cut.moment)
+    return judge(deal.as_of(cut.moment), pipeline, cut)
+
+
+def judge(d: Deal | None, pipeline: Pipeline, cut: AsOf) -> StaleDeal | None:
+    """The rules, applied to a deal as it stood at ``cut.moment`` (``Deal.as_of``; None: not yet created).
+
+    The one place that says whether a deal is stale: `pipe stale` (through ``find_stale``)
+    and `pipe report` (on the deals it has already taken back to the cut-off) both ask it.
+    """
     if d is None or d.status != "open" or is_snoozed(d, cut.day):
         return None
     last = last_activity(d, cut.moment)
@@ -210,14 +223,8 @@ def summarize(items: Sequence[StaleDeal]) -> StaleSummary:
 
 
 def stale_summary(deals: Iterable[Deal], pipeline: Pipeline, when: AsOf | date | datetime) -> StaleSummary:
-    """The stale totals of a pipeline at ``when`` (a date means its end): for report totals."""
+    """The stale totals of a pipeline at ``when`` (a date means its end): what `pipe report` shows."""
     return summarize(find_stale(deals, pipeline, when))
-
-
-def stale_totals(deals: Iterable[Deal], pipeline: Pipeline, when: AsOf | date | datetime) -> dict[str, Any]:
-    """The stale figures `pipe report` adds to its totals (keys of its JSON ``totals``)."""
-    summary = stale_summary(deals, pipeline, when)
-    return {"stale": summary.count, "stale_value": summary.value, "overdue_next_steps": summary.overdue}
 
 
 def group_by_owner(items: Sequence[StaleDeal]) -> list[tuple[str | None, list[StaleDeal]]]:

@@ -7,7 +7,7 @@ taken in the local time zone (``TZ``), as a person at the keyboard means it.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import PipeError, usage_error
@@ -18,6 +18,32 @@ _UNIT_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
 
 
 _zone: tzinfo | None = None
+
+
+class SystemZone(tzinfo):
+    """The system's local time zone (``TZ``), daylight saving time included, as a tzinfo.
+
+    For computations that take their time zone as an argument: a pipeline without a
+    ``timezone`` of its own reads dates in this one.
+    """
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        local = (dt or datetime.now()).replace(tzinfo=None).astimezone()
+        offset = local.utcoffset()
+        assert offset is not None  # astimezone() of a naive time always attaches one
+        return offset
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return (dt or datetime.now()).replace(tzinfo=None).astimezone().tzname()
+
+    def __repr__(self) -> str:
+        return "SystemZone()"
+
+
+SYSTEM_ZONE = SystemZone()
 
 
 def use_zone(zone: tzinfo | None) -> None:
@@ -119,9 +145,22 @@ def format_duration(delta: timedelta) -> str:
     return f"{hours:g}h"
 
 
-def end_of_day(day: date) -> datetime:
-    """The first instant after ``day`` ends, local time: the cut-off of ``--as-of``."""
-    return localize(datetime.combine(day + timedelta(days=1), time()))
+def start_of_day(day: date, zone: tzinfo | None = None) -> datetime:
+    """The first instant of ``day`` in ``zone`` (None: the local time zone).
+
+    With a zone, the result carries that day's offset (fixed), so that differences
+    between such instants are elapsed time, even across a change of clocks.
+    """
+    midnight = datetime.combine(day, time())
+    if zone is None:
+        return localize(midnight)
+    offset = midnight.replace(tzinfo=zone).utcoffset()
+    return midnight.replace(tzinfo=timezone(offset)) if offset is not None else localize(midnight)
+
+
+def end_of_day(day: date, zone: tzinfo | None = None) -> datetime:
+    """The first instant after ``day`` ends, in ``zone`` (None: the local time zone): the cut-off of ``--as-of``."""
+    return start_of_day(day + timedelta(days=1), zone)
 
 
 def format_ts(dt: datetime) -> str:

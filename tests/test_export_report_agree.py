@@ -65,8 +65,8 @@ def test_sqlite_and_report_json_agree(built, tmp_path: Path) -> None:
     assert [m for _, _, m in rows] == pytest.approx([1.5, 2.5, 6.0], abs=1e-6)
     funnel = {f["stage"]: f for f in report["funnel"]}
     for stage, n, median in rows:
-        assert funnel[stage]["time_in_stage_deals"] == n
-        assert funnel[stage]["time_in_stage_median_days"] == pytest.approx(median, abs=0.005)
+        assert funnel[stage]["time_in_stage_finished_deals"] == n
+        assert funnel[stage]["time_in_stage_finished_median_days"] == pytest.approx(median, abs=0.005)
 
     # lost value by reason: price 2,050 EUR (Beta, Eta) and 300 PLN (Delta); timing 700 EUR
     rows = con.execute(lost_sql).fetchall()

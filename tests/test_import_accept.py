@@ -25,7 +25,7 @@ def test_update_dates_a_move_without_a_stage_date_at_the_update(pipe, tmp_path: 
     assert pipe("check").stdout == ""
     # so the report counts 36.5 days in lead (January 5 to February 10, noon), not none
     report = json.loads(pipe("report", "--format", "json", "--as-of", "2026-02-28").stdout)
-    assert report["funnel"][0]["time_in_stage_median_days"] == 36.5
+    assert report["funnel"][0]["time_in_stage_finished_median_days"] == 36.5
 
 
 def test_a_multi_line_cell_of_a_windows_file_keeps_plain_line_ends(pipe, tmp_path: Path) -> None:

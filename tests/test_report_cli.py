@@ -58,8 +58,8 @@ def test_json_totals_and_funnel(demo) -> None:
     assert f["meeting"]["lost"] == 1 and f["meeting"]["drop_off"] == pytest.approx(1 / 3)
     assert f["meeting"]["lost_value"] == {"EUR": 8000}
     assert f["lead"]["conversion"] == 0.75
-    assert f["lead"]["time_in_stage_median_days"] == 3.0  # 3, 3 and 5 days
-    assert f["lead"]["time_in_stage_mean_days"] == 3.67
+    assert f["lead"]["time_in_stage_finished_median_days"] == 3.0  # 3, 3 and 5 days
+    assert f["lead"]["time_in_stage_finished_mean_days"] == 3.67
     assert f["proposal"]["open_now"] == 1
     assert data["lost_reasons"] == [{"reason": "price", "deals": 1, "value": {"EUR": 8000}}]
     assert data["forecast"] == [
@@ -72,6 +72,7 @@ def test_json_totals_and_funnel(demo) -> None:
 def test_json_contract_keys(demo) -> None:
     data = report_json(demo, "--as-of", "2026-03-31", "--by", "owner")
     assert set(data) == {
+        "version",
         "as_of",
         "cutoff",
         "pipeline",
@@ -89,7 +90,7 @@ def test_json_contract_keys(demo) -> None:
         data["totals"]
     )
     assert {"median_cycle_days", "back_moves"} <= set(data["totals"])
-    for key in ("reached", "advanced", "conversion", "lost", "drop_off", "open", "time_in_stage_median_days"):
+    for key in ("reached", "advanced", "conversion", "lost", "drop_off", "open", "time_in_stage_finished_median_days"):
         assert key in data["funnel"][0]
     groups = {g["key"]: g for g in data["groups"]}
     assert list(groups) == ["anna", "bob", None]

@@ -10,7 +10,7 @@ from report_helpers import PIPE, apply, build, d
 
 from pipecli.errors import PipeError
 from pipecli.models import Deal
-from pipecli.report import build_report
+from pipecli.report import ReportSpec, build_report
 
 STAGES = PIPE.stage_ids
 OPS = st.one_of(
@@ -41,7 +41,7 @@ def histories(draw: st.DrawFn) -> Deal:
 @settings(max_examples=150, deadline=None)
 @given(st.lists(histories(), max_size=8), st.integers(0, 30), st.booleans())
 def test_every_deal_that_reached_a_stage_advanced_was_lost_or_is_open(deals, as_of_day, strict) -> None:
-    r = build_report(deals, PIPE, d(as_of_day), strict=strict)
+    r = build_report(deals, PIPE, ReportSpec(d(as_of_day), strict=strict))
     t = r.totals
     for row in r.funnel:
         assert row.reached == row.advanced + row.lost + row.open + row.skipped, row
@@ -63,13 +63,24 @@ def test_every_deal_that_reached_a_stage_advanced_was_lost_or_is_open(deals, as_
         assert sum(x.open + x.lost + x.skipped for x in r.funnel) + r.funnel[-1].advanced == r.funnel[0].reached
     assert t.open + t.won + t.lost == t.deals
     assert sum(x.open_now for x in r.funnel) == t.open
+    # lost_here: each lost deal where it was when lost, whatever the funnel's ladder says
+    assert sum(x.lost_here for x in r.funnel) == t.lost
+    cutoff = r.cutoff
+    for row in r.funnel:
+        here = [p for deal in deals if (p := deal.as_of(cutoff)) and p.status == "lost" and p.stage == row.stage]
+        assert row.lost_here == len(here)
+    # the time in stage covers every deal that was in the stage: finished, or still in it
+    for row in r.funnel:
+        assert row.all_days_deals == row.days_deals + row.open_now
+        if row.all_days_median is not None and row.days_median is not None:
+            assert row.all_days_median >= row.days_median  # a deal still in it never makes it look faster
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(histories(), min_size=1, max_size=6), st.integers(0, 30))
 def test_strict_never_counts_more_than_the_default_funnel(deals, as_of_day) -> None:
     loose = build_report(deals, PIPE, d(as_of_day))
-    strict = build_report(deals, PIPE, d(as_of_day), strict=True)
+    strict = build_report(deals, PIPE, ReportSpec(d(as_of_day), strict=True))
     for a, b in zip(loose.funnel, strict.funnel, strict=True):
         assert b.reached <= a.reached
     assert strict.totals == loose.totals

@@ -13,7 +13,7 @@ import pytest
 from report_helpers import PIPE, build, d
 
 from pipecli.query import Filters
-from pipecli.report import build_report, snapshot
+from pipecli.report import ReportSpec, build_report, snapshot
 from pipecli.timeutil import end_of_day
 
 HOUR = 1 / 24
@@ -40,7 +40,7 @@ def test_skipped_stage_counts_as_passed() -> None:
 
 def test_strict_funnel_stops_before_the_skip() -> None:
     deal = build("s", [(0, "a"), (2, "c")])
-    r = build_report([deal], PIPE, d(10), strict=True)
+    r = build_report([deal], PIPE, ReportSpec(d(10), strict=True))
     assert col(r, "reached") == [1, 0, 0, 0]
     assert col(r, "advanced") == [0, 0, 0, 0]
     assert col(r, "skipped") == [1, 0, 0, 0]
@@ -51,7 +51,7 @@ def test_strict_funnel_stops_before_the_skip() -> None:
 def test_strict_funnel_counts_a_skip_filled_by_a_back_move() -> None:
     # a -> c, back to b, on to c: every stage up to c entered, so nothing was skipped in the end
     deal = build("s", [(0, "a"), (1, "c"), (2, "b"), (3, "c")])
-    r = build_report([deal], PIPE, d(10), strict=True)
+    r = build_report([deal], PIPE, ReportSpec(d(10), strict=True))
     assert col(r, "reached") == [1, 1, 1, 0]
     assert col(r, "open") == [0, 0, 1, 0]
     assert col(r, "skipped") == [0, 0, 0, 0]
@@ -92,13 +92,13 @@ def test_won_from_an_early_stage_passes_every_stage() -> None:
     r = build_report([deal], PIPE, d(10))
     assert col(r, "reached") == [1, 1, 1, 1]
     assert col(r, "advanced") == [1, 1, 1, 1]
-    assert col(r, "win_rate") == [1.0, 1.0, 1.0, 1.0]
+    assert col(r, "win_from_stage") == [1.0, 1.0, 1.0, 1.0]
     assert col(r, "cumulative_conversion") == [1.0, 1.0, 1.0, 1.0]
     assert r.totals.median_cycle_days == 3.0
-    strict = build_report([deal], PIPE, d(10), strict=True)
+    strict = build_report([deal], PIPE, ReportSpec(d(10), strict=True))
     assert col(strict, "reached") == [1, 0, 0, 0]
     assert col(strict, "skipped") == [1, 0, 0, 0]
-    assert col(strict, "win_rate") == [1.0, None, None, None]
+    assert col(strict, "win_from_stage") == [1.0, None, None, None]
 
 
 def test_reopened_deal() -> None:
@@ -145,11 +145,11 @@ def test_field_changes_after_the_cut_off_are_undone() -> None:
     deal = build("v", [(0, "a"), (3, "set:value=5000"), (4, "set:owner=bob")], owner="anna")
     before = build_report([deal], PIPE, d(2))
     assert before.totals.open_value == {"EUR": Decimal(1000)}
-    assert build_report([deal], PIPE, d(2), filters=Filters(status=None, owner="anna")).totals.deals == 1
-    assert build_report([deal], PIPE, d(2), filters=Filters(status=None, owner="bob")).totals.deals == 0
+    assert build_report([deal], PIPE, ReportSpec(d(2), filters=Filters(status=None, owner="anna"))).totals.deals == 1
+    assert build_report([deal], PIPE, ReportSpec(d(2), filters=Filters(status=None, owner="bob"))).totals.deals == 0
     after = build_report([deal], PIPE, d(4))
     assert after.totals.open_value == {"EUR": Decimal(5000)}
-    assert build_report([deal], PIPE, d(4), filters=Filters(status=None, owner="bob")).totals.deals == 1
+    assert build_report([deal], PIPE, ReportSpec(d(4), filters=Filters(status=None, owner="bob"))).totals.deals == 1
 
 
 def test_multiple_currencies_are_never_added() -> None:
@@ -234,14 +234,14 @@ def test_lost_reasons_count_and_value() -> None:
 # -- scope: cohort, filters, groups, extras --------------------------------------------------
 def test_cohort_by_creation_day() -> None:
     deals = [build("c0", [(0, "a")]), build("c3", [(3, "a")]), build("c6", [(6, "a")])]
-    r = build_report(deals, PIPE, d(10), since=d(1), until=d(6))
+    r = build_report(deals, PIPE, ReportSpec(d(10), since=d(1), until=d(6)))
     assert r.totals.deals == 2
-    assert build_report(deals, PIPE, d(10), since=d(3), until=d(3)).totals.deals == 1
+    assert build_report(deals, PIPE, ReportSpec(d(10), since=d(3), until=d(3))).totals.deals == 1
     assert r.filters["since"] == d(1)
 
 
 def test_groups_by_owner_fold_case() -> None:
-    r = build_report(_mixed(), PIPE, d(12), by="owner")
+    r = build_report(_mixed(), PIPE, ReportSpec(d(12), by="owner"))
     got = [(g.key, g.totals.deals, g.totals.won, g.totals.lost, g.totals.win_rate) for g in r.groups]
     assert got == [("anna", 2, 1, 1, 0.5), ("bob", 1, 1, 0, 1.0), (None, 3, 0, 0, None)]
     assert [x.reached for x in r.groups[0].funnel] == [2, 2, 1, 1]
@@ -249,7 +249,7 @@ def test_groups_by_owner_fold_case() -> None:
 
 def test_groups_by_tag_put_a_deal_in_each_of_its_tags() -> None:
     deals = [build("t1", [(0, "a")], tags=["x", "y"]), build("t2", [(0, "b")], tags=["y"]), build("t3", [(0, "a")])]
-    r = build_report(deals, PIPE, d(3), by="tag")
+    r = build_report(deals, PIPE, ReportSpec(d(3), by="tag"))
     assert [(g.key, g.totals.deals) for g in r.groups] == [("x", 1), ("y", 2), (None, 1)]
 
 
@@ -260,7 +260,7 @@ def test_extra_totals_hook_fills_totals_and_groups() -> None:
         seen.append(cutoff)
         return {"stale": len(deals), "stale_value": {"EUR": Decimal(len(deals))}}
 
-    r = build_report(_mixed(), PIPE, d(12), by="owner", extras=extras)
+    r = build_report(_mixed(), PIPE, ReportSpec(d(12), by="owner", extras=extras))
     assert r.totals.extra == {"stale": 6, "stale_value": {"EUR": Decimal(6)}}
     assert [g.totals.extra["stale"] for g in r.groups] == [2, 1, 3]
     assert set(seen) == {end_of_day(d(12))}

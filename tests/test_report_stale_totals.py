@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 
 def test_report_totals_count_stale_deals_as_of_the_day(pipe) -> None:
@@ -30,3 +31,43 @@ def test_report_totals_count_stale_deals_as_of_the_day(pipe) -> None:
     assert t["stale_value"] == {}
     assert t["overdue_next_steps"] == 0
     assert idle != busy
+
+
+def test_report_and_stale_agree_on_the_due_day_and_the_snooze_end(pipe) -> None:
+    """A next step due on the as-of day is not overdue yet; a snooze ending the next day still hides."""
+    due = pipe.add("Due on the 20th", "--value", "1000", "--at", "2026-03-01")
+    pipe("next", due, "Send offer", "--due", "2026-03-20", "--at", "2026-03-01")
+    snoozed = pipe.add("Snoozed to the 21st", "--value", "2000", "--at", "2026-03-01")
+    pipe("snooze", snoozed, "--until", "2026-03-21", "--reason", "holiday", "--at", "2026-03-02")
+
+    def stale_ids(day: str) -> list[str]:
+        out = pipe("stale", "--as-of", day, "--format", "json").stdout
+        return sorted(row["id"] for row in json.loads(out)) if out else []
+
+    def totals(day: str, *args: str) -> dict:
+        return json.loads(pipe("report", "--as-of", day, "--format", "json", *args).stdout)["totals"]
+
+    assert stale_ids("2026-03-20") == []
+    t = totals("2026-03-20")
+    assert (t["stale"], t["stale_value"], t["overdue_next_steps"]) == (0, {}, 0)
+    # a day later both are listed: the step is 1 day overdue, the snooze is over (idle since the 1st)
+    assert stale_ids("2026-03-21") == sorted([due, snoozed])
+    t = totals("2026-03-21")
+    assert (t["stale"], t["stale_value"], t["overdue_next_steps"]) == (2, {"EUR": 3000}, 1)
+    t = totals("2026-03-20", "--strict", "--by", "owner")
+    assert (t["stale"], t["overdue_next_steps"]) == (0, 0)
+
+
+def test_a_library_caller_gets_the_stale_totals(pipe) -> None:
+    """build_report alone, without the command line, carries the documented stale keys."""
+    from pipecli.render.report import report_data
+    from pipecli.report import ReportSpec, build_report
+    from pipecli.store import Store
+
+    deal = pipe.add("Idle", "--value", "500", "--at", "2026-03-01")
+    store = Store(pipe.root)
+    report = build_report(store.load_all().deals, store.pipeline, ReportSpec(as_of=date(2026, 3, 20), by="owner"))
+    data = report_data(report)
+    for totals in (data["totals"], data["groups"][0]["totals"]):
+        assert (totals["stale"], totals["stale_value"], totals["overdue_next_steps"]) == (1, {"EUR": 500}, 0)
+    assert deal

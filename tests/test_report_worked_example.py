@@ -15,8 +15,10 @@ import pytest
 
 from pipecli import actions
 from pipecli.models import Deal, Pipeline
-from pipecli.render.report import report_data
-from pipecli.report import build_report
+from pipecli.render.report import report_data, time_table
+from pipecli.report import ReportSpec, StageRow, build_report
+from pipecli.stale import AsOf, find_stale
+from pipecli.timeutil import end_of_day
 
 CET = timezone(timedelta(hours=1))
 DOC = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
@@ -59,6 +61,9 @@ def deal(deal_id: str, value: str, currency: str, steps: list[tuple[int, str]], 
             d = actions.lost(d, when, op[5:])
         elif op.startswith("reopen:"):
             d = actions.reopen(d, PIPELINE, when, op[7:])
+        elif op.startswith("next:"):  # next:YYYY-MM-DD:text
+            _, due, text = op.split(":", 2)
+            d = actions.set_next_step(d, when, text, date.fromisoformat(due))
         else:
             d = actions.move(d, PIPELINE, op, when)
     return d
@@ -80,12 +85,12 @@ def example() -> list[Deal]:
             "epsilon",
             "8000",
             "EUR",
-            [(4, "lead"), (6, "qualified"), (11, "proposal")],
+            [(4, "lead"), (6, "qualified"), (11, "proposal"), (11, "next:2026-03-18:Send contract")],
             owner="bob",
             probability=0.5,
             close_date=date(2026, 4, 15),
         ),
-        deal("zeta", "3000", "EUR", [(10, "lead")], close_date=date(2026, 3, 18)),
+        deal("zeta", "3000", "EUR", [(10, "lead"), (10, "next:2026-03-20:Call back")], close_date=date(2026, 3, 18)),
         deal("eta", "5000", "EUR", [(5, "lead"), (8, "qualified"), (9, "lost:timing"), (13, "reopen:qualified")]),
         deal("theta", "7000", "EUR", [(25, "lead")]),
     ]
@@ -103,6 +108,10 @@ def test_totals() -> None:
     assert t.weighted_value == {"EUR": Decimal(5800)}
     assert t.median_cycle_days == 11.5
     assert t.back_moves == 1
+    # epsilon's next step was due on the 18th; zeta's is due on the 20th, the as-of day: not overdue yet
+    assert (t.stale, t.stale_value, t.overdue_next_steps) == (1, {"EUR": Decimal(8000)}, 1)
+    listed = find_stale(example(), PIPELINE, AsOf(end_of_day(AS_OF, CET), AS_OF))
+    assert [(s.deal.id, s.reason, s.overdue_days) for s in listed] == [("epsilon", "overdue", 2)]
 
 
 def test_funnel() -> None:
@@ -113,8 +122,12 @@ def test_funnel() -> None:
     assert [r.open for r in f] == [1, 1, 1, 0]
     assert [r.conversion for r in f] == pytest.approx([5 / 7, 4 / 5, 2 / 4, 1.0])
     assert [r.cumulative_conversion for r in f] == pytest.approx([5 / 7, 4 / 7, 2 / 7, 2 / 7])
-    assert [r.win_rate for r in f] == pytest.approx([2 / 7, 2 / 5, 2 / 4, 1.0])
+    assert [r.win_from_stage for r in f] == pytest.approx([2 / 7, 2 / 5, 2 / 4, 1.0])
     assert [r.drop_off for r in f] == pytest.approx([1 / 7, 0.0, 1 / 4, 0.0])
+    # lost where they were when lost: gamma in Lead, beta in Qualified (after moving back from Proposal)
+    assert [r.lost_here for r in f] == [1, 1, 0, 0]
+    assert [r.lost_here_value for r in f] == [{"EUR": Decimal(4000)}, {"EUR": Decimal(6000)}, {}, {}]
+    assert sum(r.lost_here for r in f) == sum(r.lost for r in f) == 2
     lead, _, proposal, _ = f
     assert lead.reached_value == {"EUR": Decimal(36000), "PLN": Decimal(20000)}
     assert lead.advanced_value == {"EUR": Decimal(29000), "PLN": Decimal(20000)}
@@ -126,18 +139,63 @@ def test_funnel() -> None:
 
 def test_time_in_stage() -> None:
     f = build_report(example(), PIPELINE, AS_OF).funnel
+    # the headline: Kaplan-Meier, the deals still in the stage counted so far
+    assert [(r.all_days_median, r.all_days_above, r.all_days_deals) for r in f] == [
+        (3.0, None, 7),
+        (5.0, None, 5),
+        (7.0, None, 3),
+        (None, None, 0),
+    ]
+    # the finished ones alone
     assert [(r.days_median, r.days_deals) for r in f] == [(2.5, 6), (5.0, 4), (4.5, 2), (None, 0)]
     assert [r.days_mean for r in f][:3] == pytest.approx([16 / 6, 22 / 4, 9 / 2])
     assert [(r.open_now, r.open_age_median) for r in f] == [(1, 11.0), (1, 8.0), (1, 10.0), (0, None)]
+
+
+def lead_stage(entries: list[tuple[int, int | None]], as_of: date) -> StageRow:
+    """A one-stage funnel of deals created in lead on day a, moved on on day b (None: still there)."""
+    deals = [
+        deal(f"p{i}", "100", "EUR", [(a, "lead")] + ([(b, "qualified")] if b else []))
+        for i, (a, b) in enumerate(entries)
+    ]
+    return build_report(deals, PIPELINE, as_of).funnel[0]
+
+
+def test_time_in_stage_median_not_reached_and_ties() -> None:
+    # not reached: left after 1 and 3 days; still in lead after 4 and 6 days (as of the 10th)
+    row = lead_stage([(1, 2), (1, 4), (7, None), (5, None)], date(2026, 3, 10))
+    assert (row.all_days_median, row.all_days_above, row.days_median) == (None, 6.0, 2.0)
+    assert report_data_row(row)["time_in_stage_all_median_above_days"] == 6.0
+    assert "     >6.0 " in time_table([row], "simple")
+    # ties: two left after exactly 2 days, one has been in lead exactly 2 days (the cut-off is the 11th)
+    row = lead_stage([(1, 3), (2, 4), (9, None)], date(2026, 3, 10))
+    assert (row.all_days_median, row.all_days_deals, row.open_now) == (2.0, 3, 1)
+    # with no one left in the stage, the Kaplan-Meier median is the ordinary median
+    row = lead_stage([(1, 3), (1, 5), (1, 7), (1, 9)], date(2026, 3, 10))
+    assert row.all_days_median == row.days_median == 5.0
+
+
+def test_velocity_textbook_form_divides_by_the_mean_days_to_win() -> None:
+    won = [
+        deal(f"w{i}", v, "EUR", [(1, "lead"), (1 + days, "won")])
+        for i, (v, days) in enumerate([("3000", 10), ("4000", 12), ("5000", 26)])
+    ]
+    lost = [deal("l", "100", "EUR", [(1, "lead"), (2, "lost:price")])]
+    still_open = [deal(f"o{i}", "100", "EUR", [(1, "lead")]) for i in range(4)]
+    (v,) = build_report(won + lost + still_open, PIPELINE, date(2026, 3, 31)).velocity
+    assert (v.open, v.win_rate, v.average_won_value) == (4, 0.75, Decimal(4000))
+    assert (v.median_days_to_win, v.mean_days_to_win) == (12.0, 16.0)
+    assert (v.per_day, v.per_day_mean_cycle) == (Decimal("1000.00"), Decimal("750.00"))
 
 
 def test_velocity_forecast_lost_reasons() -> None:
     r = build_report(example(), PIPELINE, AS_OF)
     eur, pln = r.velocity
     assert (eur.open, eur.win_rate, eur.average_won_value, eur.median_days_to_win) == (3, 1 / 3, 10000, 14.0)
-    assert eur.per_day == Decimal("714.29")
+    assert eur.per_day == eur.per_day_mean_cycle == Decimal("714.29")
     assert (pln.open, pln.win_rate, pln.average_won_value, pln.median_days_to_win) == (0, 1.0, 20000, 9.0)
-    assert pln.per_day == Decimal(0)
+    assert pln.per_day == pln.per_day_mean_cycle == Decimal(0)
+    assert (eur.mean_days_to_win, pln.mean_days_to_win) == (14.0, 9.0)
     assert [(b.kind, b.month, b.deals, b.value, b.weighted) for b in r.forecast] == [
         ("past", None, 1, {"EUR": 3000}, {"EUR": 300}),
         ("month", "2026-04", 1, {"EUR": 8000}, {"EUR": 4000}),
@@ -150,7 +208,7 @@ def test_velocity_forecast_lost_reasons() -> None:
 
 
 def test_strict_funnel() -> None:
-    f = build_report(example(), PIPELINE, AS_OF, strict=True).funnel
+    f = build_report(example(), PIPELINE, ReportSpec(AS_OF, strict=True)).funnel
     assert [r.reached for r in f] == [7, 5, 3, 0]
     assert [r.advanced for r in f] == [5, 3, 0, 0]
     assert [r.lost for r in f] == [1, 0, 1, 0]
@@ -165,7 +223,7 @@ def test_as_of_before_the_win() -> None:
 
 
 def test_groups_by_owner() -> None:
-    groups = build_report(example(), PIPELINE, AS_OF, by="owner").groups
+    groups = build_report(example(), PIPELINE, ReportSpec(AS_OF, by="owner")).groups
     got = [(g.key, g.totals.deals, g.totals.won, g.totals.lost, g.totals.win_rate) for g in groups]
     assert got == [("anna", 2, 1, 1, 0.5), ("bob", 3, 1, 1, 0.5), (None, 2, 0, 0, None)]
 
@@ -180,3 +238,21 @@ def test_the_page_shows_the_json_the_code_gives() -> None:
     totals = re.search(r"```json\n(\{\n  \"deals\".*?\n\})\n```", text, re.S)
     assert totals is not None
     assert json.loads(totals.group(1)) == data["totals"]
+    assert f"| `version` | the contract's version: `{data['version']}` |" in text
+
+
+def test_the_page_lists_every_json_key() -> None:
+    """Every key the code writes is named on the page, in the table of the JSON contract."""
+    text = DOC.read_text(encoding="utf-8")
+    contract = text.split("### JSON: the contract for scripts", 1)[1].split("The example's `totals`", 1)[0]
+    named = set(re.findall(r"`([a-z_]+)`", contract))
+    data = report_data(build_report(example(), PIPELINE, ReportSpec(AS_OF, by="owner")))
+    keys = set(data) | set(data["totals"]) | set(data["funnel"][0]) | set(data["velocity"][0])
+    keys |= set(data["forecast"][0]) | set(data["lost_reasons"][0]) | set(data["groups"][0])
+    assert keys <= named, keys - named
+
+
+def report_data_row(row: StageRow) -> dict:
+    from pipecli.render.report import stage_data
+
+    return stage_data(row)

@@ -11,8 +11,7 @@ from ..errors import EXIT_ERROR, usage_error
 from ..query import Filters
 from ..render import OutputFormat, unicode_ok
 from ..render.report import render_report
-from ..report import build_report
-from ..stale import stale_totals
+from ..report import ReportSpec, build_report
 from ..timeutil import parse_date
 from .app import app
 from .common import AsOfOpt, FormatOpt, OwnerOpt, SourceOpt, TagOpt, as_of_date, report_problems, store_from, write
@@ -63,17 +62,16 @@ def report(
         raise usage_error(f"--since {first.isoformat()} is after --until {last.isoformat()}; swap them")
     pipeline = store.pipeline
     loaded = store.load_all()
-    result = build_report(
-        loaded.deals,
-        pipeline,
-        day,
+    spec = ReportSpec(
+        as_of=day,
+        zone=pipeline.zone,
         filters=Filters(status=None, owner=owner, source=source, tag=tag),
         since=first,
         until=last,
         by=by.value if by else None,
         strict=strict,
-        extras=lambda deals, cutoff: stale_totals(deals, pipeline, cutoff),
     )
+    result = build_report(loaded.deals, pipeline, spec)
     write(render_report(result, fmt, ascii_only=not unicode_ok()))
     if report_problems(loaded.problems):
         raise typer.Exit(EXIT_ERROR)

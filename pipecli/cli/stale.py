@@ -71,8 +71,8 @@ def stale(
     else:
         least = None
     store = store_from(ctx)  # first: the pipeline may name the time zone that dates are in
-    cut = AsOf.end_of(parse_date(as_of, option="--as-of")) if as_of else AsOf.at(now())
     pipeline = store.pipeline
+    cut = AsOf.end_of(parse_date(as_of, option="--as-of"), pipeline.zone) if as_of else AsOf.at(now())
     try:
         stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
     except PipeError as err:  # a typo in a crontab is a command-line mistake (2), not "something is stale" (1)

@@ -2,7 +2,8 @@
 
 ``report_data`` is the JSON contract documented in docs/metrics.md: keep it
 stable. Rates are fractions (0..1) or null, money is an object keyed by
-currency code, days are numbers (two decimals).
+currency code, days are numbers (two decimals). ``JSON_VERSION`` goes up when
+a key is renamed or changes meaning (docs/metrics.md says what changed).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from wcwidth import wcswidth
 from ..report import Report, StageRow, Totals
 from . import OutputFormat, money, percent, plain, to_json, to_yaml
 
+JSON_VERSION = 2
 WIDTH = 80
 BAR = 30  # widest funnel bar, in characters
 LABEL = 14  # stage names in the chart
@@ -44,6 +46,9 @@ def totals_data(t: Totals) -> dict[str, Any]:
         "weighted_value": t.weighted_value,
         "median_cycle_days": _days(t.median_cycle_days),
         "back_moves": t.back_moves,
+        "stale": t.stale,
+        "stale_value": t.stale_value,
+        "overdue_next_steps": t.overdue_next_steps,
     }
     for key, value in t.extra.items():
         data.setdefault(key, value)
@@ -59,20 +64,25 @@ def stage_data(row: StageRow) -> dict[str, Any]:
             "advanced": row.advanced,
             "conversion": row.conversion,
             "cumulative_conversion": row.cumulative_conversion,
-            "win_rate": row.win_rate,
+            "win_from_stage": row.win_from_stage,
             "won": row.won,
             "lost": row.lost,
+            "lost_here": row.lost_here,
             "drop_off": row.drop_off,
             "open": row.open,
             "skipped": row.skipped,
             "reached_value": row.reached_value,
             "advanced_value": row.advanced_value,
             "lost_value": row.lost_value,
+            "lost_here_value": row.lost_here_value,
             "open_value": row.open_value,
             "skipped_value": row.skipped_value,
-            "time_in_stage_median_days": _days(row.days_median),
-            "time_in_stage_mean_days": _days(row.days_mean),
-            "time_in_stage_deals": row.days_deals,
+            "time_in_stage_all_median_days": _days(row.all_days_median),
+            "time_in_stage_all_median_above_days": _days(row.all_days_above),
+            "time_in_stage_all_deals": row.all_days_deals,
+            "time_in_stage_finished_median_days": _days(row.days_median),
+            "time_in_stage_finished_mean_days": _days(row.days_mean),
+            "time_in_stage_finished_deals": row.days_deals,
             "open_now": row.open_now,
             "open_age_median_days": _days(row.open_age_median),
         }
@@ -82,6 +92,7 @@ def stage_data(row: StageRow) -> dict[str, Any]:
 def report_data(report: Report) -> dict[str, Any]:
     """The report as plain data (the ``--format json`` contract)."""
     data: dict[str, Any] = {
+        "version": JSON_VERSION,
         "as_of": report.as_of.isoformat(),
         "cutoff": report.cutoff.isoformat(),
         "pipeline": report.pipeline,
@@ -98,6 +109,8 @@ def report_data(report: Report) -> dict[str, Any]:
                     "average_won_value": v.average_won_value,
                     "median_days_to_win": _days(v.median_days_to_win),
                     "per_day": v.per_day,
+                    "mean_days_to_win": _days(v.mean_days_to_win),
+                    "per_day_mean_cycle": v.per_day_mean_cycle,
                 }
             )
             for v in report.velocity
@@ -213,6 +226,9 @@ def totals_table(t: Totals, tablefmt: str, sep: str) -> str:
         ["weighted open value", _money_cell(t.weighted_value, sep)],
         ["median sales cycle, days", _num(t.median_cycle_days)],
         ["back moves", t.back_moves],
+        ["stale", t.stale],
+        ["stale value", _money_cell(t.stale_value, sep)],
+        ["overdue next steps", t.overdue_next_steps],
     ]
     for key, value in t.extra.items():
         shown = _money_cell(value, sep) if isinstance(value, dict) else ("-" if value is None else value)
@@ -221,7 +237,7 @@ def totals_table(t: Totals, tablefmt: str, sep: str) -> str:
 
 
 def funnel_table(funnel: Sequence[StageRow], strict: bool, tablefmt: str) -> str:
-    headers = ["stage", "reached", "adv", "conv", "cum", "win", "lost", "drop", "open"]
+    headers = ["stage", "reached", "adv", "conv", "cum", "won/reached", "lost", "drop", "open"]
     if strict:
         headers.append("skip")
     body = []
@@ -232,7 +248,7 @@ def funnel_table(funnel: Sequence[StageRow], strict: bool, tablefmt: str) -> str
             r.advanced,
             _pct(r.conversion),
             _pct(r.cumulative_conversion),
-            _pct(r.win_rate),
+            _pct(r.win_from_stage),
             r.lost,
             _pct(r.drop_off),
             r.open,
@@ -243,20 +259,44 @@ def funnel_table(funnel: Sequence[StageRow], strict: bool, tablefmt: str) -> str
     return _table(headers, body, ["left"] + ["right"] * (len(headers) - 1), tablefmt)
 
 
+def _median_cell(r: StageRow) -> str:
+    if r.all_days_median is None and r.all_days_above is not None:
+        return f">{r.all_days_above:.1f}"  # not reached: over half the deals are still in the stage
+    return _num(r.all_days_median)
+
+
+TIME_NOTE = (
+    "median: of every deal's days in the stage, those still in it counted so far\n"
+    "(Kaplan-Meier; >N: not reached yet: over N days, the longest time seen);\n"
+    "fin.: of the deals that have left it; open age: median days in it so far.\n"
+)
+
+
 def time_table(funnel: Sequence[StageRow], tablefmt: str) -> str:
-    headers = ["stage", "median d", "mean d", "deals", "open now", "median age d"]
+    headers = ["stage", "median", "open", "finished", "fin. median", "fin. mean", "open age"]
     body = [
         [
             _label(r.label),
+            _median_cell(r),
+            str(r.open_now),
+            str(r.days_deals),
             _num(r.days_median),
             _num(r.days_mean),
-            str(r.days_deals),
-            str(r.open_now),
             _num(r.open_age_median),
         ]
         for r in funnel
     ]
-    return _table(headers, body, ["left"] + ["right"] * 5, tablefmt)
+    return _table(headers, body, ["left"] + ["right"] * 6, tablefmt) + "\n" + TIME_NOTE
+
+
+def lost_table(funnel: Sequence[StageRow], tablefmt: str, sep: str) -> str:
+    headers = ["stage", "lost (furthest)", "lost here", "value lost here"]
+    body = [[_label(r.label), str(r.lost), str(r.lost_here), _money_cell(r.lost_here_value, sep)] for r in funnel]
+    note = (
+        "lost (furthest): at the furthest stage the deal reached, as the funnel counts;\n"
+        "lost here: in the stage it was in when lost (pipe list --stage S --status lost).\n"
+    )
+    return _table(headers, body, ["left"] + ["right"] * 3, tablefmt) + "\n" + note
 
 
 def value_table(funnel: Sequence[StageRow], tablefmt: str, sep: str) -> str:
@@ -270,7 +310,7 @@ def value_table(funnel: Sequence[StageRow], tablefmt: str, sep: str) -> str:
 
 
 def velocity_table(report: Report, tablefmt: str) -> str:
-    headers = ["currency", "open", "win rate", "avg won", "days to win", "per day"]
+    headers = ["currency", "open", "won/closed", "avg won", "median d", "per day", "textbook"]
     body = [
         [
             v.currency,
@@ -279,10 +319,15 @@ def velocity_table(report: Report, tablefmt: str) -> str:
             money(v.average_won_value) or "-",
             _num(v.median_days_to_win),
             money(v.per_day) or "-",
+            money(v.per_day_mean_cycle) or "-",
         ]
         for v in report.velocity
     ]
-    return _table(headers, body, ["left"] + ["right"] * 5, tablefmt)
+    note = (
+        "per day: open x won/closed x avg won / median days from creation to win;\n"
+        "textbook: the same divided by the mean days to win (mean_days_to_win in JSON).\n"
+    )
+    return _table(headers, body, ["left"] + ["right"] * 6, tablefmt) + "\n" + note
 
 
 def forecast_table(report: Report, tablefmt: str, sep: str) -> str:
@@ -294,7 +339,7 @@ def forecast_table(report: Report, tablefmt: str, sep: str) -> str:
     return _table(["expected close", "deals", "value", "weighted"], body, ["left", "right", "right", "right"], tablefmt)
 
 
-def lost_table(report: Report, tablefmt: str, sep: str) -> str:
+def reasons_table(report: Report, tablefmt: str, sep: str) -> str:
     body = [
         [_label(r.reason or "(no reason)", 36), str(r.deals), _money_cell(r.value, sep)] for r in report.lost_reasons
     ]
@@ -314,7 +359,7 @@ def groups_table(report: Report, tablefmt: str, sep: str) -> str:
         ]
         for g in report.groups
     ]
-    headers = [report.by or "group", "deals", "open", "won", "lost", "win rate", "won value"]
+    headers = [report.by or "group", "deals", "open", "won", "lost", "won/closed", "won value"]
     return _table(headers, body, ["left"] + ["right"] * 6, tablefmt)
 
 
@@ -338,13 +383,14 @@ def _sections(report: Report, tablefmt: str, sep: str) -> list[tuple[str, str]]:
     out = [
         ("Totals", totals_table(t, tablefmt, sep)),
         ("Funnel", funnel_table(report.funnel, report.strict, tablefmt)),
+        ("Lost deals by stage", lost_table(report.funnel, tablefmt, sep)),
         ("Time in stage (days)", time_table(report.funnel, tablefmt)),
         ("Value by stage", value_table(report.funnel, tablefmt, sep)),
         ("Sales velocity", velocity_table(report, tablefmt)),
         ("Forecast: weighted open value by expected close", forecast_table(report, tablefmt, sep)),
     ]
     if report.lost_reasons:
-        out.append(("Lost reasons", lost_table(report, tablefmt, sep)))
+        out.append(("Lost reasons", reasons_table(report, tablefmt, sep)))
     if report.by is not None:
         out.append((f"By {report.by}", groups_table(report, tablefmt, sep)))
         for g in report.groups:
@@ -378,19 +424,23 @@ _CSV_COUNTS = [
     "advanced",
     "conversion",
     "cumulative_conversion",
-    "win_rate",
+    "win_from_stage",
     "won",
     "lost",
+    "lost_here",
     "drop_off",
     "open",
     "skipped",
-    "time_in_stage_median_days",
-    "time_in_stage_mean_days",
-    "time_in_stage_deals",
+    "time_in_stage_all_median_days",
+    "time_in_stage_all_median_above_days",
+    "time_in_stage_all_deals",
+    "time_in_stage_finished_median_days",
+    "time_in_stage_finished_mean_days",
+    "time_in_stage_finished_deals",
     "open_now",
     "open_age_median_days",
 ]
-_CSV_VALUES = ["reached_value", "advanced_value", "lost_value", "open_value", "skipped_value"]
+_CSV_VALUES = ["reached_value", "advanced_value", "lost_value", "lost_here_value", "open_value", "skipped_value"]
 
 
 def render_csv(report: Report) -> str:
@@ -400,8 +450,9 @@ def render_csv(report: Report) -> str:
     found = {report.currency}
     for _, _, rows in scopes:
         for r in rows:
-            for m in (r.reached_value, r.advanced_value, r.lost_value, r.open_value, r.skipped_value):
+            for m in (r.reached_value, r.advanced_value, r.lost_value, r.lost_here_value, r.open_value):
                 found.update(m)
+            found.update(r.skipped_value)
     currencies = sorted(found)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from ..fields import names
+from ..models import DEAL_COLUMNS
 from ..stale import IDLE, NO_NEXT_STEP, OVERDUE, StaleDeal, StaleSummary, group_by_owner, summarize
 from . import Column, OutputFormat, money, render_rows
 
@@ -22,25 +24,17 @@ COLUMNS = [
     Column("reason_text", "reason"),
 ]
 
-# what json, csv and yaml carry: every number as a number, nothing pre-formatted
-MACHINE_KEYS = [
-    "id",
-    "title",
-    "company",
-    "owner",
-    "stage",
-    "reason",
-    "idle_days",
-    "idle_hours",
-    "stale_after",
-    "past_days",
-    "overdue_days",
-    "value",
-    "currency",
-    "next_step",
-    "next_due",
-    "last_activity",
-]
+# what json, csv and yaml carry: every number as a number, nothing pre-formatted; the deal's
+# columns marked ``stale`` in pipecli.models, with the stale list's own keys placed among them
+STALE_KEYS = {
+    "reason": 60,
+    "idle_days": 70,
+    "idle_hours": 80,
+    "stale_after": 90,
+    "past_days": 100,
+    "overdue_days": 110,
+}
+MACHINE_KEYS = list(names(DEAL_COLUMNS, "stale", STALE_KEYS))
 
 EXTENSIONS = {
     OutputFormat.table: "txt",
