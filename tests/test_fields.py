@@ -13,8 +13,9 @@ from typing import Annotated
 import pytest
 from pydantic import BaseModel
 
-from pipecli import actions, export, importers, query
+from pipecli import actions, export, query
 from pipecli.fields import Col, model_columns, names
+from pipecli.importing import fields as import_fields
 from pipecli.models import (
     DEAL_COLUMNS,
     EXPORTED_COLUMNS,
@@ -52,11 +53,11 @@ def test_the_derived_lists_keep_the_names_and_order_they_had() -> None:
     assert EXPORTED_COLUMNS == export.BASE_COLUMNS == EXPORT_COLUMNS
     assert tuple(render_stale.MACHINE_KEYS) == STALE_COLUMNS
     # import names a contact's fields with a dot, as --map does; same order as the export's columns
-    assert IMPORTABLE_FIELDS == importers.FIELDS
+    assert IMPORTABLE_FIELDS == import_fields.FIELDS
     assert [f.replace(".", "_") for f in IMPORTABLE_FIELDS if f not in ("value", "currency")] == [
         c for c in EXPORT_COLUMNS if c not in ("value", "currency")
     ]
-    assert PLAIN_SETTABLE_FIELDS == importers._PLAIN_FIELDS  # what import --update compares, in that order
+    assert PLAIN_SETTABLE_FIELDS == import_fields.PLAIN_FIELDS  # what import --update compares, in that order
     assert actions.SETTABLE == SETTABLE_FIELDS == (
         "title", "company", "contact.name", "contact.email", "contact.phone", "value", "currency",
         "owner", "source", "tags", "close_date", "probability",

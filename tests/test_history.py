@@ -252,8 +252,7 @@ def test_open_time_and_closed_time_add_up_to_the_deal_age(made: tuple[Deal, floa
 @settings(max_examples=150, deadline=None)
 @given(through_commands())
 def test_last_entrance_is_what_import_update_dates_a_move_by(made: tuple[Deal, float]) -> None:
-    """importers._entered_at (moving into the import package) can call history.last_entrance."""
-    from pipecli import importers
-
+    """import --update dates a move by the last move into the deal's stage that the history records."""
     deal, _ = made
-    assert history.last_entrance(deal, deal.stage) == importers._entered_at(deal)
+    moves = [h.at for h in deal.history if h.event == "moved" and h.to == deal.stage]
+    assert history.last_entrance(deal, deal.stage) == (moves[-1] if moves else None)

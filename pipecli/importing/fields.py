@@ -1,6 +1,7 @@
 """The deal fields an import knows: which a column may fill, and which an update sets.
 
-The one place these names are listed for importing; ``field_problem`` tells a
+Which fields a column may fill and which an update compares are metadata on the
+model's fields (``pipecli.fields``); the rest are import's own names. ``field_problem`` tells a
 mapped name (``--map FIELD=...`` or a preset's ``columns``) from a typo.
 """
 
@@ -8,45 +9,12 @@ from __future__ import annotations
 
 import re
 
-from ..models import Deal
+from ..models import IMPORTABLE_FIELDS, PLAIN_SETTABLE_FIELDS, Deal
 
-# Fields a column may fill (besides entered.STAGE and extra.KEY).
-FIELDS: tuple[str, ...] = (
-    "id",
-    "external_id",
-    "title",
-    "company",
-    "contact.name",
-    "contact.email",
-    "contact.phone",
-    "value",
-    "currency",
-    "stage",
-    "status",
-    "probability",
-    "owner",
-    "source",
-    "tags",
-    "created",
-    "created_stage",
-    "close_date",
-    "closed_at",
-    "lost_reason",
-    "next_step",
-    "next_due",
-)
+# Fields a column may fill (besides entered.STAGE and extra.KEY): metadata on the model.
+FIELDS: tuple[str, ...] = IMPORTABLE_FIELDS
 # Fields an update sets as they are (a `changed` entry each), when the mapping fills them.
-PLAIN_FIELDS: tuple[str, ...] = (
-    "title",
-    "company",
-    "value",
-    "currency",
-    "owner",
-    "source",
-    "tags",
-    "close_date",
-    "probability",
-)
+PLAIN_FIELDS: tuple[str, ...] = PLAIN_SETTABLE_FIELDS
 # Fields a row fills with its text as it is, and with the day of a date.
 TEXT_FIELDS: tuple[str, ...] = ("company", "owner", "source", "next_step")
 DAY_FIELDS: tuple[str, ...] = ("close_date", "next_due")

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .. import actions
+from ..history import last_entrance
 from ..models import Deal, Pipeline
 from .fields import CONTACT_KEYS, ENTERED, EXTRA, PLAIN_FIELDS
 
@@ -54,7 +55,7 @@ def update_deal(
     status_mapped = "status" in mapped or any(m.startswith(ENTERED) for m in mapped) or "stage" in mapped
     if status_mapped:
         close_entry = fresh.history[-1] if fresh.status != "open" and close_dated else None
-        entered_at = _entered_at(fresh)
+        entered_at = last_entrance(fresh, fresh.stage)
         if deal.status != "open" and fresh.status != deal.status:
             deal = actions.reopen(deal, pipeline, when(None), fresh.stage if stage_named else None)
         if deal.status == "open" and stage_named and fresh.stage != deal.stage:
@@ -89,15 +90,3 @@ def update_deal(
             fresh.next_step.due if fresh.next_step else None,
         )
     return deal
-
-
-def _entered_at(deal: Deal) -> datetime | None:
-    """When the row says the deal came into its stage: a move of the rebuilt history.
-
-    A row that puts the deal in its stage from creation gives no date for entering it
-    (the existing deal was created elsewhere), so the update's own time is used.
-    """
-    for h in reversed(deal.history):
-        if h.event == "moved" and h.to == deal.stage:
-            return h.at
-    return None
