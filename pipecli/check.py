@@ -12,19 +12,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from . import yamlio
+from .documents import Problem, parse_document, read_text, validation_problems
 from .errors import PipeError
-from .models import Deal, Pipeline, error_text, replay
-from .store import Problem, Store, parse_document, read_text
-
-
-def validation_problems(path: Path, text: str, exc: ValidationError) -> list[Problem]:
-    """Each thing the model refused, on its own line, where it is in the file."""
-    out: list[Problem] = []
-    for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if p != "__root__")
-        name = ".".join(str(p) for p in loc) or "file"
-        out.append(Problem(path, yamlio.locate(text, loc), f"{name}: {error_text(err)}"))
-    return sorted(out, key=lambda p: p.line or 0)  # in the order of the file
+from .models import Deal, Pipeline, replay
+from .store import Store
 
 
 def check_deal(path: Path, text: str, deal: Deal, pipeline: Pipeline) -> list[Problem]:

@@ -34,9 +34,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import actions, ids, yamlfast, yamlio
+from .documents import read_text
 from .errors import PipeError, usage_error
 from .models import STATUSES, Deal, Pipeline
-from .store import Store, read_text
+from .store import Store
 
 # Fields a column may fill (besides entered.STAGE and extra.KEY).
 FIELDS: tuple[str, ...] = (

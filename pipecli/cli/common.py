@@ -12,9 +12,10 @@ from typing import Annotated
 
 import typer
 
+from ..documents import Problem
 from ..errors import PipeError
 from ..render import OutputFormat
-from ..store import Problem, Store
+from ..store import Store
 from ..timeutil import now, parse_date, parse_datetime, today, use_zone
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -13,11 +12,14 @@ import typer
 
 from .. import actions, git, ids, render
 from ..check import check_deal, check_folder
-from ..errors import EXIT_ERROR, PipeError, usage_error
-from ..models import Deal
+from ..documents import display_path, read_text
+from ..errors import EXIT_ERROR, InvalidValue, PipeError, usage_error
+from ..fsio import atomic_write, create_temp
+from ..models import Deal, Pipeline
 from ..query import ROW_KEYS, Filters, deal_row, select, sort_deals
 from ..render import Column, OutputFormat
-from ..store import atomic_write, display_path, init_pipeline, parse_deal, read_text
+from ..scaffold import init_pipeline
+from ..store import parse_deal
 from ..timeutil import parse_date
 from .app import app
 from .common import (
@@ -59,7 +61,10 @@ def init(
     start = ctx.find_root().params.get("directory")
     if start is not None:  # -C DIR: as if started in DIR, like git -C
         directory = Path(start).expanduser() / directory
-    root = init_pipeline(directory, stage_ids=stage_ids, currency=code or "EUR", name=name)
+    try:
+        root = init_pipeline(directory, stage_ids=stage_ids, currency=code or "EUR", name=name)
+    except InvalidValue as err:
+        raise usage_error(f"--{err.field}: {err.hint}") from None
     if use_git:
         git.init(root)
     typer.echo(f"created pipeline in {display_path(root)}")
@@ -171,6 +176,8 @@ def lost(
     at: AtOpt = None,
 ) -> None:
     """Mark a deal lost, with the reason (it keeps the stage where it was lost)."""
+    if not reason.strip():
+        raise usage_error("--reason: say why the deal was lost (price, timing, competitor, ...)")
     store = store_from(ctx)
     when = at_clock(at)
     _, new = store.update(deal, lambda d: actions.lost(d, when(), reason))
@@ -277,8 +284,7 @@ def edit(ctx: typer.Context, deal: DealArg) -> None:
             raise PipeError("no editor: set $EDITOR (or $VISUAL), e.g. EDITOR=nano")
         editor = "vi"
     store.state_dir.mkdir(exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=store.state_dir, prefix=f"{deal_id}.", suffix=".yaml")
-    tmp = Path(tmp_name)
+    fd, tmp = create_temp(store.state_dir, f"{deal_id}.", ".yaml", mode=0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(original)
     while True:
@@ -310,14 +316,14 @@ def edit(ctx: typer.Context, deal: DealArg) -> None:
     typer.echo(f"saved {deal_id}")
 
 
-def _edit_problem(path: Path, text: str, deal_id: str, pipeline: object) -> str | None:
+def _edit_problem(path: Path, text: str, deal_id: str, pipeline: Pipeline) -> str | None:
     try:
         deal = parse_deal(path, text)
     except PipeError as err:
         return str(err)
     if deal.id != deal_id:
         return f"{display_path(path)}: the id cannot change in an edit (it is the file name)"
-    problems = check_deal(path, text, deal, pipeline)  # type: ignore[arg-type]
+    problems = check_deal(path, text, deal, pipeline)
     return str(problems[0]) if problems else None
 
 

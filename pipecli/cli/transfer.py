@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 
 from .. import actions, export, importers
+from ..documents import display_path
 from ..errors import EXIT_ERROR, PipeError, usage_error
+from ..fsio import atomic_write
 from ..query import Filters, select
-from ..store import atomic_write, display_path
 from ..timeutil import parse_date
 from .app import app
 from .common import AtOpt, OwnerOpt, SourceOpt, TagOpt, at_time, complete_stage, report_problems, store_from, write
