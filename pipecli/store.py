@@ -1,4 +1,5 @@
-"""The pipeline folder on disk: finding it, resolving ids, reading and writing deals.
+"""The pipeline folder on disk: finding it, resolving ids, reading deals, and the one
+write path.
 
 Layout::
 
@@ -8,6 +9,11 @@ Layout::
 
 One-deal commands touch one file: resolving an id or a prefix of one needs only
 the directory listing, never a parse of every deal.
+
+Every change to a file of the pipeline goes through a ``Transaction``
+(``Store.transaction``): it holds the folder's lock, writes each file atomically
+(``pipecli.fsio``) and, when it ends, hands what it wrote to ``Store.on_commit``,
+the one place where a change becomes, say, a git commit.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import contextlib
 import difflib
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,13 +35,14 @@ from .cache import ParseCache, file_key
 from .documents import (
     MAX_FILE_BYTES,
     Problem,
+    display_path,
     file_name_id,
     parse_document,
     read_text,
     validation_message,
 )
 from .errors import AlreadyExists, Ambiguous, InvalidValue, NoPipeline, NotFound, PipeError
-from .fsio import atomic_write, file_lock
+from .fsio import atomic_write, file_lock, write_many
 from .models import Deal, Pipeline
 from .settings import Settings, current
 
@@ -89,6 +96,16 @@ def find_root(start: Path | None = None, settings: Settings | None = None) -> Pa
 
 
 # -- writing deal files ---------------------------------------------------------------------
+def new_deal_text(deal: Deal) -> str:
+    """The text of a new deal file: the model's key order, ``external_id`` (an imported
+    deal's id in its source) right after the id."""
+    data = deal.canonical()
+    if "external_id" in data:
+        ext = data.pop("external_id")
+        data = {"id": data.pop("id"), "external_id": ext, **data}
+    return yamlfast.dump(data)
+
+
 def rewritten_text(path: Path, text: str, old: Deal, new: Deal) -> str:
     """``text`` (the file at ``path``, which reads as ``old``) changed to say ``new``:
     only the lines that differ change; comments, key order, quoting, unknown keys,
@@ -125,8 +142,115 @@ def _file_name_ok(deal_id: str) -> bool:
     )
 
 
+class Transaction:
+    """The changes of one command, made under the folder's lock (see ``Store.transaction``).
+
+    ``message`` says what the change is, as a person would write it ("Won
+    acme-rollout-7f3k"); ``paths`` are the files written so far, in order.
+    """
+
+    def __init__(self, store: Store, message: str = "") -> None:
+        self.store = store
+        self.message = message
+        self.paths: list[Path] = []
+
+    def _wrote(self, path: Path) -> None:
+        if path not in self.paths:
+            self.paths.append(path)
+
+    def _new_path(self, deal: Deal) -> Path:
+        if not _file_name_ok(deal.id):
+            raise InvalidValue("id", deal.id, f"{deal.id!r} cannot name a deal file")
+        path = self.store.deal_path(deal.id)
+        if os.path.lexists(path):
+            raise AlreadyExists(deal.id)
+        return path
+
+    def create(self, deal: Deal) -> Path:
+        """Write a new deal file; never overwrites one (``AlreadyExists``)."""
+        path = self._new_path(deal)
+        self.store.deals_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, new_deal_text(deal))
+        self._wrote(path)
+        return path
+
+    def create_many(self, deals: Iterable[Deal], progress: Callable[[int], None] | None = None) -> list[Path]:
+        """Write many new deal files at once (``pipe import``); nothing is written if any
+        of them exists already (``AlreadyExists``) or appears twice."""
+        items: list[tuple[Path, str | bytes]] = []
+        seen: set[str] = set()
+        for deal in deals:
+            path = self._new_path(deal)
+            if deal.id in seen:
+                raise AlreadyExists(deal.id)
+            seen.add(deal.id)
+            items.append((path, new_deal_text(deal)))
+        if not items:
+            return []
+        self.store.deals_dir.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        try:
+            written = write_many(items, progress=progress)
+        finally:
+            for path in written:
+                self._wrote(path)
+        return written
+
+    def update(self, ref: str, change: Callable[[Deal], Deal]) -> tuple[Deal, Deal]:
+        """Read one deal (by id or prefix) under the lock, apply ``change`` and save the
+        result if it differs: no lost update between processes.
+
+        Returns (old, new); when ``change`` returns an equal deal nothing is written.
+        """
+        store = self.store
+        deal_id = store.resolve(ref)
+        path = store.deal_path(deal_id)
+        text = read_text(path)
+        old = parse_deal(path, text)
+        new = change(old)
+        if new != old:
+            self.save(old, new, text, path)  # the file it was read from, whatever id it says
+        return old, new
+
+    def save(self, old: Deal, new: Deal, text: str | None = None, path: Path | None = None) -> Path:
+        """Rewrite a deal file with the change from ``old`` to ``new``, keeping the rest.
+
+        ``old`` was read (from ``path``, by default the file named by its id) under
+        this transaction's lock.
+        """
+        if path is None:
+            if not _file_name_ok(old.id):
+                raise InvalidValue("id", old.id, f"{old.id!r} cannot name a deal file")
+            path = self.store.deal_path(old.id)
+        if text is None:
+            text = read_text(path)
+        atomic_write(path, rewritten_text(path, text, old, new))
+        self._wrote(path)
+        return path
+
+    def write_text(self, path: Path, text: str) -> None:
+        """Replace a file of the pipeline with ``text``, which the caller has validated
+        (``pipe edit``). Only files inside the pipeline folder, outside .pipe/."""
+        where = Path(os.path.abspath(path))
+        root = Path(os.path.abspath(self.store.root))
+        try:
+            rel = where.relative_to(root)
+        except ValueError:
+            raise PipeError(f"{display_path(path)} is outside the pipeline folder; not written") from None
+        if not rel.parts or rel.parts[0] == STATE_DIR:
+            raise PipeError(f"{display_path(path)} is not a file of the pipeline; not written")
+        atomic_write(where, text)
+        self._wrote(where)
+
+
 class Store:
-    """A pipeline folder: its configuration and its deal files."""
+    """A pipeline folder: its configuration and its deal files.
+
+    ``on_commit``, when set, is called with each transaction that wrote something,
+    as it ends (still under the lock, after every file is written).
+    """
+
+    on_commit: Callable[[Transaction], None] | None = None
 
     def __init__(self, root: Path, settings: Settings | None = None) -> None:
         self.root = root
@@ -134,6 +258,7 @@ class Store:
         self.state_dir = root / STATE_DIR
         self.settings = settings or current()
         self._pipeline: Pipeline | None = None
+        self._tx: Transaction | None = None
 
     @classmethod
     def open(cls, start: Path | None = None, settings: Settings | None = None) -> Store:
@@ -251,42 +376,47 @@ class Store:
         with file_lock(self.state_dir / LOCK_FILE, self.settings.lock_timeout):
             yield
 
-    def create(self, deal: Deal) -> Path:
-        """Write a new deal file; the caller holds the lock. Never overwrites (``AlreadyExists``)."""
-        if not _file_name_ok(deal.id):
-            raise InvalidValue("id", deal.id, f"{deal.id!r} cannot name a deal file")
-        path = self.deal_path(deal.id)
-        if os.path.lexists(path):
-            raise AlreadyExists(deal.id)
-        self.deals_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, yamlfast.dump(deal.canonical()))
-        return path
+    @contextlib.contextmanager
+    def transaction(self, message: str = "") -> Iterator[Transaction]:
+        """The one way to change files of the pipeline::
 
-    def save(self, old: Deal, new: Deal, text: str | None = None, path: Path | None = None) -> None:
-        """Rewrite a deal file with the change from ``old`` to ``new``, keeping the rest.
+            with store.transaction("Won acme-rollout-7f3k") as tx:
+                old, new = tx.update("acme", lambda d: actions.won(d, at))
 
-        The caller holds the lock and read ``old`` (from ``path``, by default the
-        file named by its id) under it.
+        Takes the lock (``LockTimeout`` after ``PIPE_LOCK_TIMEOUT`` seconds); every
+        write is atomic. When the block ends without an error and something was
+        written, ``on_commit(tx)`` is called, still under the lock. A transaction
+        opened inside another one of the same store joins it.
         """
-        if path is None:
-            if not _file_name_ok(old.id):
-                raise InvalidValue("id", old.id, f"{old.id!r} cannot name a deal file")
-            path = self.deal_path(old.id)
-        if text is None:
-            text = read_text(path)
-        atomic_write(path, rewritten_text(path, text, old, new))
+        if self._tx is not None:
+            if message and not self._tx.message:
+                self._tx.message = message
+            yield self._tx
+            return
+        with self.lock():
+            tx = Transaction(self, message)
+            self._tx = tx
+            try:
+                yield tx
+            finally:
+                self._tx = None
+            if tx.paths and self.on_commit is not None:
+                self.on_commit(tx)
+
+    def create(self, deal: Deal) -> Path:
+        """Write a new deal file in a transaction of its own. Never overwrites."""
+        with self.transaction(f"Add {deal.id}") as tx:
+            return tx.create(deal)
 
     def update(self, ref: str, change: Callable[[Deal], Deal]) -> tuple[Deal, Deal]:
-        """Lock, read one deal, apply ``change`` and save: no lost update between processes.
-
-        Returns (old, new); when ``change`` returns an equal deal nothing is written.
-        """
-        with self.lock():
-            deal_id = self.resolve(ref)
-            path = self.deal_path(deal_id)
-            text = read_text(path)
-            old = parse_deal(path, text)
-            new = change(old)
-            if new != old:
-                self.save(old, new, text, path)  # the file it was read from, whatever id it says
+        """``Transaction.update`` in a transaction of its own."""
+        with self.transaction() as tx:
+            old, new = tx.update(ref, change)
+            if not tx.message:
+                tx.message = f"Change {new.id}"
             return old, new
+
+    def save(self, old: Deal, new: Deal, text: str | None = None, path: Path | None = None) -> None:
+        """``Transaction.save`` in a transaction of its own."""
+        with self.transaction(f"Change {old.id}") as tx:
+            tx.save(old, new, text, path)

@@ -14,7 +14,7 @@ from .. import actions, git, ids, render
 from ..check import check_deal, check_folder
 from ..documents import display_path, read_text
 from ..errors import EXIT_ERROR, InvalidValue, PipeError, usage_error
-from ..fsio import atomic_write, create_temp
+from ..fsio import create_temp
 from ..models import Deal, Pipeline
 from ..query import ROW_KEYS, Filters, deal_row, select, sort_deals
 from ..render import Column, OutputFormat
@@ -32,6 +32,7 @@ from .common import (
     TagOpt,
     at_clock,
     at_time,
+    change_deal,
     complete_stage,
     interactive,
     report_problems,
@@ -103,7 +104,7 @@ def add(
     closes = parse_date(close_date, option="--close-date") if close_date else None
     prob = actions.parse_probability(probability)
     tags = [t.strip() for item in tag or [] for t in item.split(",") if t.strip()]
-    with store.lock():
+    with store.transaction() as tx:
         if deal_id is not None:
             new_id = ids.check_id(deal_id)
             if store.exists(new_id):
@@ -126,7 +127,8 @@ def add(
             close_date=closes,
             probability=prob,
         )
-        store.create(deal)
+        tx.create(deal)
+        tx.message = f"Add {deal.id}"
     typer.echo(deal.id)
 
 
@@ -143,7 +145,14 @@ def move(
     store = store_from(ctx)
     pipeline = store.pipeline
     when = at_clock(at)
-    old, new = store.update(deal, lambda d: actions.move(d, pipeline, stage, when(), note))
+    old, new = change_deal(
+        store,
+        deal,
+        lambda d: actions.move(d, pipeline, stage, when(), note),
+        lambda old, new: (
+            f"Move {new.id}: {old.stage} -> {new.stage}" if new.stage != old.stage else f"Note on {new.id}"
+        ),
+    )
     if new.stage == old.stage:
         kept = "the note is added" if len(new.notes) > len(old.notes) else "nothing changed"
         typer.echo(f"{new.id} is already in {new.stage}; {kept}")
@@ -163,7 +172,7 @@ def won(
     store = store_from(ctx)
     when = at_clock(at)
     money = actions.parse_money(value)
-    _, new = store.update(deal, lambda d: actions.won(d, when(), money))
+    _, new = change_deal(store, deal, lambda d: actions.won(d, when(), money), lambda _, new: f"Won {new.id}")
     shown = f" ({render.money(new.value, new.currency)})" if new.value is not None else ""
     typer.echo(f"won {new.id}{shown}")
 
@@ -180,7 +189,9 @@ def lost(
         raise usage_error("--reason: say why the deal was lost (price, timing, competitor, ...)")
     store = store_from(ctx)
     when = at_clock(at)
-    _, new = store.update(deal, lambda d: actions.lost(d, when(), reason))
+    _, new = change_deal(
+        store, deal, lambda d: actions.lost(d, when(), reason), lambda _, new: f"Lost {new.id}: {new.lost_reason}"
+    )
     typer.echo(f"lost {new.id} at {new.stage}: {new.lost_reason}")
 
 
@@ -197,7 +208,12 @@ def reopen(
     store = store_from(ctx)
     pipeline = store.pipeline
     when = at_clock(at)
-    _, new = store.update(deal, lambda d: actions.reopen(d, pipeline, when(), stage))
+    _, new = change_deal(
+        store,
+        deal,
+        lambda d: actions.reopen(d, pipeline, when(), stage),
+        lambda _, new: f"Reopen {new.id} in {new.stage}",
+    )
     typer.echo(f"reopened {new.id} in {new.stage}")
 
 
@@ -216,7 +232,7 @@ def note(
         text = sys.stdin.read()
     store = store_from(ctx)
     when = at_clock(at)
-    _, new = store.update(deal, lambda d: actions.add_note(d, when(), text))
+    _, new = change_deal(store, deal, lambda d: actions.add_note(d, when(), text), lambda _, new: f"Note on {new.id}")
     typer.echo(f"noted on {new.id}")
 
 
@@ -239,7 +255,12 @@ def next_step(
     store = store_from(ctx)
     due_date = parse_date(due) if due else None
     when = at_clock(at)
-    _, new = store.update(deal, lambda d: actions.set_next_step(d, when(), None if clear else text, due_date))
+    _, new = change_deal(
+        store,
+        deal,
+        lambda d: actions.set_next_step(d, when(), None if clear else text, due_date),
+        lambda _, new: f"Next step for {new.id}" if new.next_step else f"Clear the next step of {new.id}",
+    )
     if new.next_step:
         typer.echo(f"next step for {new.id}: {new.next_step.text} (due {new.next_step.due})")
     else:
@@ -265,9 +286,14 @@ def set_(
     pairs = [actions.parse_assignment(a) for a in assignments]
     store = store_from(ctx)
     when = at_clock(at)
-    old, new = store.update(deal, lambda d: actions.set_fields(d, when(), pairs))
+    old, new = change_deal(store, deal, lambda d: actions.set_fields(d, when(), pairs), _set_message)
     changed = len(new.history) - len(old.history)
     typer.echo(f"updated {new.id}: {changed} field{'s' if changed != 1 else ''} changed")
+
+
+def _set_message(old: Deal, new: Deal) -> str:
+    names = [h.field for h in new.history[len(old.history) :] if h.event == "changed" and h.field]
+    return f"Set {', '.join(dict.fromkeys(names))} of {new.id}"
 
 
 @app.command()
@@ -308,10 +334,11 @@ def edit(ctx: typer.Context, deal: DealArg) -> None:
         if interactive() and typer.confirm("Edit again?", default=True):
             continue
         raise PipeError(f"not saved; your edit is kept in {display_path(tmp)}")
-    with store.lock():
+    kept = f"Your version is in {display_path(tmp)}"
+    with store.transaction(f"Edit {deal_id}") as tx:
         if read_text(path) != original:
-            raise PipeError(f"{deal_id} changed while you edited it; not saved. Your version is in {display_path(tmp)}")
-        atomic_write(path, edited)
+            raise PipeError(f"{deal_id} changed while you edited it; not saved. {kept}")
+        tx.write_text(path, edited)
     tmp.unlink(missing_ok=True)
     typer.echo(f"saved {deal_id}")
 

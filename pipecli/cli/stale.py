@@ -150,7 +150,12 @@ def snooze(
             raise WrongStatus(d.id, d.status, "snooze")
         return actions.set_snooze(d, clock(), until_day, reason.strip() if reason else None)
 
-    old, new = store.update(deal, change)
+    with store.transaction() as tx:
+        old, new = tx.update(deal, change)
+        if new.snooze is None:
+            tx.message = f"End the snooze of {new.id}"
+        else:
+            tx.message = f"Snooze {new.id} until {new.snooze.until.isoformat()}"
     if clear:
         if old.snooze is None:
             typer.echo(f"{new.id} was not snoozed; nothing changed")
