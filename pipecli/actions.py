@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from . import currencies
 from .documents import first_error
 from .errors import InvalidValue, OutOfOrder, UnknownStage, WrongStatus
-from .models import Deal, NextStep, Note, Pipeline, Snooze, money_text
+from .models import TRACKED_FIELDS, Deal, NextStep, Note, Pipeline, Snooze, money_text
 from .timeutil import parse_date
 
 # Fields `pipe set` may change; the rest have commands of their own.
@@ -298,6 +298,36 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
+
+
+def field_value(deal: Deal, name: str) -> Any:
+    """A tracked field's value in the plain form a ``changed`` entry records it, as
+    ``pipe set``, ``pipe next`` and ``pipe snooze`` write ``from`` and ``to``."""
+    value = getattr(deal, name, None)
+    if isinstance(value, (NextStep, Snooze)):
+        return value.canonical()
+    return _plain(value)
+
+
+def _changes_of(deal: Deal, name: str) -> int:
+    return sum(1 for h in deal.history if h.event == "changed" and h.field == name)
+
+
+def record_edit(before: Deal, after: Deal, at: datetime) -> Deal:
+    """``after`` (``before`` changed by hand in an editor) with a ``changed`` entry at
+    ``at`` for each tracked field whose value the edit changed, exactly as ``pipe set``
+    records it; a field the edit gave a new ``changed`` entry of its own is left alone.
+    """
+    entries = [
+        _entry(at, "changed", field=name, **{"from": field_value(before, name), "to": field_value(after, name)})
+        for name in TRACKED_FIELDS
+        if field_value(before, name) != field_value(after, name)
+        and _changes_of(after, name) <= _changes_of(before, name)
+    ]
+    if not entries:
+        return after
+    _check_order(after, at)
+    return _rebuild(after, history=_history(after, *entries))
 
 
 def parse_assignment(text: str) -> tuple[str, str]:

@@ -60,7 +60,7 @@ def test_each_command_commits_with_a_message(pipe, commits: Recorder, monkeypatc
     )
     monkeypatch.setenv("EDITOR", f"python3 {editor}")
     monkeypatch.delenv("VISUAL", raising=False)
-    pipe("edit", d)
+    pipe("edit", d, "--at", "2026-03-12")
     assert commits.messages == [
         "Add acme-rollout-7f3k",
         "Move acme-rollout-7f3k: lead -> qualified",

@@ -19,9 +19,9 @@ from ..models import Deal, Pipeline
 from ..query import ROW_KEYS, Filters, deal_row, select, sort_deals
 from ..render import Column, OutputFormat
 from ..scaffold import init_pipeline
-from ..store import parse_deal
+from ..store import parse_deal, rewritten_text
 from ..timeutil import parse_date
-from .app import app
+from .app import app, describe
 from .common import (
     AtOpt,
     DealArg,
@@ -297,10 +297,15 @@ def _set_message(old: Deal, new: Deal) -> str:
 
 
 @app.command()
-def edit(ctx: typer.Context, deal: DealArg) -> None:
-    """Open a deal file in $VISUAL / $EDITOR; it is saved only if it is valid."""
+def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None) -> None:
+    """Open a deal file in $VISUAL / $EDITOR; it is saved only if it is valid.
+
+    A tracked field the edit changes (value, owner, close_date, ...) gets a `changed`
+    entry in the history, dated at the save (or --at), as `pipe set` records it.
+    """
     store = store_from(ctx)
     pipeline = store.pipeline
+    when = at_clock(at)
     deal_id = store.resolve(deal)
     path = store.deal_path(deal_id)
     original = read_text(path)
@@ -338,7 +343,12 @@ def edit(ctx: typer.Context, deal: DealArg) -> None:
     with store.transaction(f"Edit {deal_id}") as tx:
         if read_text(path) != original:
             raise PipeError(f"{deal_id} changed while you edited it; not saved. {kept}")
-        tx.write_text(path, edited)
+        before, after = parse_deal(path, original), parse_deal(path, edited)
+        try:
+            recorded = actions.record_edit(before, after, when())
+        except PipeError as err:
+            raise PipeError(f"{describe(err)}; not saved. {kept}") from None
+        tx.write_text(path, edited if recorded == after else rewritten_text(path, edited, after, recorded))
     tmp.unlink(missing_ok=True)
     typer.echo(f"saved {deal_id}")
 
@@ -433,11 +443,20 @@ def show(
 
 @app.command()
 def check(ctx: typer.Context) -> None:
-    """Validate every file; print `path:line: problem` lines. Exit 1 if any (a pre-commit hook)."""
+    """Validate every file; print `path:line: problem` lines. Exit 1 if any (a pre-commit hook).
+
+    A `path:line: warning: ...` line (a tracked field changed by hand without a history
+    entry) does not change the exit code.
+    """
     store = store_from(ctx)
-    problems = check_folder(store)
-    for p in problems:
+    findings = check_folder(store)
+    for p in findings:
         typer.echo(str(p))
-    if problems:
-        typer.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}", err=True)
+    errors = sum(1 for p in findings if not p.warning)
+    warnings = len(findings) - errors
+    counts = [f"{errors} problem{'s' if errors != 1 else ''}"] if errors else []
+    counts += [f"{warnings} warning{'s' if warnings != 1 else ''}"] if warnings else []
+    if counts:
+        typer.echo(", ".join(counts), err=True)
+    if errors:
         raise typer.Exit(EXIT_ERROR)
