@@ -6,8 +6,8 @@ Both forms give the same guarantee: each file is written to a temporary file, it
 data is on disk before the rename, and the folder is fsynced.
 
 * per file: ``fsio.atomic_write`` for each file (write, fsync, rename, fsync the folder);
-* batch: ``fsio.write_many`` (write every temporary file, fsync each, rename all,
-  fsync the folder once).
+* batch: ``fsio.write_many`` (write every temporary file, fsync them from a few
+  threads at once, rename all, fsync the folder once).
 
 Prints the median time of each over the rounds and their ratio. The machine's other
 work makes single timings noisy: compare ratios, and run it more than once.

@@ -153,9 +153,11 @@ class Transaction:
         self.store = store
         self.message = message
         self.paths: list[Path] = []
+        self._written: set[Path] = set()
 
     def _wrote(self, path: Path) -> None:
-        if path not in self.paths:
+        if path not in self._written:  # a set: import writes thousands
+            self._written.add(path)
             self.paths.append(path)
 
     def _new_path(self, deal: Deal) -> Path:
