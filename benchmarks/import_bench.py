@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pipecli import importing, yamlfast, yamlio
 from pipecli.models import Pipeline
-from pipecli.store import Store
+from pipecli.store import Store, new_deal_data
 
 ARGS = ["--preset", "crm-sales-opportunities", "--default-date", "2017-12-31"]
 
@@ -98,7 +98,7 @@ def main() -> None:
         t_update, _ = timed(lambda: pipe("-C", str(root), "import", str(sample), *ARGS, "--update"))
         t_check, _ = timed(lambda: pipe("-C", str(root), "check"))
 
-        docs = [importing.deal_document(d) for d in deals[:1000]]
+        docs = [new_deal_data(d) for d in deals[:1000]]
         t_ruamel, _ = timed(lambda: [yamlio.dump_new(d) for d in docs])
         yamlfast._block.cache_clear()
         t_fast, texts = timed(lambda: [yamlfast.dump(d) for d in docs])

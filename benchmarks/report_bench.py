@@ -28,10 +28,12 @@ from typing import Any
 
 from pipecli import actions, yamlio
 from pipecli.errors import PipeError
+from pipecli.fsio import atomic_write
 from pipecli.models import Deal, Pipeline
 from pipecli.render.report import render_report
 from pipecli.report import ReportSpec, build_report
-from pipecli.store import Store, atomic_write, init_pipeline
+from pipecli.scaffold import init_pipeline
+from pipecli.store import Store
 
 AS_OF = date(2026, 6, 30)
 START = datetime(2025, 1, 6, 9, 0, tzinfo=timezone(timedelta(hours=1)))

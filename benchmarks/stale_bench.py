@@ -17,8 +17,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from pipecli import actions, yamlio
+from pipecli.scaffold import init_pipeline
 from pipecli.stale import AsOf, find_stale
-from pipecli.store import Store, init_pipeline
+from pipecli.store import Store
 
 
 def build(root: Path, n: int) -> None:

@@ -1,7 +1,9 @@
 """What commands do to a deal: pure functions from a deal (and the pipeline) to a new deal.
 
-Nothing here touches the disk; ``Store.update`` applies these under the lock.
+Nothing here touches the disk; a store transaction applies these under the lock.
 Every change appends to the deal's history, so the past can be replayed.
+Errors are typed (``InvalidValue``, ``OutOfOrder``, ``WrongStatus`` ...) and carry
+the facts; the command line words them.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import currencies
-from .errors import PipeError, usage_error
-from .models import SETTABLE_FIELDS, Deal, NextStep, Note, Pipeline, Snooze, error_text, money_text
+from .documents import first_error
+from .errors import InvalidValue, OutOfOrder, UnknownStage, WrongStatus
+from .models import SETTABLE_FIELDS, TRACKED_FIELDS, Deal, NextStep, Note, Pipeline, Snooze, money_text
 from .timeutil import parse_date
 
 # Fields `pipe set` may change (marked ``settable`` in pipecli.models); the rest have commands of their own.
@@ -45,20 +48,22 @@ def parse_money(text: str | None, option: str = "--value") -> Decimal | None:
     try:
         raw = money_text(str(text))
     except ValueError as exc:
-        raise usage_error(f"{option}: {exc}") from None
+        raise InvalidValue(option, text, str(exc)) from None
     if raw == "":
         return None
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise usage_error(f"{option}: {text!r} is not a number; write e.g. 12000 or 12000.50") from None
+        raise InvalidValue(option, text, f"{text!r} is not a number; write e.g. 12000 or 12000.50") from None
     if not value.is_finite():
-        raise usage_error(f"{option}: {text!r} is not a finite number")
+        raise InvalidValue(option, text, f"{text!r} is not a finite number")
     if value < 0:
-        raise usage_error(f"{option}: {text!r} is negative; a deal's value is 0 or more")
+        raise InvalidValue(option, text, f"{text!r} is negative; a deal's value is 0 or more")
     if value >= MAX_VALUE or len(value.normalize().as_tuple().digits) > MAX_DIGITS:
         # the file keeps amounts as YAML numbers, exact to 15 significant digits
-        raise usage_error(f"{option}: {text!r} has more digits than an amount can keep exactly (at most {MAX_DIGITS})")
+        raise InvalidValue(
+            option, text, f"{text!r} has more digits than an amount can keep exactly (at most {MAX_DIGITS})"
+        )
     return value
 
 
@@ -68,7 +73,7 @@ def parse_currency(text: str | None, option: str = "--currency") -> str | None:
     try:
         return currencies.normalize(text)
     except ValueError as exc:
-        raise usage_error(f"{option}: {exc}") from None
+        raise InvalidValue(option, text, str(exc)) from None
 
 
 def parse_probability(text: str | None) -> float | None:
@@ -78,9 +83,11 @@ def parse_probability(text: str | None) -> float | None:
     try:
         p = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
     except ValueError:
-        raise usage_error(f"probability {text!r} is not a number; write 0.4 or 40%") from None
+        hint = f"{text!r} is not a number; write 0.4 or 40%"
+        raise InvalidValue("probability", text, hint, message=f"probability {hint}") from None
     if not 0 <= p <= 1:
-        raise usage_error(f"probability {text!r} is outside 0..1 (0%..100%)")
+        hint = f"{text!r} is outside 0..1 (0%..100%)"
+        raise InvalidValue("probability", text, hint, message=f"probability {hint}")
     return p
 
 
@@ -94,21 +101,19 @@ def check_stage(pipeline: Pipeline, stage: str) -> str:
         if lowered in (s.id, (s.label or "").lower()):
             return s.id
     close = difflib.get_close_matches(lowered, ids, n=1, cutoff=0.4)
-    hint = f"; did you mean {close[0]}?" if close else ""
-    if lowered in ("won", "lost"):
-        hint = f"; {lowered} is a status: use `pipe {lowered} DEAL`"
-    raise usage_error(f"unknown stage {stage!r}: the stages are {', '.join(ids)}{hint}")
+    raise UnknownStage(stage, ids, close[0] if close else None)
 
 
 # -- building deals -------------------------------------------------------------------
 def _validated(data: dict[str, Any]) -> Deal:
-    """A Deal from ``data``, or a usage error naming the field that is wrong."""
+    """A Deal from ``data``, or an InvalidValue naming the field that is wrong."""
     try:
         return Deal.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         name = ".".join(str(p) for p in err["loc"])
-        raise usage_error(f"{name}: {error_text(err)}") from None
+        message = first_error(exc)
+        raise InvalidValue(name, err.get("input"), message.split(": ", 1)[-1], message=message) from None
 
 
 def _rebuild(deal: Deal, **changes: Any) -> Deal:
@@ -120,10 +125,7 @@ def _rebuild(deal: Deal, **changes: Any) -> Deal:
 def _check_order(deal: Deal, at: datetime) -> None:
     last = deal.last_activity()
     if at < last:
-        raise PipeError(
-            f"--at {at.isoformat()} is before this deal's last entry ({last.isoformat()}); "
-            "history stays in time order: give a later --at"
-        )
+        raise OutOfOrder(deal.id, at, last)
 
 
 def _entry(at: datetime, event: str, **fields: Any) -> dict[str, Any]:
@@ -155,7 +157,7 @@ def new_deal(
     probability: float | None = None,
 ) -> Deal:
     if not title.strip():
-        raise usage_error("a deal needs a title")
+        raise InvalidValue("title", title, "a deal needs a title", message="a deal needs a title")
     stage_id = check_stage(pipeline, stage) if stage else pipeline.stages[0].id
     contact = {k: v for k, v in (contact or {}).items() if v}
     data: dict[str, Any] = {
@@ -183,7 +185,7 @@ def move(deal: Deal, pipeline: Pipeline, stage: str, at: datetime, note: str | N
     """Move an open deal to another stage, forward or back. Same stage: unchanged."""
     target = check_stage(pipeline, stage)
     if deal.status != "open":
-        raise PipeError(f"deal {deal.id} is {deal.status}; run `pipe reopen {deal.id}` before moving it")
+        raise WrongStatus(deal.id, deal.status, "move")
     if target == deal.stage:
         # nothing to move, but a note given with the move is still kept
         return add_note(deal, at, note) if note and note.strip() else deal
@@ -199,7 +201,7 @@ def move(deal: Deal, pipeline: Pipeline, stage: str, at: datetime, note: str | N
 
 def won(deal: Deal, at: datetime, value: Decimal | None = None) -> Deal:
     if deal.status != "open":
-        raise PipeError(f"deal {deal.id} is already {deal.status}; `pipe reopen` it first")
+        raise WrongStatus(deal.id, deal.status, "close")
     _check_order(deal, at)
     changes: dict[str, Any] = {
         "status": "won",
@@ -215,9 +217,9 @@ def won(deal: Deal, at: datetime, value: Decimal | None = None) -> Deal:
 
 def lost(deal: Deal, at: datetime, reason: str) -> Deal:
     if not reason.strip():
-        raise usage_error("--reason: say why the deal was lost (price, timing, competitor, ...)")
+        raise InvalidValue("reason", reason, "say why the deal was lost (price, timing, competitor, ...)")
     if deal.status != "open":
-        raise PipeError(f"deal {deal.id} is already {deal.status}; `pipe reopen` it first")
+        raise WrongStatus(deal.id, deal.status, "close")
     _check_order(deal, at)
     return _rebuild(
         deal,
@@ -229,7 +231,7 @@ def lost(deal: Deal, at: datetime, reason: str) -> Deal:
 
 def reopen(deal: Deal, pipeline: Pipeline, at: datetime, stage: str | None = None) -> Deal:
     if deal.status == "open":
-        raise PipeError(f"deal {deal.id} is open already; nothing to reopen")
+        raise WrongStatus(deal.id, deal.status, "reopen")
     target = check_stage(pipeline, stage) if stage else deal.stage
     _check_order(deal, at)
     entry = _entry(at, "reopened", **{"from": deal.status, "to": target})
@@ -242,7 +244,7 @@ def _notes(deal: Deal, at: datetime, text: str) -> list[Any]:
 
 def add_note(deal: Deal, at: datetime, text: str) -> Deal:
     if not text.strip():
-        raise usage_error("a note needs some text")
+        raise InvalidValue("note", text, "a note needs some text", message="a note needs some text")
     _check_order(deal, at)
     return _rebuild(deal, notes=_notes(deal, at, text.rstrip()))
 
@@ -285,17 +287,48 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def field_value(deal: Deal, name: str) -> Any:
+    """A tracked field's value in the plain form a ``changed`` entry records it, as
+    ``pipe set``, ``pipe next`` and ``pipe snooze`` write ``from`` and ``to``."""
+    value = getattr(deal, name, None)
+    if isinstance(value, (NextStep, Snooze)):
+        return value.canonical()
+    return _plain(value)
+
+
+def _changes_of(deal: Deal, name: str) -> int:
+    return sum(1 for h in deal.history if h.event == "changed" and h.field == name)
+
+
+def record_edit(before: Deal, after: Deal, at: datetime) -> Deal:
+    """``after`` (``before`` changed by hand in an editor) with a ``changed`` entry at
+    ``at`` for each tracked field whose value the edit changed, exactly as ``pipe set``
+    records it; a field the edit gave a new ``changed`` entry of its own is left alone.
+    """
+    entries = [
+        _entry(at, "changed", field=name, **{"from": field_value(before, name), "to": field_value(after, name)})
+        for name in TRACKED_FIELDS
+        if field_value(before, name) != field_value(after, name)
+        and _changes_of(after, name) <= _changes_of(before, name)
+    ]
+    if not entries:
+        return after
+    _check_order(after, at)
+    return _rebuild(after, history=_history(after, *entries))
+
+
 def parse_assignment(text: str) -> tuple[str, str]:
     if "=" not in text:
-        raise usage_error(f"{text!r}: write FIELD=VALUE, e.g. owner=anna or value=15000")
+        hint = "write FIELD=VALUE, e.g. owner=anna or value=15000"
+        raise InvalidValue(text, text, hint, message=f"{text!r}: {hint}")
     name, value = text.split("=", 1)
     name = name.strip()
     if not _FIELD_NAME.match(name):
-        raise usage_error(f"{name!r} is not a field name")
+        raise InvalidValue(name, name, "not a field name", message=f"{name!r} is not a field name")
     if name in PROTECTED:
-        raise usage_error(f"{name} cannot be set: {PROTECTED[name]}")
+        raise InvalidValue(name, value, PROTECTED[name], message=f"{name} cannot be set: {PROTECTED[name]}")
     if "." in name and not name.startswith("contact."):
-        raise usage_error(f"{name}: only contact.name, contact.email and contact.phone have dots")
+        raise InvalidValue(name, value, "only contact.name, contact.email and contact.phone have dots")
     return name, value
 
 
@@ -312,7 +345,7 @@ def _coerce(name: str, raw: str) -> Any:
     if name == "tags":
         return [t.strip() for t in text.split(",") if t.strip()]
     if name == "title" and not text:
-        raise usage_error("title cannot be empty")
+        raise InvalidValue("title", raw, "cannot be empty", message="title cannot be empty")
     return text or None
 
 
@@ -325,7 +358,7 @@ def set_fields(deal: Deal, at: datetime, assignments: list[tuple[str, str]]) -> 
         if name.startswith("contact."):
             key = name.split(".", 1)[1]
             if key not in ("name", "email", "phone"):
-                raise usage_error(f"{name}: a contact has name, email and phone")
+                raise InvalidValue(name, raw, "a contact has name, email and phone")
             contact = dict(data.get("contact") or {})
             before = contact.get(key)
             if value is None:

@@ -21,13 +21,13 @@ Correctness rules:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from .fsio import atomic_write
 
 VERSION = 1
 RACY_SECONDS = 2.0
@@ -93,18 +93,11 @@ class ParseCache:
         """Write the cache if it changed; any failure (read-only folder, full disk) is ignored."""
         if not self._dirty:
             return
+        payload = {"version": VERSION, "files": self._entries}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".deals.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    payload = {"version": VERSION, "files": self._entries}
-                    json.dump(payload, f, ensure_ascii=False, separators=(",", ":"))
-                os.replace(tmp, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except OSError:
+            # disposable: no fsync; a crash may lose the new cache, never leave half of one
+            atomic_write(self.path, json.dumps(payload, ensure_ascii=False, separators=(",", ":")), sync=False)
+        except (OSError, UnicodeError):  # UnicodeError: a lone surrogate a YAML escape let in
             return
         self._dirty = False

@@ -3,28 +3,29 @@
 Checks YAML syntax, the models, unknown stages, duplicate ids, history out of
 time order, a stage or status that disagrees with the history, lost deals
 without a reason, and merge-conflict markers.
+
+It also warns (without failing) about a tracked field changed by hand without a
+history entry, which would make reports of earlier days show the new value:
+
+* the field's value differs from the ``to`` of the last ``changed`` entry for it;
+* where the folder is in a git work tree, the field differs from the last committed
+  version of the file and no ``changed`` entry for it was added since.
 """
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
-from . import history, yamlio
+from . import git, history, yamlio
+from .actions import field_value
+from .documents import MAX_FILE_BYTES, Problem, parse_document, read_text, validation_problems
 from .errors import PipeError
-from .models import Deal, Pipeline, error_text
-from .store import Problem, Store, parse_document, read_text
-
-
-def validation_problems(path: Path, text: str, exc: ValidationError) -> list[Problem]:
-    """Each thing the model refused, on its own line, where it is in the file."""
-    out: list[Problem] = []
-    for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if p != "__root__")
-        name = ".".join(str(p) for p in loc) or "file"
-        out.append(Problem(path, yamlio.locate(text, loc), f"{name}: {error_text(err)}"))
-    return sorted(out, key=lambda p: p.line or 0)  # in the order of the file
+from .models import TRACKED_FIELDS, Deal, Pipeline
+from .store import DEALS_DIR, Store
 
 
 def check_deal(path: Path, text: str, deal: Deal, pipeline: Pipeline) -> list[Problem]:
@@ -74,8 +75,89 @@ def check_deal(path: Path, text: str, deal: Deal, pipeline: Pipeline) -> list[Pr
     return out
 
 
+# -- tracked fields changed by hand ----------------------------------------------------------
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return "nothing" if value is None else repr(value) if isinstance(value, str) else str(value)
+
+
+def _fix(deal: Deal, name: str, value: Any) -> str:
+    """The command that records ``name`` changing to ``value``."""
+    if name == "next_step":
+        if not value:
+            return f"pipe next {deal.id} --clear"
+        due = f" --due {value['due']}" if value.get("due") else ""
+        return f"pipe next {deal.id} {shlex.quote(str(value.get('text', '')))}{due}"
+    if name == "snooze":
+        if not value:
+            return f"pipe snooze {deal.id} --clear"
+        reason = f" --reason {shlex.quote(str(value['reason']))}" if value.get("reason") else ""
+        return f"pipe snooze {deal.id} --until {value.get('until')}{reason}"
+    text = ",".join(str(v) for v in value) if isinstance(value, list) else "" if value is None else str(value)
+    return f"pipe set {deal.id} {shlex.quote(f'{name}={text}')}"
+
+
+def _as_recorded(deal: Deal, name: str, raw: Any) -> tuple[bool, Any]:
+    """A value a history entry recorded for ``name``, in the form ``field_value`` gives;
+    (False, None) when it is not a valid value of the field."""
+    try:
+        trial = Deal.model_validate({**deal.model_dump(by_alias=True), name: raw})
+    except ValueError:
+        return False, None
+    return True, field_value(trial, name)
+
+
+def unrecorded_changes(path: Path, text: str, deal: Deal, committed: Deal | None = None) -> list[Problem]:
+    """Warnings for tracked fields whose value no history entry explains (see the module)."""
+    out: list[Problem] = []
+    for name in TRACKED_FIELDS:
+        now = field_value(deal, name)
+        last = next((h for h in reversed(deal.history) if h.event == "changed" and h.field == name), None)
+        known: Any = None
+        said = ""
+        if last is not None and last.to != now:
+            ok, recorded = _as_recorded(deal, name, last.to)
+            if ok and recorded != now:
+                known, said = recorded, "the history's last change of it says"
+        if not said and committed is not None:
+            before = field_value(committed, name)
+            added = sum(1 for h in deal.history if h.event == "changed" and h.field == name) - sum(
+                1 for h in committed.history if h.event == "changed" and h.field == name
+            )
+            if before != now and added <= 0:
+                known, said = before, "the last commit says"
+        if said:
+            out.append(
+                Problem(
+                    path,
+                    yamlio.locate(text, (name,)),
+                    f"{name} is {_shown(now)} but {said} {_shown(known)}, and no history entry records the "
+                    f"change, so reports of earlier days show the new value; put back the old value and run "
+                    f"`{_fix(deal, name, now)}`",
+                    warning=True,
+                )
+            )
+    return out
+
+
+def _committed_deals(store: Store) -> dict[str, Deal]:
+    """The last committed version of each deal file changed since, by file name."""
+    out: dict[str, Deal] = {}
+    for rel, text in git.committed_changed(store.root, DEALS_DIR, max_bytes=MAX_FILE_BYTES).items():
+        name = Path(rel).name
+        try:
+            data = parse_document(name, text)
+            out[name] = Deal.model_validate({"id": name.removesuffix(".yaml"), **data})
+        except (PipeError, ValueError):
+            continue  # a broken committed version says nothing about the current one
+    return out
+
+
 def check_folder(store: Store) -> list[Problem]:
-    """Every problem in the folder, in file order."""
+    """Every problem in the folder, in file order; warnings (``Problem.warning``) among them."""
     try:
         pipeline = store.pipeline
     except PipeError as err:
@@ -85,6 +167,7 @@ def check_folder(store: Store) -> list[Problem]:
         for entry in sorted(store.deals_dir.iterdir()):
             if entry.suffix in (".yml", ".YAML", ".YML") and not entry.name.startswith("."):
                 problems.append(Problem(entry, None, "deal files end in .yaml; rename it or it is ignored"))
+    committed = _committed_deals(store)
     seen: dict[str, Path] = {}
     for deal_id in store.deal_ids():
         path = store.deal_path(deal_id)
@@ -100,6 +183,7 @@ def check_folder(store: Store) -> list[Problem]:
             problems.extend(validation_problems(path, text, exc))
             continue
         problems.extend(check_deal(path, text, deal, pipeline))
+        problems.extend(unrecorded_changes(path, text, deal, committed.get(path.name)))
         if deal.id in seen:
             problems.append(
                 Problem(path, yamlio.locate(text, ("id",)), f"duplicate id {deal.id!r}, also in {seen[deal.id].name}")

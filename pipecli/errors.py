@@ -1,7 +1,17 @@
-"""The one error type users see, and the exit codes it maps to."""
+"""The errors users see, and the exit codes they map to.
+
+``PipeError`` is an error a user can act on. The library (actions, store, settings)
+raises the typed subclasses below: they carry the facts (which deal, which value,
+which time) and a plain message that names no command-line option or command. The
+command line's one top-level handler (``pipecli.cli.app``) words them for the shell,
+with the ``--at`` or ``pipe reopen`` that fixes them, and maps each type to an exit
+code. Code that catches a ``PipeError`` keeps working with any of them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 EXIT_OK = 0
@@ -40,3 +50,127 @@ class PipeError(Exception):
 def usage_error(message: str) -> PipeError:
     """A PipeError for a wrong command line (exit code 2)."""
     return PipeError(message, exit_code=EXIT_USAGE)
+
+
+def _listed(items: Sequence[str], limit: int = 8) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+class NotFound(PipeError):
+    """No deal has this id or starts with it; ``candidates`` are ids close to it."""
+
+    def __init__(self, ref: str, candidates: Sequence[str] = ()) -> None:
+        self.ref = ref
+        self.candidates = tuple(candidates)
+        hint = f"; did you mean {', '.join(self.candidates)}?" if self.candidates else ""
+        super().__init__(f"no deal {ref!r}{hint}")
+
+
+class Ambiguous(PipeError):
+    """Several deal ids start with ``ref``."""
+
+    def __init__(self, ref: str, matches: Sequence[str]) -> None:
+        self.ref = ref
+        self.matches = tuple(matches)
+        super().__init__(f"deal {ref!r} is ambiguous: it starts {_listed(self.matches)}")
+
+
+class InvalidValue(PipeError):
+    """A value that cannot be used: ``field`` names it as the caller knows it (a deal
+    field, or the option it came from), ``hint`` says what is wrong and how to write it."""
+
+    def __init__(self, field: str, value: object, hint: str, *, message: str | None = None) -> None:
+        self.field = field
+        self.value = value
+        self.hint = hint
+        super().__init__(message if message is not None else f"{field}: {hint}")
+
+
+class UnknownStage(InvalidValue):
+    """A stage the pipeline does not have; ``suggestion`` is the closest one, if any."""
+
+    def __init__(self, value: str, stages: Sequence[str], suggestion: str | None = None) -> None:
+        self.stages = tuple(stages)
+        self.suggestion = suggestion
+        self.status = value.strip().lower() if value.strip().lower() in ("won", "lost") else None
+        if self.status:
+            hint = f"; {self.status} is a status, not a stage"
+        else:
+            hint = f"; did you mean {suggestion}?" if suggestion else ""
+        text = f"unknown stage {value!r}: the stages are {', '.join(self.stages)}{hint}"
+        super().__init__("stage", value, text, message=text)
+
+
+class OutOfOrder(PipeError):
+    """A change dated ``at``, before the deal's last entry (``last``): history stays in time order."""
+
+    def __init__(self, deal_id: str, at: datetime, last: datetime) -> None:
+        self.deal_id = deal_id
+        self.at = at
+        self.last = last
+        super().__init__(
+            f"{at.isoformat()} is before the last entry of deal {deal_id} ({last.isoformat()}); "
+            "history stays in time order"
+        )
+
+
+class WrongStatus(PipeError):
+    """``action`` (move, close, reopen, snooze) does not apply to a deal with this status."""
+
+    def __init__(self, deal_id: str, status: str, action: str) -> None:
+        self.deal_id = deal_id
+        self.status = status
+        self.action = action
+        super().__init__(f"deal {deal_id} is {status}; it cannot be {_DONE.get(action, action)}")
+
+
+_DONE = {"move": "moved", "close": "closed again", "reopen": "reopened", "snooze": "snoozed"}
+
+
+class Conflict(PipeError):
+    """A file is not as the change expected: it exists already, or changed meanwhile."""
+
+    def __init__(self, deal_id: str, message: str) -> None:
+        self.deal_id = deal_id
+        super().__init__(message)
+
+
+class AlreadyExists(Conflict):
+    """A new deal's file exists already."""
+
+    def __init__(self, deal_id: str) -> None:
+        super().__init__(deal_id, f"deal {deal_id!r} already exists")
+
+
+class LockTimeout(PipeError):
+    """Another writer held the pipeline's lock for ``timeout`` seconds."""
+
+    def __init__(self, lock: Path, timeout: float) -> None:
+        self.lock = lock
+        self.timeout = timeout
+        super().__init__(
+            f"another pipe command has held the lock {lock} for {timeout:g}s; wait for it to finish and try again"
+        )
+
+
+class NoPipeline(PipeError):
+    """No pipeline.yaml in ``start`` or above it; ``missing``: the folder itself does not exist."""
+
+    def __init__(self, start: Path, *, missing: bool = False) -> None:
+        self.start = start
+        self.missing = missing
+        if missing:
+            super().__init__(f"folder {start} does not exist")
+        else:
+            super().__init__(f"no pipeline.yaml in {start} or any folder above it")
+
+
+class BadSetting(PipeError):
+    """An environment variable (``PIPE_LOCK_TIMEOUT`` ...) with a value pipe cannot use."""
+
+    def __init__(self, name: str, value: str, hint: str) -> None:
+        self.name = name
+        self.value = value
+        self.hint = hint
+        super().__init__(f"{name}={value!r}: {hint}")

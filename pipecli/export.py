@@ -14,9 +14,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import Enum
@@ -24,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import history
+from .fsio import replacing
 from .models import EXPORTED_COLUMNS, Deal, Pipeline
 from .query import deal_row
 from .render import OutputFormat, plain, render_rows
@@ -224,21 +223,13 @@ def _stage_rows(deal: Deal, walk: history.Replay) -> tuple[list[tuple[Any, ...]]
 
 def write_sqlite(deals: Sequence[Deal], pipeline: Pipeline, path: Path) -> None:
     """Write a new SQLite database at ``path`` (replacing a file there, atomically)."""
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        tmp.unlink()
+    with replacing(path) as tmp:
         con = sqlite3.connect(tmp)
         try:
             _fill(con, deals, pipeline)
             con.commit()
         finally:
             con.close()
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _fill(con: sqlite3.Connection, deals: Sequence[Deal], pipeline: Pipeline) -> None:

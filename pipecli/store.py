@@ -1,4 +1,5 @@
-"""The pipeline folder on disk: finding it, reading deals, locking, atomic writes.
+"""The pipeline folder on disk: finding it, resolving ids, reading deals, and the one
+write path.
 
 Layout::
 
@@ -8,6 +9,11 @@ Layout::
 
 One-deal commands touch one file: resolving an id or a prefix of one needs only
 the directory listing, never a parse of every deal.
+
+Every change to a file of the pipeline goes through a ``Transaction``
+(``Store.transaction``): it holds the folder's lock, writes each file atomically
+(``pipecli.fsio``) and, when it ends, hands what it wrote to ``Store.on_commit``,
+the one place where a change becomes, say, a git commit.
 """
 
 from __future__ import annotations
@@ -16,12 +22,8 @@ import codecs
 import contextlib
 import difflib
 import os
-import re
 import stat
-import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,34 +32,24 @@ from pydantic import ValidationError
 
 from . import yamlfast, yamlio
 from .cache import ParseCache, file_key
-from .errors import PipeError
-from .models import Deal, Pipeline, error_text
+from .documents import (
+    MAX_FILE_BYTES,
+    Problem,
+    display_path,
+    file_name_id,
+    parse_document,
+    read_text,
+    validation_message,
+)
+from .errors import AlreadyExists, Ambiguous, InvalidValue, NoPipeline, NotFound, PipeError
+from .fsio import atomic_write, file_lock, write_many
+from .models import Deal, Pipeline
+from .settings import Settings, current
 
 PIPELINE_FILE = "pipeline.yaml"
 DEALS_DIR = "deals"
 STATE_DIR = ".pipe"
 LOCK_FILE = "lock"
-MAX_FILE_BYTES = 1 << 20
-LOCK_TIMEOUT_S = float(os.environ.get("PIPE_LOCK_TIMEOUT", "30"))
-
-_CONFLICT = re.compile(r"^(<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A finding about one file: printed as ``path:line: message``."""
-
-    path: Path
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = display_path(self.path)
-        return f"{where}:{self.line}: {self.message}" if self.line else f"{where}: {self.message}"
-
-    @classmethod
-    def from_error(cls, err: PipeError) -> Problem:
-        return cls(err.path or Path("?"), err.line, err.message)
 
 
 @dataclass
@@ -66,56 +58,7 @@ class LoadResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-def display_path(path: Path) -> str:
-    """A path relative to the working directory when it lies below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
-
-
-def validation_message(exc: ValidationError, text: str) -> tuple[str, int | None]:
-    """The first validation error as one line, and the line of the file it points at."""
-    err = exc.errors()[0]
-    loc = tuple(p for p in err["loc"] if p != "__root__")
-    msg = error_text(err)
-    name = ".".join(str(p) for p in loc) or "file"
-    more = len(exc.errors()) - 1
-    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{name}: {msg}{suffix}", yamlio.locate(text, loc)
-
-
-def parse_document(path: Path | str, text: str) -> dict[str, Any]:
-    """Parse a YAML mapping, or raise a PipeError that names path and line."""
-    if len(text) > MAX_FILE_BYTES:
-        raise PipeError("file is larger than 1 MiB; not a deal file?", path=path)
-    m = _CONFLICT.search(text)
-    if m:
-        line = text.count("\n", 0, m.start()) + 1
-        raise PipeError(
-            "unresolved git merge conflict marker; edit the file to keep the right lines",
-            path=path,
-            line=line,
-        )
-    try:
-        data = yamlio.load_fast(text)
-    except Exception as exc:  # yaml.YAMLError, and recursion errors from hostile nesting
-        raise PipeError(yamlio.error_reason(exc), path=path, line=yamlio.error_line(exc)) from None
-    if not isinstance(data, dict):
-        raise PipeError("expected a YAML mapping of fields (key: value)", path=path, line=1)
-    if "&" in text or "*" in text:
-        line = yamlio.anchor_line(text)
-        if line is not None:
-            # aliases let a few lines stand for billions of values ("billion laughs"), and
-            # nothing pipe writes uses them: refuse them before anything walks the data
-            raise PipeError(
-                "YAML anchors and aliases (&name, *name) are not allowed in pipe files; write the value out",
-                path=path,
-                line=line,
-            )
-    return data
-
-
+# -- reading deal files ---------------------------------------------------------------------
 def parse_deal(path: Path, text: str) -> Deal:
     """Parse and validate one deal file. The id defaults to the file name."""
     return deal_from_data(path, parse_document(path, text), text)
@@ -124,7 +67,7 @@ def parse_deal(path: Path, text: str) -> Deal:
 def deal_from_data(path: Path | str, data: dict[str, Any], text: str | None = None) -> Deal:
     """Validate parsed data of a deal file; on error, find the line (reading the file if need be)."""
     if "id" not in data:
-        data = {**data, "id": os.path.basename(path).removesuffix(".yaml")}
+        data = {**data, "id": file_name_id(path)}
     try:
         return Deal.model_validate(data)
     except ValidationError as exc:
@@ -137,125 +80,197 @@ def deal_from_data(path: Path | str, data: dict[str, Any], text: str | None = No
         raise PipeError(msg, path=path, line=line) from None
 
 
-def read_text(path: Path | str) -> str:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except UnicodeDecodeError:
-        raise PipeError("file is not UTF-8 text", path=path) from None
-    except FileNotFoundError:
-        raise PipeError("file does not exist", path=path) from None
-    except OSError as exc:
-        raise PipeError(f"cannot read file: {exc.strerror}", path=path) from None
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
-
-    Temporary file in the same folder, fsync, rename over, fsync the folder.
-    """
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    if hasattr(os, "O_DIRECTORY"):
-        dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-
-
-@contextlib.contextmanager
-def file_lock(path: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
-    """An exclusive advisory lock on ``path``, released even if the process is killed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                _lock(fd)
-                break
-            except OSError:
-                if time.monotonic() >= deadline:
-                    raise PipeError(
-                        f"another pipe command has held the lock {display_path(path)} for "
-                        f"{timeout:g}s; wait for it to finish and try again"
-                    ) from None
-                time.sleep(0.01)
-        try:
-            yield
-        finally:
-            _unlock(fd)
-    finally:
-        os.close(fd)
-
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _lock(fd: int) -> None:
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-def find_root(start: Path | None = None) -> Path:
+def find_root(start: Path | None = None, settings: Settings | None = None) -> Path:
     """The folder holding pipeline.yaml: ``start`` (or ``PIPE_DIR``, or the working
     directory) or the nearest parent of it, as git finds its repository."""
     if start is None:
-        env = os.environ.get("PIPE_DIR")
-        start = Path(env) if env else Path.cwd()
+        start = (settings or current()).pipe_dir or Path.cwd()
     start = start.expanduser()
     if not start.exists():
-        raise PipeError(f"folder {start} does not exist; check -C or PIPE_DIR")
+        raise NoPipeline(start, missing=True)
     here = start.resolve()
     for folder in (here, *here.parents):
         if (folder / PIPELINE_FILE).is_file():
             return folder
-    raise PipeError(
-        f"no {PIPELINE_FILE} in {start} or any folder above it; run `pipe init` to create a pipeline, or pass -C DIR"
+    raise NoPipeline(start)
+
+
+# -- writing deal files ---------------------------------------------------------------------
+def new_deal_data(deal: Deal) -> dict[str, Any]:
+    """The data of a new deal file: the model's key order, ``external_id`` (an imported
+    deal's id in its source) right after the id."""
+    data = deal.canonical()
+    if "external_id" in data:
+        ext = data.pop("external_id")
+        data = {"id": data.pop("id"), "external_id": ext, **data}
+    return data
+
+
+def new_deal_text(deal: Deal) -> str:
+    """The text of a new deal file (``new_deal_data`` written as YAML)."""
+    return yamlfast.dump(new_deal_data(deal))
+
+
+def rewritten_text(path: Path, text: str, old: Deal, new: Deal) -> str:
+    """``text`` (the file at ``path``, which reads as ``old``) changed to say ``new``:
+    only the lines that differ change; comments, key order, quoting, unknown keys,
+    CR LF line ends and a byte order mark stay as they were."""
+    try:
+        doc = yamlio.load_roundtrip(text)
+    except Exception as exc:  # what the fast reader let through, ruamel.yaml may still refuse
+        raise PipeError(yamlio.error_reason(exc), path=path, line=yamlio.error_line(exc)) from None
+    if not isinstance(doc, dict):
+        raise PipeError("expected a YAML mapping of fields", path=path, line=1)
+    yamlio.merge(doc, old.canonical(), new.canonical())
+    out = yamlio.dump_roundtrip(doc, text)
+    # a file saved on Windows keeps its CR LF line ends and byte order mark, so
+    # that only the changed lines differ
+    try:
+        with open(path, "rb") as f:
+            head = f.read(MAX_FILE_BYTES + 4)
+    except FileNotFoundError:
+        head = b""
+    if b"\r\n" in head:
+        out = out.replace("\n", "\r\n")
+    if head.startswith(codecs.BOM_UTF8) and not out.startswith("\ufeff"):
+        out = "\ufeff" + out
+    return out
+
+
+def _file_name_ok(deal_id: str) -> bool:
+    """A deal id that names a file inside deals/ and nothing else."""
+    return (
+        bool(deal_id)
+        and not deal_id.startswith(".")
+        and not any(ch in deal_id for ch in "/\\\0")
+        and len(deal_id.encode("utf-8")) <= 200
     )
 
 
-class Store:
-    """A pipeline folder: its configuration and its deal files."""
+class Transaction:
+    """The changes of one command, made under the folder's lock (see ``Store.transaction``).
 
-    def __init__(self, root: Path) -> None:
+    ``message`` says what the change is, as a person would write it ("Won
+    acme-rollout-7f3k"); ``paths`` are the files written so far, in order.
+    """
+
+    def __init__(self, store: Store, message: str = "") -> None:
+        self.store = store
+        self.message = message
+        self.paths: list[Path] = []
+        self._written: set[Path] = set()
+
+    def _wrote(self, path: Path) -> None:
+        if path not in self._written:  # a set: import writes thousands
+            self._written.add(path)
+            self.paths.append(path)
+
+    def _new_path(self, deal: Deal) -> Path:
+        if not _file_name_ok(deal.id):
+            raise InvalidValue("id", deal.id, f"{deal.id!r} cannot name a deal file")
+        path = self.store.deal_path(deal.id)
+        if os.path.lexists(path):
+            raise AlreadyExists(deal.id)
+        return path
+
+    def create(self, deal: Deal) -> Path:
+        """Write a new deal file; never overwrites one (``AlreadyExists``)."""
+        path = self._new_path(deal)
+        self.store.deals_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, new_deal_text(deal))
+        self._wrote(path)
+        return path
+
+    def create_many(self, deals: Iterable[Deal], progress: Callable[[int], None] | None = None) -> list[Path]:
+        """Write many new deal files at once (``pipe import``); nothing is written if any
+        of them exists already (``AlreadyExists``) or appears twice."""
+        items: list[tuple[Path, str | bytes]] = []
+        seen: set[str] = set()
+        for deal in deals:
+            path = self._new_path(deal)
+            if deal.id in seen:
+                raise AlreadyExists(deal.id)
+            seen.add(deal.id)
+            items.append((path, new_deal_text(deal)))
+        if not items:
+            return []
+        self.store.deals_dir.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        try:
+            written = write_many(items, progress=progress)
+        finally:
+            for path in written:
+                self._wrote(path)
+        return written
+
+    def update(self, ref: str, change: Callable[[Deal], Deal]) -> tuple[Deal, Deal]:
+        """Read one deal (by id or prefix) under the lock, apply ``change`` and save the
+        result if it differs: no lost update between processes.
+
+        Returns (old, new); when ``change`` returns an equal deal nothing is written.
+        """
+        store = self.store
+        deal_id = store.resolve(ref)
+        path = store.deal_path(deal_id)
+        text = read_text(path)
+        old = parse_deal(path, text)
+        new = change(old)
+        if new != old:
+            self.save(old, new, text, path)  # the file it was read from, whatever id it says
+        return old, new
+
+    def save(self, old: Deal, new: Deal, text: str | None = None, path: Path | None = None) -> Path:
+        """Rewrite a deal file with the change from ``old`` to ``new``, keeping the rest.
+
+        ``old`` was read (from ``path``, by default the file named by its id) under
+        this transaction's lock.
+        """
+        if path is None:
+            if not _file_name_ok(old.id):
+                raise InvalidValue("id", old.id, f"{old.id!r} cannot name a deal file")
+            path = self.store.deal_path(old.id)
+        if text is None:
+            text = read_text(path)
+        atomic_write(path, rewritten_text(path, text, old, new))
+        self._wrote(path)
+        return path
+
+    def write_text(self, path: Path, text: str) -> None:
+        """Replace a file of the pipeline with ``text``, which the caller has validated
+        (``pipe edit``). Only files inside the pipeline folder, outside .pipe/."""
+        where = Path(os.path.abspath(path))
+        root = Path(os.path.abspath(self.store.root))
+        try:
+            rel = where.relative_to(root)
+        except ValueError:
+            raise PipeError(f"{display_path(path)} is outside the pipeline folder; not written") from None
+        if not rel.parts or rel.parts[0] == STATE_DIR:
+            raise PipeError(f"{display_path(path)} is not a file of the pipeline; not written")
+        atomic_write(where, text)
+        self._wrote(where)
+
+
+class Store:
+    """A pipeline folder: its configuration and its deal files.
+
+    ``on_commit``, when set, is called with each transaction that wrote something,
+    as it ends (still under the lock, after every file is written).
+    """
+
+    on_commit: Callable[[Transaction], None] | None = None
+
+    def __init__(self, root: Path, settings: Settings | None = None) -> None:
         self.root = root
         self.deals_dir = root / DEALS_DIR
         self.state_dir = root / STATE_DIR
+        self.settings = settings or current()
         self._pipeline: Pipeline | None = None
+        self._tx: Transaction | None = None
 
     @classmethod
-    def open(cls, start: Path | None = None) -> Store:
-        return cls(find_root(start))
+    def open(cls, start: Path | None = None, settings: Settings | None = None) -> Store:
+        settings = settings or current()
+        return cls(find_root(start, settings), settings)
 
     # -- configuration -----------------------------------------------------------------
     @property
@@ -295,21 +310,19 @@ class Store:
         return self.deal_path(deal_id).is_file()
 
     def resolve(self, ref: str) -> str:
-        """A deal id from an id or a unique prefix of one; a clear error otherwise."""
+        """A deal id from an id or a unique prefix of one: ``NotFound`` or ``Ambiguous`` otherwise."""
         ref = ref.strip()
-        if ref and self.exists(ref) and "/" not in ref:
+        if ref and "/" not in ref and self.exists(ref):
             return ref
         ids = self.deal_ids()
         matches = [i for i in ids if i.startswith(ref)] if ref else []
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            shown = ", ".join(matches[:8]) + (f" and {len(matches) - 8} more" if len(matches) > 8 else "")
-            raise PipeError(f"deal {ref!r} is ambiguous: it starts {shown}; type more of the id")
+            raise Ambiguous(ref, matches)
         close = [i for i in ids if ref and ref.lower() in i][:5]
         close += [c for c in difflib.get_close_matches(ref, ids, n=5, cutoff=0.5) if c not in close]
-        hint = f"; did you mean {', '.join(close[:5])}?" if close else "; `pipe list` shows the ids"
-        raise PipeError(f"no deal {ref!r}{hint}")
+        raise NotFound(ref, close[:5])
 
     # -- reading -----------------------------------------------------------------------
     def read(self, deal_id: str) -> Deal:
@@ -367,117 +380,50 @@ class Store:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Serialize writers: one pipe command changes the folder at a time."""
-        with file_lock(self.state_dir / LOCK_FILE):
+        with file_lock(self.state_dir / LOCK_FILE, self.settings.lock_timeout):
             yield
 
-    def create(self, deal: Deal) -> Path:
-        """Write a new deal file; the caller holds the lock. Never overwrites."""
-        path = self.deal_path(deal.id)
-        if path.exists():
-            raise PipeError(f"deal {deal.id!r} already exists; choose another --id")
-        self.deals_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, yamlfast.dump(deal.canonical()))
-        return path
+    @contextlib.contextmanager
+    def transaction(self, message: str = "") -> Iterator[Transaction]:
+        """The one way to change files of the pipeline::
 
-    def save(self, old: Deal, new: Deal, text: str | None = None, path: Path | None = None) -> None:
-        """Rewrite a deal file with the change from ``old`` to ``new``, keeping the rest.
+            with store.transaction("Won acme-rollout-7f3k") as tx:
+                old, new = tx.update("acme", lambda d: actions.won(d, at))
 
-        The caller holds the lock and read ``old`` (from ``path``, by default the
-        file named by its id) under it.
+        Takes the lock (``LockTimeout`` after ``PIPE_LOCK_TIMEOUT`` seconds); every
+        write is atomic. When the block ends without an error and something was
+        written, ``on_commit(tx)`` is called, still under the lock. A transaction
+        opened inside another one of the same store joins it.
         """
-        path = path or self.deal_path(old.id)
-        if text is None:
-            text = read_text(path)
-        try:
-            doc = yamlio.load_roundtrip(text)
-        except Exception as exc:  # what the fast reader let through, ruamel.yaml may still refuse
-            raise PipeError(yamlio.error_reason(exc), path=path, line=yamlio.error_line(exc)) from None
-        if not isinstance(doc, dict):
-            raise PipeError("expected a YAML mapping of fields", path=path, line=1)
-        yamlio.merge(doc, old.canonical(), new.canonical())
-        out = yamlio.dump_roundtrip(doc, text)
-        # a file saved on Windows keeps its CR LF line ends and byte order mark, so
-        # that only the changed lines differ
-        with open(path, "rb") as f:
-            head = f.read(MAX_FILE_BYTES + 4)
-        if b"\r\n" in head:
-            out = out.replace("\n", "\r\n")
-        if head.startswith(codecs.BOM_UTF8) and not out.startswith("\ufeff"):
-            out = "\ufeff" + out
-        atomic_write(path, out)
+        if self._tx is not None:
+            if message and not self._tx.message:
+                self._tx.message = message
+            yield self._tx
+            return
+        with self.lock():
+            tx = Transaction(self, message)
+            self._tx = tx
+            try:
+                yield tx
+            finally:
+                self._tx = None
+            if tx.paths and self.on_commit is not None:
+                self.on_commit(tx)
+
+    def create(self, deal: Deal) -> Path:
+        """Write a new deal file in a transaction of its own. Never overwrites."""
+        with self.transaction(f"Add {deal.id}") as tx:
+            return tx.create(deal)
 
     def update(self, ref: str, change: Callable[[Deal], Deal]) -> tuple[Deal, Deal]:
-        """Lock, read one deal, apply ``change`` and save: no lost update between processes.
-
-        Returns (old, new); when ``change`` returns an equal deal nothing is written.
-        """
-        with self.lock():
-            deal_id = self.resolve(ref)
-            path = self.deal_path(deal_id)
-            text = read_text(path)
-            old = parse_deal(path, text)
-            new = change(old)
-            if new != old:
-                self.save(old, new, text, path)  # the file it was read from, whatever id it says
+        """``Transaction.update`` in a transaction of its own."""
+        with self.transaction() as tx:
+            old, new = tx.update(ref, change)
+            if not tx.message:
+                tx.message = f"Change {new.id}"
             return old, new
 
-
-_PIPELINE_TEMPLATE = """\
-# The pipeline: its name, default currency and ordered stages.
-# Won and lost are a deal's status, not stages: a deal lost at "proposal" keeps
-# stage: proposal, so the report can tell where deals drop off.
-name: {name}
-currency: {currency}      # ISO 4217 code used when a deal names none
-# timezone: Europe/Warsaw   # IANA name: where days begin and end, the same for the whole team
-stale_after: 14d     # a deal idle this long in a stage is stale (h, d or w); stages may override
-stages:
-{stages}"""
-
-_GITIGNORE = "# local state of pipe (lock, caches): never committed\n.pipe/\n"
-
-
-def init_pipeline(directory: Path, *, stage_ids: list[str] | None, currency: str, name: str) -> Path:
-    """Create pipeline.yaml, deals/ and .gitignore in ``directory``; refuse to overwrite."""
-    from .models import DEFAULT_STAGES, Stage
-
-    root = directory.expanduser()
-    if (root / PIPELINE_FILE).exists():
-        raise PipeError(f"{display_path(root / PIPELINE_FILE)} exists already; nothing changed")
-    if not name.strip():
-        raise PipeError("--name: give the pipeline a name", exit_code=2)
-    if stage_ids is None:
-        stages = [Stage.model_validate(s) for s in DEFAULT_STAGES]
-    else:
-        if not stage_ids:
-            raise PipeError("--stages: name at least one stage", exit_code=2)
-        stages = []
-        for i, sid in enumerate(stage_ids):
-            try:
-                stages.append(Stage(id=sid, probability=round((i + 1) / (len(stage_ids) + 1), 2)))
-            except ValidationError as exc:
-                raise PipeError(
-                    f"--stages: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", exit_code=2
-                ) from None
-        if len(set(stage_ids)) != len(stage_ids):
-            raise PipeError("--stages: a stage id appears twice", exit_code=2)
-    lines = []
-    for s in stages:
-        lines.append(f"  - id: {s.id}")
-        lines.append(f"    label: {s.title}")
-        lines.append(f"    probability: {s.probability:g}")
-        if s.stale_after:
-            lines.append(f"    stale_after: {s.stale_after}")
-    # the name as deal files write text: quoted when plain it would read back as something else
-    plain = yamlio.dump_new({"name": name.strip()}).removeprefix("name: ").rstrip("\n")
-    text = _PIPELINE_TEMPLATE.format(name=plain, currency=currency, stages="\n".join(lines) + "\n")
-    # validate what we are about to write, exactly as it will be read back
-    Pipeline.model_validate(yamlio.load_fast(text))
-    root.mkdir(parents=True, exist_ok=True)
-    (root / DEALS_DIR).mkdir(exist_ok=True)
-    atomic_write(root / PIPELINE_FILE, text)
-    gitignore = root / ".gitignore"
-    if not gitignore.exists():
-        atomic_write(gitignore, _GITIGNORE)
-    elif ".pipe/" not in read_text(gitignore):
-        atomic_write(gitignore, read_text(gitignore).rstrip("\n") + "\n" + _GITIGNORE)
-    return root
+    def save(self, old: Deal, new: Deal, text: str | None = None, path: Path | None = None) -> None:
+        """``Transaction.save`` in a transaction of its own."""
+        with self.transaction(f"Change {old.id}") as tx:
+            tx.save(old, new, text, path)

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from pipecli import actions, yamlio
 from pipecli.models import Deal
-from pipecli.store import Store, init_pipeline
+from pipecli.scaffold import init_pipeline
+from pipecli.store import Store
 
 # strings a YAML reader may take for something else than text
 TRICKY = [

@@ -12,9 +12,11 @@ from typing import Annotated
 
 import typer
 
+from ..documents import Problem
 from ..errors import PipeError
+from ..models import Deal
 from ..render import OutputFormat
-from ..store import Problem, Store
+from ..store import Store
 from ..timeutil import now, parse_date, parse_datetime, today, use_zone
 
 
@@ -28,6 +30,16 @@ def store_from(ctx: typer.Context) -> Store:
     with contextlib.suppress(PipeError):
         use_zone(store.pipeline.zone)
     return store
+
+
+def change_deal(
+    store: Store, ref: str, change: Callable[[Deal], Deal], message: Callable[[Deal, Deal], str]
+) -> tuple[Deal, Deal]:
+    """Change one deal in a transaction whose message ``message(old, new)`` says what changed."""
+    with store.transaction() as tx:
+        old, new = tx.update(ref, change)
+        tx.message = message(old, new)
+    return old, new
 
 
 def _store_for_completion(ctx: typer.Context) -> Store | None:

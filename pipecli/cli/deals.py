@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -13,13 +12,16 @@ import typer
 
 from .. import actions, git, ids, render
 from ..check import check_deal, check_folder
-from ..errors import EXIT_ERROR, PipeError, usage_error
-from ..models import Deal
+from ..documents import display_path, read_text
+from ..errors import EXIT_ERROR, InvalidValue, PipeError, usage_error
+from ..fsio import create_temp
+from ..models import Deal, Pipeline
 from ..query import ROW_KEYS, Filters, deal_row, select, sort_deals
 from ..render import Column, OutputFormat
-from ..store import atomic_write, display_path, init_pipeline, parse_deal, read_text
+from ..scaffold import init_pipeline
+from ..store import parse_deal, rewritten_text
 from ..timeutil import parse_date
-from .app import app
+from .app import app, describe
 from .common import (
     AtOpt,
     DealArg,
@@ -30,6 +32,7 @@ from .common import (
     TagOpt,
     at_clock,
     at_time,
+    change_deal,
     complete_stage,
     interactive,
     report_problems,
@@ -59,7 +62,10 @@ def init(
     start = ctx.find_root().params.get("directory")
     if start is not None:  # -C DIR: as if started in DIR, like git -C
         directory = Path(start).expanduser() / directory
-    root = init_pipeline(directory, stage_ids=stage_ids, currency=code or "EUR", name=name)
+    try:
+        root = init_pipeline(directory, stage_ids=stage_ids, currency=code or "EUR", name=name)
+    except InvalidValue as err:
+        raise usage_error(f"--{err.field}: {err.hint}") from None
     if use_git:
         git.init(root)
     typer.echo(f"created pipeline in {display_path(root)}")
@@ -98,7 +104,7 @@ def add(
     closes = parse_date(close_date, option="--close-date") if close_date else None
     prob = actions.parse_probability(probability)
     tags = [t.strip() for item in tag or [] for t in item.split(",") if t.strip()]
-    with store.lock():
+    with store.transaction() as tx:
         if deal_id is not None:
             new_id = ids.check_id(deal_id)
             if store.exists(new_id):
@@ -121,7 +127,8 @@ def add(
             close_date=closes,
             probability=prob,
         )
-        store.create(deal)
+        tx.create(deal)
+        tx.message = f"Add {deal.id}"
     typer.echo(deal.id)
 
 
@@ -138,7 +145,14 @@ def move(
     store = store_from(ctx)
     pipeline = store.pipeline
     when = at_clock(at)
-    old, new = store.update(deal, lambda d: actions.move(d, pipeline, stage, when(), note))
+    old, new = change_deal(
+        store,
+        deal,
+        lambda d: actions.move(d, pipeline, stage, when(), note),
+        lambda old, new: (
+            f"Move {new.id}: {old.stage} -> {new.stage}" if new.stage != old.stage else f"Note on {new.id}"
+        ),
+    )
     if new.stage == old.stage:
         kept = "the note is added" if len(new.notes) > len(old.notes) else "nothing changed"
         typer.echo(f"{new.id} is already in {new.stage}; {kept}")
@@ -158,7 +172,7 @@ def won(
     store = store_from(ctx)
     when = at_clock(at)
     money = actions.parse_money(value)
-    _, new = store.update(deal, lambda d: actions.won(d, when(), money))
+    _, new = change_deal(store, deal, lambda d: actions.won(d, when(), money), lambda _, new: f"Won {new.id}")
     shown = f" ({render.money(new.value, new.currency)})" if new.value is not None else ""
     typer.echo(f"won {new.id}{shown}")
 
@@ -171,9 +185,13 @@ def lost(
     at: AtOpt = None,
 ) -> None:
     """Mark a deal lost, with the reason (it keeps the stage where it was lost)."""
+    if not reason.strip():
+        raise usage_error("--reason: say why the deal was lost (price, timing, competitor, ...)")
     store = store_from(ctx)
     when = at_clock(at)
-    _, new = store.update(deal, lambda d: actions.lost(d, when(), reason))
+    _, new = change_deal(
+        store, deal, lambda d: actions.lost(d, when(), reason), lambda _, new: f"Lost {new.id}: {new.lost_reason}"
+    )
     typer.echo(f"lost {new.id} at {new.stage}: {new.lost_reason}")
 
 
@@ -190,7 +208,12 @@ def reopen(
     store = store_from(ctx)
     pipeline = store.pipeline
     when = at_clock(at)
-    _, new = store.update(deal, lambda d: actions.reopen(d, pipeline, when(), stage))
+    _, new = change_deal(
+        store,
+        deal,
+        lambda d: actions.reopen(d, pipeline, when(), stage),
+        lambda _, new: f"Reopen {new.id} in {new.stage}",
+    )
     typer.echo(f"reopened {new.id} in {new.stage}")
 
 
@@ -209,7 +232,7 @@ def note(
         text = sys.stdin.read()
     store = store_from(ctx)
     when = at_clock(at)
-    _, new = store.update(deal, lambda d: actions.add_note(d, when(), text))
+    _, new = change_deal(store, deal, lambda d: actions.add_note(d, when(), text), lambda _, new: f"Note on {new.id}")
     typer.echo(f"noted on {new.id}")
 
 
@@ -232,7 +255,12 @@ def next_step(
     store = store_from(ctx)
     due_date = parse_date(due) if due else None
     when = at_clock(at)
-    _, new = store.update(deal, lambda d: actions.set_next_step(d, when(), None if clear else text, due_date))
+    _, new = change_deal(
+        store,
+        deal,
+        lambda d: actions.set_next_step(d, when(), None if clear else text, due_date),
+        lambda _, new: f"Next step for {new.id}" if new.next_step else f"Clear the next step of {new.id}",
+    )
     if new.next_step:
         typer.echo(f"next step for {new.id}: {new.next_step.text} (due {new.next_step.due})")
     else:
@@ -258,16 +286,26 @@ def set_(
     pairs = [actions.parse_assignment(a) for a in assignments]
     store = store_from(ctx)
     when = at_clock(at)
-    old, new = store.update(deal, lambda d: actions.set_fields(d, when(), pairs))
+    old, new = change_deal(store, deal, lambda d: actions.set_fields(d, when(), pairs), _set_message)
     changed = len(new.history) - len(old.history)
     typer.echo(f"updated {new.id}: {changed} field{'s' if changed != 1 else ''} changed")
 
 
+def _set_message(old: Deal, new: Deal) -> str:
+    names = [h.field for h in new.history[len(old.history) :] if h.event == "changed" and h.field]
+    return f"Set {', '.join(dict.fromkeys(names))} of {new.id}"
+
+
 @app.command()
-def edit(ctx: typer.Context, deal: DealArg) -> None:
-    """Open a deal file in $VISUAL / $EDITOR; it is saved only if it is valid."""
+def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None) -> None:
+    """Open a deal file in $VISUAL / $EDITOR; it is saved only if it is valid.
+
+    A tracked field the edit changes (value, owner, close_date, ...) gets a `changed`
+    entry in the history, dated at the save (or --at), as `pipe set` records it.
+    """
     store = store_from(ctx)
     pipeline = store.pipeline
+    when = at_clock(at)
     deal_id = store.resolve(deal)
     path = store.deal_path(deal_id)
     original = read_text(path)
@@ -277,8 +315,7 @@ def edit(ctx: typer.Context, deal: DealArg) -> None:
             raise PipeError("no editor: set $EDITOR (or $VISUAL), e.g. EDITOR=nano")
         editor = "vi"
     store.state_dir.mkdir(exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=store.state_dir, prefix=f"{deal_id}.", suffix=".yaml")
-    tmp = Path(tmp_name)
+    fd, tmp = create_temp(store.state_dir, f"{deal_id}.", ".yaml", mode=0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(original)
     while True:
@@ -302,22 +339,28 @@ def edit(ctx: typer.Context, deal: DealArg) -> None:
         if interactive() and typer.confirm("Edit again?", default=True):
             continue
         raise PipeError(f"not saved; your edit is kept in {display_path(tmp)}")
-    with store.lock():
+    kept = f"Your version is in {display_path(tmp)}"
+    with store.transaction(f"Edit {deal_id}") as tx:
         if read_text(path) != original:
-            raise PipeError(f"{deal_id} changed while you edited it; not saved. Your version is in {display_path(tmp)}")
-        atomic_write(path, edited)
+            raise PipeError(f"{deal_id} changed while you edited it; not saved. {kept}")
+        before, after = parse_deal(path, original), parse_deal(path, edited)
+        try:
+            recorded = actions.record_edit(before, after, when())
+        except PipeError as err:
+            raise PipeError(f"{describe(err)}; not saved. {kept}") from None
+        tx.write_text(path, edited if recorded == after else rewritten_text(path, edited, after, recorded))
     tmp.unlink(missing_ok=True)
     typer.echo(f"saved {deal_id}")
 
 
-def _edit_problem(path: Path, text: str, deal_id: str, pipeline: object) -> str | None:
+def _edit_problem(path: Path, text: str, deal_id: str, pipeline: Pipeline) -> str | None:
     try:
         deal = parse_deal(path, text)
     except PipeError as err:
         return str(err)
     if deal.id != deal_id:
         return f"{display_path(path)}: the id cannot change in an edit (it is the file name)"
-    problems = check_deal(path, text, deal, pipeline)  # type: ignore[arg-type]
+    problems = check_deal(path, text, deal, pipeline)
     return str(problems[0]) if problems else None
 
 
@@ -400,11 +443,20 @@ def show(
 
 @app.command()
 def check(ctx: typer.Context) -> None:
-    """Validate every file; print `path:line: problem` lines. Exit 1 if any (a pre-commit hook)."""
+    """Validate every file; print `path:line: problem` lines. Exit 1 if any (a pre-commit hook).
+
+    A `path:line: warning: ...` line (a tracked field changed by hand without a history
+    entry) does not change the exit code.
+    """
     store = store_from(ctx)
-    problems = check_folder(store)
-    for p in problems:
+    findings = check_folder(store)
+    for p in findings:
         typer.echo(str(p))
-    if problems:
-        typer.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}", err=True)
+    errors = sum(1 for p in findings if not p.warning)
+    warnings = len(findings) - errors
+    counts = [f"{errors} problem{'s' if errors != 1 else ''}"] if errors else []
+    counts += [f"{warnings} warning{'s' if warnings != 1 else ''}"] if warnings else []
+    if counts:
+        typer.echo(", ".join(counts), err=True)
+    if errors:
         raise typer.Exit(EXIT_ERROR)

@@ -9,15 +9,16 @@ from typing import Annotated
 import typer
 
 from .. import actions
-from ..errors import EXIT_ERROR, PipeError, usage_error
+from ..documents import display_path
+from ..errors import EXIT_ERROR, PipeError, WrongStatus, usage_error
+from ..fsio import atomic_write
 from ..models import Deal
 from ..query import Filters
 from ..render import OutputFormat
 from ..render import stale as render_stale
 from ..stale import AsOf, StaleDeal, find_stale, group_by_owner, owner_file_stems
-from ..store import atomic_write, display_path
 from ..timeutil import now, parse_date, parse_duration
-from .app import app
+from .app import app, describe
 from .common import AtOpt, DealArg, FormatOpt, OwnerOpt, at_clock, complete_stage, report_problems, store_from, write
 
 MANIFEST = ".pipe-stale-files"
@@ -67,7 +68,7 @@ def stale(
         try:
             least = parse_duration(min_idle)
         except PipeError as err:
-            raise usage_error(f"--min-idle: {err.message}") from None
+            raise usage_error(f"--min-idle: {describe(err)}") from None
     else:
         least = None
     store = store_from(ctx)  # first: the pipeline may name the time zone that dates are in
@@ -76,7 +77,7 @@ def stale(
     try:
         stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
     except PipeError as err:  # a typo in a crontab is a command-line mistake (2), not "something is stale" (1)
-        raise usage_error(f"--stage: {err.message}") from None
+        raise usage_error(f"--stage: {describe(err)}") from None
     filters = Filters(stages=stages, status="open", owner=owner)
     loaded = store.load_all()
     items = find_stale(loaded.deals, pipeline, cut, filters=filters, min_idle=least)
@@ -146,10 +147,15 @@ def snooze(
 
     def change(d: Deal) -> Deal:
         if not clear and d.status != "open":
-            raise PipeError(f"deal {d.id} is {d.status}; only open deals go stale, so there is nothing to snooze")
+            raise WrongStatus(d.id, d.status, "snooze")
         return actions.set_snooze(d, clock(), until_day, reason.strip() if reason else None)
 
-    old, new = store.update(deal, change)
+    with store.transaction() as tx:
+        old, new = tx.update(deal, change)
+        if new.snooze is None:
+            tx.message = f"End the snooze of {new.id}"
+        else:
+            tx.message = f"Snooze {new.id} until {new.snooze.until.isoformat()}"
     if clear:
         if old.snooze is None:
             typer.echo(f"{new.id} was not snoozed; nothing changed")

@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 
 from .. import actions, export, importing
+from ..documents import display_path
 from ..errors import EXIT_ERROR, PipeError, usage_error
+from ..fsio import atomic_write
 from ..query import Filters, select
-from ..store import atomic_write, display_path
 from ..timeutil import parse_date
 from .app import app
 from .common import AtOpt, OwnerOpt, SourceOpt, TagOpt, at_time, complete_stage, report_problems, store_from, write
@@ -123,7 +124,7 @@ def import_(
     header, rows = importing.read_csv(file)
     cmap = importing.resolve(header, options, pipeline, store.root)
     progress = _Progress("importing", len(rows))
-    with store.lock():
+    with store.transaction() as tx:
         deal_ids = store.deal_ids()
         keys = importing.existing_keys(store, deal_ids) if cmap.key_field == "external_id" else {}
         result = importing.plan(
@@ -143,6 +144,7 @@ def import_(
             typer.echo(f"pipe: {where}:{failure.line}: {failure.message}", err=True)
         blocked = strict and bool(result.failures)
         if not dry_run and not blocked:
+            tx.message = import_message(len(result.creates), len(result.updates), file.name)
             writing = _Progress("writing", len(result.creates))
             try:
                 importing.apply(store, result, progress=writing)
@@ -157,6 +159,19 @@ def import_(
         typer.echo(f"{where}: {summary}")
     if result.failures:
         raise typer.Exit(EXIT_ERROR)
+
+
+def import_message(created: int, updated: int, name: str) -> str:
+    """What an import changed, as a person would say it: "Import 8,800 deals from sales.csv"."""
+
+    def deals(n: int) -> str:
+        return f"{n:,} deal{'s' if n != 1 else ''}"
+
+    if created and updated:
+        return f"Import {deals(created)} and update {updated:,} from {name}"
+    if updated:
+        return f"Update {deals(updated)} from {name}"
+    return f"Import {deals(created)} from {name}"
 
 
 @app.command(name="export")

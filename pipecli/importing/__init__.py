@@ -36,7 +36,7 @@ The names below are the package's interface; the functions ``plan`` and
 
 from __future__ import annotations
 
-from .apply import apply, deal_document
+from .apply import apply
 from .convert import Importer, RowError, build_deal, make_id, parse_when
 from .csvfile import read_csv
 from .fields import FIELDS, PLAIN_FIELDS
@@ -59,7 +59,6 @@ __all__ = [
     "apply",
     "build_deal",
     "check_field",
-    "deal_document",
     "existing_keys",
     "make_id",
     "parse_pairs",

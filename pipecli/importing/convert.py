@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .. import actions, ids
+from ..documents import first_error
 from ..errors import PipeError
 from ..models import STATUSES, Deal, Pipeline
 from .fields import CONTACT_KEYS, DAY_FIELDS, ENTERED, EXTRA, TEXT_FIELDS
@@ -253,9 +254,7 @@ def build_deal(data: Mapping[str, Any], deal_id: str) -> Deal:
     try:
         return Deal.model_validate({"id": deal_id, **data})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        name = ".".join(str(p) for p in err["loc"])
-        raise RowError(f"{name}: {err['msg'].removeprefix('Value error, ')}") from None
+        raise RowError(first_error(exc)) from None
 
 
 def make_id(data: Mapping[str, Any], taken: set[str]) -> str:

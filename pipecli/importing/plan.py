@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .. import ids, yamlio
+from ..documents import read_text
 from ..errors import PipeError
 from ..models import Deal, Pipeline
-from ..store import Store, read_text
+from ..store import Store
 from .convert import Importer, RowError, build_deal, make_id
 from .mapping import ColumnMap
 from .update import update_deal

@@ -18,8 +18,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
+from ..documents import MAX_FILE_BYTES, parse_document, read_text, validation_message
 from ..errors import EXIT_USAGE, PipeError, usage_error
-from ..store import MAX_FILE_BYTES, parse_document, read_text, validation_message
 from .fields import ENTERED, FIELDS, PLACEHOLDER, field_problem
 
 PRESETS_DIR = "presets"  # in the pipeline folder

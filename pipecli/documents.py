@@ -1,0 +1,136 @@
+"""Reading pipe's files: text, YAML documents and their safety checks, and how a
+problem in one is reported (``Problem``, the first-error formatter for the models).
+
+Every byte read here is treated as hostile: a file over 1 MiB, a git merge-conflict
+marker, YAML anchors and aliases ("billion laughs") and anything that is not a
+mapping are refused with the file and the line, before any model sees the data.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import yamlio
+from .errors import PipeError
+from .models import error_text
+
+MAX_FILE_BYTES = 1 << 20
+
+_CONFLICT = re.compile(r"^(<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
+
+
+def display_path(path: Path | str) -> str:
+    """A path relative to the working directory when it lies below it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A finding about one file: printed as ``path:line: message``.
+
+    A warning (``warning=True``) is printed as ``path:line: warning: message``; it
+    says something is likely wrong without making the file unusable.
+    """
+
+    path: Path
+    line: int | None
+    message: str
+    warning: bool = False
+
+    def __str__(self) -> str:
+        where = display_path(self.path)
+        text = f"warning: {self.message}" if self.warning else self.message
+        return f"{where}:{self.line}: {text}" if self.line else f"{where}: {text}"
+
+    @classmethod
+    def from_error(cls, err: PipeError) -> Problem:
+        return cls(err.path or Path("?"), err.line, err.message)
+
+
+def read_text(path: Path | str) -> str:
+    """A file's text (UTF-8), or a PipeError naming the file."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except UnicodeDecodeError:
+        raise PipeError("file is not UTF-8 text", path=path) from None
+    except FileNotFoundError:
+        raise PipeError("file does not exist", path=path) from None
+    except OSError as exc:
+        raise PipeError(f"cannot read file: {exc.strerror}", path=path) from None
+
+
+def parse_document(path: Path | str, text: str) -> dict[str, Any]:
+    """Parse a YAML mapping, or raise a PipeError that names path and line."""
+    if len(text) > MAX_FILE_BYTES:
+        raise PipeError("file is larger than 1 MiB; not a deal file?", path=path)
+    m = _CONFLICT.search(text)
+    if m:
+        line = text.count("\n", 0, m.start()) + 1
+        raise PipeError(
+            "unresolved git merge conflict marker; edit the file to keep the right lines",
+            path=path,
+            line=line,
+        )
+    try:
+        data = yamlio.load_fast(text)
+    except Exception as exc:  # yaml.YAMLError, and recursion errors from hostile nesting
+        raise PipeError(yamlio.error_reason(exc), path=path, line=yamlio.error_line(exc)) from None
+    if not isinstance(data, dict):
+        raise PipeError("expected a YAML mapping of fields (key: value)", path=path, line=1)
+    if "&" in text or "*" in text:
+        anchor = yamlio.anchor_line(text)
+        if anchor is not None:
+            # aliases let a few lines stand for billions of values ("billion laughs"), and
+            # nothing pipe writes uses them: refuse them before anything walks the data
+            raise PipeError(
+                "YAML anchors and aliases (&name, *name) are not allowed in pipe files; write the value out",
+                path=path,
+                line=anchor,
+            )
+    return data
+
+
+def file_name_id(path: Path | str) -> str:
+    """The deal id a file name gives: ``deals/acme-7f3k.yaml`` -> ``acme-7f3k``."""
+    return os.path.basename(path).removesuffix(".yaml")
+
+
+# -- what the models refused -------------------------------------------------------------
+def _location(err: Any) -> tuple[Any, ...]:
+    return tuple(p for p in err["loc"] if p != "__root__")
+
+
+def field_error(err: Any) -> str:
+    """One model error as ``field: what is wrong`` (``file: ...`` for the whole document)."""
+    name = ".".join(str(p) for p in _location(err)) or "file"
+    return f"{name}: {error_text(err)}"
+
+
+def first_error(exc: ValidationError) -> str:
+    """The first thing the model refused, as one line: ``value: must not be negative``."""
+    return field_error(exc.errors()[0])
+
+
+def validation_message(exc: ValidationError, text: str) -> tuple[str, int | None]:
+    """The first error as one line (saying how many more there are), and the line of
+    ``text`` it points at."""
+    errors = exc.errors()
+    more = len(errors) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return first_error(exc) + suffix, yamlio.locate(text, _location(errors[0]))
+
+
+def validation_problems(path: Path, text: str, exc: ValidationError) -> list[Problem]:
+    """Each thing the model refused, on its own line, where it is in the file."""
+    out = [Problem(path, yamlio.locate(text, _location(err)), field_error(err)) for err in exc.errors()]
+    return sorted(out, key=lambda p: p.line or 0)  # in the order of the file

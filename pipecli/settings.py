@@ -1,0 +1,85 @@
+"""Settings from the environment, read once when a command starts.
+
+==================== ========================================================
+``PIPE_DIR``         the pipeline folder when ``-C`` is not given
+``PIPE_LOCK_TIMEOUT`` seconds a writer waits for another's lock (default 30)
+``PIPE_DEBUG``       any value but empty or ``0``: an internal error shows its traceback
+``PIPE_USER``        who makes the changes (kept for recording who did what)
+==================== ========================================================
+
+This module is the only place that reads these variables. A value pipe cannot use
+is a ``BadSetting`` naming the variable (one line, exit code 2), never a traceback.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BadSetting
+
+DEFAULT_LOCK_TIMEOUT = 30.0
+MAX_USER = 200
+
+
+@dataclass(frozen=True)
+class Settings:
+    pipe_dir: Path | None = None
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    debug: bool = False
+    user: str | None = None
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            pipe_dir=_folder(env.get("PIPE_DIR", "")),
+            lock_timeout=_seconds("PIPE_LOCK_TIMEOUT", env.get("PIPE_LOCK_TIMEOUT", "")),
+            debug=env.get("PIPE_DEBUG", "").strip() not in ("", "0"),
+            user=_user(env.get("PIPE_USER", "")),
+        )
+
+
+def _folder(text: str) -> Path | None:
+    return Path(text) if text.strip() else None
+
+
+def _seconds(name: str, text: str) -> float:
+    if not text.strip():
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadSetting(name, text, "not a number of seconds; set it to e.g. 30, or unset it") from None
+    if not math.isfinite(value) or value < 0:
+        raise BadSetting(name, text, "seconds must be a finite number, 0 or more; set it to e.g. 30, or unset it")
+    return value
+
+
+def _user(text: str) -> str | None:
+    user = text.strip()
+    if not user:
+        return None
+    if len(user) > MAX_USER or any(ord(ch) < 32 or ord(ch) == 127 for ch in user):
+        raise BadSetting(
+            "PIPE_USER", text, f"a name of at most {MAX_USER} characters on one line, e.g. anna; or unset it"
+        )
+    return user
+
+
+_current: Settings | None = None
+
+
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings (from ``os.environ`` by default) and make them current."""
+    global _current
+    _current = Settings.from_environ(environ)
+    return _current
+
+
+def current() -> Settings:
+    """The settings read when the command started (read now if nothing read them yet)."""
+    return _current if _current is not None else load()
