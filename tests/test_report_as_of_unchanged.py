@@ -2,11 +2,12 @@
 
 Random pipelines are written with `pipe add`, then `pipe report --as-of DAY --format json` (and `pipe
 stale --as-of DAY`) is taken; more commands follow at later times (move, won, lost, reopen, note, next,
-snooze, set, and new deals); the same reports, asked again, must print the same bytes.
+snooze, set, edit in $EDITOR, and new deals); the same reports, asked again, must print the same bytes.
 """
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -22,11 +23,22 @@ from pipecli.cli import app
 STAGES = ["lead", "qualified", "meeting", "proposal", "negotiation"]
 START = datetime(2026, 3, 2, 9, 0)  # local time (the tests' TZ, Europe/Warsaw): `--at` without offset
 OWNERS = ["anna", "Anna", "bob", "Łukasz"]
+# an editor that sets one top-level field of the deal file, as a person would in $EDITOR
+EDITOR = """\
+import os, re, sys
+path = sys.argv[-1]
+text = open(path, encoding="utf-8").read()
+field, value = os.environ["EDIT_FIELD"], os.environ["EDIT_VALUE"]
+line = f"{field}: {value}"
+pattern = re.compile(rf"^{field}:.*$", re.MULTILINE)
+text = pattern.sub(line, text) if pattern.search(text) else text.replace("\\nstage:", f"\\n{line}\\nstage:", 1)
+open(path, "w", encoding="utf-8").write(text)
+"""
 
 
 @st.composite
 def command(draw: st.DrawFn, deals: int) -> tuple[Any, ...]:
-    op = draw(st.sampled_from(["move", "won", "lost", "reopen", "note", "next", "snooze", "set", "set", "add"]))
+    op = draw(st.sampled_from(["move", "won", "lost", "reopen", "note", "next", "snooze", "set", "set", "edit", "add"]))
     deal = f"d{draw(st.integers(0, deals - 1))}"
     if op == "add":
         return ("add", draw(st.integers(0, 10**4)), draw(st.sampled_from(OWNERS)))
@@ -44,6 +56,14 @@ def command(draw: st.DrawFn, deals: int) -> tuple[Any, ...]:
         return ("next", deal, draw(st.integers(-3, 20)))
     if op == "snooze":
         return ("snooze", deal, draw(st.integers(1, 20)))
+    if op == "edit":
+        field, value = draw(
+            st.sampled_from(
+                [("value", "5000"), ("value", "1234.50"), ("owner", "bob"), ("owner", "Łukasz"),
+                 ("currency", "PLN"), ("close_date", "2026-05-31"), ("title", "Caffè Roma")]
+            )
+        )  # fmt: skip
+        return ("edit", deal, (field, value))
     field = draw(st.sampled_from(["value", "owner", "currency", "tags", "close_date", "probability", "title"]))
     value = {
         "value": draw(st.sampled_from(["1000", "5000", ""])),
@@ -78,9 +98,11 @@ class Runner:
         self.runner = CliRunner()
         self.root = root
         self.added = 0
+        self.editor = root.parent / "editor.py"
+        self.editor.write_text(EDITOR, encoding="utf-8")
 
-    def __call__(self, *args: str) -> Any:
-        return self.runner.invoke(app, ["-C", str(self.root), *args])
+    def __call__(self, *args: str, env: dict[str, str] | None = None) -> Any:
+        return self.runner.invoke(app, ["-C", str(self.root), *args], env=env)
 
     def run(self, cmd: tuple[Any, ...], at: datetime) -> None:
         when = ["--at", at.strftime("%Y-%m-%dT%H:%M")]
@@ -103,6 +125,10 @@ class Runner:
         elif op == "snooze":
             until = (at.date() + timedelta(days=arg)).isoformat()
             self("snooze", deal, "--until", until, "--reason", "holiday", *when)
+        elif op == "edit":
+            field, value = arg
+            env = {"EDITOR": f"{sys.executable} {self.editor}", "VISUAL": "", "EDIT_FIELD": field, "EDIT_VALUE": value}
+            self("edit", deal, *when, env=env)
         else:
             self("set", deal, arg, *when)
 
