@@ -142,6 +142,9 @@ def test_visual_wins_over_editor(pipe, editor: Path, monkeypatch, tmp_path: Path
     monkeypatch.setenv("EDITOR", str(tmp_path / "no-such-editor"))
     monkeypatch.setenv("EDIT_1", "title: Visual>>title: Seen")
     assert pipe("edit", d).stdout == f"saved {d}\n"
+    # the editor named by $VISUAL ran (once) and its change is what was saved
+    assert len(runs(editor)) == 1
+    assert "title: Seen\n" in pipe.deal_text(d)
 
 
 def test_edit_in_a_real_process_without_terminal(pipe, editor: Path, run_pipe) -> None:

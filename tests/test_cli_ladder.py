@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from conftest import tree_bytes
 
@@ -149,6 +150,7 @@ def test_won_as_a_stage_points_to_the_status_command(pipe) -> None:
     assert "pipe won DEAL" in result.stderr
 
 
+@pytest.mark.slow
 def test_full_lifecycle_through_a_real_process(pipe, run_pipe) -> None:
     root = str(pipe.root)
     add = run_pipe("-C", root, "add", "Zażółć Sp. z o.o. rollout", "--value", "12000", "--currency", "PLN",

@@ -95,6 +95,7 @@ yaml_texts = st.tuples(
 ).map("".join)
 
 
+@pytest.mark.slow
 @HOSTILE
 @given(text=yaml_texts, raw=st.none() | st.binary(max_size=60))
 @example(text=VALID_START + "a: &a [*a]\n", raw=None)
@@ -126,6 +127,7 @@ def test_hostile_deal_file(pipe, text: str, raw: bytes | None) -> None:
     assert "Good" in pipe("list", "--status", "all", ok=False).stdout
 
 
+@pytest.mark.slow
 @HOSTILE
 @given(text=yaml_texts)
 def test_hostile_pipeline_file(pipe, text: str) -> None:

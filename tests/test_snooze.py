@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
+from pipecli import timeutil
 from pipecli.yamlio import load_fast
 
 
@@ -35,9 +37,14 @@ def test_clear_ends_the_snooze(pipe: Any) -> None:
 
 def test_snooze_until_a_relative_date(pipe: Any) -> None:
     deal = pipe.add("Later", "--at", "2026-03-01T10:00")
-    pipe("snooze", deal, "--until", "+2w", "--reason", "trade fair")
+    first = timeutil.today()
+    out = pipe("snooze", deal, "--until", "+2w", "--reason", "trade fair")
+    last = timeutil.today()  # the day may turn while the command runs
     data = load_fast(pipe.deal_text(deal))
+    until = date.fromisoformat(data["snooze"]["until"])
+    assert until in {first + timedelta(days=14), last + timedelta(days=14)}
     assert data["snooze"]["reason"] == "trade fair"
+    assert out.stdout == f"snoozed {deal} until {until.isoformat()}: trade fair\n"
 
 
 def usage(pipe: Any, *args: str) -> Any:
