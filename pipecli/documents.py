@@ -25,12 +25,29 @@ MAX_FILE_BYTES = 1 << 20
 _CONFLICT = re.compile(r"^(<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
 
 
+def printable(text: str) -> str:
+    """``text`` as it can be printed: bytes that are not UTF-8 (a file name, an argument)
+    shown as ``\\xNN`` escapes."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def display_path(path: Path | str) -> str:
-    """A path relative to the working directory when it lies below it."""
+    """A path relative to the working directory when it lies below it; a symlink is named
+    as itself, never as what it points to. Bytes that are not UTF-8 are shown escaped."""
+    where = os.path.abspath(path)
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
+        here = os.getcwd()
+    except OSError:
+        return printable(where)
+    for base in (here, os.path.realpath(here)):
+        for candidate in (where, os.path.join(os.path.realpath(os.path.dirname(where)), os.path.basename(where))):
+            if candidate == base:
+                return "."
+            if candidate.startswith(base.rstrip(os.sep) + os.sep):
+                return printable(os.path.relpath(candidate, base))
+    return printable(str(path))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import typing
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from .. import __version__, settings
-from ..documents import display_path
+from ..documents import display_path, printable
 from ..errors import (
     EXIT_ERROR,
     EXIT_USAGE,
@@ -40,6 +41,7 @@ class PipeGroup(TyperGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if not args and self.no_args_is_help:
             return super().parse_args(ctx, args)  # "pipe" alone: the help, as click shows it
+        _refuse_undecodable(self, ctx, args)
         try:
             return super().parse_args(ctx, args)
         except typer.TyperException as err:
@@ -156,6 +158,71 @@ def _usage_exit(err: typer.TyperException) -> None:
     message = " ".join(err.format_message().split())
     typer.echo(f"pipe: {message} (see `{path} --help`)", err=True)
     raise typer.Exit(EXIT_USAGE) from None
+
+
+def _undecodable(text: str) -> bool:
+    """True for text made of bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
+    return not text.isascii() and any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _is_path(param: Any) -> bool:
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    return annotation is Path or Path in typing.get_args(annotation)
+
+
+def _argument_names(command: Any, ctx: Any, args: list[str]) -> list[str | None]:
+    """For each argument, the option or argument of the command it gives a value to, as
+    help names it (``--owner``, ``TEXT``); None for a name, a flag, or a folder or file
+    path (a path is the file system's business, not text pipe writes)."""
+    names: list[str | None] = [None] * len(args)
+    params: list[Any] = list(command.params)
+    positional: list[Any] = []
+    only_positional = False
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not only_positional and arg == "--":
+            only_positional = True
+        elif not only_positional and arg.startswith("-") and arg != "-":
+            name = arg.split("=", 1)[0]
+            param = next((p for p in params if p.param_type_name == "option" and name in p.opts), None)
+            label = None if param is None or _is_path(param) else name
+            if "=" in arg:
+                names[i] = label
+            elif param is not None and not param.is_flag and not param.count and i + 1 < len(args):
+                i += 1
+                names[i] = label
+        elif positional:
+            param = positional[0]
+            names[i] = None if _is_path(param) else (param.metavar or param.name.upper())
+            if param.nargs == 1:
+                positional.pop(0)
+        else:  # the name of a command: what follows are its options and arguments
+            sub = command.get_command(ctx, arg) if hasattr(command, "get_command") else None
+            if sub is None:
+                break
+            command = sub
+            params = list(sub.params)
+            positional = [p for p in params if p.param_type_name == "argument"]
+        i += 1
+    return names
+
+
+def _refuse_undecodable(group: TyperGroup, ctx: Any, args: list[str]) -> None:
+    """One clear line and exit 2 for a value that is not UTF-8: written to a deal file it
+    would make a file no YAML reader accepts."""
+    if not any(_undecodable(a) for a in args):
+        return
+    for arg, name in zip(args, _argument_names(group, ctx, args), strict=True):
+        if name is None or not _undecodable(arg):
+            continue
+        value = arg.split("=", 1)[1] if name.startswith("-") and arg.startswith(name + "=") else arg
+        typer.echo(
+            f"pipe: {name}: '{printable(value)}' is not valid UTF-8 text; "
+            "retype it, or convert it first (e.g. iconv -f latin1 -t utf-8)",
+            err=True,
+        )
+        raise typer.Exit(EXIT_USAGE)
 
 
 def _silence_stdout() -> None:

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from ..documents import Problem
-from ..errors import PipeError
+from ..errors import PipeError, usage_error
 from ..models import Deal
 from ..render import OutputFormat
 from ..store import Store
@@ -98,6 +98,25 @@ def report_problems(problems: Iterable[Problem]) -> int:
         typer.echo(f"pipe: {p}", err=True)
         n += 1
     return n
+
+
+def read_stdin(what: str) -> str:
+    """Standard input as text; bytes that are not UTF-8 are a usage error (exit 2) that
+    says on which line, before anything is written."""
+    stream = sys.stdin
+    if stream is None:
+        return ""
+    raw = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise usage_error(
+            f"standard input ({what}) is not valid UTF-8 text (line {line}); "
+            "convert it first (e.g. iconv -f latin1 -t utf-8)"
+        ) from None
 
 
 def write(text: str) -> None:

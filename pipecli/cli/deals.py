@@ -35,6 +35,7 @@ from .common import (
     change_deal,
     complete_stage,
     interactive,
+    read_stdin,
     report_problems,
     store_from,
     write,
@@ -226,10 +227,8 @@ def note(
     at: AtOpt = None,
 ) -> None:
     """Add a timestamped note to a deal."""
-    import sys
-
     if text == "-":
-        text = sys.stdin.read()
+        text = read_stdin("the note")
     store = store_from(ctx)
     when = at_clock(at)
     _, new = change_deal(store, deal, lambda d: actions.add_note(d, when(), text), lambda _, new: f"Note on {new.id}")
