@@ -143,6 +143,25 @@ class AlreadyExists(Conflict):
         super().__init__(deal_id, f"deal {deal_id!r} already exists")
 
 
+class Unwritable(PipeError):
+    """The text a change would write to a deal file does not read back as the deal it says.
+
+    ``internal``: a flaw of the writer (please report it); otherwise the change itself
+    makes the file unusable (``reason``: larger than the limit of a file). Nothing is written.
+    """
+
+    def __init__(self, deal_id: str, path: Path, reason: str, *, internal: bool = True) -> None:
+        self.deal_id = deal_id
+        self.path_written = path
+        self.reason = reason
+        self.internal = internal
+        if internal:
+            message = f"the new text of deal {deal_id} would not read back as written ({reason}); nothing was written"
+        else:
+            message = f"deal {deal_id} would be {reason} with this change; nothing was written"
+        super().__init__(message)
+
+
 class LockTimeout(PipeError):
     """Another writer held the pipeline's lock for ``timeout`` seconds."""
 

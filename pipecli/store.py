@@ -41,7 +41,7 @@ from .documents import (
     read_text,
     validation_message,
 )
-from .errors import AlreadyExists, Ambiguous, InvalidValue, NoPipeline, NotFound, PipeError
+from .errors import AlreadyExists, Ambiguous, InvalidValue, NoPipeline, NotFound, PipeError, Unwritable
 from .fsio import atomic_write, file_lock, write_many
 from .models import Deal, Pipeline
 from .settings import Settings, current
@@ -137,6 +137,33 @@ def rewritten_text(path: Path, text: str, old: Deal, new: Deal) -> str:
     return out
 
 
+def _first_difference(a: Deal, b: Deal) -> str:
+    """The first field (or own key) in which two deals differ, for a message."""
+    one, two = a.model_dump(by_alias=True), b.model_dump(by_alias=True)
+    return next((k for k in dict.fromkeys([*one, *two]) if one.get(k) != two.get(k)), "a field")
+
+
+def checked_text(path: Path, text: str, deal: Deal) -> bytes:
+    """The bytes to write for ``deal`` at ``path``, once the reader every command uses has
+    read ``text`` back as exactly ``deal``; ``Unwritable`` otherwise, before anything is written.
+
+    This is the guarantee that no command writes a file pipe cannot read back.
+    """
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Unwritable(deal.id, path, "a character is not UTF-8 text") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise Unwritable(deal.id, path, "larger than 1 MiB", internal=False)
+    try:
+        back = parse_deal(path, text)
+    except PipeError as err:
+        raise Unwritable(deal.id, path, err.message) from None
+    if back != deal:
+        raise Unwritable(deal.id, path, f"{_first_difference(back, deal)} differs")
+    return data
+
+
 def _file_name_ok(deal_id: str) -> bool:
     """A deal id that names a file inside deals/ and nothing else."""
     return (
@@ -176,8 +203,9 @@ class Transaction:
     def create(self, deal: Deal) -> Path:
         """Write a new deal file; never overwrites one (``AlreadyExists``)."""
         path = self._new_path(deal)
+        data = checked_text(path, new_deal_text(deal), deal)
         self.store.deals_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, new_deal_text(deal))
+        atomic_write(path, data)
         self._wrote(path)
         return path
 
@@ -191,7 +219,7 @@ class Transaction:
             if deal.id in seen:
                 raise AlreadyExists(deal.id)
             seen.add(deal.id)
-            items.append((path, new_deal_text(deal)))
+            items.append((path, checked_text(path, new_deal_text(deal), deal)))
         if not items:
             return []
         self.store.deals_dir.mkdir(parents=True, exist_ok=True)
@@ -231,7 +259,7 @@ class Transaction:
             path = self.store.deal_path(old.id)
         if text is None:
             text = read_text(path)
-        atomic_write(path, rewritten_text(path, text, old, new))
+        atomic_write(path, checked_text(path, rewritten_text(path, text, old, new), new))
         self._wrote(path)
         return path
 

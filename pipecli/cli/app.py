@@ -31,6 +31,7 @@ from ..errors import (
     OutOfOrder,
     PipeError,
     UnknownStage,
+    Unwritable,
     WrongStatus,
 )
 
@@ -54,6 +55,8 @@ class PipeGroup(TyperGroup):
             settings.load()
             return super().invoke(ctx)
         except PipeError as err:
+            if isinstance(err, Unwritable) and err.internal and _debug():
+                raise
             typer.echo(f"pipe: {located(err)}", err=True)
             raise typer.Exit(exit_code(err)) from None
         except BrokenPipeError:
@@ -130,6 +133,17 @@ def describe(err: PipeError) -> str:
         return (
             f"another pipe command has held the lock {display_path(err.lock)} for {err.timeout:g}s; "
             "wait for it to finish and try again"
+        )
+    if isinstance(err, Unwritable):
+        where = display_path(err.path_written)
+        if err.internal:
+            return (
+                f"internal error: the new text of deal {err.deal_id} ({where}) would not read back as written "
+                f"({err.reason}); nothing was written (set PIPE_DEBUG=1 to see where, and please report it)"
+            )
+        return (
+            f"{where} would be {err.reason} with this change; nothing was written "
+            "(keep long texts in a file of their own and note where it is)"
         )
     if isinstance(err, NoPipeline):
         if err.missing:
