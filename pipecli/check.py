@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from . import git, history, yamlio
 from .actions import field_value
-from .documents import MAX_FILE_BYTES, Problem, parse_document, read_text, validation_problems
+from .documents import MAX_FILE_BYTES, Problem, parse_document, validation_problems
 from .errors import PipeError
 from .models import TRACKED_FIELDS, Deal, Pipeline
 from .store import DEALS_DIR, Store
@@ -163,16 +163,20 @@ def check_folder(store: Store) -> list[Problem]:
     except PipeError as err:
         return [Problem.from_error(err)]
     problems: list[Problem] = []
+    try:
+        deal_ids = store.deal_ids()
+    except PipeError as err:  # deals/ is a symlink out of the folder
+        return [*problems, Problem.from_error(err)]
     if store.deals_dir.is_dir():
         for entry in sorted(store.deals_dir.iterdir()):
             if entry.suffix in (".yml", ".YAML", ".YML") and not entry.name.startswith("."):
                 problems.append(Problem(entry, None, "deal files end in .yaml; rename it or it is ignored"))
     committed = _committed_deals(store)
     seen: dict[str, Path] = {}
-    for deal_id in store.deal_ids():
+    for deal_id in deal_ids:
         path = store.deal_path(deal_id)
         try:
-            text = read_text(path)
+            text = store.read_text(path)
             data = parse_document(path, text)
         except PipeError as err:
             problems.append(Problem.from_error(err))

@@ -143,6 +143,34 @@ class AlreadyExists(Conflict):
         super().__init__(deal_id, f"deal {deal_id!r} already exists")
 
 
+class UnsafePath(PipeError):
+    """A file or folder pipe will not read or write because of a symlink or its kind.
+
+    ``kind``: ``outside`` (a symlink leading out of the pipeline folder), ``dangling``,
+    ``loop``, ``symlink`` (a symlink pipe would have to write through) or ``special``
+    (not a regular file: a folder, a FIFO, a device). ``folder``: the path is a folder;
+    ``state``: it is in .pipe/ (derived state: removing it is the fix).
+    """
+
+    def __init__(
+        self, path: Path | str, kind: str, *, folder: bool = False, target: str = "", state: bool = False
+    ) -> None:
+        self.kind = kind
+        self.folder = folder
+        self.target = target
+        what = "folder" if folder else "file"
+        messages = {
+            "outside": f"a symlink to a {what} outside the pipeline folder; "
+            f"pipe does not follow it: replace the link by the {what} itself",
+            "dangling": f"a symlink to nothing ({target} does not exist); remove it",
+            "loop": "a symlink loop; remove it",
+            "symlink": "a symlink; pipe does not write through symlinks: "
+            + ("remove it" if state else f"replace the link by the {what} itself"),
+            "special": "not a regular file; pipe reads only plain files",
+        }
+        super().__init__(messages[kind], path=path)
+
+
 class Unwritable(PipeError):
     """The text a change would write to a deal file does not read back as the deal it says.
 

@@ -37,11 +37,22 @@ from .documents import (
     Problem,
     display_path,
     file_name_id,
+    follow_link,
     parse_document,
+    read_bytes,
     read_text,
     validation_message,
 )
-from .errors import AlreadyExists, Ambiguous, InvalidValue, NoPipeline, NotFound, PipeError, Unwritable
+from .errors import (
+    AlreadyExists,
+    Ambiguous,
+    InvalidValue,
+    NoPipeline,
+    NotFound,
+    PipeError,
+    UnsafePath,
+    Unwritable,
+)
 from .fsio import atomic_write, file_lock, write_many
 from .models import Deal, Pipeline
 from .settings import Settings, current
@@ -126,9 +137,8 @@ def rewritten_text(path: Path, text: str, old: Deal, new: Deal) -> str:
     # a file saved on Windows keeps its CR LF line ends and byte order mark, so
     # that only the changed lines differ
     try:
-        with open(path, "rb") as f:
-            head = f.read(MAX_FILE_BYTES + 4)
-    except FileNotFoundError:
+        head = read_bytes(path)  # never through a symlink: such a file is not written anyway
+    except PipeError:
         head = b""
     if b"\r\n" in head:
         out = out.replace("\n", "\r\n")
@@ -204,7 +214,7 @@ class Transaction:
         """Write a new deal file; never overwrites one (``AlreadyExists``)."""
         path = self._new_path(deal)
         data = checked_text(path, new_deal_text(deal), deal)
-        self.store.deals_dir.mkdir(parents=True, exist_ok=True)
+        self.store.writable_folder(self.store.deals_dir)
         atomic_write(path, data)
         self._wrote(path)
         return path
@@ -222,7 +232,7 @@ class Transaction:
             items.append((path, checked_text(path, new_deal_text(deal), deal)))
         if not items:
             return []
-        self.store.deals_dir.mkdir(parents=True, exist_ok=True)
+        self.store.writable_folder(self.store.deals_dir)
         written: list[Path] = []
         try:
             written = write_many(items, progress=progress)
@@ -240,7 +250,7 @@ class Transaction:
         store = self.store
         deal_id = store.resolve(ref)
         path = store.deal_path(deal_id)
-        text = read_text(path)
+        text = store.read_text(path)
         old = parse_deal(path, text)
         new = change(old)
         if new != old:
@@ -258,8 +268,10 @@ class Transaction:
                 raise InvalidValue("id", old.id, f"{old.id!r} cannot name a deal file")
             path = self.store.deal_path(old.id)
         if text is None:
-            text = read_text(path)
-        atomic_write(path, checked_text(path, rewritten_text(path, text, old, new), new))
+            text = self.store.read_text(path)
+        data = checked_text(path, rewritten_text(path, text, old, new), new)
+        self.store.writable_file(path)
+        atomic_write(path, data)
         self._wrote(path)
         return path
 
@@ -274,6 +286,7 @@ class Transaction:
             raise PipeError(f"{display_path(path)} is outside the pipeline folder; not written") from None
         if not rel.parts or rel.parts[0] == STATE_DIR:
             raise PipeError(f"{display_path(path)} is not a file of the pipeline; not written")
+        self.store.writable_file(where)
         atomic_write(where, text)
         self._wrote(where)
 
@@ -300,6 +313,62 @@ class Store:
         settings = settings or current()
         return cls(find_root(start, settings), settings)
 
+    # -- the folder's edge ----------------------------------------------------------------
+    def read_text(self, path: Path | str) -> str:
+        """A file of the pipeline as text, by every rule of ``documents.read_bytes``: a
+        symlink is followed only inside the folder, deals/ included."""
+        if os.path.dirname(os.path.abspath(path)) == os.path.abspath(self.deals_dir):
+            self.readable_folder(self.deals_dir)
+        return read_text(path, self.root)
+
+    def readable_folder(self, folder: Path) -> bool:
+        """True when ``folder`` exists and may be read: a real folder, or a symlink that
+        stays inside the pipeline folder; ``UnsafePath`` when it leads outside (or nowhere)."""
+        try:
+            st = os.lstat(folder)
+        except FileNotFoundError:
+            return False
+        if stat.S_ISLNK(st.st_mode):
+            follow_link(folder, self.root, folder=True)
+            return os.path.isdir(folder)
+        return stat.S_ISDIR(st.st_mode)
+
+    def writable_folder(self, folder: Path) -> None:
+        """Create ``folder`` (below the pipeline folder) if missing; ``UnsafePath`` if it,
+        or a folder on the way to it, is a symlink: pipe never writes through one."""
+        rel = Path(os.path.relpath(folder, self.root)).parts
+        here = self.root
+        for part in rel:
+            here = here / part
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(here)
+            st = os.lstat(here)
+            if stat.S_ISLNK(st.st_mode):
+                raise UnsafePath(here, "symlink", folder=True, state=STATE_DIR in rel)
+            if not stat.S_ISDIR(st.st_mode):
+                raise PipeError("not a folder; move it away", path=here)
+
+    def writable_file(self, path: Path) -> None:
+        """``UnsafePath`` when ``path``, or the folder it is in, is a symlink: a rename would
+        replace the link, and pipe never writes through one."""
+        self.writable_folder(path.parent)
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                raise UnsafePath(path, "symlink", state=STATE_DIR in Path(os.path.relpath(path, self.root)).parts)
+
+    def state_path(self, name: str) -> Path:
+        """A path for local state inside .pipe/ (the lock; an index): ``name`` is relative,
+        with ``/`` between folders. .pipe/ and the folders on the way are created when
+        missing; ``UnsafePath`` when .pipe/, a folder on the way or the file itself is a
+        symlink, so nothing is ever read or written through one. ``ValueError`` for a
+        name that is not below .pipe/."""
+        parts = name.split("/")
+        if not name or name.startswith("/") or any(p in ("", ".", "..") or "\\" in p for p in parts):
+            raise ValueError(f"not a name inside {STATE_DIR}/: {name!r}")
+        path = self.state_dir.joinpath(*parts)
+        self.writable_file(path)
+        return path
+
     # -- configuration -----------------------------------------------------------------
     @property
     def pipeline_path(self) -> Path:
@@ -309,7 +378,7 @@ class Store:
     def pipeline(self) -> Pipeline:
         if self._pipeline is None:
             path = self.pipeline_path
-            text = read_text(path)
+            text = self.read_text(path)
             data = parse_document(path, text)
             try:
                 self._pipeline = Pipeline.model_validate(data)
@@ -322,17 +391,24 @@ class Store:
     def deal_path(self, deal_id: str) -> Path:
         return self.deals_dir / f"{deal_id}.yaml"
 
-    def deal_ids(self) -> list[str]:
-        """Every deal id, sorted: names of ``deals/*.yaml`` (hidden files excluded)."""
+    def _entries(self) -> list[os.DirEntry[str]]:
+        """The entries of deals/ that name deals (``*.yaml``, hidden files excluded), sorted;
+        ``UnsafePath`` when deals/ is a symlink leading out of the folder."""
+        if not self.readable_folder(self.deals_dir):
+            return []
         try:
-            entries = os.scandir(self.deals_dir)
+            scan = os.scandir(self.deals_dir)
         except FileNotFoundError:
             return []
-        with entries:
-            ids = [
-                e.name[:-5] for e in entries if e.name.endswith(".yaml") and not e.name.startswith(".") and e.is_file()
-            ]
-        return sorted(ids)
+        with scan:
+            return sorted(
+                (e for e in scan if e.name.endswith(".yaml") and not e.name.startswith(".")), key=lambda e: e.name
+            )
+
+    def deal_ids(self) -> list[str]:
+        """Every deal id, sorted: names of ``deals/*.yaml`` (hidden files excluded), symlinks
+        included, so that reading one names what is wrong with it."""
+        return [e.name[:-5] for e in self._entries()]
 
     def exists(self, deal_id: str) -> bool:
         return self.deal_path(deal_id).is_file()
@@ -355,7 +431,7 @@ class Store:
     # -- reading -----------------------------------------------------------------------
     def read(self, deal_id: str) -> Deal:
         path = self.deal_path(deal_id)
-        return parse_deal(path, read_text(path))
+        return parse_deal(path, self.read_text(path))
 
     def load(self, ref: str) -> Deal:
         """One deal by id or prefix."""
@@ -368,31 +444,27 @@ class Store:
         mtime and inode are unchanged (see pipecli.cache); models are validated anew.
         """
         result = LoadResult()
-        cache = ParseCache(self.state_dir / "cache" / "deals.json") if use_cache else None
         try:
-            scan = os.scandir(self.deals_dir)
-        except FileNotFoundError:
+            entries = self._entries()
+        except PipeError as err:
+            result.problems.append(Problem.from_error(err))
             return result
-        with scan:
-            entries = sorted(
-                (e for e in scan if e.name.endswith(".yaml") and not e.name.startswith(".")),
-                key=lambda e: e.name,
-            )
+        cache = self._cache() if use_cache else None
         names: set[str] = set()
         for entry in entries:
             path = entry.path  # a str: a Path per file would cost a tenth of the load
             try:
-                st = entry.stat()
-                if not stat.S_ISREG(st.st_mode):
-                    continue
-                names.add(entry.name)
-                key = file_key(st)
-                data = cache.get(entry.name, key) if cache else None
-                text = None
+                data: dict[str, Any] | None = None
+                text: str | None = None
+                key = None
+                if cache and entry.is_file(follow_symlinks=False):  # a symlink is judged anew each time
+                    names.add(entry.name)
+                    key = file_key(entry.stat(follow_symlinks=False))
+                    data = cache.get(entry.name, key)
                 if data is None:
-                    text = read_text(path)
+                    text = read_text(path, self.root)
                     data = parse_document(path, text)
-                    if cache:
+                    if cache and key is not None:
                         cache.put(entry.name, key, data)
                 result.deals.append(deal_from_data(path, data, text))
             except PipeError as err:
@@ -404,11 +476,18 @@ class Store:
             cache.save()
         return result
 
+    def _cache(self) -> ParseCache | None:
+        """The parse cache, unless .pipe/ cannot hold it (a symlink, a read-only folder)."""
+        try:
+            return ParseCache(self.state_path("cache/deals.json"))
+        except (PipeError, OSError):
+            return None
+
     # -- writing -----------------------------------------------------------------------
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Serialize writers: one pipe command changes the folder at a time."""
-        with file_lock(self.state_dir / LOCK_FILE, self.settings.lock_timeout):
+        with file_lock(self.state_path(LOCK_FILE), self.settings.lock_timeout):
             yield
 
     @contextlib.contextmanager

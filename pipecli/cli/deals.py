@@ -307,14 +307,14 @@ def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None) -> None:
     when = at_clock(at)
     deal_id = store.resolve(deal)
     path = store.deal_path(deal_id)
-    original = read_text(path)
+    original = store.read_text(path)
+    store.writable_file(path)  # before the editor starts: a symlink is refused now, not after the edit
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
     if not editor:
         if not interactive():
             raise PipeError("no editor: set $EDITOR (or $VISUAL), e.g. EDITOR=nano")
         editor = "vi"
-    store.state_dir.mkdir(exist_ok=True)
-    fd, tmp = create_temp(store.state_dir, f"{deal_id}.", ".yaml", mode=0o600)
+    fd, tmp = create_temp(store.state_path(f"{deal_id}.yaml").parent, f"{deal_id}.", ".yaml", mode=0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(original)
     while True:
@@ -340,7 +340,7 @@ def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None) -> None:
         raise PipeError(f"not saved; your edit is kept in {display_path(tmp)}")
     kept = f"Your version is in {display_path(tmp)}"
     with store.transaction(f"Edit {deal_id}") as tx:
-        if read_text(path) != original:
+        if store.read_text(path) != original:
             raise PipeError(f"{deal_id} changed while you edited it; not saved. {kept}")
         before, after = parse_deal(path, original), parse_deal(path, edited)
         try:
