@@ -12,10 +12,12 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
 from . import yamlio
@@ -182,6 +184,39 @@ def read_text(path: Path | str, root: Path | str | None = None) -> str:
     return decode(read_bytes(path, root), path)
 
 
+MAX_DEPTH = 32  # a deal file is 4 levels deep (deal, history, entry, a value); custom keys may add a few
+
+
+def _too_deep(data: Any, limit: int = MAX_DEPTH) -> bool:
+    """True when lists and mappings nest more than ``limit`` levels (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
+    return False
+
+
+def _deep_line(text: str, limit: int = MAX_DEPTH) -> int | None:
+    """The line where the nesting of ``text`` first goes past ``limit`` levels."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yamlio.FastLoader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > limit and event.start_mark is not None:
+                    return int(event.start_mark.line) + 1
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
 def parse_document(path: Path | str, text: str) -> dict[str, Any]:
     """Parse a YAML mapping, or raise a PipeError that names path and line."""
     if len(text) > MAX_FILE_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
@@ -200,6 +235,13 @@ def parse_document(path: Path | str, text: str) -> dict[str, Any]:
         raise PipeError(yamlio.error_reason(exc), path=path, line=yamlio.error_line(exc)) from None
     if not isinstance(data, dict):
         raise PipeError("expected a YAML mapping of fields (key: value)", path=path, line=1)
+    if _too_deep(data):
+        # every reader of the data recurses (validation, JSON, the rewriter): refuse it here
+        raise PipeError(
+            f"nested deeper than {MAX_DEPTH} levels; pipe files are plain key: value lines",
+            path=path,
+            line=_deep_line(text),
+        )
     if "&" in text or "*" in text:
         anchor = yamlio.anchor_line(text)
         if anchor is not None:
@@ -211,6 +253,23 @@ def parse_document(path: Path | str, text: str) -> dict[str, Any]:
                 line=anchor,
             )
     return data
+
+
+def order_finding(name: str, entries: Sequence[Any]) -> tuple[tuple[object, ...], str] | None:
+    """Where a list of dated entries (``history``, ``notes``) first goes back in time, and
+    what to say about it; None when it is in time order."""
+    for i in range(1, len(entries)):
+        if entries[i].at < entries[i - 1].at:
+            return (name, i, "at"), (
+                f"{name} out of time order: {entries[i].at.isoformat()} comes after "
+                f"{entries[i - 1].at.isoformat()}; move the entry to its place"
+            )
+    return None
+
+
+def duplicate_message(deal_id: str, first: Path | str) -> str:
+    """What to say about a second file with the id of the deal in ``first``."""
+    return f"duplicate id {deal_id!r}, also in {os.path.basename(first)}"
 
 
 def file_name_id(path: Path | str) -> str:

@@ -191,14 +191,30 @@ class Unwritable(PipeError):
 
 
 class LockTimeout(PipeError):
-    """Another writer held the pipeline's lock for ``timeout`` seconds."""
+    """Other writers held the pipeline's lock for all of the ``timeout`` seconds this one waited.
 
-    def __init__(self, lock: Path, timeout: float) -> None:
+    ``holder`` says who held it last, as it wrote itself into the lock file
+    (``pid 4242, pipe note``; '' when unknown); ``several``: the lock passed from one
+    holder to another meanwhile, so no single command held it that long.
+    """
+
+    def __init__(self, lock: Path, timeout: float, *, holder: str = "", several: bool = False) -> None:
         self.lock = lock
         self.timeout = timeout
-        super().__init__(
-            f"another pipe command has held the lock {lock} for {timeout:g}s; wait for it to finish and try again"
-        )
+        self.holder = holder
+        self.several = several
+        if several:
+            text = (
+                f"other pipe commands held the lock {lock} one after another for all of the {timeout:g}s "
+                f"this one waited (the last: {holder}); try again, or wait longer with PIPE_LOCK_TIMEOUT"
+            )
+        else:
+            who = f" ({holder})" if holder else ""
+            text = (
+                f"another pipe command has held the lock {lock}{who} for {timeout:g}s; "
+                "wait for it to finish and try again"
+            )
+        super().__init__(text)
 
 
 class NoPipeline(PipeError):

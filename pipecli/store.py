@@ -22,6 +22,7 @@ import codecs
 import contextlib
 import difflib
 import os
+import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -36,8 +37,10 @@ from .documents import (
     MAX_FILE_BYTES,
     Problem,
     display_path,
+    duplicate_message,
     file_name_id,
     follow_link,
+    order_finding,
     parse_document,
     read_bytes,
     read_text,
@@ -147,10 +150,13 @@ def rewritten_text(path: Path, text: str, old: Deal, new: Deal) -> str:
     return out
 
 
-def _first_difference(a: Deal, b: Deal) -> str:
-    """The first field (or own key) in which two deals differ, for a message."""
-    one, two = a.model_dump(by_alias=True), b.model_dump(by_alias=True)
-    return next((k for k in dict.fromkeys([*one, *two]) if one.get(k) != two.get(k)), "a field")
+def _difference(a: Deal, b: Deal) -> str | None:
+    """The first field (or own key) in which two deals differ as data (a tuple and a list
+    of the same items, as YAML's !!pairs gives, are the same); None when they do not."""
+    if a == b:
+        return None
+    one, two = a.model_dump(mode="json", by_alias=True), b.model_dump(mode="json", by_alias=True)
+    return next((k for k in dict.fromkeys([*one, *two]) if one.get(k) != two.get(k)), None)
 
 
 def checked_text(path: Path, text: str, deal: Deal) -> bytes:
@@ -169,8 +175,9 @@ def checked_text(path: Path, text: str, deal: Deal) -> bytes:
         back = parse_deal(path, text)
     except PipeError as err:
         raise Unwritable(deal.id, path, err.message) from None
-    if back != deal:
-        raise Unwritable(deal.id, path, f"{_first_difference(back, deal)} differs")
+    differs = _difference(back, deal)
+    if differs is not None:
+        raise Unwritable(deal.id, path, f"{differs} differs")
     return data
 
 
@@ -182,6 +189,21 @@ def _file_name_ok(deal_id: str) -> bool:
         and not any(ch in deal_id for ch in "/\\\0")
         and len(deal_id.encode("utf-8")) <= 200
     )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A change to one deal worked out outside the lock (``Store.prepare``): the file as it
+    was read, the deal before and after, and the checked bytes to write (None: no change)."""
+
+    path: Path
+    text: str
+    old: Deal
+    new: Deal
+    data: bytes | None
+
+
+_TEMP_NAME = re.compile(r"^\..+\.yaml\.[0-9a-f]{16}\.tmp$")  # fsio.create_temp's names for deal files
 
 
 class Transaction:
@@ -241,6 +263,22 @@ class Transaction:
                 self._wrote(path)
         return written
 
+    def apply(self, prepared: Prepared) -> tuple[Deal, Deal] | None:
+        """Write a change worked out outside the lock if the file is still as it was read
+        then (so nothing another process wrote is lost); None when it is not, and then
+        nothing is written. Only a read, a compare and the atomic write happen under the
+        lock: the time it is held depends on neither the file's size nor other deals."""
+        try:
+            if self.store.read_text(prepared.path) != prepared.text:
+                return None
+        except PipeError:
+            return None
+        if prepared.data is not None:
+            self.store.writable_file(prepared.path)
+            atomic_write(prepared.path, prepared.data)
+            self._wrote(prepared.path)
+        return prepared.old, prepared.new
+
     def update(self, ref: str, change: Callable[[Deal], Deal]) -> tuple[Deal, Deal]:
         """Read one deal (by id or prefix) under the lock, apply ``change`` and save the
         result if it differs: no lost update between processes.
@@ -299,6 +337,8 @@ class Store:
     """
 
     on_commit: Callable[[Transaction], None] | None = None
+    command: str = ""
+    """The command this store works for (``pipe note``), written into the lock while it is held."""
 
     def __init__(self, root: Path, settings: Settings | None = None) -> None:
         self.root = root
@@ -451,6 +491,7 @@ class Store:
             return result
         cache = self._cache() if use_cache else None
         names: set[str] = set()
+        seen: dict[str, str] = {}
         for entry in entries:
             path = entry.path  # a str: a Path per file would cost a tenth of the load
             try:
@@ -466,7 +507,9 @@ class Store:
                     data = parse_document(path, text)
                     if cache and key is not None:
                         cache.put(entry.name, key, data)
-                result.deals.append(deal_from_data(path, data, text))
+                deal = deal_from_data(path, data, text)
+                self._screen(path, text, deal, seen)
+                result.deals.append(deal)
             except PipeError as err:
                 result.problems.append(Problem.from_error(err))
             except OSError as err:
@@ -476,6 +519,20 @@ class Store:
             cache.save()
         return result
 
+    def _screen(self, path: str, text: str | None, deal: Deal, seen: dict[str, str]) -> None:
+        """A PipeError for a valid deal that reports cannot use: a second file with the id
+        of one read before (counted once), or a history out of time order. `pipe check`
+        says the same words (pipecli.documents)."""
+        first = seen.setdefault(deal.id, path)
+        found: tuple[tuple[object, ...], str] | None = None
+        if first != path:
+            found = ("id",), duplicate_message(deal.id, first)
+        else:
+            found = order_finding("history", deal.history)
+        if found is not None:
+            loc, message = found
+            raise PipeError(message, path=path, line=yamlio.locate(text or self.read_text(path), loc))
+
     def _cache(self) -> ParseCache | None:
         """The parse cache, unless .pipe/ cannot hold it (a symlink, a read-only folder)."""
         try:
@@ -484,10 +541,65 @@ class Store:
             return None
 
     # -- writing -----------------------------------------------------------------------
+    def prepare(self, ref: str, change: Callable[[Deal], Deal]) -> Prepared | None:
+        """Work out a change to one deal without the lock: read it, apply ``change``, write
+        the new text and read it back (``checked_text``). None when any of it fails: the
+        change is then made, and its error raised, under the lock."""
+        try:
+            path = self.deal_path(self.resolve(ref))
+            text = self.read_text(path)
+            old = parse_deal(path, text)
+            new = change(old)
+            data = checked_text(path, rewritten_text(path, text, old, new), new) if new != old else None
+        except PipeError:
+            return None
+        return Prepared(path, text, old, new, data)
+
+    def change(
+        self,
+        ref: str,
+        change: Callable[[Deal], Deal],
+        message: Callable[[Deal, Deal], str] | None = None,
+        tries: int = 3,
+    ) -> tuple[Deal, Deal]:
+        """Change one deal in a transaction (``store.transaction``, joined when one is open),
+        holding the lock as briefly as possible.
+
+        The change is worked out outside the lock and written under it if the file has not
+        changed meanwhile (``Transaction.apply``); after ``tries`` such attempts lost to
+        other writers of the same deal, it is made under the lock (``Transaction.update``).
+        ``message(old, new)`` says what changed, for ``on_commit``.
+        """
+        if self._tx is None:
+            for _ in range(tries):
+                prepared = self.prepare(ref, change)
+                if prepared is None:
+                    break
+                with self.transaction() as tx:
+                    done = tx.apply(prepared)
+                    if done is not None:
+                        if message is not None:
+                            tx.message = message(*done)
+                        return done
+        joined = self._tx is not None
+        with self.transaction() as tx:
+            old, new = tx.update(ref, change)
+            if message is not None and not (joined and tx.message):  # an open transaction keeps its own
+                tx.message = message(old, new)
+            return old, new
+
+    def _leftovers(self) -> list[str]:
+        """Temporary files a killed writer left in deals/ (fsio's names: ``.ID.yaml.HEX.tmp``)."""
+        try:
+            with os.scandir(self.deals_dir) as scan:
+                return [e.path for e in scan if e.name.startswith(".") and _TEMP_NAME.match(e.name)]
+        except OSError:
+            return []
+
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Serialize writers: one pipe command changes the folder at a time."""
-        with file_lock(self.state_path(LOCK_FILE), self.settings.lock_timeout):
+        with file_lock(self.state_path(LOCK_FILE), self.settings.lock_timeout, self.command):
             yield
 
     @contextlib.contextmanager
@@ -507,7 +619,13 @@ class Store:
                 self._tx.message = message
             yield self._tx
             return
+        leftovers = self._leftovers()  # listed before the lock: its time does not grow with deals/
         with self.lock():
+            # every writer makes its temporary files under the lock: those still here now
+            # were left by one that was killed (git would show them)
+            for path in leftovers:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
             tx = Transaction(self, message)
             self._tx = tx
             try:
@@ -523,12 +641,8 @@ class Store:
             return tx.create(deal)
 
     def update(self, ref: str, change: Callable[[Deal], Deal]) -> tuple[Deal, Deal]:
-        """``Transaction.update`` in a transaction of its own."""
-        with self.transaction() as tx:
-            old, new = tx.update(ref, change)
-            if not tx.message:
-                tx.message = f"Change {new.id}"
-            return old, new
+        """``Transaction.update`` in a transaction of its own (see ``change``)."""
+        return self.change(ref, change, lambda _, new: f"Change {new.id}")
 
     def save(self, old: Deal, new: Deal, text: str | None = None, path: Path | None = None) -> None:
         """``Transaction.save`` in a transaction of its own."""

@@ -130,8 +130,15 @@ def describe(err: PipeError) -> str:
     if isinstance(err, AlreadyExists):
         return f"{err.message}; choose another --id"
     if isinstance(err, LockTimeout):
+        lock = display_path(err.lock)
+        if err.several:
+            return (
+                f"other pipe commands held the lock {lock} one after another for all of the {err.timeout:g}s "
+                f"this one waited (the last: {err.holder}); try again, or wait longer with PIPE_LOCK_TIMEOUT=SECONDS"
+            )
+        who = f" ({err.holder})" if err.holder else ""
         return (
-            f"another pipe command has held the lock {display_path(err.lock)} for {err.timeout:g}s; "
+            f"another pipe command has held the lock {lock}{who} for {err.timeout:g}s; "
             "wait for it to finish and try again"
         )
     if isinstance(err, Unwritable):
