@@ -64,10 +64,18 @@ class PipeGroup(TyperGroup):
             _silence_stdout()
             raise typer.Exit(EXIT_ERROR) from None
         except OSError as err:
+            if not getattr(err, "filename", None) and _output_failed(err):
+                # a full disk or a closed pipe behind standard output (`pipe list > /dev/full`)
+                _silence_stdout()
+                typer.echo(f"pipe: cannot write the output: {err.strerror or err}", err=True)
+                raise typer.Exit(EXIT_ERROR) from None
             where = f" {err.filename}" if getattr(err, "filename", None) else ""
             typer.echo(f"pipe: cannot access{where}: {err.strerror or err}", err=True)
             raise typer.Exit(EXIT_ERROR) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        except KeyboardInterrupt:
+            _silence_stdout()
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except (typer.Exit, typer.Abort):
             raise
         except typer.TyperException as err:  # click's own errors: a wrong command line, or for click to show
             if _is_usage_error(err):
@@ -82,6 +90,19 @@ class PipeGroup(TyperGroup):
                 err=True,
             )
             raise typer.Exit(EXIT_ERROR) from None
+
+
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a command ended by SIGINT
+
+
+def _output_failed(err: OSError) -> bool:
+    """True when ``err`` came from writing the command's output (``echo`` or ``write``)."""
+    tb = err.__traceback__
+    names = set()
+    while tb is not None:
+        names.add(tb.tb_frame.f_code.co_name)
+        tb = tb.tb_next
+    return bool(names & {"echo", "write"})
 
 
 def _debug() -> bool:

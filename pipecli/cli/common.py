@@ -131,6 +131,8 @@ def write(text: str) -> None:
     written as a \\uXXXX escape: in JSON that is the character itself.
     """
     if text:
+        if sys.stdout is None:  # started with standard output closed (`pipe list >&-`)
+            raise PipeError("cannot write the output: standard output is closed")
         try:
             sys.stdout.write(text)
         except UnicodeEncodeError:
