@@ -232,7 +232,7 @@ def parse_document(path: Path | str, text: str) -> dict[str, Any]:
     try:
         data = yamlio.load_fast(text)
     except Exception as exc:  # yaml.YAMLError, and recursion errors from hostile nesting
-        raise PipeError(yamlio.error_reason(exc), path=path, line=yamlio.error_line(exc)) from None
+        raise PipeError(yamlio.error_reason(exc), path=path, line=yamlio.error_line(exc, text)) from None
     if not isinstance(data, dict):
         raise PipeError("expected a YAML mapping of fields (key: value)", path=path, line=1)
     if _too_deep(data):

@@ -136,10 +136,16 @@ def anchor_line(text: str) -> int | None:
     return None
 
 
-def error_line(exc: BaseException) -> int | None:
-    """The 1-based line of a YAML syntax error, when the parser knows it."""
+def error_line(exc: BaseException, text: str | None = None) -> int | None:
+    """The 1-based line of a YAML syntax error, when the parser knows it (for a character
+    YAML refuses, from its position in ``text``)."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    return mark.line + 1 if mark is not None else None
+    if mark is not None:
+        return int(mark.line) + 1
+    position = getattr(exc, "position", None)
+    if isinstance(exc, yaml.reader.ReaderError) and text is not None and isinstance(position, int):
+        return text.count("\n", 0, position) + 1
+    return None
 
 
 def error_reason(exc: BaseException) -> str:
