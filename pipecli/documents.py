@@ -235,13 +235,6 @@ def parse_document(path: Path | str, text: str) -> dict[str, Any]:
         raise PipeError(yamlio.error_reason(exc), path=path, line=yamlio.error_line(exc, text)) from None
     if not isinstance(data, dict):
         raise PipeError("expected a YAML mapping of fields (key: value)", path=path, line=1)
-    if _too_deep(data):
-        # every reader of the data recurses (validation, JSON, the rewriter): refuse it here
-        raise PipeError(
-            f"nested deeper than {MAX_DEPTH} levels; pipe files are plain key: value lines",
-            path=path,
-            line=_deep_line(text),
-        )
     if "&" in text or "*" in text:
         anchor = yamlio.anchor_line(text)
         if anchor is not None:
@@ -252,6 +245,13 @@ def parse_document(path: Path | str, text: str) -> dict[str, Any]:
                 path=path,
                 line=anchor,
             )
+    if _too_deep(data):
+        # every reader of the data recurses (validation, JSON, the rewriter): refuse it here
+        raise PipeError(
+            f"nested deeper than {MAX_DEPTH} levels; pipe files are plain key: value lines",
+            path=path,
+            line=_deep_line(text),
+        )
     return data
 
 
