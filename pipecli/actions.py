@@ -128,6 +128,14 @@ def _check_order(deal: Deal, at: datetime) -> None:
         raise OutOfOrder(deal.id, at, last)
 
 
+def entry_time(deal: Deal, clock: datetime) -> datetime:
+    """The time to stamp on a change made now, when ``clock`` is the wall clock: never before
+    the deal's last entry. A clock that stepped back, or another machine's that ran ahead,
+    makes the entry share the last one's time rather than be refused (--at is checked as given)."""
+    last = deal.last_activity()
+    return clock if clock >= last else last.astimezone(clock.tzinfo)
+
+
 def _entry(at: datetime, event: str, **fields: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {"at": at, "event": event}
     entry.update({k: v for k, v in fields.items() if v is not None})

@@ -22,7 +22,14 @@ from pydantic import ValidationError
 
 from . import git, history, yamlio
 from .actions import field_value
-from .documents import MAX_FILE_BYTES, Problem, parse_document, read_text, validation_problems
+from .documents import (
+    MAX_FILE_BYTES,
+    Problem,
+    duplicate_message,
+    order_finding,
+    parse_document,
+    validation_problems,
+)
 from .errors import PipeError
 from .models import TRACKED_FIELDS, Deal, Pipeline
 from .store import DEALS_DIR, Store
@@ -44,14 +51,9 @@ def check_deal(path: Path, text: str, deal: Deal, pipeline: Pipeline) -> list[Pr
         if h.event in ("created", "moved", "reopened") and h.to is not None and pipeline.stage(str(h.to)) is None:
             at(("history", i, "to"), f"history entry names unknown stage {h.to!r}")
     for name, entries in (("history", deal.history), ("notes", deal.notes)):
-        for i in range(1, len(entries)):
-            if entries[i].at < entries[i - 1].at:
-                at(
-                    (name, i, "at"),
-                    f"{name} out of time order: {entries[i].at.isoformat()} comes after "
-                    f"{entries[i - 1].at.isoformat()}; move the entry to its place",
-                )
-                break
+        found = order_finding(name, entries)
+        if found is not None:
+            at(*found)
     if deal.history:
         if deal.history[0].at < deal.created:
             at(("history", 0, "at"), "history starts before the deal was created")
@@ -163,16 +165,20 @@ def check_folder(store: Store) -> list[Problem]:
     except PipeError as err:
         return [Problem.from_error(err)]
     problems: list[Problem] = []
+    try:
+        deal_ids = store.deal_ids()
+    except PipeError as err:  # deals/ is a symlink out of the folder
+        return [*problems, Problem.from_error(err)]
     if store.deals_dir.is_dir():
         for entry in sorted(store.deals_dir.iterdir()):
             if entry.suffix in (".yml", ".YAML", ".YML") and not entry.name.startswith("."):
                 problems.append(Problem(entry, None, "deal files end in .yaml; rename it or it is ignored"))
     committed = _committed_deals(store)
     seen: dict[str, Path] = {}
-    for deal_id in store.deal_ids():
+    for deal_id in deal_ids:
         path = store.deal_path(deal_id)
         try:
-            text = read_text(path)
+            text = store.read_text(path)
             data = parse_document(path, text)
         except PipeError as err:
             problems.append(Problem.from_error(err))
@@ -185,9 +191,7 @@ def check_folder(store: Store) -> list[Problem]:
         problems.extend(check_deal(path, text, deal, pipeline))
         problems.extend(unrecorded_changes(path, text, deal, committed.get(path.name)))
         if deal.id in seen:
-            problems.append(
-                Problem(path, yamlio.locate(text, ("id",)), f"duplicate id {deal.id!r}, also in {seen[deal.id].name}")
-            )
+            problems.append(Problem(path, yamlio.locate(text, ("id",)), duplicate_message(deal.id, seen[deal.id])))
         else:
             seen[deal.id] = path
     return problems

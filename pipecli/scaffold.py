@@ -74,6 +74,7 @@ def init_pipeline(directory: Path, *, stage_ids: list[str] | None, currency: str
     gitignore = root / ".gitignore"
     if not gitignore.exists():
         atomic_write(gitignore, GITIGNORE)
-    elif ".pipe/" not in read_text(gitignore):
-        atomic_write(gitignore, read_text(gitignore).rstrip("\n") + "\n" + GITIGNORE)
+    elif not gitignore.is_symlink() and ".pipe/" not in read_text(gitignore, root):
+        # a .gitignore that is a symlink (shared by several repositories) is left as it is
+        atomic_write(gitignore, read_text(gitignore, root).rstrip("\n") + "\n" + GITIGNORE)
     return root

@@ -63,6 +63,8 @@ def _user(text: str) -> str | None:
     user = text.strip()
     if not user:
         return None
+    if any("\udc80" <= ch <= "\udcff" for ch in user):  # bytes that are not UTF-8
+        raise BadSetting("PIPE_USER", text, "not valid UTF-8 text; set it to a name such as anna, or unset it")
     if len(user) > MAX_USER or any(ord(ch) < 32 or ord(ch) == 127 for ch in user):
         raise BadSetting(
             "PIPE_USER", text, f"a name of at most {MAX_USER} characters on one line, e.g. anna; or unset it"

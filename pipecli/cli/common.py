@@ -12,8 +12,9 @@ from typing import Annotated
 
 import typer
 
+from ..actions import entry_time
 from ..documents import Problem
-from ..errors import PipeError
+from ..errors import PipeError, usage_error
 from ..models import Deal
 from ..render import OutputFormat
 from ..store import Store
@@ -25,6 +26,7 @@ def store_from(ctx: typer.Context) -> Store:
     root_ctx = ctx.find_root()
     directory = root_ctx.obj if isinstance(root_ctx.obj, Path) else root_ctx.params.get("directory")
     store = Store.open(directory)
+    store.command = ctx.command_path  # "pipe note": who holds the lock, for a command that waits for it
     # the pipeline's time zone, when it names one, is "local"; a broken pipeline.yaml is
     # reported where a command reads it (by check: as a finding)
     with contextlib.suppress(PipeError):
@@ -35,11 +37,9 @@ def store_from(ctx: typer.Context) -> Store:
 def change_deal(
     store: Store, ref: str, change: Callable[[Deal], Deal], message: Callable[[Deal, Deal], str]
 ) -> tuple[Deal, Deal]:
-    """Change one deal in a transaction whose message ``message(old, new)`` says what changed."""
-    with store.transaction() as tx:
-        old, new = tx.update(ref, change)
-        tx.message = message(old, new)
-    return old, new
+    """Change one deal in a transaction whose message ``message(old, new)`` says what changed
+    (``Store.change``: worked out outside the lock, written under it)."""
+    return store.change(ref, change, message)
 
 
 def _store_for_completion(ctx: typer.Context) -> Store | None:
@@ -76,14 +76,19 @@ def at_time(text: str | None) -> datetime:
     return parse_datetime(text, option="--at") if text else now()
 
 
-def at_clock(text: str | None) -> Callable[[], datetime]:
-    """The time of a change to an existing deal: --at (checked at once), or else the
-    clock read when the change is made, under the lock; a writer that waited for
-    another must not stamp its entry with a time before the other's."""
+def at_clock(text: str | None) -> Callable[..., datetime]:
+    """The time of a change to an existing deal: ``when(deal)``.
+
+    --at (checked at once), or else the clock read when the change is made, under the
+    lock, and never before the deal's last entry (``actions.entry_time``): a writer that
+    waited for another, or whose clock is behind another machine's, must not stamp its
+    entry with a time before the other's, nor be refused for it. ``when()`` alone reads
+    the clock.
+    """
     if text:
         fixed = parse_datetime(text, option="--at")
-        return lambda: fixed
-    return now
+        return lambda deal=None: fixed
+    return lambda deal=None: now() if deal is None else entry_time(deal, now())
 
 
 def as_of_date(text: str | None) -> date:
@@ -100,6 +105,25 @@ def report_problems(problems: Iterable[Problem]) -> int:
     return n
 
 
+def read_stdin(what: str) -> str:
+    """Standard input as text; bytes that are not UTF-8 are a usage error (exit 2) that
+    says on which line, before anything is written."""
+    stream = sys.stdin
+    if stream is None:
+        return ""
+    raw = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise usage_error(
+            f"standard input ({what}) is not valid UTF-8 text (line {line}); "
+            "convert it first (e.g. iconv -f latin1 -t utf-8)"
+        ) from None
+
+
 def write(text: str) -> None:
     """Write command output exactly (no extra newline).
 
@@ -107,6 +131,8 @@ def write(text: str) -> None:
     written as a \\uXXXX escape: in JSON that is the character itself.
     """
     if text:
+        if sys.stdout is None:  # started with standard output closed (`pipe list >&-`)
+            raise PipeError("cannot write the output: standard output is closed")
         try:
             sys.stdout.write(text)
         except UnicodeEncodeError:

@@ -35,6 +35,7 @@ from .common import (
     change_deal,
     complete_stage,
     interactive,
+    read_stdin,
     report_problems,
     store_from,
     write,
@@ -148,7 +149,7 @@ def move(
     old, new = change_deal(
         store,
         deal,
-        lambda d: actions.move(d, pipeline, stage, when(), note),
+        lambda d: actions.move(d, pipeline, stage, when(d), note),
         lambda old, new: (
             f"Move {new.id}: {old.stage} -> {new.stage}" if new.stage != old.stage else f"Note on {new.id}"
         ),
@@ -172,7 +173,7 @@ def won(
     store = store_from(ctx)
     when = at_clock(at)
     money = actions.parse_money(value)
-    _, new = change_deal(store, deal, lambda d: actions.won(d, when(), money), lambda _, new: f"Won {new.id}")
+    _, new = change_deal(store, deal, lambda d: actions.won(d, when(d), money), lambda _, new: f"Won {new.id}")
     shown = f" ({render.money(new.value, new.currency)})" if new.value is not None else ""
     typer.echo(f"won {new.id}{shown}")
 
@@ -190,7 +191,7 @@ def lost(
     store = store_from(ctx)
     when = at_clock(at)
     _, new = change_deal(
-        store, deal, lambda d: actions.lost(d, when(), reason), lambda _, new: f"Lost {new.id}: {new.lost_reason}"
+        store, deal, lambda d: actions.lost(d, when(d), reason), lambda _, new: f"Lost {new.id}: {new.lost_reason}"
     )
     typer.echo(f"lost {new.id} at {new.stage}: {new.lost_reason}")
 
@@ -211,7 +212,7 @@ def reopen(
     _, new = change_deal(
         store,
         deal,
-        lambda d: actions.reopen(d, pipeline, when(), stage),
+        lambda d: actions.reopen(d, pipeline, when(d), stage),
         lambda _, new: f"Reopen {new.id} in {new.stage}",
     )
     typer.echo(f"reopened {new.id} in {new.stage}")
@@ -226,13 +227,11 @@ def note(
     at: AtOpt = None,
 ) -> None:
     """Add a timestamped note to a deal."""
-    import sys
-
     if text == "-":
-        text = sys.stdin.read()
+        text = read_stdin("the note")
     store = store_from(ctx)
     when = at_clock(at)
-    _, new = change_deal(store, deal, lambda d: actions.add_note(d, when(), text), lambda _, new: f"Note on {new.id}")
+    _, new = change_deal(store, deal, lambda d: actions.add_note(d, when(d), text), lambda _, new: f"Note on {new.id}")
     typer.echo(f"noted on {new.id}")
 
 
@@ -258,7 +257,7 @@ def next_step(
     _, new = change_deal(
         store,
         deal,
-        lambda d: actions.set_next_step(d, when(), None if clear else text, due_date),
+        lambda d: actions.set_next_step(d, when(d), None if clear else text, due_date),
         lambda _, new: f"Next step for {new.id}" if new.next_step else f"Clear the next step of {new.id}",
     )
     if new.next_step:
@@ -286,7 +285,7 @@ def set_(
     pairs = [actions.parse_assignment(a) for a in assignments]
     store = store_from(ctx)
     when = at_clock(at)
-    old, new = change_deal(store, deal, lambda d: actions.set_fields(d, when(), pairs), _set_message)
+    old, new = change_deal(store, deal, lambda d: actions.set_fields(d, when(d), pairs), _set_message)
     changed = len(new.history) - len(old.history)
     typer.echo(f"updated {new.id}: {changed} field{'s' if changed != 1 else ''} changed")
 
@@ -308,14 +307,14 @@ def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None) -> None:
     when = at_clock(at)
     deal_id = store.resolve(deal)
     path = store.deal_path(deal_id)
-    original = read_text(path)
+    original = store.read_text(path)
+    store.writable_file(path)  # before the editor starts: a symlink is refused now, not after the edit
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
     if not editor:
         if not interactive():
             raise PipeError("no editor: set $EDITOR (or $VISUAL), e.g. EDITOR=nano")
         editor = "vi"
-    store.state_dir.mkdir(exist_ok=True)
-    fd, tmp = create_temp(store.state_dir, f"{deal_id}.", ".yaml", mode=0o600)
+    fd, tmp = create_temp(store.state_path(f"{deal_id}.yaml").parent, f"{deal_id}.", ".yaml", mode=0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(original)
     while True:
@@ -341,11 +340,11 @@ def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None) -> None:
         raise PipeError(f"not saved; your edit is kept in {display_path(tmp)}")
     kept = f"Your version is in {display_path(tmp)}"
     with store.transaction(f"Edit {deal_id}") as tx:
-        if read_text(path) != original:
+        if store.read_text(path) != original:
             raise PipeError(f"{deal_id} changed while you edited it; not saved. {kept}")
         before, after = parse_deal(path, original), parse_deal(path, edited)
         try:
-            recorded = actions.record_edit(before, after, when())
+            recorded = actions.record_edit(before, after, when(after))
         except PipeError as err:
             raise PipeError(f"{describe(err)}; not saved. {kept}") from None
         tx.write_text(path, edited if recorded == after else rewritten_text(path, edited, after, recorded))

@@ -148,14 +148,17 @@ def snooze(
     def change(d: Deal) -> Deal:
         if not clear and d.status != "open":
             raise WrongStatus(d.id, d.status, "snooze")
-        return actions.set_snooze(d, clock(), until_day, reason.strip() if reason else None)
+        return actions.set_snooze(d, clock(d), until_day, reason.strip() if reason else None)
 
-    with store.transaction() as tx:
-        old, new = tx.update(deal, change)
-        if new.snooze is None:
-            tx.message = f"End the snooze of {new.id}"
-        else:
-            tx.message = f"Snooze {new.id} until {new.snooze.until.isoformat()}"
+    old, new = store.change(
+        deal,
+        change,
+        lambda _, new: (
+            f"End the snooze of {new.id}"
+            if new.snooze is None
+            else f"Snooze {new.id} until {new.snooze.until.isoformat()}"
+        ),
+    )
     if clear:
         if old.snooze is None:
             typer.echo(f"{new.id} was not snoozed; nothing changed")
