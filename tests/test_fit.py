@@ -124,9 +124,7 @@ def test_multi_line_cells_are_aligned_line_by_line() -> None:
     ]
 
 
-TEXT = st.text(
-    alphabet=st.sampled_from([*"abcząęółżźćń ", "ร", "้", "า", "น", "ก", "แ", "ฟ", "東", "è"]), max_size=40
-)
+TEXT = st.text(alphabet=st.sampled_from([*"abcząęółżźćń ", "ร", "้", "า", "น", "ก", "แ", "ฟ", "東", "è"]), max_size=40)
 
 
 @settings(max_examples=200, deadline=None)
