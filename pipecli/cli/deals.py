@@ -280,9 +280,9 @@ def reopen(
 # -- notes, next steps, fields ------------------------------------------------------------
 @app.command(
     epilog=examples(
+        'pipe note acme "Met at the fair" --at 2026-11-21T16:00',
         'pipe note acme "Call went well; they want a pilot."',
         'echo "Minutes: budget approved" | pipe note acme -',
-        'pipe note acme "Met at the fair" --at 2026-11-21T16:00',
     )
 )
 def note(

@@ -61,8 +61,8 @@ STDIN_NAME = "<stdin>"  # how messages name the file of `pipe import -`
 @app.command(
     name="import",
     epilog=examples(
-        "pipe import sales_pipeline.csv --preset crm-sales-opportunities --dry-run",
-        "pipe import deals.csv --map title=Name --map value=Amount --default-date 2026-11-01",
+        "pipe import leads.csv --map title=Name --map value=Amount --default-date 2026-11-01 --dry-run",
+        "pipe import leads.csv --map title=Name --map value=Amount --default-date 2026-11-01",
         "pipe export --status won | pipe import - --dry-run",
     ),
 )
