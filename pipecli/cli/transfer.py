@@ -23,6 +23,7 @@ from .common import (
     TagOpt,
     at_time,
     complete_stage,
+    format_option,
     report_problems,
     screen_for,
     store_from,
@@ -55,6 +56,7 @@ class _Progress:
             self.shown = False
 
 
+EXPORT_FORMATS = tuple(OutputFormat(f.value) for f in export.ExportFormat)
 STDIN_NAME = "<stdin>"  # how messages name the file of `pipe import -`
 
 
@@ -221,10 +223,7 @@ def import_message(created: int, updated: int, name: str) -> str:
 )
 def export_(
     ctx: typer.Context,
-    fmt: Annotated[
-        export.ExportFormat,
-        typer.Option("--format", "-f", help="csv, tsv, json, jsonl or sqlite.", case_sensitive=False, metavar="FORMAT"),
-    ] = export.ExportFormat.csv,
+    fmt_name: Annotated[str, format_option(EXPORT_FORMATS)] = "csv",
     output: Annotated[
         Path | None,
         typer.Option(
@@ -247,6 +246,7 @@ def export_(
     All deals unless filtered. The CSV (and TSV) imports again with `pipe import`;
     docs/export.md lists its columns and the SQLite tables.
     """
+    fmt = export.ExportFormat(OutputFormat(fmt_name).value)
     store = store_from(ctx)
     pipeline = store.pipeline
     if status not in ("open", "won", "lost", "all"):

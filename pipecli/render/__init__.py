@@ -40,6 +40,7 @@ class OutputFormat(str, Enum):
     yaml = "yaml"
     email = "email"  # plain text for a mail body (no table rules): pipe stale
     text = "text"  # one deal, for people: pipe show
+    sqlite = "sqlite"  # a database file: pipe export
 
 
 # the formats for programs, the same on every listing command (list, stale, export, log)
