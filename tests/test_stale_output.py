@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -203,3 +204,23 @@ def test_email_is_a_format_of_stale_only(pipe: Any) -> None:
         assert (result.exit_code, result.stdout) == (2, "")
         assert result.stderr.startswith("pipe: --format 'email': use table, markdown, json, ")
         assert result.stderr.endswith("(email is for `pipe stale`)\n")
+
+
+def test_output_writes_the_list_to_a_file_and_not_with_by_owner_dir(seven: Any, tmp_path: Path) -> None:
+    target = tmp_path / "stale.json"
+    result = seven("stale", "--as-of", AS_OF, "-f", "json", "-o", str(target))
+    assert (result.stdout, result.stderr) == ("", "")
+    assert [d["id"] for d in json.loads(target.read_text(encoding="utf-8"))] == [
+        "b1",
+        "n1",
+        "a1",
+        "b2",
+        "a2",
+        "n2",
+        "a3",
+    ]
+    both = seven("stale", "--by-owner-dir", str(tmp_path / "d"), "-o", str(target), ok=False)
+    assert (both.exit_code, both.stderr) == (
+        2,
+        "pipe: give --by-owner-dir DIR (a file per owner) or --output FILE, not both\n",
+    )

@@ -464,6 +464,11 @@ def _due_style(row: Mapping[str, Any]) -> str | None:
     return "overdue" if row.get("status") == "open" and due is not None and due < today() else None
 
 
+def _value_style(row: Mapping[str, Any]) -> str | None:
+    value = row.get("value")
+    return "negative" if value is not None and value < 0 else None
+
+
 def _money_text(value: Any) -> str:
     return render.money(value) if value is not None else ""
 
@@ -475,7 +480,7 @@ LIST_COLUMNS = [
     Column("company", "company", max_width=20, min_width=12, priority=4),
     Column("stage", "stage", priority=1, style=lambda row: "stage"),
     Column("status", "status", priority=5, style=_status_style),
-    Column("value", "value", show=_money_text, align="right", priority=1),
+    Column("value", "value", show=_money_text, align="right", priority=1, style=_value_style),
     Column("currency", "cur", priority=1),
     Column("owner", "owner", max_width=12, min_width=8, priority=3),
     Column("next_due", "due", priority=2, style=_due_style),

@@ -91,6 +91,8 @@ def stale(
     prints [] and CSV its header.
     """
     form = OutputFormat(fmt)
+    if by_owner_dir is not None and output is not None:
+        raise usage_error("give --by-owner-dir DIR (a file per owner) or --output FILE, not both")
     if min_idle is not None:
         try:
             least = parse_duration(min_idle)
