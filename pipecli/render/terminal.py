@@ -28,7 +28,6 @@ import subprocess
 from dataclasses import dataclass
 from typing import IO, Any
 
-COLOR_CHOICES = ("auto", "always", "never")
 DEFAULT_PAGER = "less -FRX"
 
 # SGR codes of each kind of text that is coloured
@@ -103,7 +102,7 @@ def decide(
     term: str = "",
     pager: str | None = DEFAULT_PAGER,
 ) -> Screen:
-    """The :class:`Screen` for output to ``stream``.
+    """The :class:`Screen` for output to ``stream``; ``color`` is ``--color``: auto, always or never.
 
     ``columns`` and ``lines`` are ``COLUMNS`` and ``LINES`` when set, ``no_color``
     whether ``NO_COLOR`` is set, ``term`` is ``TERM``, ``pager`` the pager command
