@@ -5,6 +5,13 @@
 ``PIPE_LOCK_TIMEOUT`` seconds a writer waits for another's lock (default 30)
 ``PIPE_DEBUG``       any value but empty or ``0``: an internal error shows its traceback
 ``PIPE_USER``        who makes the changes (kept for recording who did what)
+``PIPE_PAGER``       the pager for long output on a terminal (over ``PAGER``; empty or ``cat``: none)
+``PAGER``            the pager when ``PIPE_PAGER`` is not set (default ``less -FRX``)
+``LESS``             options of ``less``; unset, the pager gets ``FRX``, as git does
+``COLUMNS``          the width tables fit (else the terminal's; unset and no terminal: every column)
+``LINES``            the terminal's height, for the pager
+``NO_COLOR``         set and not empty: no colour unless ``--color always``
+``TERM``             ``dumb``: no colour and no pager
 ==================== ========================================================
 
 This module is the only place that reads these variables. A value pipe cannot use
@@ -22,6 +29,7 @@ from pathlib import Path
 from .errors import BadSetting
 
 DEFAULT_LOCK_TIMEOUT = 30.0
+DEFAULT_PAGER = "less -FRX"
 MAX_USER = 200
 
 
@@ -31,6 +39,12 @@ class Settings:
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     debug: bool = False
     user: str | None = None
+    pager: str | None = DEFAULT_PAGER
+    less: str | None = None
+    columns: int | None = None
+    lines: int | None = None
+    no_color: bool = False
+    term: str = ""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -40,7 +54,19 @@ class Settings:
             lock_timeout=_seconds("PIPE_LOCK_TIMEOUT", env.get("PIPE_LOCK_TIMEOUT", "")),
             debug=env.get("PIPE_DEBUG", "").strip() not in ("", "0"),
             user=_user(env.get("PIPE_USER", "")),
+            pager=env["PIPE_PAGER"] if "PIPE_PAGER" in env else env.get("PAGER", DEFAULT_PAGER),
+            less=env.get("LESS"),
+            columns=_count(env.get("COLUMNS", "")),
+            lines=_count(env.get("LINES", "")),
+            no_color=bool(env.get("NO_COLOR", "")),
+            term=env.get("TERM", ""),
         )
+
+
+def _count(text: str) -> int | None:
+    """COLUMNS and LINES: a positive whole number, else unset (a shell's value, not pipe's to refuse)."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 100_000 else None
 
 
 def _folder(text: str) -> Path | None:

@@ -22,9 +22,11 @@ PIPE_SCRIPT = Path(sys.executable).with_name("pipe")
 
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No PIPE_DIR leaking in, one time zone (with DST), a private HOME, no colour."""
+    """No PIPE_DIR leaking in, one time zone (with DST), a private HOME, no colour, no width."""
     monkeypatch.delenv("PIPE_DIR", raising=False)
     monkeypatch.delenv("PIPE_DEBUG", raising=False)
+    for name in ("COLUMNS", "LINES", "PIPE_PAGER", "PAGER", "LESS"):  # tables keep every column, no pager
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TZ", TEST_TZ)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

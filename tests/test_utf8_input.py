@@ -31,7 +31,7 @@ def deal(pipe) -> str:
         (["add", "Acme two", "--owner", LATIN1], "--owner"),
         (["add", "Acme two", f"--company={LATIN1}"], "--company"),
         (["lost", "acme", "--reason", LATIN1], "--reason"),
-        (["set", "acme", f"owner={LATIN1}"], "ASSIGNMENTS: 'owner="),
+        (["set", "acme", f"owner={LATIN1}"], "FIELD=VALUE: 'owner="),
         (["next", "acme", LATIN1, "--due", "2026-04-01"], "TEXT"),
         (["snooze", "acme", "--until", "2026-09-01", "--reason", LATIN1], "--reason"),
         (["move", "acme", "meeting", "--note", LATIN1], "--note"),

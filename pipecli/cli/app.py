@@ -34,6 +34,8 @@ from ..errors import (
     Unwritable,
     WrongStatus,
 )
+from . import completion
+from .helptext import PipeTyper
 
 
 class PipeGroup(TyperGroup):
@@ -44,7 +46,7 @@ class PipeGroup(TyperGroup):
             return super().parse_args(ctx, args)  # "pipe" alone: the help, as click shows it
         _refuse_undecodable(self, ctx, args)
         try:
-            return super().parse_args(ctx, args)
+            return super().parse_args(ctx, completion.with_optional_shell(args))
         except typer.TyperException as err:
             if _is_usage_error(err):
                 _usage_exit(err)
@@ -60,9 +62,9 @@ class PipeGroup(TyperGroup):
             typer.echo(f"pipe: {located(err)}", err=True)
             raise typer.Exit(exit_code(err)) from None
         except BrokenPipeError:
-            # `pipe list | head`: the reader left; that is not an error worth a word
+            # `pipe list | head -1`: the reader has what it wanted; not an error, not a word
             _silence_stdout()
-            raise typer.Exit(EXIT_ERROR) from None
+            raise typer.Exit(0) from None
         except OSError as err:
             if not getattr(err, "filename", None) and _output_failed(err):
                 # a full disk or a closed pipe behind standard output (`pipe list > /dev/full`)
@@ -275,14 +277,28 @@ def _silence_stdout() -> None:
         pass
 
 
-app = typer.Typer(
+app = PipeTyper(
     name="pipe",
     cls=PipeGroup,
+    add_completion=False,  # pipecli.cli.completion: --install-completion takes the shell's name
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+# the global output choices, read by the commands (pipecli.cli.common.screen_for)
+COLOR_KEY = "pipe.color"
+PAGING_KEY = "pipe.paging"
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def _color(value: str) -> str:
+    choice = value.strip().lower()
+    if choice not in COLOR_CHOICES:
+        raise typer.BadParameter(f"{value!r}: use auto, always or never")
+    return choice
 
 
 def _version(value: bool) -> None:
@@ -304,10 +320,49 @@ def main_options(
             metavar="DIR",
         ),
     ] = None,
+    color: Annotated[
+        str,
+        typer.Option(
+            "--color",
+            help="Colour the output: auto (on a terminal, unless NO_COLOR is set or TERM=dumb), always or never.",
+            metavar="WHEN",
+            callback=_color,
+            autocompletion=lambda: list(COLOR_CHOICES),
+        ),
+    ] = "auto",
+    no_pager: Annotated[
+        bool,
+        typer.Option(
+            "--no-pager",
+            help="Do not send long output to a pager (default: $PIPE_PAGER, else $PAGER, else less -FRX).",
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = False,
+    install_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--install-completion",
+            help="Install completion for SHELL (bash, zsh, fish, powershell or pwsh; default: the shell you use).",
+            metavar="[SHELL]",
+            callback=completion.install,
+            is_eager=True,
+            expose_value=False,
+        ),
+    ] = None,
+    show_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--show-completion",
+            help="Print the completion script for SHELL, to install it by hand.",
+            metavar="[SHELL]",
+            callback=completion.show,
+            is_eager=True,
+            expose_value=False,
+        ),
+    ] = None,
 ) -> None:
     """A sales pipeline in plain YAML files, driven from the shell.
 
@@ -315,3 +370,5 @@ def main_options(
     with --fail-if-any); 2 a wrong command line.
     """
     ctx.obj = directory
+    ctx.meta[COLOR_KEY] = color
+    ctx.meta[PAGING_KEY] = not no_pager

@@ -5,20 +5,26 @@ from __future__ import annotations
 import codecs
 import contextlib
 import sys
-from collections.abc import Callable, Iterable
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from .. import settings
 from ..actions import entry_time
-from ..documents import Problem
+from ..documents import Problem, display_path
 from ..errors import PipeError, usage_error
+from ..fsio import atomic_write
 from ..models import Deal
-from ..render import OutputFormat
+from ..render import ESCAPING_FORMATS, OutputFormat
+from ..render.terminal import Screen, decide, page
 from ..store import Store
 from ..timeutil import now, parse_date, parse_datetime, today, use_zone
+from .app import COLOR_KEY, PAGING_KEY
 
 
 def store_from(ctx: typer.Context) -> Store:
@@ -124,21 +130,89 @@ def read_stdin(what: str) -> str:
         ) from None
 
 
-def write(text: str) -> None:
-    """Write command output exactly (no extra newline).
+def screen_for(ctx: typer.Context | None, *, wide: bool = False) -> Screen:
+    """What standard output can show for this command: its width, colour and pager
+    (``--color``, ``--no-pager``, ``--wide``, and the environment; see render/terminal.py)."""
+    env = settings.current()
+    meta: dict[str, Any] = ctx.meta if ctx is not None else {}
+    return decide(
+        sys.stdout,
+        color=meta.get(COLOR_KEY, "auto"),
+        paging=meta.get(PAGING_KEY, True),
+        wide=wide,
+        columns=env.columns,
+        lines=env.lines,
+        no_color=env.no_color,
+        term=env.term,
+        pager=env.pager,
+    )
 
-    On an output that cannot take a character (PYTHONIOENCODING=ascii), it is
-    written as a \\uXXXX escape: in JSON that is the character itself.
-    """
-    if text:
-        if sys.stdout is None:  # started with standard output closed (`pipe list >&-`)
-            raise PipeError("cannot write the output: standard output is closed")
+
+@dataclass(frozen=True)
+class Output:
+    """Where a command's output goes: standard output (fitted to the screen, maybe paged),
+    or the file of ``-o FILE`` (every column, no colour, UTF-8, written atomically)."""
+
+    screen: Screen
+    path: Path | None = None
+
+    def write(self, text: str, fmt: OutputFormat | None = None) -> None:
+        if self.path is None:
+            write(text, fmt=fmt, screen=self.screen, redirect_hint=True)
+            return
+        if self.path.is_dir():
+            raise PipeError(f"cannot write {display_path(self.path)}: it is a folder; give a file name")
         try:
-            sys.stdout.write(text)
-        except UnicodeEncodeError:
-            enc = sys.stdout.encoding or "ascii"
-            sys.stdout.write(text.encode(enc, "pipe-u-escape").decode(enc))
-        sys.stdout.flush()
+            atomic_write(self.path, text)
+        except OSError as err:
+            raise PipeError(f"cannot write {display_path(self.path)}: {err.strerror or err}") from None
+
+
+def output_for(ctx: typer.Context, *, wide: bool = False, path: Path | None = None) -> Output:
+    """The :class:`Output` of a command with ``--wide`` and ``-o FILE`` (``-`` or none: standard output)."""
+    if path is not None and str(path) != "-":
+        return Output(Screen(wide=wide), path.expanduser())
+    return Output(screen_for(ctx, wide=wide))
+
+
+def write(
+    text: str, *, fmt: OutputFormat | None = None, screen: Screen | None = None, redirect_hint: bool = False
+) -> None:
+    """Write command output exactly (no extra newline), through the pager when ``screen``
+    has one and the text is longer than the screen.
+
+    Text the output's encoding cannot carry (``PYTHONIOENCODING=ascii``, a C locale) is
+    never mangled: JSON is written with ``\\uXXXX`` escapes, which is the same JSON; any
+    other format is refused with one line saying what to do.
+    """
+    if not text:
+        return
+    stream = sys.stdout
+    if stream is None:  # started with standard output closed (`pipe list >&-`)
+        raise PipeError("cannot write the output: standard output is closed")
+    try:
+        text.encode(stream.encoding or "utf-8")
+    except UnicodeEncodeError as err:
+        if fmt in ESCAPING_FORMATS:
+            enc = stream.encoding or "ascii"
+            text = text.encode(enc, "pipe-u-escape").decode(enc)
+        else:
+            ch = err.object[err.start]
+            bad = f"U+{ord(ch):04X} ({unicodedata.name(ch, 'a character')})"  # said in ASCII: stderr may be too
+            fix = (
+                "write it to a file with -o FILE, or set PYTHONIOENCODING=utf-8"
+                if redirect_hint
+                else ("set PYTHONIOENCODING=utf-8 (or a UTF-8 locale)")
+            )
+            raise PipeError(
+                f"standard output is {stream.encoding}, which cannot carry {bad} in this output; {fix}"
+            ) from None
+    except LookupError:
+        pass
+    if screen is not None and page(text, screen, stream, less=settings.current().less):
+        return
+    stream.write(text)
+    stream.flush()
 
 
 def _u_escape(err: UnicodeError) -> tuple[str, int]:
@@ -162,10 +236,15 @@ def interactive() -> bool:
 
 DealArg = Annotated[
     str,
-    typer.Argument(help="Deal id, or a unique prefix of it.", autocompletion=complete_deal, show_default=False),
+    typer.Argument(
+        help="Deal id, or a unique prefix of it.", autocompletion=complete_deal, show_default=False, metavar="DEAL"
+    ),
 ]
 StageArg = Annotated[
-    str, typer.Argument(help="Stage id (see pipeline.yaml).", autocompletion=complete_stage, show_default=False)
+    str,
+    typer.Argument(
+        help="Stage id (see pipeline.yaml).", autocompletion=complete_stage, show_default=False, metavar="STAGE"
+    ),
 ]
 AtOpt = Annotated[
     str | None,
@@ -183,12 +262,54 @@ AsOfOpt = Annotated[
         metavar="DATE",
     ),
 ]
-FormatOpt = Annotated[
-    OutputFormat,
-    typer.Option("--format", "-f", help="Output format.", case_sensitive=False),
+
+
+def _either(names: Sequence[str]) -> str:
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+
+
+# the command that offers a format few others do
+ELSEWHERE = {"email": "stale", "text": "show", "sqlite": "export"}
+
+
+def format_option(formats: Sequence[OutputFormat]) -> Any:
+    """``-f/--format FORMAT`` offering exactly ``formats`` (help, completion and the check
+    agree); the command receives an :class:`OutputFormat`."""
+    names = [f.value for f in formats]
+
+    def check(value: str) -> OutputFormat:
+        choice = str(value).strip().lower()
+        if choice not in names:
+            where = f" ({choice} is for `pipe {ELSEWHERE[choice]}`)" if choice in ELSEWHERE else ""
+            raise usage_error(f"--format {value!r}: use {_either(names)}{where}")
+        return OutputFormat(choice)
+
+    def offer(incomplete: str) -> list[str]:
+        return [n for n in names if n.startswith(incomplete.lower())]
+
+    return typer.Option(
+        "--format",
+        "-f",
+        help=f"Output format: {_either(names)}.",
+        metavar="FORMAT",
+        callback=check,
+        autocompletion=offer,
+    )
+
+
+WideOpt = Annotated[
+    bool,
+    typer.Option("--wide", help="Show every column in full, however wide the table gets (default: fit the terminal)."),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Write to FILE instead of standard output (every column, UTF-8).", metavar="FILE"
+    ),
 ]
 OwnerOpt = Annotated[
-    str | None, typer.Option("--owner", help="Only deals of this owner.", autocompletion=complete_owner)
+    str | None,
+    typer.Option("--owner", help="Only deals of this owner.", autocompletion=complete_owner, metavar="NAME"),
 ]
-SourceOpt = Annotated[str | None, typer.Option("--source", help="Only deals from this lead source.")]
-TagOpt = Annotated[str | None, typer.Option("--tag", help="Only deals with this tag.")]
+SourceOpt = Annotated[str | None, typer.Option("--source", help="Only deals from this lead source.", metavar="SOURCE")]
+TagOpt = Annotated[str | None, typer.Option("--tag", help="Only deals with this tag.", metavar="TAG")]

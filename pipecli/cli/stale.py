@@ -19,7 +19,20 @@ from ..render import stale as render_stale
 from ..stale import AsOf, StaleDeal, find_stale, group_by_owner, owner_file_stems
 from ..timeutil import now, parse_date, parse_duration
 from .app import app, describe
-from .common import AtOpt, DealArg, FormatOpt, OwnerOpt, at_clock, complete_stage, report_problems, store_from, write
+from .common import (
+    AtOpt,
+    DealArg,
+    OutputOpt,
+    OwnerOpt,
+    WideOpt,
+    at_clock,
+    complete_stage,
+    format_option,
+    output_for,
+    report_problems,
+    store_from,
+)
+from .helptext import examples
 
 MANIFEST = ".pipe-stale-files"
 
@@ -33,7 +46,13 @@ StaleAsOfOpt = Annotated[
 ]
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "pipe stale",
+        "pipe stale --owner sarah --min-idle 2w",
+        "pipe stale --format email --by-owner-dir stale-lists",
+    )
+)
 def stale(
     ctx: typer.Context,
     as_of: StaleAsOfOpt = None,
@@ -48,7 +67,9 @@ def stale(
         str | None,
         typer.Option("--min-idle", help="Only deals idle at least this long: 36h, 14d, 2w.", metavar="DURATION"),
     ] = None,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: Annotated[str, format_option(render_stale.FORMATS)] = "table",
+    wide: WideOpt = False,
+    output: OutputOpt = None,
     fail_if_any: Annotated[
         bool, typer.Option("--fail-if-any", help="Exit with status 1 when some deal is stale.")
     ] = False,
@@ -62,8 +83,16 @@ def stale(
         ),
     ] = None,
 ) -> None:
-    """List open deals in limbo: idle past their stage's stale_after, an overdue next step,
-    or no next step. Prints nothing when no deal is stale (for cron)."""
+    """List deals in limbo: idle, overdue, or with no next step.
+
+    A deal is stale when it has been idle past its stage's stale_after, its next
+    step is overdue, or it has no next step (docs/stale.md). The table and the
+    e-mail print nothing when no deal is stale, so cron mails only news; JSON
+    prints [] and CSV its header.
+    """
+    form = OutputFormat(fmt)
+    if by_owner_dir is not None and output is not None:
+        raise usage_error("give --by-owner-dir DIR (a file per owner) or --output FILE, not both")
     if min_idle is not None:
         try:
             least = parse_duration(min_idle)
@@ -82,9 +111,10 @@ def stale(
     loaded = store.load_all()
     items = find_stale(loaded.deals, pipeline, cut, filters=filters, min_idle=least)
     if by_owner_dir is not None:
-        write_owner_files(by_owner_dir, items, fmt)
+        write_owner_files(by_owner_dir, items, form)
     else:
-        write(render_stale.listing(items, fmt))
+        out = output_for(ctx, wide=wide, path=output)
+        out.write(render_stale.listing(items, form, out.screen), form)
     bad = report_problems(loaded.problems)
     if bad or (fail_if_any and items):
         raise typer.Exit(EXIT_ERROR)
@@ -117,7 +147,13 @@ def write_owner_files(directory: Path, items: list[StaleDeal], fmt: OutputFormat
     return written
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "pipe snooze acme --until +2w --reason 'champion on holiday'",
+        "pipe snooze acme --until 2026-12-01 --reason 'budget in December'",
+        "pipe snooze acme --clear",
+    )
+)
 def snooze(
     ctx: typer.Context,
     deal: DealArg,
@@ -125,11 +161,16 @@ def snooze(
         str | None,
         typer.Option("--until", help="Keep it off `pipe stale` until this day: ISO date, +3d, +2w.", metavar="DATE"),
     ] = None,
-    reason: Annotated[str | None, typer.Option("--reason", help="Why, e.g. 'champion on holiday'.")] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why, e.g. 'champion on holiday'.", metavar="TEXT")
+    ] = None,
     clear: Annotated[bool, typer.Option("--clear", help="End the snooze now.")] = False,
     at: AtOpt = None,
 ) -> None:
-    """Keep an open deal off the stale list until a date (recorded in the deal file)."""
+    """Keep an open deal off the stale list until a date.
+
+    The snooze is recorded in the deal file, with its reason.
+    """
     if clear and (until or reason):
         raise usage_error("give --until and --reason, or --clear, not both")
     if not clear and not until:
