@@ -288,8 +288,8 @@ def set_snooze(deal: Deal, at: datetime, until: date | None, reason: str | None)
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+    """A field's value as a ``changed`` entry records it: dates as ISO text; amounts stay
+    Decimals, written with their own digits."""
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
