@@ -102,6 +102,17 @@ class UnknownStage(InvalidValue):
         super().__init__("stage", value, text, message=text)
 
 
+class UnknownField(InvalidValue):
+    """``pipe set`` of a name that is no field pipe knows and no key of the deal's file: a typo
+    (``suggestion``: the closest field) or a field of the user's own, which is set explicitly."""
+
+    def __init__(self, name: str, value: str, fields: Sequence[str], suggestion: str | None = None) -> None:
+        self.fields = tuple(fields)
+        self.suggestion = suggestion
+        hint = f"did you mean {suggestion}?" if suggestion else f"the fields are {', '.join(self.fields)}"
+        super().__init__(name, value, hint, message=f"unknown field {name!r}: {hint}")
+
+
 class OutOfOrder(PipeError):
     """A change dated ``at``, before the deal's last entry (``last``): history stays in time order."""
 
