@@ -80,6 +80,16 @@ def deal_from_data(path: Path | str, data: dict[str, Any], text: str | None = No
         raise PipeError(msg, path=path, line=line) from None
 
 
+def parse_pipeline(path: Path | str, text: str) -> Pipeline:
+    """Parse and validate the text of a pipeline.yaml (``path`` names it in errors)."""
+    data = parse_document(path, text)
+    try:
+        return Pipeline.model_validate(data)
+    except ValidationError as exc:
+        msg, line = validation_message(exc, text)
+        raise PipeError(msg, path=path, line=line) from None
+
+
 def find_root(start: Path | None = None, settings: Settings | None = None) -> Path:
     """The folder holding pipeline.yaml: ``start`` (or ``PIPE_DIR``, or the working
     directory) or the nearest parent of it, as git finds its repository."""
@@ -281,13 +291,7 @@ class Store:
     def pipeline(self) -> Pipeline:
         if self._pipeline is None:
             path = self.pipeline_path
-            text = read_text(path)
-            data = parse_document(path, text)
-            try:
-                self._pipeline = Pipeline.model_validate(data)
-            except ValidationError as exc:
-                msg, line = validation_message(exc, text)
-                raise PipeError(msg, path=path, line=line) from None
+            self._pipeline = parse_pipeline(path, read_text(path))
         return self._pipeline
 
     # -- finding deals -----------------------------------------------------------------

@@ -12,11 +12,13 @@ from typing import Annotated
 
 import typer
 
+from .. import actions
 from ..documents import Problem
 from ..errors import PipeError
 from ..models import Deal
 from ..render import OutputFormat
-from ..store import Store
+from ..settings import login_name
+from ..store import Store, Transaction
 from ..timeutil import now, parse_date, parse_datetime, today, use_zone
 
 
@@ -25,6 +27,8 @@ def store_from(ctx: typer.Context) -> Store:
     root_ctx = ctx.find_root()
     directory = root_ctx.obj if isinstance(root_ctx.obj, Path) else root_ctx.params.get("directory")
     store = Store.open(directory)
+    if store.on_commit is None and not ctx.params.get("no_commit"):
+        store.on_commit = _commit
     # the pipeline's time zone, when it names one, is "local"; a broken pipeline.yaml is
     # reported where a command reads it (by check: as a finding)
     with contextlib.suppress(PipeError):
@@ -32,12 +36,47 @@ def store_from(ctx: typer.Context) -> Store:
     return store
 
 
+def _commit(tx: Transaction) -> None:
+    """Every writing command's ``Store.on_commit`` (unless --no-commit): in a git work
+    tree, commit what it changed (``pipecli.git.auto_commit``)."""
+    from ..git import auto_commit
+
+    auto_commit(tx, notify)
+
+
+def notify(message: str) -> None:
+    """A line on stderr that does not change the exit code."""
+    typer.echo(f"pipe: {message}", err=True)
+
+
+def who(store: Store) -> str | None:
+    """Who makes this command's changes (the ``by:`` it records): ``PIPE_USER``, else
+    git's ``user.email`` or ``user.name`` when the pipeline is in a git work tree, else
+    the login name. Git's configuration is read once per command, and never outside a
+    work tree."""
+    if store.settings.user:
+        return store.settings.user
+    from ..git import GitError, repo_of
+
+    repo = repo_of(store)
+    if repo is not None:
+        try:
+            user = repo.user()
+        except GitError:
+            user = None
+        if user:
+            return user
+    return login_name(store.settings)
+
+
 def change_deal(
     store: Store, ref: str, change: Callable[[Deal], Deal], message: Callable[[Deal, Deal], str]
 ) -> tuple[Deal, Deal]:
-    """Change one deal in a transaction whose message ``message(old, new)`` says what changed."""
+    """Change one deal in a transaction whose message ``message(old, new)`` says what
+    changed; what the change adds to the history and notes records ``who`` made it."""
+    by = who(store)
     with store.transaction() as tx:
-        old, new = tx.update(ref, change)
+        old, new = tx.update(ref, lambda d: actions.with_by(d, change(d), by))
         tx.message = message(old, new)
     return old, new
 
@@ -155,6 +194,13 @@ AsOfOpt = Annotated[
         "--as-of",
         help="Compute as the pipeline stood at the end of this day (default: today).",
         metavar="DATE",
+    ),
+]
+NoCommitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-commit",
+        help="Do not commit the change to git (in a git work tree each writing command commits what it changed).",
     ),
 ]
 FormatOpt = Annotated[

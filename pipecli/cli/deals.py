@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from .. import actions, git, ids, render
+from .. import actions, ids, render
 from ..check import check_deal, check_folder
 from ..documents import display_path, read_text
 from ..errors import EXIT_ERROR, InvalidValue, PipeError, usage_error
@@ -19,13 +19,14 @@ from ..models import Deal, Pipeline
 from ..query import ROW_KEYS, Filters, deal_row, select, sort_deals
 from ..render import Column, OutputFormat
 from ..scaffold import init_pipeline
-from ..store import parse_deal, rewritten_text
+from ..store import PIPELINE_FILE, parse_deal, rewritten_text
 from ..timeutil import parse_date
 from .app import app, describe
 from .common import (
     AtOpt,
     DealArg,
     FormatOpt,
+    NoCommitOpt,
     OwnerOpt,
     SourceOpt,
     StageArg,
@@ -35,8 +36,10 @@ from .common import (
     change_deal,
     complete_stage,
     interactive,
+    notify,
     report_problems,
     store_from,
+    who,
     write,
 )
 
@@ -54,9 +57,21 @@ def init(
     ] = None,
     currency: Annotated[str, typer.Option(help="Default currency (ISO 4217).")] = "EUR",
     name: Annotated[str, typer.Option(help="Name of the pipeline.")] = "Sales",
-    use_git: Annotated[bool, typer.Option("--git", help="Also make the folder a git repository.")] = False,
+    use_git: Annotated[
+        bool,
+        typer.Option(
+            "--git",
+            help="Also make the folder a git repository (unless it is in one), with pipe check --staged "
+            "as its pre-commit hook.",
+        ),
+    ] = False,
+    no_commit: NoCommitOpt = False,
 ) -> None:
-    """Create a pipeline: pipeline.yaml, a deals/ folder and a .gitignore."""
+    """Create a pipeline: pipeline.yaml, a deals/ folder, a .gitignore and a .gitattributes.
+
+    In a git work tree (--git makes one) it registers pipe's merge driver for deal files
+    and commits the new files.
+    """
     code = actions.parse_currency(currency)
     stage_ids = [s.strip() for s in stages.split(",") if s.strip()] if stages is not None else None
     start = ctx.find_root().params.get("directory")
@@ -66,9 +81,28 @@ def init(
         root = init_pipeline(directory, stage_ids=stage_ids, currency=code or "EUR", name=name)
     except InvalidValue as err:
         raise usage_error(f"--{err.field}: {err.hint}") from None
-    if use_git:
-        git.init(root)
     typer.echo(f"created pipeline in {display_path(root)}")
+    _init_git(root, name, use_git=use_git, commit=not no_commit)
+
+
+def _init_git(root: Path, name: str, *, use_git: bool, commit: bool) -> None:
+    """A new pipeline in git: the repository (--git), the merge driver, the pre-commit
+    hook (--git) and a first commit of the new files."""
+    from .. import git
+
+    repo = git.init(root) if use_git else git.Repo.find(root)
+    if repo is None:
+        return
+    try:
+        repo.ensure_driver()
+        if use_git and git.install_hook(repo, root) is None:
+            notify("the repository has a pre-commit hook already: add `pipe check --staged` to it (see docs/team.md)")
+        if commit:
+            files = [root / PIPELINE_FILE, root / ".gitignore", root / ".gitattributes"]
+            message = f"Create the pipeline {name.strip()}"
+            repo.commit(files, message, reflog=f"pipe init: {message}")
+    except git.GitError as err:
+        notify(f"the pipeline is created but not committed: {err.message}")
 
 
 # -- add ------------------------------------------------------------------------------
@@ -94,6 +128,7 @@ def add(
         str | None, typer.Option(help="This deal's own win probability (0..1 or 40%); default: the stage's.")
     ] = None,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Add a deal and print its id."""
     store = store_from(ctx)
@@ -104,6 +139,7 @@ def add(
     closes = parse_date(close_date, option="--close-date") if close_date else None
     prob = actions.parse_probability(probability)
     tags = [t.strip() for item in tag or [] for t in item.split(",") if t.strip()]
+    by = who(store)
     with store.transaction() as tx:
         if deal_id is not None:
             new_id = ids.check_id(deal_id)
@@ -127,6 +163,7 @@ def add(
             close_date=closes,
             probability=prob,
         )
+        deal = actions.with_by(None, deal, by)
         tx.create(deal)
         tx.message = f"Add {deal.id}"
     typer.echo(deal.id)
@@ -140,6 +177,7 @@ def move(
     stage: StageArg,
     note: Annotated[str | None, typer.Option(help="Add a note with the move.")] = None,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Move an open deal to a stage, forward or back."""
     store = store_from(ctx)
@@ -167,6 +205,7 @@ def won(
     deal: DealArg,
     value: Annotated[str | None, typer.Option(help="The final value, if it changed.")] = None,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Mark a deal won (it keeps the stage it was won from)."""
     store = store_from(ctx)
@@ -183,6 +222,7 @@ def lost(
     deal: DealArg,
     reason: Annotated[str, typer.Option(help="Why it was lost: price, timing, competitor, ...", show_default=False)],
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Mark a deal lost, with the reason (it keeps the stage where it was lost)."""
     if not reason.strip():
@@ -203,6 +243,7 @@ def reopen(
         str | None, typer.Option(help="Reopen in this stage (default: where it closed).", autocompletion=complete_stage)
     ] = None,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Reopen a won or lost deal."""
     store = store_from(ctx)
@@ -224,6 +265,7 @@ def note(
     deal: DealArg,
     text: Annotated[str, typer.Argument(help="The note ('-' reads it from standard input).", show_default=False)],
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Add a timestamped note to a deal."""
     import sys
@@ -244,6 +286,7 @@ def next_step(
     due: Annotated[str | None, typer.Option(help="Due date: ISO date, today, tomorrow, +3d, +2w.")] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Remove the next step.")] = False,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Set (or --clear) a deal's next step and its due date."""
     if clear and text:
@@ -281,6 +324,7 @@ def set_(
         ),
     ],
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Set plain fields of a deal; each change is recorded in its history."""
     pairs = [actions.parse_assignment(a) for a in assignments]
@@ -297,7 +341,7 @@ def _set_message(old: Deal, new: Deal) -> str:
 
 
 @app.command()
-def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None) -> None:
+def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None, no_commit: NoCommitOpt = False) -> None:
     """Open a deal file in $VISUAL / $EDITOR; it is saved only if it is valid.
 
     A tracked field the edit changes (value, owner, close_date, ...) gets a `changed`
@@ -340,12 +384,13 @@ def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None) -> None:
             continue
         raise PipeError(f"not saved; your edit is kept in {display_path(tmp)}")
     kept = f"Your version is in {display_path(tmp)}"
+    by = who(store)
     with store.transaction(f"Edit {deal_id}") as tx:
         if read_text(path) != original:
             raise PipeError(f"{deal_id} changed while you edited it; not saved. {kept}")
         before, after = parse_deal(path, original), parse_deal(path, edited)
         try:
-            recorded = actions.record_edit(before, after, when())
+            recorded = actions.with_by(before, actions.record_edit(before, after, when()), by)
         except PipeError as err:
             raise PipeError(f"{describe(err)}; not saved. {kept}") from None
         tx.write_text(path, edited if recorded == after else rewritten_text(path, edited, after, recorded))
@@ -442,14 +487,21 @@ def show(
 
 
 @app.command()
-def check(ctx: typer.Context) -> None:
+def check(
+    ctx: typer.Context,
+    staged: Annotated[
+        bool,
+        typer.Option("--staged", help="Check the versions staged in git (what the next commit holds), not the files."),
+    ] = False,
+) -> None:
     """Validate every file; print `path:line: problem` lines. Exit 1 if any (a pre-commit hook).
 
     A `path:line: warning: ...` line (a tracked field changed by hand without a history
-    entry) does not change the exit code.
+    entry) does not change the exit code. A conflict a merge recorded (`conflict:`) is a
+    problem until it is resolved.
     """
     store = store_from(ctx)
-    findings = check_folder(store)
+    findings = check_folder(store, staged=staged)
     for p in findings:
         typer.echo(str(p))
     errors = sum(1 for p in findings if not p.warning)

@@ -19,7 +19,19 @@ from ..render import stale as render_stale
 from ..stale import AsOf, StaleDeal, find_stale, group_by_owner, owner_file_stems
 from ..timeutil import now, parse_date, parse_duration
 from .app import app, describe
-from .common import AtOpt, DealArg, FormatOpt, OwnerOpt, at_clock, complete_stage, report_problems, store_from, write
+from .common import (
+    AtOpt,
+    DealArg,
+    FormatOpt,
+    NoCommitOpt,
+    OwnerOpt,
+    at_clock,
+    complete_stage,
+    report_problems,
+    store_from,
+    who,
+    write,
+)
 
 MANIFEST = ".pipe-stale-files"
 
@@ -128,6 +140,7 @@ def snooze(
     reason: Annotated[str | None, typer.Option("--reason", help="Why, e.g. 'champion on holiday'.")] = None,
     clear: Annotated[bool, typer.Option("--clear", help="End the snooze now.")] = False,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Keep an open deal off the stale list until a date (recorded in the deal file)."""
     if clear and (until or reason):
@@ -150,8 +163,9 @@ def snooze(
             raise WrongStatus(d.id, d.status, "snooze")
         return actions.set_snooze(d, clock(), until_day, reason.strip() if reason else None)
 
+    by = who(store)
     with store.transaction() as tx:
-        old, new = tx.update(deal, change)
+        old, new = tx.update(deal, lambda d: actions.with_by(d, change(d), by))
         if new.snooze is None:
             tx.message = f"End the snooze of {new.id}"
         else:

@@ -15,7 +15,19 @@ from ..fsio import atomic_write
 from ..query import Filters, select
 from ..timeutil import parse_date
 from .app import app
-from .common import AtOpt, OwnerOpt, SourceOpt, TagOpt, at_time, complete_stage, report_problems, store_from, write
+from .common import (
+    AtOpt,
+    NoCommitOpt,
+    OwnerOpt,
+    SourceOpt,
+    TagOpt,
+    at_time,
+    complete_stage,
+    report_problems,
+    store_from,
+    who,
+    write,
+)
 
 
 class _Progress:
@@ -102,6 +114,7 @@ def import_(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and count; write nothing.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Write nothing if any row fails.")] = False,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Import deals from a CSV file: history rebuilt from its dates; re-running it is safe.
 
@@ -145,6 +158,9 @@ def import_(
         blocked = strict and bool(result.failures)
         if not dry_run and not blocked:
             tx.message = import_message(len(result.creates), len(result.updates), file.name)
+            by = who(store)
+            result.creates = [actions.with_by(None, d, by) for d in result.creates]
+            result.updates = [(old, actions.with_by(old, new, by)) for old, new in result.updates]
             writing = _Progress("writing", len(result.creates))
             try:
                 importing.apply(store, result, progress=writing)
