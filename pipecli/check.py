@@ -2,7 +2,8 @@
 
 Checks YAML syntax, the models, unknown stages, duplicate ids, history out of
 time order, a stage or status that disagrees with the history, lost deals
-without a reason, and merge-conflict markers.
+without a reason, merge-conflict markers, and the conflicts pipe's merge driver
+recorded (``conflict:``) until they are resolved.
 
 It also warns (without failing) about a tracked field changed by hand without a
 history entry, which would make reports of earlier days show the new value:
@@ -25,6 +26,8 @@ from . import history, yamlio
 from .actions import field_value
 from .documents import MAX_FILE_BYTES, Problem, parse_document, read_text, validation_problems
 from .errors import PipeError
+from .merge import CONFLICT_KEY, conflicts_of
+from .merge import describe as describe_conflict
 from .models import TRACKED_FIELDS, Deal, Pipeline
 from .store import DEALS_DIR, PIPELINE_FILE, Store, parse_pipeline
 
@@ -73,6 +76,14 @@ def check_deal(path: Path, text: str, deal: Deal, pipeline: Pipeline) -> list[Pr
             )
     if deal.status == "lost" and not deal.lost_reason:
         at(("status",), "lost deal without a lost_reason; add one (`pipe reopen` then `pipe lost --reason`)")
+    extra = deal.model_extra or {}
+    if CONFLICT_KEY in extra:
+        recorded = extra[CONFLICT_KEY]
+        if isinstance(recorded, dict) and recorded:
+            for name, sides in recorded.items():
+                at((CONFLICT_KEY, name), describe_conflict(deal.id, str(name), sides))
+        else:
+            at((CONFLICT_KEY,), f"{CONFLICT_KEY}: is left from a merge but names no field; delete it")
     return out
 
 
@@ -114,7 +125,10 @@ def _as_recorded(deal: Deal, name: str, raw: Any) -> tuple[bool, Any]:
 def unrecorded_changes(path: Path, text: str, deal: Deal, committed: Deal | None = None) -> list[Problem]:
     """Warnings for tracked fields whose value no history entry explains (see the module)."""
     out: list[Problem] = []
+    disputed = conflicts_of(deal)
     for name in TRACKED_FIELDS:
+        if name in disputed:
+            continue  # reported as a conflict: once resolved, the history is checked again
         now = field_value(deal, name)
         last = next((h for h in reversed(deal.history) if h.event == "changed" and h.field == name), None)
         known: Any = None

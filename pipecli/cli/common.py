@@ -70,13 +70,32 @@ def who(store: Store) -> str | None:
 
 
 def change_deal(
-    store: Store, ref: str, change: Callable[[Deal], Deal], message: Callable[[Deal, Deal], str]
+    store: Store,
+    ref: str,
+    change: Callable[[Deal], Deal],
+    message: Callable[[Deal, Deal], str],
+    resolves: Iterable[str] = (),
 ) -> tuple[Deal, Deal]:
     """Change one deal in a transaction whose message ``message(old, new)`` says what
-    changed; what the change adds to the history and notes records ``who`` made it."""
+    changed; what the change adds to the history and notes records ``who`` made it.
+
+    A merge conflict recorded on a field the change sets (``resolves``, and every field
+    it records a change of) is resolved: the command's value is the one kept.
+    """
     by = who(store)
+    names = tuple(resolves)
+
+    def apply(old: Deal) -> Deal:
+        new = actions.with_by(old, change(old), by)
+        if "conflict" in (new.model_extra or {}):
+            from ..merge import resolved
+
+            added = [h.field for h in new.history[len(old.history) :] if h.event == "changed" and h.field]
+            new = resolved(new, [*names, *added])
+        return new
+
     with store.transaction() as tx:
-        old, new = tx.update(ref, lambda d: actions.with_by(d, change(d), by))
+        old, new = tx.update(ref, apply)
         tx.message = message(old, new)
     return old, new
 

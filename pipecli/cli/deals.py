@@ -330,13 +330,31 @@ def set_(
     pairs = [actions.parse_assignment(a) for a in assignments]
     store = store_from(ctx)
     when = at_clock(at)
-    old, new = change_deal(store, deal, lambda d: actions.set_fields(d, when(), pairs), _set_message)
+    named = [name for name, _ in pairs]
+    old, new = change_deal(
+        store,
+        deal,
+        lambda d: actions.set_fields(d, when(), pairs),
+        lambda old, new: _set_message(old, new, named),
+        resolves=named,
+    )
     changed = len(new.history) - len(old.history)
     typer.echo(f"updated {new.id}: {changed} field{'s' if changed != 1 else ''} changed")
+    settled = [n for n in _conflicts(old) if n not in _conflicts(new)]
+    if settled:
+        typer.echo(f"resolved the merge conflict on {', '.join(settled)}")
 
 
-def _set_message(old: Deal, new: Deal) -> str:
+def _conflicts(deal: Deal) -> list[str]:
+    from ..merge import conflicts_of
+
+    return [str(name) for name in conflicts_of(deal)]
+
+
+def _set_message(old: Deal, new: Deal, named: list[str]) -> str:
     names = [h.field for h in new.history[len(old.history) :] if h.event == "changed" and h.field]
+    if not names:  # the value stood already: the command only settled a merge conflict
+        return f"Resolve the merge conflict on {', '.join(dict.fromkeys(named))} of {new.id}"
     return f"Set {', '.join(dict.fromkeys(names))} of {new.id}"
 
 
