@@ -13,6 +13,7 @@ import typer
 
 from ..errors import EXIT_ERROR, PipeError
 from .app import app
+from .common import store_from
 
 
 @app.command(name="merge-driver")
@@ -54,3 +55,56 @@ def merge_driver(
         )
     if not result.clean:
         raise typer.Exit(EXIT_ERROR)
+
+
+@app.command()
+def sync(ctx: typer.Context) -> None:
+    """Share this clone's changes and get the team's: fetch, merge, push (over git).
+
+    Commits nothing of yours it did not make: files of the pipeline with changes that
+    are not committed stop it. Deal files merge with pipe's merge driver (every note and
+    move kept); offline, nothing is lost: run it again later. See docs/team.md.
+    """
+    from ..sync import Conflicted, NoRemote, Offline, Unsaved
+    from ..sync import sync as run_sync
+
+    store = store_from(ctx)
+    try:
+        done = run_sync(store)
+    except NoRemote as err:
+        raise PipeError(
+            f"no remote to sync with: add the team's repository with `git remote add origin URL`, then "
+            f"`pipe sync` (branch {err.branch})"
+        ) from None
+    except Offline as err:
+        kept = "merged and committed here" if err.merged else "committed here"
+        raise PipeError(
+            f"cannot reach {err.remote} ({err.reason}); nothing is lost: your changes are {kept}. "
+            "Run `pipe sync` again when you are online"
+        ) from None
+    except Unsaved as err:
+        shown = ", ".join(err.paths[:5]) + (f" and {len(err.paths) - 5} more" if len(err.paths) > 5 else "")
+        raise PipeError(
+            f"{shown}: changes not committed, and sync commits only what pipe did; commit them "
+            "(`git add` them, then `git commit`) or undo them, then run `pipe sync` again"
+        ) from None
+    except Conflicted as err:
+        for line in err.lines:
+            typer.echo(f"pipe: {line}", err=True)
+        typer.echo(
+            "pipe: the merge stopped on these conflicts; resolve them (`pipe check` lists them), "
+            "then run `pipe sync` again to finish it",
+            err=True,
+        )
+        raise typer.Exit(EXIT_ERROR) from None
+    where = f"{done.remote}/{done.branch}"
+    if done.finished:
+        typer.echo("finished the merge")
+    if not done.received and not done.sent:
+        typer.echo(f"up to date with {where}")
+    else:
+        typer.echo(f"synced with {where}: {_commits(done.received)} in, {_commits(done.sent)} out")
+
+
+def _commits(n: int) -> str:
+    return f"{n} commit{'s' if n != 1 else ''}"
