@@ -6,14 +6,17 @@ command that runs, never when this module is.
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from ..errors import EXIT_ERROR, PipeError
+from ..errors import EXIT_ERROR, PipeError, usage_error
+from ..render import OutputFormat
+from ..store import Store
 from .app import app
-from .common import store_from
+from .common import FormatOpt, OwnerOpt, complete_deal, report_problems, store_from, write
 
 
 @app.command(name="merge-driver")
@@ -108,3 +111,81 @@ def sync(ctx: typer.Context) -> None:
 
 def _commits(n: int) -> str:
     return f"{n} commit{'s' if n != 1 else ''}"
+
+
+@app.command()
+def log(
+    ctx: typer.Context,
+    deal: Annotated[
+        str | None,
+        typer.Argument(help="Only this deal (its id or a unique prefix).", autocompletion=complete_deal),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only entries from the start of this day: ISO date, yesterday, -7d, -2w.", metavar="DATE"),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Only entries up to the end of this day (default: all).", metavar="DATE"),
+    ] = None,
+    owner: OwnerOpt = None,
+    by: Annotated[str | None, typer.Option("--by", help="Only entries made by this person (see `by:`).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Only the newest N entries.")] = None,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """What changed, newest first: moves, wins and losses, field changes and notes across deals.
+
+    Read from the deal files' own histories (no git needed): `pipe log --since -7d` is the
+    Monday "what changed this week".
+    """
+    from .. import render
+    from ..render import Column
+    from ..timeline import KEYS, NOTE, LogSpec, timeline
+    from ..timeutil import end_of_day, parse_date, start_of_day
+
+    if fmt is OutputFormat.email:
+        raise usage_error("--format email is for pipe stale; use table, json, csv, yaml or markdown")
+    store = store_from(ctx)
+    zone = _zone(store)
+    spec = LogSpec(
+        deal=store.resolve(deal) if deal is not None else None,
+        since=start_of_day(parse_date(since, option="--since"), zone) if since else None,
+        until=end_of_day(parse_date(as_of, option="--as-of"), zone) if as_of else None,
+        owner=owner,
+        by=by,
+    )
+    loaded = store.load_all()
+    entries = timeline(loaded.deals, spec)[:limit]
+    if fmt in (OutputFormat.table, OutputFormat.markdown):
+        arrow = "→" if render.unicode_ok() else "->"
+
+        def what(e: Any) -> str:
+            if e.event == NOTE:
+                first, *rest = (e.text or "").strip().splitlines() or [""]
+                return f"note: {first}" + (" …" if rest else "")
+            return render.history_text(e, arrow)
+
+        rows = [
+            {"when": e.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), "deal": e.deal, "what": what(e), "by": e.by}
+            for e in entries
+        ]
+        columns = [
+            Column("when", "when"),
+            Column("deal", "deal"),
+            Column("what", "what", max_width=60),
+            Column("by", "by"),
+        ]
+        write(render.render_rows(rows, columns, fmt))
+    else:
+        rows = [e.row() for e in entries]
+        write(render.render_rows(rows, [Column(k, k) for k in KEYS], fmt))
+    if report_problems(loaded.problems):
+        raise typer.Exit(EXIT_ERROR)
+
+
+def _zone(store: Store) -> tzinfo | None:
+    """The pipeline's time zone (None: the machine's), where days begin for --since and --as-of."""
+    try:
+        return store.pipeline.zone
+    except PipeError:
+        return None
