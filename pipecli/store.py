@@ -42,7 +42,7 @@ from .documents import (
     validation_message,
 )
 from .errors import AlreadyExists, Ambiguous, InvalidValue, NoPipeline, NotFound, PipeError
-from .fsio import atomic_write, file_lock, write_many
+from .fsio import atomic_write, file_lock, sync_folder, write_many
 from .models import Deal, Pipeline
 from .settings import Settings, current
 
@@ -248,16 +248,32 @@ class Transaction:
     def write_text(self, path: Path, text: str) -> None:
         """Replace a file of the pipeline with ``text``, which the caller has validated
         (``pipe edit``). Only files inside the pipeline folder, outside .pipe/."""
+        where = self._own(path, "written")
+        atomic_write(where, text)
+        self._wrote(where)
+
+    def remove(self, path: Path) -> None:
+        """Delete a file of the pipeline (``pipe undo`` of the command that made it); the
+        deletion is durable (the folder is fsynced) and committed like any change."""
+        where = self._own(path, "removed")
+        try:
+            os.unlink(where)
+        except FileNotFoundError:
+            return
+        sync_folder(where.parent)
+        self._wrote(where)
+
+    def _own(self, path: Path, done: str) -> Path:
+        """``path`` when it is a file of the pipeline: inside its folder, outside .pipe/."""
         where = Path(os.path.abspath(path))
         root = Path(os.path.abspath(self.store.root))
         try:
             rel = where.relative_to(root)
         except ValueError:
-            raise PipeError(f"{display_path(path)} is outside the pipeline folder; not written") from None
+            raise PipeError(f"{display_path(path)} is outside the pipeline folder; not {done}") from None
         if not rel.parts or rel.parts[0] == STATE_DIR:
-            raise PipeError(f"{display_path(path)} is not a file of the pipeline; not written")
-        atomic_write(where, text)
-        self._wrote(where)
+            raise PipeError(f"{display_path(path)} is not a file of the pipeline; not {done}")
+        return where
 
 
 class Store:

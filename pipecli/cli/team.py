@@ -16,7 +16,7 @@ from ..errors import EXIT_ERROR, PipeError, usage_error
 from ..render import OutputFormat
 from ..store import Store
 from .app import app
-from .common import FormatOpt, OwnerOpt, complete_deal, report_problems, store_from, write
+from .common import FormatOpt, NoCommitOpt, OwnerOpt, complete_deal, report_problems, store_from, write
 
 
 @app.command(name="merge-driver")
@@ -189,3 +189,52 @@ def _zone(store: Store) -> tzinfo | None:
         return store.pipeline.zone
     except PipeError:
         return None
+
+
+@app.command()
+def undo(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would be undone.")] = False,
+    no_commit: NoCommitOpt = False,
+) -> None:
+    """Undo the last change a pipe command committed in this clone, with a new commit.
+
+    Shows the commit, then puts its files back as they were before it and commits that
+    (as `git revert` does). Refuses when one of its files has changed since. Run it again
+    to undo the change before.
+    """
+    from ..documents import display_path
+    from ..undo import ChangedSince, NothingToUndo, last_commit
+    from ..undo import undo as run_undo
+
+    store = store_from(ctx)
+    try:
+        commit = last_commit(store)
+    except NothingToUndo:
+        raise PipeError("nothing to undo: pipe has made no commit in this clone that is not undone already") from None
+    from ..git import repo_of
+
+    repo = repo_of(store)
+    assert repo is not None
+    when = commit.when.strftime("%Y-%m-%d %H:%M")
+    typer.echo(
+        f"{'would undo' if dry_run else 'undoing'} {commit.commit[:7]} {commit.subject} ({commit.author}, {when})"
+    )
+    for rel in commit.paths:
+        typer.echo(f"  {display_path(repo.top / rel)}")
+    if dry_run:
+        return
+    before = repo.head()
+    try:
+        run_undo(store, commit)
+    except ChangedSince as err:
+        shown = ", ".join(display_path(repo.top / p) for p in err.paths)
+        raise PipeError(
+            f"cannot undo {commit.commit[:7]} {commit.subject!r}: {shown} changed since; nothing undone "
+            "(change it back with a command, or `git revert` it and resolve by hand)"
+        ) from None
+    after = repo.head()
+    if after is not None and after != before:
+        typer.echo(f'undone: {after[:7]} Revert "{commit.subject}"')
+    else:
+        typer.echo("undone in the files; not committed")
