@@ -94,7 +94,13 @@ def sync(store: Store) -> Synced:
     unsaved = uncommitted(store, repo)
     if unsaved:
         raise Unsaved(unsaved)
-    branch = repo.out("symbolic-ref", "-q", "--short", "HEAD", what="not on a branch")
+    branch = repo.out(
+        "symbolic-ref",
+        "-q",
+        "--short",
+        "HEAD",
+        what="not on a branch (git's HEAD is detached); check out your branch, then run `pipe sync`",
+    )
     remote, remote_branch = upstream(repo, branch)
     result = Synced(remote, remote_branch, finished=finished)
     tracking = f"refs/remotes/{remote}/{remote_branch}"

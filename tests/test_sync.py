@@ -219,3 +219,13 @@ def test_an_old_pipeline_gets_the_attributes_line(team: Team) -> None:
     team.pipe(anna, "sync")
     assert subjects(anna)[:2] == ["Merge deal files with pipe's merge driver", "Without attributes"]
     assert "deals/*.yaml merge=pipe" in (anna / ".gitattributes").read_text(encoding="utf-8")
+
+
+def test_a_detached_head_is_named(team: Team) -> None:
+    anna = team.first("anna")
+    git(anna, "checkout", "-q", "--detach")
+    result = team.pipe(anna, "sync", ok=False)
+    assert (result.returncode, result.stderr) == (
+        1,
+        "pipe: not on a branch (git's HEAD is detached); check out your branch, then run `pipe sync`\n",
+    )
