@@ -7,57 +7,17 @@ command that runs, never when this module is.
 from __future__ import annotations
 
 from datetime import tzinfo
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from ..errors import EXIT_ERROR, PipeError, usage_error
+from ..errors import EXIT_ERROR, PipeError
 from ..render import OutputFormat
 from ..store import Store
 from .app import app
-from .common import FormatOpt, NoCommitOpt, OwnerOpt, complete_deal, report_problems, store_from, write
-
-
-@app.command(name="merge-driver")
-def merge_driver(
-    base: Annotated[Path, typer.Argument(help="The common ancestor's version (git's %O).", show_default=False)],
-    ours: Annotated[
-        Path, typer.Argument(help="This side's version (git's %A); the result replaces it.", show_default=False)
-    ],
-    theirs: Annotated[Path, typer.Argument(help="The other side's version (git's %B).", show_default=False)],
-    path: Annotated[str, typer.Argument(help="The file's path in the repository (git's %P).")] = "deal file",
-) -> None:
-    """Merge two versions of a deal file for git (`merge=pipe` in .gitattributes).
-
-    Notes and history are kept from both sides, in time order; stage and status follow
-    the history; a field changed differently on both sides is recorded under `conflict:`
-    (exit 1, so git stops for it) and `pipe check` reports it until it is resolved.
-    git runs it as `pipe merge-driver %O %A %B %P`; see docs/team.md.
-    """
-    from ..fsio import atomic_write
-    from ..merge import describe, merge_texts
-
-    texts = []
-    for p in (base, ours, theirs):
-        try:
-            texts.append(p.read_bytes().decode("utf-8", "surrogateescape"))
-        except OSError as err:
-            raise PipeError(f"cannot read {p}: {err.strerror}") from None
-    result = merge_texts(texts[0], texts[1], texts[2], path)
-    atomic_write(ours, result.text.encode("utf-8", "surrogateescape"))
-    deal_id = Path(path).name.removesuffix(".yaml")
-    for c in result.conflicts:
-        sides = {"was": c.was, "ours": c.ours, "theirs": c.theirs}
-        typer.echo(f"pipe: {path}: {describe(deal_id, c.field, sides)}", err=True)
-    if result.markers:
-        typer.echo(
-            f"pipe: {path}: a version is not a valid deal file, so git's line merge was used; "
-            "edit the lines between the conflict markers",
-            err=True,
-        )
-    if not result.clean:
-        raise typer.Exit(EXIT_ERROR)
+from .common import NoCommitOpt, OwnerOpt, complete_deal, report_problems, store_from, write
 
 
 @app.command()
@@ -113,6 +73,14 @@ def _commits(n: int) -> str:
     return f"{n} commit{'s' if n != 1 else ''}"
 
 
+class LogFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    yaml = "yaml"
+    markdown = "markdown"
+
+
 @app.command()
 def log(
     ctx: typer.Context,
@@ -131,7 +99,9 @@ def log(
     owner: OwnerOpt = None,
     by: Annotated[str | None, typer.Option("--by", help="Only entries made by this person (see `by:`).")] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Only the newest N entries.")] = None,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: Annotated[LogFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)] = (
+        LogFormat.table
+    ),
 ) -> None:
     """What changed, newest first: moves, wins and losses, field changes and notes across deals.
 
@@ -143,8 +113,7 @@ def log(
     from ..timeline import KEYS, NOTE, LogSpec, timeline
     from ..timeutil import end_of_day, parse_date, start_of_day
 
-    if fmt is OutputFormat.email:
-        raise usage_error("--format email is for pipe stale; use table, json, csv, yaml or markdown")
+    out = OutputFormat(fmt.value)
     store = store_from(ctx)
     zone = _zone(store)
     spec = LogSpec(
@@ -156,7 +125,7 @@ def log(
     )
     loaded = store.load_all()
     entries = timeline(loaded.deals, spec)[:limit]
-    if fmt in (OutputFormat.table, OutputFormat.markdown):
+    if out in (OutputFormat.table, OutputFormat.markdown):
         arrow = "→" if render.unicode_ok() else "->"
 
         def what(e: Any) -> str:
@@ -175,10 +144,10 @@ def log(
             Column("what", "what", max_width=60),
             Column("by", "by"),
         ]
-        write(render.render_rows(rows, columns, fmt))
+        write(render.render_rows(rows, columns, out))
     else:
         rows = [e.row() for e in entries]
-        write(render.render_rows(rows, [Column(k, k) for k in KEYS], fmt))
+        write(render.render_rows(rows, [Column(k, k) for k in KEYS], out))
     if report_problems(loaded.problems):
         raise typer.Exit(EXIT_ERROR)
 
@@ -238,3 +207,44 @@ def undo(
         typer.echo(f'undone: {after[:7]} Revert "{commit.subject}"')
     else:
         typer.echo("undone in the files; not committed")
+
+
+@app.command(name="merge-driver")
+def merge_driver(
+    base: Annotated[Path, typer.Argument(help="The common ancestor's version (git's %O).", show_default=False)],
+    ours: Annotated[
+        Path, typer.Argument(help="This side's version (git's %A); the result replaces it.", show_default=False)
+    ],
+    theirs: Annotated[Path, typer.Argument(help="The other side's version (git's %B).", show_default=False)],
+    path: Annotated[str, typer.Argument(help="The file's path in the repository (git's %P).")] = "deal file",
+) -> None:
+    """Merge two versions of a deal file for git (`merge=pipe` in .gitattributes).
+
+    Notes and history are kept from both sides, in time order; stage and status follow
+    the history; a field changed differently on both sides is recorded under `conflict:`
+    (exit 1, so git stops for it) and `pipe check` reports it until it is resolved.
+    git runs it as `pipe merge-driver %O %A %B %P`; see docs/team.md.
+    """
+    from ..fsio import atomic_write
+    from ..merge import describe, merge_texts
+
+    texts = []
+    for p in (base, ours, theirs):
+        try:
+            texts.append(p.read_bytes().decode("utf-8", "surrogateescape"))
+        except OSError as err:
+            raise PipeError(f"cannot read {p}: {err.strerror}") from None
+    result = merge_texts(texts[0], texts[1], texts[2], path)
+    atomic_write(ours, result.text.encode("utf-8", "surrogateescape"))
+    deal_id = Path(path).name.removesuffix(".yaml")
+    for c in result.conflicts:
+        sides = {"was": c.was, "ours": c.ours, "theirs": c.theirs}
+        typer.echo(f"pipe: {path}: {describe(deal_id, c.field, sides)}", err=True)
+    if result.markers:
+        typer.echo(
+            f"pipe: {path}: a version is not a valid deal file, so git's line merge was used; "
+            "edit the lines between the conflict markers",
+            err=True,
+        )
+    if not result.clean:
+        raise typer.Exit(EXIT_ERROR)
