@@ -169,8 +169,8 @@ def report_problems(problems: Iterable[Problem]) -> int:
 
 
 def read_stdin(what: str) -> str:
-    """Standard input as text; bytes that are not UTF-8 are a usage error (exit 2) that
-    says on which line, before anything is written."""
+    """Standard input as text (CR LF and CR end lines like LF); bytes that are not UTF-8
+    are a usage error (exit 2) that says on which line, before anything is written."""
     stream = sys.stdin
     if stream is None:
         return ""
@@ -178,13 +178,15 @@ def read_stdin(what: str) -> str:
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogateescape")
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise usage_error(
             f"standard input ({what}) is not valid UTF-8 text (line {line}); "
             "convert it first (e.g. iconv -f latin1 -t utf-8)"
         ) from None
+    # read as text: CR LF and a lone CR end a line like LF, wherever they stand
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def screen_for(ctx: typer.Context | None, *, wide: bool = False) -> Screen:
