@@ -357,6 +357,7 @@ class Pipeline(_Model):
     timezone: Annotated[str | None, AfterValidator(_zone_name)] = None
     stale_after: Duration = "14d"
     stages: list[Stage] = Field(min_length=1)
+    auto_commit: bool = True  # in a git work tree, each writing command commits what it changed
 
     @field_validator("stages")
     @classmethod

@@ -4,7 +4,6 @@
 ``PIPE_DIR``         the pipeline folder when ``-C`` is not given
 ``PIPE_LOCK_TIMEOUT`` seconds a writer waits for another's lock (default 30)
 ``PIPE_DEBUG``       any value but empty or ``0``: an internal error shows its traceback
-``PIPE_USER``        who makes the changes (kept for recording who did what)
 ``PIPE_PAGER``       the pager for long output on a terminal (over ``PAGER``; empty or ``cat``: none)
 ``PAGER``            the pager when ``PIPE_PAGER`` is not set (default ``less -FRX``)
 ``LESS``             options of ``less``; unset, the pager gets ``FRX``, as git does
@@ -12,6 +11,8 @@
 ``LINES``            the terminal's height, for the pager
 ``NO_COLOR``         set and not empty: no colour unless ``--color always``
 ``TERM``             ``dumb``: no colour and no pager
+``PIPE_USER``        who makes the changes: the ``by:`` of every history entry and note
+``LOGNAME``, ``USER`` the login name: ``by:`` when neither ``PIPE_USER`` nor git names anyone
 ==================== ========================================================
 
 This module is the only place that reads these variables. A value pipe cannot use
@@ -45,6 +46,7 @@ class Settings:
     lines: int | None = None
     no_color: bool = False
     term: str = ""
+    login: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -60,6 +62,7 @@ class Settings:
             lines=_count(env.get("LINES", "")),
             no_color=bool(env.get("NO_COLOR", "")),
             term=env.get("TERM", ""),
+            login=_login(env.get("LOGNAME", "") or env.get("USER", "") or env.get("USERNAME", "")),
         )
 
 
@@ -96,6 +99,26 @@ def _user(text: str) -> str | None:
             "PIPE_USER", text, f"a name of at most {MAX_USER} characters on one line, e.g. anna; or unset it"
         )
     return user
+
+
+def _login(text: str) -> str | None:
+    try:
+        return _user(text)
+    except BadSetting:
+        return None  # not ours to refuse: pipe then asks the system for the name
+
+
+def login_name(settings: Settings) -> str | None:
+    """The login name: ``LOGNAME`` or ``USER`` (as read at start), else the system's
+    account name; None when there is none that fits on one line."""
+    if settings.login:
+        return settings.login
+    try:
+        import pwd
+
+        return _login(pwd.getpwuid(os.getuid()).pw_name)
+    except (ImportError, KeyError, OSError):  # pragma: no cover - Windows, or a uid without an account
+        return None
 
 
 _current: Settings | None = None

@@ -56,7 +56,7 @@ from .errors import (
     UnsafePath,
     Unwritable,
 )
-from .fsio import atomic_write, file_lock, write_many
+from .fsio import atomic_write, file_lock, sync_folder, write_many
 from .models import Deal, Pipeline
 from .settings import Settings, current
 
@@ -90,6 +90,16 @@ def deal_from_data(path: Path | str, data: dict[str, Any], text: str | None = No
                 text = read_text(path)
             except PipeError:
                 text = ""
+        msg, line = validation_message(exc, text)
+        raise PipeError(msg, path=path, line=line) from None
+
+
+def parse_pipeline(path: Path | str, text: str) -> Pipeline:
+    """Parse and validate the text of a pipeline.yaml (``path`` names it in errors)."""
+    data = parse_document(path, text)
+    try:
+        return Pipeline.model_validate(data)
+    except ValidationError as exc:
         msg, line = validation_message(exc, text)
         raise PipeError(msg, path=path, line=line) from None
 
@@ -316,17 +326,33 @@ class Transaction:
     def write_text(self, path: Path, text: str) -> None:
         """Replace a file of the pipeline with ``text``, which the caller has validated
         (``pipe edit``). Only files inside the pipeline folder, outside .pipe/."""
+        where = self._own(path, "written")
+        atomic_write(where, text)
+        self._wrote(where)
+
+    def remove(self, path: Path) -> None:
+        """Delete a file of the pipeline (``pipe undo`` of the command that made it); the
+        deletion is durable (the folder is fsynced) and committed like any change."""
+        where = self._own(path, "removed")
+        try:
+            os.unlink(where)
+        except FileNotFoundError:
+            return
+        sync_folder(where.parent)
+        self._wrote(where)
+
+    def _own(self, path: Path, done: str) -> Path:
+        """``path`` when it is a file of the pipeline: inside its folder, outside .pipe/."""
         where = Path(os.path.abspath(path))
         root = Path(os.path.abspath(self.store.root))
         try:
             rel = where.relative_to(root)
         except ValueError:
-            raise PipeError(f"{display_path(path)} is outside the pipeline folder; not written") from None
+            raise PipeError(f"{display_path(path)} is outside the pipeline folder; not {done}") from None
         if not rel.parts or rel.parts[0] == STATE_DIR:
-            raise PipeError(f"{display_path(path)} is not a file of the pipeline; not written")
-        self.store.writable_file(where)
-        atomic_write(where, text)
-        self._wrote(where)
+            raise PipeError(f"{display_path(path)} is not a file of the pipeline; not {done}")
+        self.store.writable_file(where)  # never through a symlink, never outside the folder
+        return where
 
 
 class Store:
@@ -418,13 +444,7 @@ class Store:
     def pipeline(self) -> Pipeline:
         if self._pipeline is None:
             path = self.pipeline_path
-            text = self.read_text(path)
-            data = parse_document(path, text)
-            try:
-                self._pipeline = Pipeline.model_validate(data)
-            except ValidationError as exc:
-                msg, line = validation_message(exc, text)
-                raise PipeError(msg, path=path, line=line) from None
+            self._pipeline = parse_pipeline(path, self.read_text(path))
         return self._pipeline
 
     # -- finding deals -----------------------------------------------------------------

@@ -10,10 +10,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from typer.testing import CliRunner
 
 from pipecli import timeutil
 from pipecli.cli import app
+
+# Property tests explore new random examples on every local run; CI (HYPOTHESIS_PROFILE=ci,
+# set by .ci/run) replays one fixed set, so a build fails for a change, not for a dice roll.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 TEST_TZ = "Europe/Warsaw"
 # the installed console script, next to the interpreter running the tests
@@ -22,11 +28,19 @@ PIPE_SCRIPT = Path(sys.executable).with_name("pipe")
 
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No PIPE_DIR leaking in, one time zone (with DST), a private HOME, no colour, no width."""
+    """No PIPE_DIR or PIPE_USER leaking in, one time zone (with DST), a private HOME, one login
+    name, no colour, no width."""
     monkeypatch.delenv("PIPE_DIR", raising=False)
     monkeypatch.delenv("PIPE_DEBUG", raising=False)
     for name in ("COLUMNS", "LINES", "PIPE_PAGER", "PAGER", "LESS"):  # tables keep every column, no pager
         monkeypatch.delenv(name, raising=False)
+    # who makes the changes (the by: of history entries and notes): the login name, the
+    # same on every machine; tests of PIPE_USER and git's user.email set those themselves
+    monkeypatch.delenv("PIPE_USER", raising=False)
+    monkeypatch.setenv("LOGNAME", "tester")
+    monkeypatch.setenv("USER", "tester")
+    # git runs pipe (the merge driver, the pre-commit hook) as `pipe`: the one installed here
+    monkeypatch.setenv("PATH", f"{PIPE_SCRIPT.parent}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setenv("TZ", TEST_TZ)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

@@ -119,6 +119,9 @@ def test_help_ends_with_two_or_three_examples(name: str) -> None:
     assert text[-len(examples) - 2].strip() == "Examples:"
 
 
+TEAM_COMMANDS = {"sync", "undo", "merge-driver"}  # their examples run in a git clone of the demo
+
+
 def _runnable(example: str) -> bool:
     tools = {w for part in re.split(r"[|&;]+", example) for w in part.split()[:1]}
     return all(shutil.which(t) for t in tools - {"pipe", "cd", "echo"})
@@ -133,6 +136,15 @@ def test_the_examples_run(name: str, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     env = {**os.environ, "HOME": str(home), "EDITOR": "true", "PATH": f"{PIPE_SCRIPT.parent}:{os.environ['PATH']}"}
+    if name in TEAM_COMMANDS:  # the demo as a team's clone: a git repository with a remote and one pipe commit
+        setup = (
+            "git init -q && git add -A && git commit -qm demo && git init -q --bare ../team.git && "
+            "git remote add origin ../team.git && git push -q -u origin HEAD && "
+            "pipe note acme-robotics-field-4zf4 'Called' && "
+            "for side in base ours theirs; do cp deals/acme-robotics-field-4zf4.yaml $side.yaml; done"
+        )
+        done = subprocess.run(["bash", "-c", setup], cwd=work, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
     for example in example_lines(COMMANDS[name].epilog):
         if not _runnable(example):
             continue  # a tool it pipes into (jq) is not installed here

@@ -5,7 +5,7 @@ Importing a command module registers its commands on ``app``.
 
 from __future__ import annotations
 
-from . import deals, report, stale, transfer  # noqa: F401
+from . import deals, report, stale, team, transfer  # noqa: F401
 from .app import app
 
 __all__ = ["app", "main"]

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .. import settings
+from .. import actions, settings
 from ..actions import entry_time
 from ..documents import Problem, display_path
 from ..errors import PipeError, usage_error
@@ -22,7 +22,8 @@ from ..fsio import atomic_write
 from ..models import Deal
 from ..render import ESCAPING_FORMATS, OutputFormat
 from ..render.terminal import Screen, decide, page
-from ..store import Store
+from ..settings import login_name
+from ..store import Store, Transaction
 from ..timeutil import now, parse_date, parse_datetime, today, use_zone
 from .app import COLOR_KEY, PAGING_KEY
 
@@ -33,6 +34,8 @@ def store_from(ctx: typer.Context) -> Store:
     directory = root_ctx.obj if isinstance(root_ctx.obj, Path) else root_ctx.params.get("directory")
     store = Store.open(directory)
     store.command = ctx.command_path  # "pipe note": who holds the lock, for a command that waits for it
+    if store.on_commit is None and not ctx.params.get("no_commit"):
+        store.on_commit = _commit
     # the pipeline's time zone, when it names one, is "local"; a broken pipeline.yaml is
     # reported where a command reads it (by check: as a finding)
     with contextlib.suppress(PipeError):
@@ -40,12 +43,66 @@ def store_from(ctx: typer.Context) -> Store:
     return store
 
 
+def _commit(tx: Transaction) -> None:
+    """Every writing command's ``Store.on_commit`` (unless --no-commit): in a git work
+    tree, commit what it changed (``pipecli.git.auto_commit``)."""
+    from ..git import auto_commit
+
+    auto_commit(tx, notify)
+
+
+def notify(message: str) -> None:
+    """A line on stderr that does not change the exit code."""
+    typer.echo(f"pipe: {message}", err=True)
+
+
+def who(store: Store) -> str | None:
+    """Who makes this command's changes (the ``by:`` it records): ``PIPE_USER``, else
+    git's ``user.email`` or ``user.name`` when the pipeline is in a git work tree, else
+    the login name. Git's configuration is read once per command, and never outside a
+    work tree."""
+    if store.settings.user:
+        return store.settings.user
+    from ..git import GitError, repo_of
+
+    repo = repo_of(store)
+    if repo is not None:
+        try:
+            user = repo.user()
+        except GitError:
+            user = None
+        if user:
+            return user
+    return login_name(store.settings)
+
+
 def change_deal(
-    store: Store, ref: str, change: Callable[[Deal], Deal], message: Callable[[Deal, Deal], str]
+    store: Store,
+    ref: str,
+    change: Callable[[Deal], Deal],
+    message: Callable[[Deal, Deal], str],
+    resolves: Iterable[str] = (),
 ) -> tuple[Deal, Deal]:
-    """Change one deal in a transaction whose message ``message(old, new)`` says what changed
-    (``Store.change``: worked out outside the lock, written under it)."""
-    return store.change(ref, change, message)
+    """Change one deal in a transaction whose message ``message(old, new)`` says what
+    changed (``Store.change``: worked out outside the lock, written under it); what the
+    change adds to the history and notes records ``who`` made it.
+
+    A merge conflict recorded on a field the change sets (``resolves``, and every field
+    it records a change of) is resolved: the command's value is the one kept.
+    """
+    by = who(store)
+    names = tuple(resolves)
+
+    def apply(old: Deal) -> Deal:
+        new = actions.with_by(old, change(old), by)
+        if "conflict" in (new.model_extra or {}):
+            from ..merge import resolved
+
+            added = [h.field for h in new.history[len(old.history) :] if h.event == "changed" and h.field]
+            new = resolved(new, [*names, *added])
+        return new
+
+    return store.change(ref, apply, message)
 
 
 def _store_for_completion(ctx: typer.Context) -> Store | None:
@@ -112,8 +169,8 @@ def report_problems(problems: Iterable[Problem]) -> int:
 
 
 def read_stdin(what: str) -> str:
-    """Standard input as text; bytes that are not UTF-8 are a usage error (exit 2) that
-    says on which line, before anything is written."""
+    """Standard input as text (CR LF and CR end lines like LF); bytes that are not UTF-8
+    are a usage error (exit 2) that says on which line, before anything is written."""
     stream = sys.stdin
     if stream is None:
         return ""
@@ -121,13 +178,15 @@ def read_stdin(what: str) -> str:
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogateescape")
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise usage_error(
             f"standard input ({what}) is not valid UTF-8 text (line {line}); "
             "convert it first (e.g. iconv -f latin1 -t utf-8)"
         ) from None
+    # read as text: CR LF and a lone CR end a line like LF, wherever they stand
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def screen_for(ctx: typer.Context | None, *, wide: bool = False) -> Screen:
@@ -305,6 +364,13 @@ OutputOpt = Annotated[
     Path | None,
     typer.Option(
         "--output", "-o", help="Write to FILE instead of standard output (every column, UTF-8).", metavar="FILE"
+    ),
+]
+NoCommitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-commit",
+        help="Do not commit the change to git (in a git work tree each writing command commits what it changed).",
     ),
 ]
 OwnerOpt = Annotated[

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .. import actions, git, ids, render
+from .. import actions, ids, render
 from ..check import check_deal, check_folder
 from ..documents import display_path, read_text
 from ..errors import EXIT_ERROR, InvalidValue, PipeError, usage_error
@@ -20,12 +20,13 @@ from ..models import Deal, Pipeline
 from ..query import ROW_KEYS, Filters, deal_row, select, sort_deals
 from ..render import Column, OutputFormat
 from ..scaffold import init_pipeline
-from ..store import parse_deal, rewritten_text
+from ..store import PIPELINE_FILE, parse_deal, rewritten_text
 from ..timeutil import parse_date, today
 from .app import app, describe
 from .common import (
     AtOpt,
     DealArg,
+    NoCommitOpt,
     OutputOpt,
     OwnerOpt,
     SourceOpt,
@@ -38,11 +39,13 @@ from .common import (
     complete_stage,
     format_option,
     interactive,
+    notify,
     output_for,
     read_stdin,
     report_problems,
     screen_for,
     store_from,
+    who,
     write,
 )
 from .helptext import examples
@@ -70,9 +73,21 @@ def init(
     ] = None,
     currency: Annotated[str, typer.Option(help="Default currency (ISO 4217).", metavar="CODE")] = "EUR",
     name: Annotated[str, typer.Option(help="Name of the pipeline.", metavar="NAME")] = "Sales",
-    use_git: Annotated[bool, typer.Option("--git", help="Also make the folder a git repository.")] = False,
+    use_git: Annotated[
+        bool,
+        typer.Option(
+            "--git",
+            help="Also make the folder a git repository (unless it is in one), with pipe check --staged "
+            "as its pre-commit hook.",
+        ),
+    ] = False,
+    no_commit: NoCommitOpt = False,
 ) -> None:
-    """Create a pipeline: pipeline.yaml, deals/ and a .gitignore."""
+    """Create a pipeline: pipeline.yaml, deals/ and git settings.
+
+    Also a .gitignore and a .gitattributes. In a git work tree (--git makes one) it
+    registers pipe's merge driver for deal files and commits the new files.
+    """
     code = actions.parse_currency(currency)
     stage_ids = [s.strip() for s in stages.split(",") if s.strip()] if stages is not None else None
     start = ctx.find_root().params.get("directory")
@@ -82,9 +97,28 @@ def init(
         root = init_pipeline(directory, stage_ids=stage_ids, currency=code or "EUR", name=name)
     except InvalidValue as err:
         raise usage_error(f"--{err.field}: {err.hint}") from None
-    if use_git:
-        git.init(root)
     typer.echo(f"created pipeline in {display_path(root)}")
+    _init_git(root, name, use_git=use_git, commit=not no_commit)
+
+
+def _init_git(root: Path, name: str, *, use_git: bool, commit: bool) -> None:
+    """A new pipeline in git: the repository (--git), the merge driver, the pre-commit
+    hook (--git) and a first commit of the new files."""
+    from .. import git
+
+    repo = git.init(root) if use_git else git.Repo.find(root)
+    if repo is None:
+        return
+    try:
+        repo.ensure_driver()
+        if use_git and git.install_hook(repo, root) is None:
+            notify("the repository has a pre-commit hook already: add `pipe check --staged` to it (see docs/team.md)")
+        if commit:
+            files = [root / PIPELINE_FILE, root / ".gitignore", root / ".gitattributes"]
+            message = f"Create the pipeline {name.strip()}"
+            repo.commit(files, message, reflog=f"pipe init: {message}")
+    except git.GitError as err:
+        notify(f"the pipeline is created but not committed: {err.message}")
 
 
 # -- add ------------------------------------------------------------------------------
@@ -126,6 +160,7 @@ def add(
         typer.Option(help="This deal's own win probability (0..1 or 40%); default: the stage's.", metavar="P"),
     ] = None,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Add a deal and print its id."""
     store = store_from(ctx)
@@ -136,6 +171,7 @@ def add(
     closes = parse_date(close_date, option="--close-date") if close_date else None
     prob = actions.parse_probability(probability)
     tags = [t.strip() for item in tag or [] for t in item.split(",") if t.strip()]
+    by = who(store)
     with store.transaction() as tx:
         if deal_id is not None:
             new_id = ids.check_id(deal_id)
@@ -159,6 +195,7 @@ def add(
             close_date=closes,
             probability=prob,
         )
+        deal = actions.with_by(None, deal, by)
         tx.create(deal)
         tx.message = f"Add {deal.id}"
     typer.echo(deal.id)
@@ -178,6 +215,7 @@ def move(
     stage: StageArg,
     note: Annotated[str | None, typer.Option(help="Add a note with the move.", metavar="TEXT")] = None,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Move an open deal to a stage, forward or back."""
     store = store_from(ctx)
@@ -210,6 +248,7 @@ def won(
     deal: DealArg,
     value: Annotated[str | None, typer.Option(help="The final value, if it changed.", metavar="AMOUNT")] = None,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Mark a deal won; it keeps the stage it was won from."""
     store = store_from(ctx)
@@ -233,6 +272,7 @@ def lost(
         str, typer.Option(help="Why it was lost: price, timing, competitor, ...", show_default=False, metavar="TEXT")
     ],
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Mark a deal lost, with the reason.
 
@@ -264,6 +304,7 @@ def reopen(
         ),
     ] = None,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Reopen a won or lost deal."""
     store = store_from(ctx)
@@ -293,6 +334,7 @@ def note(
         str, typer.Argument(help="The note ('-' reads it from standard input).", show_default=False, metavar="TEXT")
     ],
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Add a timestamped note to a deal."""
     if text == "-":
@@ -320,6 +362,7 @@ def next_step(
     ] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Remove the next step.")] = False,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Set (or --clear) a deal's next step and its due date."""
     if clear and text:
@@ -373,6 +416,7 @@ def set_(
         ),
     ] = None,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Set plain fields of a deal, each change in its history.
 
@@ -385,13 +429,31 @@ def set_(
     own = [actions.parse_custom(c) for c in custom or []]
     store = store_from(ctx)
     when = at_clock(at)
-    old, new = change_deal(store, deal, lambda d: actions.set_fields(d, when(d), pairs, own), _set_message)
+    named = [name for name, _ in [*pairs, *own]]
+    old, new = change_deal(
+        store,
+        deal,
+        lambda d: actions.set_fields(d, when(d), pairs, own),
+        lambda old, new: _set_message(old, new, named),
+        resolves=named,
+    )
     changed = len(new.history) - len(old.history)
     typer.echo(f"updated {new.id}: {changed} field{'s' if changed != 1 else ''} changed")
+    settled = [n for n in _conflicts(old) if n not in _conflicts(new)]
+    if settled:
+        typer.echo(f"resolved the merge conflict on {', '.join(settled)}")
 
 
-def _set_message(old: Deal, new: Deal) -> str:
+def _conflicts(deal: Deal) -> list[str]:
+    from ..merge import conflicts_of
+
+    return [str(name) for name in conflicts_of(deal)]
+
+
+def _set_message(old: Deal, new: Deal, named: list[str]) -> str:
     names = [h.field for h in new.history[len(old.history) :] if h.event == "changed" and h.field]
+    if not names:  # the value stood already: the command only settled a merge conflict
+        return f"Resolve the merge conflict on {', '.join(dict.fromkeys(named))} of {new.id}"
     return f"Set {', '.join(dict.fromkeys(names))} of {new.id}"
 
 
@@ -401,7 +463,7 @@ def _set_message(old: Deal, new: Deal) -> str:
         "pipe edit acme --at 2026-11-21T09:00",
     )
 )
-def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None) -> None:
+def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None, no_commit: NoCommitOpt = False) -> None:
     """Edit a deal file in $VISUAL or $EDITOR; saved only if valid.
 
     A tracked field the edit changes (value, owner, close_date, ...) gets a `changed`
@@ -444,12 +506,13 @@ def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None) -> None:
             continue
         raise PipeError(f"not saved; your edit is kept in {display_path(tmp)}")
     kept = f"Your version is in {display_path(tmp)}"
+    by = who(store)
     with store.transaction(f"Edit {deal_id}") as tx:
         if store.read_text(path) != original:
             raise PipeError(f"{deal_id} changed while you edited it; not saved. {kept}")
         before, after = parse_deal(path, original), parse_deal(path, edited)
         try:
-            recorded = actions.record_edit(before, after, when(after))
+            recorded = actions.with_by(before, actions.record_edit(before, after, when(after)), by)
         except PipeError as err:
             raise PipeError(f"{describe(err)}; not saved. {kept}") from None
         tx.write_text(path, edited if recorded == after else rewritten_text(path, edited, after, recorded))
@@ -589,16 +652,23 @@ def show(
         'pipe check || echo "fix the lines above, then commit"',
     )
 )
-def check(ctx: typer.Context) -> None:
+def check(
+    ctx: typer.Context,
+    staged: Annotated[
+        bool,
+        typer.Option("--staged", help="Check the versions staged in git (what the next commit holds), not the files."),
+    ] = False,
+) -> None:
     """Validate every file, printing path:line: problem lines.
 
     Exit 1 if there is a problem, so it serves as a git pre-commit hook.
 
     A `path:line: warning: ...` line (a tracked field changed by hand without a history
-    entry) does not change the exit code.
+    entry) does not change the exit code. A conflict a merge recorded (`conflict:`) is a
+    problem until it is resolved.
     """
     store = store_from(ctx)
-    findings = check_folder(store)
+    findings = check_folder(store, staged=staged)
     for p in findings:
         typer.echo(str(p))
     errors = sum(1 for p in findings if not p.warning)

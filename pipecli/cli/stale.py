@@ -22,6 +22,7 @@ from .app import app, describe
 from .common import (
     AtOpt,
     DealArg,
+    NoCommitOpt,
     OutputOpt,
     OwnerOpt,
     WideOpt,
@@ -31,6 +32,7 @@ from .common import (
     output_for,
     report_problems,
     store_from,
+    who,
 )
 from .helptext import examples
 
@@ -166,6 +168,7 @@ def snooze(
     ] = None,
     clear: Annotated[bool, typer.Option("--clear", help="End the snooze now.")] = False,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Keep an open deal off the stale list until a date.
 
@@ -191,9 +194,10 @@ def snooze(
             raise WrongStatus(d.id, d.status, "snooze")
         return actions.set_snooze(d, clock(d), until_day, reason.strip() if reason else None)
 
+    by = who(store)
     old, new = store.change(
         deal,
-        change,
+        lambda d: actions.with_by(d, change(d), by),
         lambda _, new: (
             f"End the snooze of {new.id}"
             if new.snooze is None

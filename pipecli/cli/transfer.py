@@ -18,6 +18,7 @@ from ..timeutil import parse_date
 from .app import app
 from .common import (
     AtOpt,
+    NoCommitOpt,
     OwnerOpt,
     SourceOpt,
     TagOpt,
@@ -27,6 +28,7 @@ from .common import (
     report_problems,
     screen_for,
     store_from,
+    who,
     write,
 )
 from .helptext import examples
@@ -132,6 +134,7 @@ def import_(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and count; write nothing.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Write nothing if any row fails.")] = False,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Import deals from a CSV file; safe to run again.
 
@@ -184,6 +187,9 @@ def import_(
             tx.message = import_message(
                 len(result.creates), len(result.updates), "standard input" if from_stdin else file.name
             )
+            by = who(store)
+            result.creates = [actions.with_by(None, d, by) for d in result.creates]
+            result.updates = [(old, actions.with_by(old, new, by)) for old, new in result.updates]
             writing = _Progress("writing", len(result.creates))
             try:
                 importing.apply(store, result, progress=writing)

@@ -287,17 +287,23 @@ def deal_text(deal: Any, pipeline: Any) -> str:
     lines.append("")
     lines.append("History")
     for h in deal.timeline():
-        lines.append(f"  {h.at.isoformat()}  {_history_text(h, arrow)}")
+        lines.append(f"  {h.at.isoformat()}  {_by(h.by)}{history_text(h, arrow)}")
     if deal.notes:
         lines.append("")
         lines.append("Notes")
         for n in deal.notes:
             text = n.text.replace("\n", "\n" + " " * 29)
-            lines.append(f"  {n.at.isoformat()}  {text}")
+            lines.append(f"  {n.at.isoformat()}  {_by(n.by)}{text}")
     return "\n".join(lines) + "\n"
 
 
-def _history_text(h: Any, arrow: str) -> str:
+def _by(who: str | None) -> str:
+    """Who made an entry, before what it says: ``anna: ``."""
+    return f"{who}: " if who else ""
+
+
+def history_text(h: Any, arrow: str) -> str:
+    """One history entry in words: ``moved lead → qualified``, ``value: 1000 → 2000``."""
     if h.event == "created":
         return f"created in {h.to}"
     if h.event == "moved":
