@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from typing import Any
 
 from pydantic import ValidationError
 
 from .. import actions, ids
 from ..documents import first_error
-from ..errors import PipeError
+from ..errors import LocalTimeError, PipeError
 from ..models import STATUSES, Deal, Pipeline
+from ..timeutil import local_time, start_of_day
 from .fields import CONTACT_KEYS, DAY_FIELDS, ENTERED, EXTRA, TEXT_FIELDS
 from .mapping import ColumnMap
 
@@ -29,8 +30,10 @@ class RowError(Exception):
     """Why one row cannot be imported (the caller adds the line number)."""
 
 
-def parse_when(text: str, fmt: str | None, column: str) -> datetime:
-    """A date or date-time from a cell; without an offset it is local time."""
+def parse_when(text: str, fmt: str | None, column: str, zone: tzinfo | None = None) -> datetime:
+    """A date or date-time from a cell; without an offset it is local time in ``zone`` (the
+    pipeline's; None: the local time zone), by the rule of ``--at`` (``timeutil.local_time``):
+    a date alone is the start of that day, a time the clocks skip or show twice fails the row."""
     raw = text.strip()
     dt: datetime | None = None
     if fmt:
@@ -46,9 +49,14 @@ def parse_when(text: str, fmt: str | None, column: str) -> datetime:
         except ValueError:
             wanted = f"the format {fmt} or ISO 8601" if fmt else "ISO 8601 (2017-03-01), or give --date-format"
             raise RowError(f"{column}: {text!r} is not a date in {wanted}") from None
-    if dt.tzinfo is None:
-        dt = dt.astimezone()
-    return dt
+    if dt.tzinfo is not None:
+        return dt
+    if dt.time() == time() and (len(raw) == 10 or (fmt is not None and not any(c in fmt for c in "HIMSp"))):
+        return start_of_day(dt.date(), zone)
+    try:
+        return local_time(dt, zone)
+    except LocalTimeError as err:
+        raise RowError(f"{column}: {text!r}: {err.message}") from None
 
 
 class Importer:
@@ -114,7 +122,7 @@ class Importer:
 
     def when(self, row: Sequence[str], name: str) -> datetime | None:
         text = self.get(row, name)
-        return parse_when(text, self.cmap.date_format, self.label(name)) if text else None
+        return parse_when(text, self.cmap.date_format, self.label(name), self.pipeline.zone) if text else None
 
     def convert(self, row: Sequence[str]) -> dict[str, Any]:
         """Deal data (everything but the id) for one row, or a RowError."""
@@ -194,13 +202,13 @@ class Importer:
         created = self.when(row, "created")
         closed = self.when(row, "closed_at") if status != "open" else None
         if status != "open" and closed is None and "close_date" in data:
-            closed = datetime.combine(data["close_date"], time()).astimezone()
+            closed = start_of_day(data["close_date"], self.pipeline.zone)
         known = [t for t, _ in entries] + ([closed] if closed else [])
         if created is None:
             if known:
                 created = min(known)
             elif self.cmap.default_date is not None:
-                created = datetime.combine(self.cmap.default_date, time()).astimezone()
+                created = start_of_day(self.cmap.default_date, self.pipeline.zone)
             else:
                 raise RowError("no date in this row; pass --default-date DATE to date rows without one")
         if entries and entries[0][0] < created:
