@@ -227,3 +227,19 @@ def test_typed_values_are_written_so_every_reader_agrees(tmp_path: Path, run_pip
     assert run_pipe("-C", str(root), "export", "--format", "sqlite", "--output", str(db)).returncode == 0
     row = sqlite3.connect(db).execute("SELECT value, value_minor, contact_phone FROM deals").fetchone()
     assert row == ("12000.50", 1200050, "0612345678")
+
+
+def test_an_id_written_like_a_number_stays_the_files_name(hand: Path, run_pipe) -> None:
+    text = HAND_WRITTEN.replace("title: Università di Bologna\n", "id: 1e3\ntitle: Thousand\n").replace(
+        "zip: 01234\n", ""
+    )
+    (hand / "deals" / "bologna.yaml").unlink()
+    (hand / "deals" / "1e3.yaml").write_text(text.replace("owner: no", "owner: 'no'"), encoding="utf-8")
+    r = run_pipe("check", cwd=hand)
+    assert r.returncode == 0
+    assert r.stdout.splitlines()[0] == (
+        "deals/1e3.yaml:1: warning: id: 1e3 is the text '1e3' to pipe, but the number 1000.0 to a YAML 1.2 "
+        "reader; quote it: id: '1e3'"
+    )
+    shown = json.loads(run_pipe("-C", str(hand), "show", "1e3", "--format", "json").stdout)
+    assert (shown["id"], shown["title"]) == ("1e3", "Thousand")
