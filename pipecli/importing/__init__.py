@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from .apply import apply
 from .convert import Importer, RowError, build_deal, make_id, parse_when
-from .csvfile import read_csv
+from .csvfile import delimiter_of, read_csv
 from .fields import FIELDS, PLAIN_FIELDS
 from .mapping import DEFAULT_LOST_REASON, ColumnMap, Options, check_field, parse_pairs, resolve
 from .plan import Failure, Plan, existing_keys, plan
@@ -59,6 +59,7 @@ __all__ = [
     "apply",
     "build_deal",
     "check_field",
+    "delimiter_of",
     "existing_keys",
     "make_id",
     "parse_pairs",

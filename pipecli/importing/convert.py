@@ -24,6 +24,41 @@ from .mapping import ColumnMap
 
 # a comma not followed by exactly three digits is no thousands separator: "12 000,50", "1,5"
 _DECIMAL_COMMA = re.compile(r",(?!\d{3}(?:\D|$))")
+# points between groups of three digits only: 1.000 is 1000 in Milan and Warsaw, 1 elsewhere
+_POINT_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(?:\.\d{3})+$")
+# with a decimal comma: 12000,50, 12.000,50 (spaces, no-break spaces and _ are gone by then)
+_COMMA_DECIMALS = re.compile(r"^[+-]?(?:\d+|\d{1,3}(?:\.\d{3})+)(?:,\d+)?$")
+_GROUPING = " _\u00a0\u202f"
+
+
+def amount_text(text: str, column: str, decimal_comma: bool = False) -> str:
+    """A cell's amount as ``actions.parse_money`` reads it, or a ``RowError``.
+
+    With ``decimal_comma`` (``--decimal-comma``: Italy, Poland, most of Europe) the comma is
+    the decimal mark and points, spaces and no-break spaces group thousands: ``12.000,50``,
+    ``12 000,50``. Without it a decimal comma fails the row, and so does ``1.000``, which is
+    1000 where the comma is the decimal mark and 1 elsewhere: never read as either silently.
+    """
+    raw = "".join(ch for ch in text.strip() if ch not in _GROUPING)
+    if decimal_comma:
+        if not _COMMA_DECIMALS.match(raw):
+            raise RowError(
+                f"{column}: {text!r} is not an amount with a decimal comma; write e.g. 12000,50, 12.000,50 or 12 000,50"
+            )
+        return raw.replace(".", "").replace(",", ".")
+    if _DECIMAL_COMMA.search(text):
+        raise RowError(
+            f"{column}: {text!r} looks like a decimal comma; give --decimal-comma if the file's decimals are "
+            "commas, or write the value with a decimal point (12000.50)"
+        )
+    if _POINT_GROUPS.match(raw):
+        whole = raw.replace(".", "")
+        raise RowError(
+            f"{column}: {text!r} is {whole} with a point grouping thousands (Italy, Poland) and "
+            f"{raw.lstrip('+')} elsewhere; give --decimal-comma if the file's decimals are commas, "
+            f"or write {whole} or {raw.split('.', 1)[0]}.{raw.split('.', 1)[1][:2]}"
+        )
+    return raw
 
 
 class RowError(Exception):
@@ -146,14 +181,10 @@ class Importer:
         if tags:
             data["tags"] = [t.strip() for t in tags.split(",") if t.strip()]
         value_text = get(row, "value")
-        if value_text and _DECIMAL_COMMA.search(value_text):
-            raise RowError(
-                f"{self.label('value')}: {value_text!r} looks like a decimal comma; "
-                "write the value with a decimal point (12000.50)"
-            )
         if value_text:
+            amount = amount_text(value_text, self.label("value"), self.cmap.decimal_comma)
             try:
-                money = actions.parse_money(value_text, option=self.label("value"))
+                money = actions.parse_money(amount, option=self.label("value"))
             except PipeError as err:
                 raise RowError(err.message) from None
             if not (self.cmap.zero_value_unknown and money == 0):
@@ -164,6 +195,8 @@ class Importer:
                 actions.parse_currency(currency, option=self.label("currency")) if currency else self.pipeline.currency
             )
             prob = get(row, "probability")
+            if prob and self.cmap.decimal_comma:
+                prob = prob.replace(",", ".")
             if prob:
                 data["probability"] = actions.parse_probability(prob)
         except PipeError as err:

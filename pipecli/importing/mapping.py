@@ -54,6 +54,7 @@ class Options:
     status_map: tuple[tuple[str, str], ...] = ()
     default_date: date | None = None
     lost_reason: str = DEFAULT_LOST_REASON
+    decimal_comma: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ class ColumnMap:
     zero_value_unknown: bool
     default_date: date | None
     lost_reason: str
+    decimal_comma: bool = False  # amounts written 12.000,50 (--decimal-comma)
 
     @property
     def key_field(self) -> str | None:
@@ -156,9 +158,7 @@ def resolve(header: Sequence[str], options: Options, pipeline: Pipeline, root: P
 
     ``root``: the pipeline folder, whose ``presets/`` may hold presets of its own.
     """
-    preset_name = options.preset
-    if preset_name is None and not options.maps:
-        preset_name = presets.DEFAULT
+    preset_name = options.preset if options.preset is not None else presets.DEFAULT  # --map adds to it
     preset = presets.find(preset_name, root) if preset_name is not None else None
     sources: dict[str, Source] = {}
     if preset is not None:
@@ -220,6 +220,7 @@ def resolve(header: Sequence[str], options: Options, pipeline: Pipeline, root: P
         zero_value_unknown=preset.zero_value_unknown if preset else False,
         default_date=options.default_date,
         lost_reason=options.lost_reason,
+        decimal_comma=options.decimal_comma,
     )
 
 
