@@ -168,3 +168,22 @@ def test_a_row_with_cells_too_many_fails_naming_it(pipe, run_pipe) -> None:
     )
     assert r.stdout.endswith("2 created, 0 updated, 0 skipped, 1 failed\n")
     assert sorted(deals(pipe)) == ["Beta", "Gamma"]  # empty cells after the last column are no data
+
+
+def test_pipes_own_export_comes_back_with_three_decimals(pipe, make_pipe, run_pipe) -> None:
+    """pipe export writes a decimal point: 1.250 is no thousands, and a re-import keeps it, byte
+    for byte; the same column named with --map is a spreadsheet of the user's, where 1.250 is
+    ambiguous."""
+    pipe.add("Quarter", "--value", "1.250", "--at", "2026-03-02T10:00")
+    pipe.add("Grams", "--value", "12.500", "--currency", "PLN", "--at", "2026-03-02T11:00")
+    first = pipe("export", "--format", "csv").stdout
+    path = pipe.root.parent / "export.csv"
+    path.write_text(first, encoding="utf-8")
+    fresh = make_pipe(name="fresh")
+    r = run_pipe("-C", str(fresh.root), "import", str(path))
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    assert {t: d["value"] for t, d in deals(fresh).items()} == {"Quarter": "1.250", "Grams": "12.500"}
+    assert fresh("export", "--format", "csv").stdout == first
+    other = make_pipe(name="other")
+    r = run_pipe("-C", str(other.root), "import", str(path), "--map", "value=value")
+    assert r.returncode == 1 and "'1.250' is 1250 with a point grouping thousands" in r.stderr

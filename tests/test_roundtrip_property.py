@@ -36,7 +36,13 @@ def deals(draw: st.DrawFn) -> list[Deal]:
     out = []
     for i in range(draw(st.integers(min_value=1, max_value=4))):
         at = START + timedelta(minutes=draw(st.integers(min_value=0, max_value=60 * 24 * 30)))
-        value = draw(st.one_of(st.none(), st.decimals(min_value=0, max_value=10**7, places=2)))
+        value = draw(
+            st.one_of(
+                st.none(),
+                st.decimals(min_value=0, max_value=10**7, places=2),
+                st.decimals(min_value=0, max_value=10**4, places=3),  # 1.250: a point, never thousands
+            )
+        )
         deal = actions.new_deal(
             PIPELINE,
             deal_id=f"deal-{i}",

@@ -31,16 +31,17 @@ _COMMA_DECIMALS = re.compile(r"^[+-]?(?:\d+|\d{1,3}(?:\.\d{3})+)(?:,\d+)?$")
 _GROUPING = " _\u00a0\u202f"
 
 
-def amount_text(text: str, column: str, decimal_comma: bool = False) -> str:
+def amount_text(text: str, column: str, decimal_mark: str | None = None) -> str:
     """A cell's amount as ``actions.parse_money`` reads it, or a ``RowError``.
 
-    With ``decimal_comma`` (``--decimal-comma``: Italy, Poland, most of Europe) the comma is
-    the decimal mark and points, spaces and no-break spaces group thousands: ``12.000,50``,
-    ``12 000,50``. Without it a decimal comma fails the row, and so does ``1.000``, which is
-    1000 where the comma is the decimal mark and 1 elsewhere: never read as either silently.
+    With the decimal mark ``,`` (``--decimal-comma``: Italy, Poland, most of Europe) points,
+    spaces and no-break spaces group thousands: ``12.000,50``, ``12 000,50``. Otherwise a
+    decimal comma fails the row, and, unless the mark is known to be ``.`` (``pipe export``'s
+    files), so does ``1.000``, which is 1000 where the comma is the decimal mark and 1
+    elsewhere: never read as either silently.
     """
     raw = "".join(ch for ch in text.strip() if ch not in _GROUPING)
-    if decimal_comma:
+    if decimal_mark == ",":
         if not _COMMA_DECIMALS.match(raw):
             raise RowError(
                 f"{column}: {text!r} is not an amount with a decimal comma; write e.g. 12000,50, 12.000,50 or 12 000,50"
@@ -51,7 +52,7 @@ def amount_text(text: str, column: str, decimal_comma: bool = False) -> str:
             f"{column}: {text!r} looks like a decimal comma; give --decimal-comma if the file's decimals are "
             "commas, or write the value with a decimal point (12000.50)"
         )
-    if _POINT_GROUPS.match(raw):
+    if decimal_mark is None and _POINT_GROUPS.match(raw):
         whole = raw.replace(".", "")
         raise RowError(
             f"{column}: {text!r} is {whole} with a point grouping thousands (Italy, Poland) and "
@@ -182,7 +183,7 @@ class Importer:
             data["tags"] = [t.strip() for t in tags.split(",") if t.strip()]
         value_text = get(row, "value")
         if value_text:
-            amount = amount_text(value_text, self.label("value"), self.cmap.decimal_comma)
+            amount = amount_text(value_text, self.label("value"), self.cmap.decimal_mark)
             try:
                 money = actions.parse_money(amount, option=self.label("value"))
             except PipeError as err:
@@ -195,7 +196,7 @@ class Importer:
                 actions.parse_currency(currency, option=self.label("currency")) if currency else self.pipeline.currency
             )
             prob = get(row, "probability")
-            if prob and self.cmap.decimal_comma:
+            if prob and self.cmap.decimal_mark == ",":
                 prob = prob.replace(",", ".")
             if prob:
                 data["probability"] = actions.parse_probability(prob)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import actions
 from ..errors import PipeError, usage_error
-from ..models import STATUSES, Pipeline
+from ..models import EXPORTED_COLUMNS, STATUSES, Pipeline
 from . import presets
 from .fields import ENTERED, PLACEHOLDER, field_problem
 
@@ -141,7 +141,7 @@ class ColumnMap:
     zero_value_unknown: bool
     default_date: date | None
     lost_reason: str
-    decimal_comma: bool = False  # amounts written 12.000,50 (--decimal-comma)
+    decimal_mark: str | None = None  # "," (12.000,50), "." (1.000 is 1); None: 1.000 is ambiguous
 
     @property
     def key_field(self) -> str | None:
@@ -166,14 +166,21 @@ def resolve(header: Sequence[str], options: Options, pipeline: Pipeline, root: P
             src = _source(header, spec, required=False, fieldname=name)
             if src is not None:
                 sources[name] = src
+    by_option: set[str] = set()  # fields --map names: the preset's decimal mark is not theirs
     for name, column in options.maps:
         fieldname = check_field(name)
+        by_option.add(fieldname)
         if column == "":
             sources.pop(fieldname, None)  # --map FIELD= : do not import this field
             continue
         src = _source(header, [column], required=True, fieldname=fieldname)
         assert src is not None
         sources[fieldname] = src
+    # a preset's decimal mark is for its own files: the default preset's (pipe's, a point) only
+    # for a file pipe export wrote, not for any spreadsheet that has a column named value
+    preset_mark = preset.decimal_mark if preset is not None else None
+    if options.preset is None and tuple(header[: len(EXPORTED_COLUMNS)]) != EXPORTED_COLUMNS:
+        preset_mark = None
     if "title" not in sources:
         raise usage_error(
             f"no column for the deal title; name it with --map title=COLUMN (the file has {_cols(header)})"
@@ -220,7 +227,7 @@ def resolve(header: Sequence[str], options: Options, pipeline: Pipeline, root: P
         zero_value_unknown=preset.zero_value_unknown if preset else False,
         default_date=options.default_date,
         lost_reason=options.lost_reason,
-        decimal_comma=options.decimal_comma,
+        decimal_mark="," if options.decimal_comma else (preset_mark if "value" not in by_option else None),
     )
 
 
