@@ -114,3 +114,33 @@ def test_hubspot_amount_with_a_currency_sign_fails_its_row(pipe, run_pipe, tmp_p
         1,
         f"pipe: {path}:2: Amount: '$125000' is not a number; write e.g. 12000 or 12000.50\n",
     )
+
+
+# HubSpot's export of the default pipeline with its per-stage date properties
+HUBSPOT_STAGE_DATES = (
+    'Record ID,Deal Name,Deal Stage,Amount,Create Date,Close Date,Deal Owner,"Date entered ""Appointment '
+    'Scheduled (Sales Pipeline)""","Date entered ""Contract Sent (Sales Pipeline)""",'
+    '"Date entered ""Closed Won (Sales Pipeline)"""\n'
+    "8001,Umbrella order,Closed Won,4200,2026-01-05 09:00,2026-02-10 15:00,Mia Chen,2026-01-05 09:00,"
+    "2026-01-28 11:30,2026-02-10 15:00\n"
+    "8002,Hooli trial,Contract Sent,900,2026-01-07,,Raj Patel,2026-01-07 00:00,2026-02-01 10:00,\n"
+)
+
+
+def test_hubspot_stage_dates_place_a_closed_deal_where_it_closed(pipe, run_pipe, tmp_path: Path) -> None:
+    path = write(tmp_path, "stage-dates.csv", HUBSPOT_STAGE_DATES)
+    r = run_pipe("-C", str(pipe.root), "import", str(path), "--preset", "hubspot")
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    deals = by_external_id(pipe.root)
+    won, open_ = deals["8001"], deals["8002"]
+    assert (won["stage"], won["status"], open_["stage"], open_["status"]) == (
+        "negotiation",
+        "won",
+        "negotiation",
+        "open",
+    )
+    assert [(h["event"], h.get("to"), h["at"]) for h in won["history"]] == [
+        ("created", "lead", "2026-01-05T09:00:00+01:00"),
+        ("moved", "negotiation", "2026-01-28T11:30:00+01:00"),
+        ("won", "negotiation", "2026-02-10T15:00:00+01:00"),
+    ]
