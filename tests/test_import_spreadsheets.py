@@ -4,10 +4,15 @@ preset, rows with cells too many. Each through the installed `pipe`."""
 from __future__ import annotations
 
 import codecs
+from decimal import Decimal
 
 import pytest
 import yaml
 from conftest import tree_bytes
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipecli.importing.convert import RowError, amount_text
 
 
 def deals(pipe) -> dict[str, dict]:
@@ -187,3 +192,33 @@ def test_pipes_own_export_comes_back_with_three_decimals(pipe, make_pipe, run_pi
     other = make_pipe(name="other")
     r = run_pipe("-C", str(other.root), "import", str(path), "--map", "value=value")
     assert r.returncode == 1 and "'1.250' is 1250 with a point grouping thousands" in r.stderr
+
+
+def _european(amount: Decimal, group: str, places: int) -> str:
+    """``amount`` as a spreadsheet in Milan or Warsaw writes it: ``group`` between thousands, a comma
+    before the decimals."""
+    whole, _, frac = f"{amount:.{places}f}".partition(".")
+    groups = []
+    while len(whole) > 3:
+        whole, groups = whole[:-3], [whole[-3:], *groups]
+    text = group.join([whole, *groups])
+    return f"{text},{frac}" if places else text
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    amount=st.decimals(min_value=0, max_value=10**12, places=2, allow_nan=False, allow_infinity=False),
+    group=st.sampled_from([".", " ", "\u00a0", "\u202f", ""]),
+    places=st.sampled_from([0, 2]),
+)
+def test_an_amount_written_in_milan_or_warsaw_is_never_misread(amount: Decimal, group: str, places: int) -> None:
+    """With --decimal-comma it reads as the amount; without, it reads as the same amount or
+    fails its row: never 1000 times off."""
+    amount = amount.quantize(Decimal(1).scaleb(-places))
+    cell = _european(amount, group, places)
+    assert Decimal(amount_text(cell, "value", ",")) == amount
+    try:
+        plain = amount_text(cell, "value")
+    except RowError:
+        return
+    assert Decimal(plain) == amount, cell
