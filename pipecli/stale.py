@@ -35,6 +35,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
+from .digest import Row, digest, ladder_of, row_at
 from .models import Deal, Pipeline
 from .query import Filters
 from .timeutil import end_of_day
@@ -77,9 +78,9 @@ def as_of(when: AsOf | date | datetime) -> AsOf:
 
 @dataclass(frozen=True)
 class StaleDeal:
-    """One stale deal, as it stood at the cut-off, and why it is listed."""
+    """One stale deal, as it stood at the cut-off (``deal``: its row, ``digest.row_at``), and why it is listed."""
 
-    deal: Deal
+    deal: Row
     reason: str
     last_activity: datetime
     idle: timedelta
@@ -113,7 +114,8 @@ class StaleSummary:
 
 # -- the deal at a cut-off ----------------------------------------------------------------
 def last_activity(deal: Deal, moment: datetime | None = None) -> datetime:
-    """The newest creation, history entry or note before ``moment``; snoozing does not count."""
+    """The newest creation, history entry or note before ``moment``; snoozing does not count
+    (what ``digest.row_at`` puts in a row's ``last_activity``)."""
     times = [deal.created]
     times += [
         h.at
@@ -124,7 +126,7 @@ def last_activity(deal: Deal, moment: datetime | None = None) -> datetime:
     return max(times)
 
 
-def is_snoozed(deal: Deal, day: date) -> bool:
+def is_snoozed(deal: Row | Deal, day: date) -> bool:
     """Snoozed on ``day``: the snooze ends on its ``until`` day."""
     return deal.snooze is not None and day < deal.snooze.until
 
@@ -136,21 +138,26 @@ def threshold_text(pipeline: Pipeline, stage_id: str) -> str:
 
 
 # -- the rules ----------------------------------------------------------------------------
+def row_of(deal: Deal, pipeline: Pipeline, when: AsOf | date | datetime) -> Row | None:
+    """The deal's row as it stood at ``when`` (None: not yet created)."""
+    return row_at(digest(deal), ladder_of(pipeline.stage_ids), as_of(when).moment)
+
+
 def assess(deal: Deal, pipeline: Pipeline, when: AsOf | date | datetime) -> StaleDeal | None:
     """Why ``deal`` is stale at ``when``, or None when it is not (or was not open)."""
     cut = as_of(when)
-    return judge(deal.as_of(cut.moment), pipeline, cut)
+    return judge(row_of(deal, pipeline, cut), pipeline, cut)
 
 
-def judge(d: Deal | None, pipeline: Pipeline, cut: AsOf) -> StaleDeal | None:
-    """The rules, applied to a deal as it stood at ``cut.moment`` (``Deal.as_of``; None: not yet created).
+def judge(d: Row | None, pipeline: Pipeline, cut: AsOf) -> StaleDeal | None:
+    """The rules, applied to a deal's row at ``cut.moment`` (``digest.row_at``; None: not yet created).
 
     The one place that says whether a deal is stale: `pipe stale` (through ``find_stale``)
-    and `pipe report` (on the deals it has already taken back to the cut-off) both ask it.
+    and `pipe report` (on the rows it has already taken to the cut-off) both ask it.
     """
     if d is None or d.status != "open" or is_snoozed(d, cut.day):
         return None
-    last = last_activity(d, cut.moment)
+    last = d.last_activity
     idle = max(cut.moment - last, timedelta(0))
     threshold = pipeline.stale_after_for(d.stage)
     over = idle - threshold
@@ -195,9 +202,23 @@ def find_stale(
     ``min_idle`` keeps only deals idle at least that long.
     """
     cut = as_of(when)
+    ladder = ladder_of(pipeline.stage_ids)
+    rows = [r for d in deals if (r := row_at(digest(d), ladder, cut.moment)) is not None]
+    return stale_rows(rows, pipeline, cut, filters=filters, min_idle=min_idle)
+
+
+def stale_rows(
+    rows: Iterable[Row],
+    pipeline: Pipeline,
+    cut: AsOf,
+    *,
+    filters: Filters | None = None,
+    min_idle: timedelta | None = None,
+) -> list[StaleDeal]:
+    """``find_stale`` of deals already taken to the cut-off (``digest.row_at``, or the index)."""
     found = []
-    for deal in deals:
-        item = assess(deal, pipeline, cut)
+    for row in rows:
+        item = judge(row, pipeline, cut)
         if item is None:
             continue
         if filters is not None and not filters.matches(item.deal):

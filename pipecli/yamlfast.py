@@ -124,18 +124,18 @@ def _value_lines(key: str, value: Any, indent: str, out: list[str], lead: str | 
     line (``  - `` for the first key of a list item, whose value may be a mapping or a list
     of scalars, but not a list of mappings)."""
     k = _key(key)
-    first = indent if lead is None else lead
+    head = indent if lead is None else lead
     if isinstance(value, Mapping):
         if not value:
             raise _Fallback
-        out.append(f"{first}{k}:")
+        out.append(f"{head}{k}:")
         for sub_key, sub in value.items():
             if isinstance(sub, (Mapping, list)):
                 raise _Fallback
             out.append(f"{indent}  {_key(sub_key)}: {_scalar(sub, key=sub_key)}")
     elif isinstance(value, list):
         if all(not isinstance(v, (Mapping, list)) for v in value):
-            out.append(f"{first}{k}: [{', '.join(_scalar(v, flow=True) for v in value)}]")
+            out.append(f"{head}{k}: [{', '.join(_scalar(v, flow=True) for v in value)}]")
             return
         if lead is not None or not all(isinstance(v, Mapping) and v for v in value):
             raise _Fallback
@@ -151,7 +151,7 @@ def _value_lines(key: str, value: Any, indent: str, out: list[str], lead: str | 
                     continue
                 out.append(f"{lead}{_key(sub_key)}: {_scalar(sub, key=sub_key)}")
     else:
-        out.append(f"{first}{k}: {_scalar(value, key=key)}")
+        out.append(f"{head}{k}: {_scalar(value, key=key)}")
 
 
 def dump(data: Mapping[str, Any]) -> str:
