@@ -143,10 +143,11 @@ class Row(NamedTuple):
     """A deal as it stood just before a cut-off, with what its history implies: all that
     report figures, stale lists and their filters read.
 
-    Times are microseconds since 1970 (``micros``); ``stage_days`` is the days of each
-    stage the deal has left (all its stays in it added up), ``sitting`` the stage an open
-    deal is in (stage, days of its earlier stays there, when it entered), so that its time
-    there at any cut-off is ``earlier + days(entered, cutoff)``.
+    Times are microseconds since 1970 (``micros``). ``stage_days`` has one item per stage
+    of the ladder: the days the deal spent in it, all its stays added up, if it has left it
+    (else None); ``sitting`` is the ladder stage an open deal is in (its position, the days
+    of its earlier stays there, when it entered), so that its time there at any cut-off is
+    ``earlier + days(entered, cutoff)``. Stages off the ladder count in no time in stage.
     """
 
     id: str
@@ -167,8 +168,8 @@ class Row(NamedTuple):
     lost_reason: str | None
     created: int
     cycle: float | None  # days from creation to the last win, for a won deal
-    stage_days: tuple[tuple[str, float], ...]
-    sitting: tuple[str, float, int] | None
+    stage_days: tuple[float | None, ...]
+    sitting: tuple[int, float, int] | None
     last_activity: datetime  # stale.last_activity: snoozing is not activity
     next_step: Step | None
     snooze: Pause | None
@@ -279,12 +280,18 @@ def row_at(dg: Digest, ladder: Mapping[str, int], cutoff: datetime | None) -> Ro
         if walk.status == "lost":
             lost_reason = dg.lost_reason
     totals: dict[str, float] = {}
-    sitting: tuple[str, float, int] | None = None
+    sitting: tuple[int, float, int] | None = None
     for stay in stays:
         if stay.left is None:  # the last stay of an open deal: it lasts
-            sitting = (stay.stage, totals.pop(stay.stage, 0.0), micros(stay.entered))
+            earlier = totals.pop(stay.stage, 0.0)
+            if stay.stage in ladder:
+                sitting = (ladder[stay.stage], earlier, micros(stay.entered))
         else:
             totals[stay.stage] = totals.get(stay.stage, 0.0) + days(micros(stay.entered), micros(stay.left))
+    stage_days: list[float | None] = [None] * len(ladder)
+    for stage_id, total in totals.items():
+        if stage_id in ladder:
+            stage_days[ladder[stage_id]] = total
     created = micros(dg.created)
     cycle = days(created, micros(won_at)) if walk.status == "won" and won_at is not None else None
     moment = cutoff
@@ -315,7 +322,7 @@ def row_at(dg: Digest, ladder: Mapping[str, int], cutoff: datetime | None) -> Ro
         lost_reason=lost_reason,
         created=created,
         cycle=cycle,
-        stage_days=tuple(totals.items()),
+        stage_days=tuple(stage_days),
         sitting=sitting,
         last_activity=max(times),
         next_step=values["next_step"],

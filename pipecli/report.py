@@ -295,21 +295,21 @@ def time_in_stage(
     """Per ladder stage: each deal's days in it, all its stays added up, split into the deals
     that have left it (finished) and those in it at the cut-off (running: their days so far);
     and, of the latter, the days since they last entered it (their age in the stage)."""
-    finished: dict[str, list[float]] = {s.id: [] for s in pipeline.stages}
-    running: dict[str, list[float]] = {s.id: [] for s in pipeline.stages}
-    ages: dict[str, list[float]] = {s.id: [] for s in pipeline.stages}
+    ids = [s.id for s in pipeline.stages]
+    done: list[list[float]] = [[] for _ in ids]
+    going: list[list[float]] = [[] for _ in ids]
+    age: list[list[float]] = [[] for _ in ids]
     now = micros(cutoff)
     for r in rows:
-        for stage_id, total in r.stage_days:
-            if stage_id in finished:
-                finished[stage_id].append(total)
+        for i, total in enumerate(r.stage_days):
+            if total is not None:
+                done[i].append(total)
         sitting = r.sitting
         if sitting is not None:
-            stage_id, earlier, entered = sitting
-            if stage_id in running:
-                running[stage_id].append(earlier + days(entered, now))
-                ages[stage_id].append(days(entered, now))
-    return finished, running, ages
+            i, earlier, entered = sitting
+            going[i].append(earlier + days(entered, now))
+            age[i].append(days(entered, now))
+    return dict(zip(ids, done, strict=True)), dict(zip(ids, going, strict=True)), dict(zip(ids, age, strict=True))
 
 
 def totals(rows: Sequence[Row], pipeline: Pipeline) -> Totals:

@@ -3,6 +3,7 @@ and hand-written files (no history, history out of order, recorded values the mo
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -90,10 +91,8 @@ def command_deals(draw: st.DrawFn, deal_id: str = "deal") -> Deal:
     )
     for op in draw(st.lists(operation, max_size=12)):
         at = at + timedelta(minutes=draw(st.integers(0, 60 * 24 * 9)))
-        try:
+        with contextlib.suppress(PipeError):
             deal = _apply(deal, op, at.astimezone(draw(st.sampled_from(ZONES))))
-        except PipeError:
-            pass
     return deal
 
 
