@@ -176,6 +176,55 @@ class Row(NamedTuple):
     settled: int  # the newest of creation, history and notes: any later cut-off gives this row
 
 
+class Listed(NamedTuple):
+    """A deal as `pipe list` reads it (``query.deal_row``, ``sort_deals``, ``Filters``): its
+    fields as the file says them today."""
+
+    id: str
+    title: str
+    company: str | None
+    contact: Contact | None
+    stage: str
+    status: str
+    value: Decimal | None
+    currency: str | None
+    probability: float | None
+    owner: str | None
+    source: str | None
+    tags: tuple[str, ...]
+    created: datetime
+    close_date: date | None
+    lost_reason: str | None
+    next_step: Step | None
+    activity: datetime
+
+    def last_activity(self) -> datetime:
+        """``Deal.last_activity()``."""
+        return self.activity
+
+
+def listed(dg: Digest) -> Listed:
+    return Listed(
+        dg.id,
+        dg.title,
+        dg.company,
+        dg.contact,
+        dg.stage,
+        dg.status,
+        dg.value,
+        dg.currency,
+        dg.probability,
+        dg.owner,
+        dg.source,
+        dg.tags,
+        dg.created,
+        dg.close_date,
+        dg.lost_reason,
+        dg.next_step,
+        dg.last_activity(),
+    )
+
+
 # -- from a deal ----------------------------------------------------------------------------
 def _recorded(deal: Deal, field: str, raw: Any) -> tuple[bool, Any]:
     """``raw`` as the model reads field ``field``: (True, value), or (False, None) if refused."""

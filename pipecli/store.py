@@ -272,6 +272,12 @@ class Store:
         settings = settings or current()
         return cls(find_root(start, settings), settings)
 
+    def state_path(self, name: str) -> Path:
+        """A file of the folder's local state in ``.pipe/`` (the lock, the index)."""
+        if not name or name.startswith(".") or "/" in name or "\\" in name or "\0" in name:
+            raise ValueError(f"{name!r} is not a state file name")
+        return self.state_dir / name
+
     # -- configuration -----------------------------------------------------------------
     @property
     def pipeline_path(self) -> Path:

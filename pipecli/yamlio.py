@@ -93,9 +93,61 @@ def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> Any:
 FastLoader.construct_mapping = _construct_mapping  # type: ignore[method-assign]
 
 
+# A Rust parser (yaml-rs, about ten times PyYAML's C loader with its Python constructor)
+# reads what it reads exactly as FastLoader does: YAML 1.2 core scalars, dates as text,
+# a repeated key an error. It is used only on text without the constructs where the two
+# could differ; anything else, and any text it refuses, goes to FastLoader, so errors
+# and their lines are PyYAML's. tests/test_yaml_parsers.py, and every file the test
+# suite reads (``CHECK_FAST``), hold it to FastLoader's result.
+_PYYAML_ONLY = re.compile(
+    r"^\ufeff"  # a byte order mark
+    r"|[&*{]|<<"  # anchors and aliases (refused after parsing), flow mappings, merge keys
+    r"|(?:^|[\s\[,])[!?]"  # tags, complex keys
+    r"|^(?:---|\.\.\.|%)"  # document markers, directives
+    r"|^ *(?:- +)*\["  # a flow sequence as a key (or a list item of lists)
+    r"|[\[,][ \t]*[\[|>@`:]|\[[^\n]*:"  # nested flow sequences, indicators or pairs in a flow item
+    r"|^ *(?:- +)*:|\t"  # an empty key, tabs (PyYAML refuses them where yaml-rs takes them as spaces)
+    r"|[0-9]_|_[0-9]|(?:^|[\s\[,:])[-+]0|0[bBXO]"  # numbers only one of the two reads as such
+    r"|[\x85\u2028\u2029]|\r(?!\n)"  # line breaks only PyYAML takes for such
+    r"|(?:^|[\s:])[|>][-+0-9]*[ \t]*(?:#.*)?$"  # block scalars (they differ on empty ones)
+    r"|[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]",  # what PyYAML refuses
+    re.MULTILINE,
+)
+CHECK_FAST = False  # tests: parse with both and fail on any difference
+
+try:
+    from yaml_rs import loads as _rs_loads
+except ImportError:  # pragma: no cover - a platform without a wheel: PyYAML alone
+    _rs_loads = None
+
+
+def _fast(text: str) -> tuple[bool, Any]:
+    if _rs_loads is None or _PYYAML_ONLY.search(text):
+        return False, None
+    try:
+        return True, _rs_loads(text, parse_datetime=False)
+    except Exception:  # its own error or a limit: PyYAML says what is wrong, and where
+        return False, None
+
+
 def load_fast(text: str) -> Any:
     """Parse one YAML document safely. Raises yaml.YAMLError (with a mark) on bad syntax."""
-    return yaml.load(text, Loader=FastLoader)
+    done, data = _fast(text)
+    if done and not CHECK_FAST:
+        return data
+    slow = yaml.load(text, Loader=FastLoader)
+    if done and _shape(data) != _shape(slow):
+        raise AssertionError(f"yaml-rs and FastLoader disagree on {text!r}: {data!r} != {slow!r}")
+    return slow
+
+
+def _shape(value: Any) -> Any:
+    """Types as well as values (1 == 1.0 == True in Python)."""
+    if isinstance(value, dict):
+        return [(type(k).__name__, _shape(k), _shape(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [_shape(v) for v in value]
+    return (type(value).__name__, repr(value))
 
 
 def anchor_line(text: str) -> int | None:

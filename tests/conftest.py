@@ -12,8 +12,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipecli import timeutil
+from pipecli import timeutil, yamlio
 from pipecli.cli import app
+
+# every YAML text the suite reads in-process is parsed by both readers, and any
+# difference fails the test that read it (the fast reader's exact-data rule)
+yamlio.CHECK_FAST = True
 
 TEST_TZ = "Europe/Warsaw"
 # the installed console script, next to the interpreter running the tests
