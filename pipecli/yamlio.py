@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import yaml
@@ -115,6 +115,7 @@ _PYYAML_ONLY = re.compile(
 )
 CHECK_FAST = False  # tests: parse with both and fail on any difference
 
+_rs_loads: Callable[..., Any] | None
 try:
     from yaml_rs import loads as _rs_loads
 except ImportError:  # pragma: no cover - a platform without a wheel: PyYAML alone
