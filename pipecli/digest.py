@@ -42,6 +42,18 @@ def micros(t: datetime) -> int:
     return (t - EPOCH) // MICROSECOND
 
 
+def at(us: int, offset: int) -> datetime:
+    """The time ``micros`` gave, in the UTC offset (seconds) it was written with."""
+    return (EPOCH + timedelta(microseconds=us)).astimezone(timezone(timedelta(seconds=offset)))
+
+
+def _offset(t: datetime) -> int:
+    delta = t.utcoffset()
+    if delta is None or delta % timedelta(seconds=1):
+        raise ValueError("a time stamp needs a whole-second UTC offset")
+    return delta // timedelta(seconds=1)
+
+
 def days(start_us: int, end_us: int) -> float:
     """Elapsed days between two ``micros`` values: ``timeutil.days_between``'s float exactly."""
     return (end_us - start_us) / 1_000_000 / 86400
@@ -170,7 +182,8 @@ class Row(NamedTuple):
     cycle: float | None  # days from creation to the last win, for a won deal
     stage_days: tuple[float | None, ...]
     sitting: tuple[int, float, int] | None
-    last_activity: datetime  # stale.last_activity: snoozing is not activity
+    last_activity: int  # stale.last_activity (snoozing is not activity), in micros
+    last_offset: int  # its UTC offset in seconds, as the file wrote it (see ``at``)
     next_step: Step | None
     snooze: Pause | None
     settled: int  # the newest of creation, history and notes: any later cut-off gives this row
@@ -351,6 +364,7 @@ def row_at(dg: Digest, ladder: Mapping[str, int], cutoff: datetime | None) -> Ro
         if not (h.event == "changed" and h.field == "snooze") and (moment is None or h.at < moment)
     ]
     times += [t for t in dg.notes if moment is None or t < moment]
+    last = max(times)
     settled = max([created, *(micros(h.at) for h in dg.history), *(micros(t) for t in dg.notes)])
     return Row(
         id=dg.id,
@@ -373,7 +387,8 @@ def row_at(dg: Digest, ladder: Mapping[str, int], cutoff: datetime | None) -> Ro
         cycle=cycle,
         stage_days=tuple(stage_days),
         sitting=sitting,
-        last_activity=max(times),
+        last_activity=micros(last),
+        last_offset=_offset(last),
         next_step=values["next_step"],
         snooze=values["snooze"],
         settled=settled,

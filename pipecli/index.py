@@ -32,7 +32,7 @@ another list of stage ids is rebuilt.
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 import json
 import os
 import stat
@@ -40,7 +40,7 @@ import struct
 import sys
 import time
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -204,7 +204,8 @@ ROW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("cycle", _FLOAT),
     ("stage_days", "stage_days"),
     ("sitting", "sitting"),
-    ("last_activity", _TIME),
+    ("last_activity", _INT),
+    ("last_offset", _INT),
     ("next_step", _STEP),
     ("snooze", _PAUSE),
     ("settled", _INT),
@@ -313,7 +314,9 @@ class _Writer:
                 code = codes[k] = len(table)
                 table.append(plain)
             out.append(code)
-        self.add(name + ".table", _TABLE, json.dumps(table, ensure_ascii=True, allow_nan=False).encode("ascii"))
+        # surrogatepass: a lone surrogate a YAML escape let into a text survives the trip
+        data = json.dumps(table, ensure_ascii=False, allow_nan=False).encode("utf-8", "surrogatepass")
+        self.add(name + ".table", _TABLE, data)
         self.add(name, "i", out.tobytes())
 
 
@@ -340,11 +343,6 @@ def encode(entries: Sequence[Entry], stage_ids: Sequence[str]) -> bytes:
             w.numbers(name + ".entered", "q", [0 if v is None else v[2] for v in values])
         else:
             w.table(name, kind, values)
-    offsets = array("q", [0])
-    for e in good:
-        offsets.append(offsets[-1] + len(e.digest_json))
-    w.add("digest.offsets", "q", offsets.tobytes())
-    w.add("digest", _BLOB, b"".join(e.digest_json for e in good))
     header = {
         "version": VERSION,
         "byteorder": sys.byteorder,
@@ -358,33 +356,142 @@ def encode(entries: Sequence[Entry], stage_ids: Sequence[str]) -> bytes:
     return MAGIC + struct.pack("<I", len(head)) + head + b"".join(w.parts)
 
 
-@dataclass
 class Stored:
-    """A decoded index: per file its name, key, read time and problem; per good file its
-    settled row, listing view and digest (decoded when asked for)."""
+    """A decoded index: per file its name, key, read time and problem; the settled rows
+    and listing views of the good files are decoded when first asked for."""
 
-    stage_ids: list[str]
-    names: list[str]
-    keys: list[Key]
-    read_ns: list[int]
-    problems: list[tuple[int | None, str] | None]
-    rows: list[Row]
-    views: list[Listed]
-    digest_blob: memoryview
-    digest_offsets: Sequence[int]
-    slots: list[int]  # file -> position among the good ones, -1 for a problem
+    def __init__(self, data: Any, base: int, header: dict[str, Any], stage_ids: list[str]) -> None:
+        self._data, self._base, self._sections = data, base, header["sections"]
+        self.stage_ids = stage_ids
+        n_files, n_deals = header["files"], header["deals"]
+        self.n_deals = n_deals
+        names = self._table("name", _TEXT, n_files)
+        if names != sorted(names) or len(set(names)) != len(names) or None in names:
+            raise Unreadable("bad names")
+        self.names: list[str] = names
+        flat = self._numbers("key", "q", 4 * n_files)
+        self.keys: list[Key] = list(zip(flat[0::4], flat[1::4], flat[2::4], flat[3::4], strict=True))
+        self.read_ns: list[int] = list(self._numbers("read", "q", n_files))
+        self.problems: list[tuple[int | None, str] | None] = []
+        for p in self._table("problem", _TEXT, n_files):
+            if p is None:
+                self.problems.append(None)
+                continue
+            line, message = json.loads(p)
+            if not (line is None or isinstance(line, int)) or not isinstance(message, str):
+                raise Unreadable("bad problem")
+            self.problems.append((line, message))
+        self.slots: list[int] = []
+        good = 0
+        for p in self.problems:
+            self.slots.append(good if p is None else -1)
+            good += p is None
+        if good != n_deals:
+            raise Unreadable("counts disagree")
+        self._rows: list[Row] | None = None
+        self._views: list[Listed] | None = None
 
-    def entry(self, i: int) -> Entry:
-        slot = self.slots[i]
-        if slot < 0:
-            return Entry(self.names[i], self.keys[i], self.read_ns[i], problem=self.problems[i])
-        a, b = self.digest_offsets[slot], self.digest_offsets[slot + 1]
-        return Entry(
-            self.names[i], self.keys[i], self.read_ns[i], self.rows[slot], self.views[slot], self.digest_blob[a:b]
-        )
+    def _numbers(self, name: str, typecode: str, count: int) -> array[Any]:
+        raw = _section(self._data, self._base, self._sections, name, typecode)
+        out = array(typecode)
+        if len(raw) != count * out.itemsize:
+            raise Unreadable(f"section {name} has the wrong length")
+        out.frombytes(raw)
+        return out
+
+    def _table(self, name: str, kind: str, count: int) -> list[Any]:
+        raw = _section(self._data, self._base, self._sections, name + ".table", _TABLE)
+        values = json.loads(bytes(raw).decode("utf-8", "surrogatepass"))
+        if not isinstance(values, list):
+            raise Unreadable("a table is not a list")
+        if kind == _TEXT:
+            if not all(v is None or type(v) is str for v in values):
+                raise Unreadable("a text table holds something else")
+            decoded = values
+        else:
+            decoded = [_value(kind, v) for v in values]
+        codes = self._numbers(name, "i", count)
+        if codes and (min(codes) < 0 or max(codes) >= len(decoded)):
+            raise Unreadable(f"section {name} has a code out of its table")
+        return list(map(decoded.__getitem__, codes))
+
+    def _column(self, name: str, kind: str) -> list[Any]:
+        n = self.n_deals
+        if kind == _INT:
+            return list(self._numbers(name, "q", n))
+        if kind == _FLOAT:
+            return [None if x != x else x for x in self._numbers(name, "d", n)]
+        if kind == "stage_days":
+            width = len(self.stage_ids)
+            flat = [None if x != x else x for x in self._numbers(name, "d", n * width)]
+            if width == 0:
+                return [()] * n
+            return list(zip(*(flat[i::width] for i in range(width)), strict=True))
+        if kind == "sitting":
+            where = self._numbers(name + ".stage", "q", n)
+            earlier = self._numbers(name + ".earlier", "d", n)
+            entered = self._numbers(name + ".entered", "q", n)
+            if where and (min(where) < -1 or max(where) >= len(self.stage_ids)):
+                raise Unreadable("a sitting stage off the ladder")
+            return [None if w < 0 else (w, e, t) for w, e, t in zip(where, earlier, entered, strict=True)]
+        return self._table(name, kind, n)
+
+    @property
+    def rows(self) -> list[Row]:
+        if self._rows is None:
+            try:
+                columns = [self._column(name, kind) for name, kind in ROW_COLUMNS]
+                self._rows = list(map(Row._make, zip(*columns, strict=True))) if self.n_deals else []
+            except Unreadable:
+                raise
+            except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
+                raise Unreadable(str(exc)) from None
+        return self._rows
+
+    @property
+    def views(self) -> list[Listed]:
+        if self._views is None:
+            try:
+                extra = {name: self._column(name, kind) for name, kind in LIST_COLUMNS}
+            except Unreadable:
+                raise
+            except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
+                raise Unreadable(str(exc)) from None
+            self._views = [
+                Listed(
+                    r.id,
+                    r.title,
+                    r.company,
+                    contact,
+                    stage,
+                    status,
+                    r.value,
+                    r.currency,
+                    r.probability,
+                    r.owner,
+                    r.source,
+                    r.tags,
+                    created,
+                    r.close_date,
+                    lost,
+                    r.next_step,
+                    activity,
+                )
+                for r, contact, stage, status, lost, created, activity in zip(
+                    self.rows,
+                    extra["contact"],
+                    extra["file_stage"],
+                    extra["file_status"],
+                    extra["file_lost_reason"],
+                    extra["file_created"],
+                    extra["activity"],
+                    strict=True,
+                )
+            ]
+        return self._views
 
 
-def _section(data: bytes, base: int, sections: dict[str, Any], name: str, kind: str) -> memoryview:
+def _section(data: Any, base: int, sections: dict[str, Any], name: str, kind: str) -> memoryview:
     try:
         k, offset, length = sections[name]
     except (KeyError, TypeError, ValueError):
@@ -397,149 +504,52 @@ def _section(data: bytes, base: int, sections: dict[str, Any], name: str, kind: 
     return memoryview(data)[start : start + length]
 
 
-def decode(data: bytes, stage_ids: Sequence[str]) -> Stored:
-    """The index in ``data``, made for ``stage_ids``; ``Unreadable`` for anything else."""
+def decode(data: Any, stage_ids: Sequence[str]) -> Stored:
+    """The index in ``data`` (bytes, or a memory map), made for ``stage_ids``; ``Unreadable``
+    for anything else. Rows and views are checked as they are decoded."""
     try:
-        return _decode(data, list(stage_ids))
+        if len(data) < len(MAGIC) + 4 or data[: len(MAGIC)] != MAGIC:
+            raise Unreadable("not an index")
+        (head_len,) = struct.unpack_from("<I", data, len(MAGIC))
+        base = len(MAGIC) + 4 + head_len
+        if base > len(data):
+            raise Unreadable("truncated")
+        header = json.loads(bytes(data[len(MAGIC) + 4 : base]))
+        if not isinstance(header, dict) or header.get("version") != VERSION or header.get("byteorder") != sys.byteorder:
+            raise Unreadable("another version")
+        if header.get("stages") != list(stage_ids):
+            raise Unreadable("made for other stages")
+        n_files, n_deals = header.get("files"), header.get("deals")
+        if not isinstance(header.get("sections"), dict) or not isinstance(n_files, int) or not isinstance(n_deals, int):
+            raise Unreadable("bad header")
+        if n_files < 0 or not 0 <= n_deals <= n_files:
+            raise Unreadable("bad counts")
+        return Stored(data, base, header, list(stage_ids))
     except Unreadable:
         raise
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
         raise Unreadable(str(exc)) from None
 
 
-def _decode(data: bytes, stage_ids: list[str]) -> Stored:
-    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 4:
-        raise Unreadable("not an index")
-    (head_len,) = struct.unpack_from("<I", data, len(MAGIC))
-    base = len(MAGIC) + 4 + head_len
-    if base > len(data):
-        raise Unreadable("truncated")
-    header = json.loads(bytes(data[len(MAGIC) + 4 : base]))
-    if not isinstance(header, dict) or header.get("version") != VERSION or header.get("byteorder") != sys.byteorder:
-        raise Unreadable("another version")
-    if header.get("stages") != stage_ids:
-        raise Unreadable("made for other stages")
-    sections = header.get("sections")
-    n_files, n_deals = header.get("files"), header.get("deals")
-    if not isinstance(sections, dict) or not isinstance(n_files, int) or not isinstance(n_deals, int):
-        raise Unreadable("bad header")
-    if n_files < 0 or not 0 <= n_deals <= n_files:
-        raise Unreadable("bad counts")
-
-    def numbers(name: str, typecode: str, count: int) -> array[Any]:
-        raw = _section(data, base, sections, name, typecode)
-        out = array(typecode)
-        if len(raw) != count * out.itemsize:
-            raise Unreadable(f"section {name} has the wrong length")
-        out.frombytes(raw)
-        return out
-
-    def table(name: str, kind: str, count: int) -> list[Any]:
-        values = json.loads(bytes(_section(data, base, sections, name + ".table", _TABLE)))
-        if not isinstance(values, list):
-            raise Unreadable("a table is not a list")
-        decoded = [_value(kind, v) for v in values]
-        codes = numbers(name, "i", count)
-        if codes and (min(codes) < 0 or max(codes) >= len(decoded)):
-            raise Unreadable(f"section {name} has a code out of its table")
-        return [decoded[c] for c in codes]
-
-    names = table("name", _TEXT, n_files)
-    if any(not isinstance(n, str) for n in names) or names != sorted(names) or len(set(names)) != len(names):
-        raise Unreadable("bad names")
-    flat = numbers("key", "q", 4 * n_files)
-    keys = [(flat[i], flat[i + 1], flat[i + 2], flat[i + 3]) for i in range(0, 4 * n_files, 4)]
-    read = list(numbers("read", "q", n_files))
-    problems: list[tuple[int | None, str] | None] = []
-    for p in table("problem", _TEXT, n_files):
-        if p is None:
-            problems.append(None)
-            continue
-        line, message = json.loads(p)
-        if not (line is None or isinstance(line, int)) or not isinstance(message, str):
-            raise Unreadable("bad problem")
-        problems.append((line, message))
-    slots, good = [], 0
-    for p in problems:
-        slots.append(good if p is None else -1)
-        good += p is None
-    if good != n_deals:
-        raise Unreadable("counts disagree")
-    n_stages = len(stage_ids)
-    columns: dict[str, list[Any]] = {}
-    for name, kind in ROW_COLUMNS + LIST_COLUMNS:
-        if kind == _INT:
-            columns[name] = list(numbers(name, "q", n_deals))
-        elif kind == _FLOAT:
-            columns[name] = [None if x != x else x for x in numbers(name, "d", n_deals)]
-        elif kind == "stage_days":
-            flat_days = [None if x != x else x for x in numbers(name, "d", n_deals * n_stages)]
-            columns[name] = [tuple(flat_days[i : i + n_stages]) for i in range(0, n_deals * n_stages, n_stages)]
-        elif kind == "sitting":
-            where = numbers(name + ".stage", "q", n_deals)
-            earlier = numbers(name + ".earlier", "d", n_deals)
-            entered = numbers(name + ".entered", "q", n_deals)
-            if where and (min(where) < -1 or max(where) >= n_stages):
-                raise Unreadable("a sitting stage off the ladder")
-            columns[name] = [None if w < 0 else (w, e, t) for w, e, t in zip(where, earlier, entered, strict=True)]
-        else:
-            columns[name] = table(name, kind, n_deals)
-    rows = list(map(Row._make, zip(*(columns[name] for name, _ in ROW_COLUMNS), strict=True))) if n_deals else []
-    views = [
-        Listed(
-            r.id,
-            r.title,
-            r.company,
-            contact,
-            stage,
-            status,
-            r.value,
-            r.currency,
-            r.probability,
-            r.owner,
-            r.source,
-            r.tags,
-            created,
-            r.close_date,
-            lost,
-            r.next_step,
-            activity,
-        )
-        for r, contact, stage, status, lost, created, activity in zip(
-            rows,
-            columns["contact"],
-            columns["file_stage"],
-            columns["file_status"],
-            columns["file_lost_reason"],
-            columns["file_created"],
-            columns["activity"],
-            strict=True,
-        )
-    ]
-    offsets = numbers("digest.offsets", "q", n_deals + 1)
-    blob = _section(data, base, sections, "digest", _BLOB)
-    if offsets[0] != 0 or offsets[-1] != len(blob) or any(b < a for a, b in itertools.pairwise(offsets)):
-        raise Unreadable("bad digest offsets")
-    return Stored(stage_ids, names, keys, read, problems, rows, views, blob, offsets, slots)
-
-
 def read_index(path: Path, stage_ids: Sequence[str]) -> Stored | None:
     """The index at ``path``, or None when there is none this version can trust (a symlink,
-    another format, another ladder, anything truncated or malformed)."""
+    another format, another ladder, anything truncated or malformed). The file is mapped
+    into memory, not read: only the sections a command decodes are touched."""
+    import mmap
+
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_INDEX_BYTES:
+        if not stat.S_ISREG(st.st_mode) or not 0 < st.st_size <= MAX_INDEX_BYTES:
             return None
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read()
-    except OSError:
+        data: Any = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
         return None
     finally:
-        os.close(fd)
+        os.close(fd)  # the map keeps the file's pages; a rename over it changes nothing
     try:
         return decode(data, stage_ids)
     except Unreadable:
@@ -558,6 +568,140 @@ def write_index(path: Path, entries: Sequence[Entry], stage_ids: Sequence[str]) 
     except (OSError, ValueError, UnicodeError):
         return False
     return True
+
+
+def known_values(path: Path, column: str) -> list[Any]:
+    """The distinct values of one column of the index at ``path`` as it stands, without
+    checking any file (for completion): empty when there is no usable index."""
+    import mmap
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return []
+    try:
+        if not 0 < os.fstat(fd).st_size <= MAX_INDEX_BYTES:
+            return []
+        data: Any = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return []
+    finally:
+        os.close(fd)
+    kind = dict(ROW_COLUMNS + LIST_COLUMNS).get(column)
+    try:
+        if len(data) < len(MAGIC) + 4 or data[: len(MAGIC)] != MAGIC or kind is None:
+            return []
+        (head_len,) = struct.unpack_from("<I", data, len(MAGIC))
+        base = len(MAGIC) + 4 + head_len
+        header = json.loads(bytes(data[len(MAGIC) + 4 : base]))
+        raw = _section(data, base, header["sections"], column + ".table", _TABLE)
+        values = json.loads(bytes(raw).decode("utf-8", "surrogatepass"))
+        return [v for v in (_value(kind, x) for x in values) if v is not None]
+    except Exception:  # whatever is there, completion offers nothing rather than fail
+        return []
+
+
+# -- the digests: kept apart, changed a few at a time --------------------------------------------
+DIGESTS_NAME = "digests"
+_DIGESTS_ID = 0x70697065  # "pipe", in SQLite's user_version: a database of another program is not ours
+
+
+def _version(key: Key, read_ns: int) -> str:
+    from .digest import FORMAT
+
+    return f"{FORMAT}:{key[0]}:{key[1]}:{key[2]}:{key[3]}:{read_ns}"
+
+
+class Digests:
+    """Each deal's digest (``digest.to_plain`` as JSON) in ``.pipe/digests``, an SQLite
+    database, with the key and read time of the file it came from: read only to replay a
+    deal to a cut-off before its last entry. A digest whose version is not the index
+    entry's is not used (the file is read instead); a database that is not ours, or not a
+    database, is replaced."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: Any = None
+
+    def _open(self) -> Any:
+        import sqlite3
+
+        if self._db is not None:
+            return self._db
+        for attempt in range(2):
+            try:
+                if os.path.islink(self.path) or attempt:
+                    self._remove()
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+                user = db.execute("PRAGMA user_version").fetchone()[0]
+                if user not in (0, _DIGESTS_ID):
+                    db.close()
+                    continue
+                db.execute("CREATE TABLE IF NOT EXISTS digests (name TEXT PRIMARY KEY, version TEXT, data BLOB)")
+                cols = [r[1] for r in db.execute("PRAGMA table_info(digests)")]
+                if cols != ["name", "version", "data"]:
+                    db.close()
+                    continue
+                if user == 0:
+                    db.execute(f"PRAGMA user_version = {_DIGESTS_ID}")
+                self._db = db
+                return db
+            except (sqlite3.Error, OSError):
+                continue
+        return None
+
+    def _remove(self) -> None:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.unlink(f"{self.path}{suffix}")
+
+    def put(self, entries: Sequence[Entry]) -> bool:
+        """Store the digests of newly read entries; False when they cannot be stored."""
+        import sqlite3
+
+        rows = [(e.name, _version(e.key, e.read_ns), bytes(e.digest_json)) for e in entries if e.ok]
+        if not rows:
+            return True
+        db = self._open()
+        if db is None:
+            return False
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT OR REPLACE INTO digests VALUES (?, ?, ?)", rows)
+            db.execute("COMMIT")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            return False
+        return True
+
+    def get(self, wanted: dict[str, str]) -> dict[str, bytes]:
+        """The stored digests of ``wanted`` (name -> version) whose version matches."""
+        import sqlite3
+
+        db = self._open()
+        if db is None or not wanted:
+            return {}
+        out: dict[str, bytes] = {}
+        names = list(wanted)
+        try:
+            for i in range(0, len(names), 500):
+                part = names[i : i + 500]
+                marks = ",".join("?" * len(part))
+                for name, version, data in db.execute(
+                    f"SELECT name, version, data FROM digests WHERE name IN ({marks})", part
+                ):
+                    if wanted.get(name) == version and isinstance(data, bytes):
+                        out[name] = data
+        except sqlite3.Error:
+            return out
+        return out
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
 
 # -- keeping it fresh ----------------------------------------------------------------------
@@ -583,71 +727,136 @@ def scan(deals_dir: Path) -> list[tuple[str, Key]]:
     return out
 
 
-@dataclass
 class Fresh:
-    """The deals of a folder as the index knows them after a refresh: one entry per file."""
+    """The deal files of a folder as the index knows them after a refresh, by file name."""
 
-    deals_dir: Path
-    stage_ids: list[str]
-    entries: list[Entry]
-    parsed: int = 0  # files read this time
-    rebuilt: bool = False  # the index was missing or unusable
+    def __init__(
+        self,
+        deals_dir: Path,
+        stage_ids: list[str],
+        files: list[tuple[str, Key]],
+        plan: list[int | Entry],
+        stored: Stored | None,
+        digests: Digests,
+    ) -> None:
+        self.deals_dir = deals_dir
+        self.stage_ids = stage_ids
+        self.files = files
+        self.plan = plan  # per file: the stored entry's position, or what reading it gave now
+        self.stored = stored
+        self.digests = digests
+        self.parsed = sum(1 for p in plan if isinstance(p, Entry))
+        self.rebuilt = stored is None
+
+    def _each(self, what: str) -> list[Any]:
+        stored = self.stored
+        out = []
+        values = getattr(stored, what) if stored is not None and self.parsed < len(self.plan) else []
+        for p in self.plan:
+            if isinstance(p, Entry):
+                if p.ok:
+                    out.append(p.row if what == "rows" else p.view)
+            else:
+                assert stored is not None
+                slot = stored.slots[p]
+                if slot >= 0:
+                    out.append(values[slot])
+        return out
 
     @property
     def rows(self) -> list[Row]:
-        """The settled rows (after each deal's last entry), by file name."""
-        return [e.row for e in self.entries if e.row is not None]
+        """The settled rows (each deal after its last entry), by file name."""
+        return self._each("rows")
 
     @property
     def views(self) -> list[Listed]:
-        return [e.view for e in self.entries if e.view is not None]
+        """Each deal as `pipe list` reads it, by file name."""
+        return self._each("views")
+
+    def _problem(self, p: int | Entry) -> tuple[str, tuple[int | None, str] | None]:
+        if isinstance(p, Entry):
+            return p.name, p.problem
+        assert self.stored is not None
+        return self.stored.names[p], self.stored.problems[p]
 
     @property
     def problems(self) -> list[Problem]:
-        return [
-            Problem(self.deals_dir / e.name, e.problem[0], e.problem[1]) for e in self.entries if e.problem is not None
-        ]
+        out = []
+        for p in self.plan:
+            name, problem = self._problem(p)
+            if problem is not None:
+                out.append(Problem(self.deals_dir / name, problem[0], problem[1]))
+        return out
 
-    def digests(self, wanted: Sequence[int]) -> Iterator[tuple[int, Digest | None]]:
-        """The digests of the good entries at positions ``wanted`` (None: stored wrong)."""
-        good = [e for e in self.entries if e.ok]
-        for i in wanted:
-            try:
-                yield i, from_plain(json.loads(bytes(good[i].digest_json)))
-            except Exception:  # a hand-made index: the caller reads the file instead
-                yield i, None
+    def entries(self) -> list[Entry]:
+        """Every file's entry, for writing the index."""
+        stored = self.stored
+        rows = stored.rows if stored is not None and self.parsed < len(self.plan) else []
+        views = stored.views if stored is not None and self.parsed < len(self.plan) else []
+        out = []
+        for p in self.plan:
+            if isinstance(p, Entry):
+                out.append(p)
+                continue
+            assert stored is not None
+            slot = stored.slots[p]
+            e = Entry(stored.names[p], stored.keys[p], stored.read_ns[p], problem=stored.problems[p])
+            if slot >= 0:
+                e.row, e.view = rows[slot], views[slot]
+            out.append(e)
+        return out
 
     def rows_at(self, cutoff: datetime) -> list[Row]:
         """Every deal's row at ``cutoff`` (``digest.row_at``), by file name: the settled row of a
-        deal with nothing at or after the cut-off, its replay from the digest otherwise."""
+        deal with nothing at or after the cut-off; else its replay from its digest (kept in
+        ``.pipe/digests``, or read from the file again when it is not there)."""
         now = micros(cutoff)
         ladder = ladder_of(self.stage_ids)
+        rows = self.rows
+        names = [name for (name, _), p in zip(self.files, self.plan, strict=True) if self._problem(p)[1] is None]
+        keys = {name: key for name, key in self.files}
+        replay: dict[int, str] = {}
+        for i, row in enumerate(rows):
+            if row.settled >= now and row.created < now:
+                replay[i] = names[i]
+        found: dict[str, bytes] = {}
+        if replay:
+            wanted = {}
+            for p in self.plan:
+                if isinstance(p, Entry):
+                    if p.ok:
+                        found[p.name] = bytes(p.digest_json)
+                else:
+                    assert self.stored is not None
+                    name = self.stored.names[p]
+                    if name in replay.values():
+                        wanted[name] = _version(self.stored.keys[p], self.stored.read_ns[p])
+            found.update(self.digests.get({n: v for n, v in wanted.items() if n not in found}))
         out: list[Row] = []
-        good = [e for e in self.entries if e.ok]
-        for e in good:
-            row = e.row
-            assert row is not None
+        for i, row in enumerate(rows):
             if row.settled < now:
                 out.append(row)
-            elif row.created >= now:
                 continue
-            else:
-                try:
-                    dg = from_plain(json.loads(bytes(e.digest_json)))
-                except Exception:
-                    fresh = read_entry(str(self.deals_dir), e.name, e.key, ladder)
-                    if fresh.problem is not None:
-                        continue
+            if row.created >= now:
+                continue
+            name = names[i]
+            dg: Digest | None = None
+            try:
+                dg = from_plain(json.loads(found[name]))
+            except Exception:  # not stored, or stored wrong: read the file itself
+                fresh = read_entry(str(self.deals_dir), name, keys[name], ladder)
+                if fresh.ok:
                     dg = from_plain(json.loads(bytes(fresh.digest_json)))
-                past = row_at(dg, ladder, cutoff)
-                if past is not None:
-                    out.append(past)
+            past = row_at(dg, ladder, cutoff) if dg is not None else None
+            if past is not None:
+                out.append(past)
         return out
 
 
 def refresh(
     deals_dir: Path,
     index_path: Path,
+    digests_path: Path,
     stage_ids: Sequence[str],
     progress: Callable[[int, int], None] | None = None,
     *,
@@ -659,22 +868,32 @@ def refresh(
     files = scan(deals_dir)
     stored = read_index(index_path, stage_ids)
     known: dict[str, int] = {n: i for i, n in enumerate(stored.names)} if stored is not None else {}
-    entries: list[Entry | None] = []
+    plan: list[int | Entry] = []
     todo: list[tuple[str, Key]] = []
     where: list[int] = []
     for name, key in files:
         i = known.get(name, -1)
         if stored is not None and i >= 0 and stored.keys[i] == key and trusted(key, stored.read_ns[i]):
-            entries.append(stored.entry(i))
+            plan.append(i)
         else:
-            where.append(len(entries))
-            entries.append(None)
+            where.append(len(plan))
+            plan.append(-1)
             todo.append((name, key))
-    if todo:
-        for pos, entry in zip(where, read_entries(str(deals_dir), todo, stage_ids, progress), strict=True):
-            entries[pos] = entry
-    done = [e for e in entries if e is not None]
+    new: list[Entry] = read_entries(str(deals_dir), todo, stage_ids, progress) if todo else []
+    for pos, entry in zip(where, new, strict=True):
+        plan[pos] = entry
+    digests = Digests(digests_path)
+    fresh = Fresh(deals_dir, stage_ids, files, plan, stored, digests)
     changed = bool(todo) or stored is None or len(stored.names) != len(files)
     if changed and save:
-        write_index(index_path, done, stage_ids)
-    return Fresh(deals_dir, stage_ids, done, parsed=len(todo), rebuilt=stored is None)
+        try:
+            entries = fresh.entries()
+        except Unreadable:  # an index that looked whole but was not: read every file again
+            return refresh(deals_dir, _nowhere(index_path), digests_path, stage_ids, progress, save=save)
+        if digests.put(new):
+            write_index(index_path, entries, stage_ids)
+    return fresh
+
+
+def _nowhere(path: Path) -> Path:
+    return path.with_name(path.name + ".none")

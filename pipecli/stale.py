@@ -35,7 +35,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from .digest import Row, digest, ladder_of, row_at
+from .digest import Row, at, digest, ladder_of, micros, row_at
 from .models import Deal, Pipeline
 from .query import Filters
 from .timeutil import end_of_day
@@ -157,8 +157,7 @@ def judge(d: Row | None, pipeline: Pipeline, cut: AsOf) -> StaleDeal | None:
     """
     if d is None or d.status != "open" or is_snoozed(d, cut.day):
         return None
-    last = d.last_activity
-    idle = max(cut.moment - last, timedelta(0))
+    idle = max(timedelta(microseconds=micros(cut.moment) - d.last_activity), timedelta(0))
     threshold = pipeline.stale_after_for(d.stage)
     over = idle - threshold
     step = d.next_step
@@ -178,7 +177,7 @@ def judge(d: Row | None, pipeline: Pipeline, cut: AsOf) -> StaleDeal | None:
     return StaleDeal(
         deal=d,
         reason=reason,
-        last_activity=last,
+        last_activity=at(d.last_activity, d.last_offset),
         idle=idle,
         threshold=threshold,
         threshold_text=threshold_text(pipeline, d.stage),

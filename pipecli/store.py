@@ -26,7 +26,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -45,6 +45,9 @@ from .errors import AlreadyExists, Ambiguous, InvalidValue, NoPipeline, NotFound
 from .fsio import atomic_write, file_lock, write_many
 from .models import Deal, Pipeline
 from .settings import Settings, current
+
+if TYPE_CHECKING:
+    from .index import Fresh
 
 PIPELINE_FILE = "pipeline.yaml"
 DEALS_DIR = "deals"
@@ -277,6 +280,19 @@ class Store:
         if not name or name.startswith(".") or "/" in name or "\\" in name or "\0" in name:
             raise ValueError(f"{name!r} is not a state file name")
         return self.state_dir / name
+
+    def index(self, progress: Callable[[int, int], None] | None = None) -> Fresh:
+        """Every deal file as the derived index in ``.pipe/`` knows it, brought up to date
+        first (``pipecli.index``): what reports, stale lists and listings read."""
+        from .index import DIGESTS_NAME, INDEX_NAME, refresh
+
+        return refresh(
+            self.deals_dir,
+            self.state_path(INDEX_NAME),
+            self.state_path(DIGESTS_NAME),
+            self.pipeline.stage_ids,
+            progress,
+        )
 
     # -- configuration -----------------------------------------------------------------
     @property

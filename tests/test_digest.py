@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipecli import stale
-from pipecli.digest import days, digest, from_plain, ladder_of, micros, row_at, to_plain
+from pipecli.digest import at, days, digest, from_plain, ladder_of, micros, row_at, to_plain
 from pipecli.models import Deal
 from pipecli.snapshot import snapshot
 
@@ -65,8 +65,9 @@ def test_a_row_is_the_snapshot_of_the_deal(deal: Deal, cutoff: datetime) -> None
         assert row.sitting is not None
         position, earlier, entered = row.sitting
         assert (ladder[position], earlier + days(entered, micros(cutoff))) == running
-    assert row.last_activity == stale.last_activity(past, cutoff)
-    assert row.last_activity.utcoffset() == stale.last_activity(past, cutoff).utcoffset()
+    last = stale.last_activity(past, cutoff)
+    assert at(row.last_activity, row.last_offset).isoformat() == last.isoformat()
+    assert at(row.last_activity, row.last_offset) == last
     step = past.next_step
     assert row.next_step == ((step.text, step.due) if step else None)
     assert row.snooze == ((past.snooze.until, past.snooze.reason) if past.snooze else None)

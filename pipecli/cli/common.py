@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,9 @@ from ..errors import PipeError
 from ..models import Deal
 from ..render import OutputFormat
 from ..store import Store
+
+if TYPE_CHECKING:
+    from ..index import Fresh
 from ..timeutil import now, parse_date, parse_datetime, today, use_zone
 
 
@@ -64,11 +67,65 @@ def complete_stage(ctx: typer.Context, incomplete: str) -> list[str]:
 
 
 def complete_owner(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Owners the index knows (as the last command that read the deals left it: a TAB
+    stats no file)."""
     store = _store_for_completion(ctx)
     if store is None:
         return []
-    owners = {d.owner for d in store.load_all().deals if d.owner}
+    from ..index import INDEX_NAME, known_values
+
+    owners = known_values(store.state_path(INDEX_NAME), "owner")
     return sorted(o for o in owners if o.startswith(incomplete))
+
+
+def complete_tag(ctx: typer.Context, incomplete: str) -> list[str]:
+    store = _store_for_completion(ctx)
+    if store is None:
+        return []
+    from ..index import INDEX_NAME, known_values
+
+    tags = {t for group in known_values(store.state_path(INDEX_NAME), "tags") for t in group}
+    return sorted(t for t in tags if t.startswith(incomplete))
+
+
+class Progress:
+    """`reading deals [####......] 1200/8800` on standard error, only at a terminal (both
+    outputs), and only once the work has taken about two seconds."""
+
+    def __init__(self, label: str, after: float = 2.0) -> None:
+        import time
+
+        self.label = label
+        self.start = time.monotonic()
+        self.after = after
+        self.on = all(s is not None and s.isatty() for s in (sys.stdout, sys.stderr))
+        self.shown = False
+
+    def __call__(self, n: int, total: int) -> None:
+        import time
+
+        if not self.on or time.monotonic() - self.start < self.after:
+            return
+        width = 30
+        done = width * n // max(total, 1)
+        sys.stderr.write(f"\r{self.label} [{'#' * done}{'.' * (width - done)}] {n}/{total}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+def indexed(store: Store) -> Fresh:
+    """The store's index brought up to date, with a progress bar when that takes long."""
+    progress = Progress("reading deals")
+    try:
+        return store.index(progress)
+    finally:
+        progress.clear()
 
 
 def at_time(text: str | None) -> datetime:
@@ -165,4 +222,4 @@ OwnerOpt = Annotated[
     str | None, typer.Option("--owner", help="Only deals of this owner.", autocompletion=complete_owner)
 ]
 SourceOpt = Annotated[str | None, typer.Option("--source", help="Only deals from this lead source.")]
-TagOpt = Annotated[str | None, typer.Option("--tag", help="Only deals with this tag.")]
+TagOpt = Annotated[str | None, typer.Option("--tag", help="Only deals with this tag.", autocompletion=complete_tag)]

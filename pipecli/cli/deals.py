@@ -16,7 +16,7 @@ from ..documents import display_path, read_text
 from ..errors import EXIT_ERROR, InvalidValue, PipeError, usage_error
 from ..fsio import create_temp
 from ..models import Deal, Pipeline
-from ..query import ROW_KEYS, Filters, deal_row, select, sort_deals
+from ..query import ROW_KEYS, Filters, deal_row, sort_deals
 from ..render import Column, OutputFormat
 from ..scaffold import init_pipeline
 from ..store import parse_deal, rewritten_text
@@ -34,6 +34,7 @@ from .common import (
     at_time,
     change_deal,
     complete_stage,
+    indexed,
     interactive,
     report_problems,
     store_from,
@@ -409,15 +410,15 @@ def list_(
             raise usage_error(f"--stage {s}: {word} is a status, not a stage; use --status {word}")
     stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
     filters = Filters(stages=stages, status=None if status == "all" else status, owner=owner, source=source, tag=tag)
-    loaded = store.load_all()
-    deals = sort_deals(select(loaded.deals, filters), sort, pipeline)
+    fresh = indexed(store)
+    deals = sort_deals([d for d in fresh.views if filters.matches(d)], sort, pipeline)
     rows = [deal_row(d, pipeline) for d in deals]
     if fmt is OutputFormat.table or fmt is OutputFormat.markdown:
         shown = [{**r, "value": render.money(r["value"]) if r["value"] is not None else ""} for r in rows]
         write(render.render_rows(shown, LIST_COLUMNS, fmt))
     else:
         write(render.render_rows(rows, LIST_COLUMNS, fmt, machine_keys=ROW_KEYS))
-    if report_problems(loaded.problems):
+    if report_problems(fresh.problems):
         raise typer.Exit(EXIT_ERROR)
 
 

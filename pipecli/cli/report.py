@@ -11,10 +11,21 @@ from ..errors import EXIT_ERROR, usage_error
 from ..query import Filters
 from ..render import OutputFormat, unicode_ok
 from ..render.report import render_report
-from ..report import ReportSpec, build_report
+from ..report import ReportSpec, report_from_rows
 from ..timeutil import parse_date
 from .app import app
-from .common import AsOfOpt, FormatOpt, OwnerOpt, SourceOpt, TagOpt, as_of_date, report_problems, store_from, write
+from .common import (
+    AsOfOpt,
+    FormatOpt,
+    OwnerOpt,
+    SourceOpt,
+    TagOpt,
+    as_of_date,
+    indexed,
+    report_problems,
+    store_from,
+    write,
+)
 
 
 class GroupBy(str, Enum):
@@ -61,7 +72,7 @@ def report(
     if first and last and first > last:
         raise usage_error(f"--since {first.isoformat()} is after --until {last.isoformat()}; swap them")
     pipeline = store.pipeline
-    loaded = store.load_all()
+    fresh = indexed(store)
     spec = ReportSpec(
         as_of=day,
         zone=pipeline.zone,
@@ -71,7 +82,7 @@ def report(
         by=by.value if by else None,
         strict=strict,
     )
-    result = build_report(loaded.deals, pipeline, spec)
+    result = report_from_rows(fresh.rows_at(spec.cutoff_for(pipeline)), pipeline, spec)
     write(render_report(result, fmt, ascii_only=not unicode_ok()))
-    if report_problems(loaded.problems):
+    if report_problems(fresh.problems):
         raise typer.Exit(EXIT_ERROR)

@@ -16,10 +16,21 @@ from ..models import Deal
 from ..query import Filters
 from ..render import OutputFormat
 from ..render import stale as render_stale
-from ..stale import AsOf, StaleDeal, find_stale, group_by_owner, owner_file_stems
+from ..stale import AsOf, StaleDeal, group_by_owner, owner_file_stems, stale_rows
 from ..timeutil import now, parse_date, parse_duration
 from .app import app, describe
-from .common import AtOpt, DealArg, FormatOpt, OwnerOpt, at_clock, complete_stage, report_problems, store_from, write
+from .common import (
+    AtOpt,
+    DealArg,
+    FormatOpt,
+    OwnerOpt,
+    at_clock,
+    complete_stage,
+    indexed,
+    report_problems,
+    store_from,
+    write,
+)
 
 MANIFEST = ".pipe-stale-files"
 
@@ -79,13 +90,13 @@ def stale(
     except PipeError as err:  # a typo in a crontab is a command-line mistake (2), not "something is stale" (1)
         raise usage_error(f"--stage: {describe(err)}") from None
     filters = Filters(stages=stages, status="open", owner=owner)
-    loaded = store.load_all()
-    items = find_stale(loaded.deals, pipeline, cut, filters=filters, min_idle=least)
+    fresh = indexed(store)
+    items = stale_rows(fresh.rows_at(cut.moment), pipeline, cut, filters=filters, min_idle=least)
     if by_owner_dir is not None:
         write_owner_files(by_owner_dir, items, fmt)
     else:
         write(render_stale.listing(items, fmt))
-    bad = report_problems(loaded.problems)
+    bad = report_problems(fresh.problems)
     if bad or (fail_if_any and items):
         raise typer.Exit(EXIT_ERROR)
 
