@@ -405,7 +405,7 @@ class Stored:
         if not isinstance(values, list):
             raise Unreadable("a table is not a list")
         if kind == _TEXT:
-            if not all(v is None or type(v) is str for v in values):
+            if not set(map(type, values)) <= {str, type(None)}:
                 raise Unreadable("a text table holds something else")
             decoded = values
         else:
@@ -570,27 +570,27 @@ def write_index(path: Path, entries: Sequence[Entry], stage_ids: Sequence[str]) 
     return True
 
 
-def known_values(path: Path, column: str) -> list[Any]:
+def known_values(path: Path, column: str) -> list[Any] | None:
     """The distinct values of one column of the index at ``path`` as it stands, without
-    checking any file (for completion): empty when there is no usable index."""
+    checking any file (for completion); None when there is no usable index."""
     import mmap
 
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError:
-        return []
+        return None
     try:
         if not 0 < os.fstat(fd).st_size <= MAX_INDEX_BYTES:
-            return []
+            return None
         data: Any = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError):
-        return []
+        return None
     finally:
         os.close(fd)
     kind = dict(ROW_COLUMNS + LIST_COLUMNS).get(column)
     try:
         if len(data) < len(MAGIC) + 4 or data[: len(MAGIC)] != MAGIC or kind is None:
-            return []
+            return None
         (head_len,) = struct.unpack_from("<I", data, len(MAGIC))
         base = len(MAGIC) + 4 + head_len
         header = json.loads(bytes(data[len(MAGIC) + 4 : base]))
@@ -598,7 +598,7 @@ def known_values(path: Path, column: str) -> list[Any]:
         values = json.loads(bytes(raw).decode("utf-8", "surrogatepass"))
         return [v for v in (_value(kind, x) for x in values) if v is not None]
     except Exception:  # whatever is there, completion offers nothing rather than fail
-        return []
+        return None
 
 
 # -- the digests: kept apart, changed a few at a time --------------------------------------------
@@ -871,10 +871,11 @@ def refresh(
     plan: list[int | Entry] = []
     todo: list[tuple[str, Key]] = []
     where: list[int] = []
+    keys, reads = (stored.keys, stored.read_ns) if stored is not None else ([], [])
     for name, key in files:
         i = known.get(name, -1)
-        if stored is not None and i >= 0 and stored.keys[i] == key and trusted(key, stored.read_ns[i]):
-            plan.append(i)
+        if i >= 0 and keys[i] == key and reads[i] - (key[1] if key[1] > key[2] else key[2]) >= RACY_NS:
+            plan.append(i)  # trusted (see ``trusted``): unchanged, and not racily clean
         else:
             where.append(len(plan))
             plan.append(-1)

@@ -197,9 +197,16 @@ def _cents(d: Decimal) -> Decimal:
     return d.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def weight(row: Row, pipeline: Pipeline) -> float:
-    """The deal's own probability when set, else its stage's."""
-    return row.probability if row.probability is not None else pipeline.probability(row.stage)
+def weight(row: Row, pipeline: Pipeline, stages: dict[str, float] | None = None) -> float:
+    """The deal's own probability when set, else its stage's (``stages``: those known so far)."""
+    if row.probability is not None:
+        return row.probability
+    if stages is None:
+        return pipeline.probability(row.stage)
+    p = stages.get(row.stage)
+    if p is None:
+        p = stages[row.stage] = pipeline.probability(row.stage)
+    return p
 
 
 def cycle_days(row: Row) -> float | None:
@@ -317,6 +324,7 @@ def totals(rows: Sequence[Row], pipeline: Pipeline) -> Totals:
     weighted: MoneyMap = {}
     cycles: list[float] = []
     default = pipeline.currency
+    probabilities: dict[str, float] = {}
     for r in rows:
         t.back_moves += r.back_moves
         status = r.status
@@ -333,7 +341,7 @@ def totals(rows: Sequence[Row], pipeline: Pipeline) -> Totals:
             if r.value is not None:
                 currency = r.currency or default
                 _add(t.open_value, r.value, currency)
-                w = r.value * Decimal(str(weight(r, pipeline)))
+                w = r.value * Decimal(str(weight(r, pipeline, probabilities)))
                 weighted[currency] = weighted.get(currency, Decimal(0)) + w
     t.weighted_value = {c: _cents(v) for c, v in weighted.items()}
     t.win_rate = _rate(t.won, t.won + t.lost)
@@ -379,6 +387,7 @@ def forecast(rows: Sequence[Row], pipeline: Pipeline, as_of: date) -> list[Forec
     """
     buckets: dict[tuple[int, str], ForecastBucket] = {}
     default = pipeline.currency
+    probabilities: dict[str, float] = {}
     for r in rows:
         if r.status != "open":
             continue
@@ -397,7 +406,7 @@ def forecast(rows: Sequence[Row], pipeline: Pipeline, as_of: date) -> list[Forec
         if r.value is not None:
             currency = r.currency or default
             _add(b.value, r.value, currency)
-            w = r.value * Decimal(str(weight(r, pipeline)))
+            w = r.value * Decimal(str(weight(r, pipeline, probabilities)))
             b.weighted[currency] = b.weighted.get(currency, Decimal(0)) + w
     out = [buckets[k] for k in sorted(buckets)]
     for b in out:

@@ -26,6 +26,7 @@ report's deals (``report.stale_figures``), with the same ``summarize``.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -55,6 +56,11 @@ class AsOf:
 
     moment: datetime
     day: date
+
+    @functools.cached_property
+    def micros(self) -> int:
+        """``moment`` in microseconds since 1970 (``digest.micros``)."""
+        return micros(self.moment)
 
     @classmethod
     def end_of(cls, day: date, zone: tzinfo | None = None) -> AsOf:
@@ -131,6 +137,20 @@ def is_snoozed(deal: Row | Deal, day: date) -> bool:
     return deal.snooze is not None and day < deal.snooze.until
 
 
+_LIMITS: list[Any] = [None, {}]  # the pipeline they were computed for, and stage -> (limit, text)
+
+
+def _limit(pipeline: Pipeline, stage_id: str) -> tuple[timedelta, str]:
+    """The stage's stale limit and its text (computed once per pipeline and stage)."""
+    if _LIMITS[0] is not pipeline:
+        _LIMITS[:] = [pipeline, {}]
+    known: dict[str, tuple[timedelta, str]] = _LIMITS[1]
+    found = known.get(stage_id)
+    if found is None:
+        found = known[stage_id] = (pipeline.stale_after_for(stage_id), threshold_text(pipeline, stage_id))
+    return found
+
+
 def threshold_text(pipeline: Pipeline, stage_id: str) -> str:
     """The stage's ``stale_after`` as written (the pipeline's default when it has none)."""
     stage = pipeline.stage(stage_id)
@@ -157,8 +177,8 @@ def judge(d: Row | None, pipeline: Pipeline, cut: AsOf) -> StaleDeal | None:
     """
     if d is None or d.status != "open" or is_snoozed(d, cut.day):
         return None
-    idle = max(timedelta(microseconds=micros(cut.moment) - d.last_activity), timedelta(0))
-    threshold = pipeline.stale_after_for(d.stage)
+    idle = max(timedelta(microseconds=cut.micros - d.last_activity), timedelta(0))
+    threshold, text = _limit(pipeline, d.stage)
     over = idle - threshold
     step = d.next_step
     due = step.due if step is not None else None
@@ -180,7 +200,7 @@ def judge(d: Row | None, pipeline: Pipeline, cut: AsOf) -> StaleDeal | None:
         last_activity=at(d.last_activity, d.last_offset),
         idle=idle,
         threshold=threshold,
-        threshold_text=threshold_text(pipeline, d.stage),
+        threshold_text=text,
         past=past,
         overdue_days=overdue_days,
         currency=d.currency or pipeline.currency,

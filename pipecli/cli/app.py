@@ -16,7 +16,6 @@ import typer
 from typer.core import TyperGroup
 
 from .. import __version__, settings
-from ..documents import display_path
 from ..errors import (
     EXIT_ERROR,
     EXIT_USAGE,
@@ -125,6 +124,8 @@ def describe(err: PipeError) -> str:
     if isinstance(err, AlreadyExists):
         return f"{err.message}; choose another --id"
     if isinstance(err, LockTimeout):
+        from ..documents import display_path
+
         return (
             f"another pipe command has held the lock {display_path(err.lock)} for {err.timeout:g}s; "
             "wait for it to finish and try again"
@@ -140,6 +141,8 @@ def located(err: PipeError) -> str:
     """The error as `path:line: message`, the path as `list` and `check` show it."""
     if err.path is None:
         return describe(err)
+    from ..documents import display_path
+
     where = display_path(err.path) + (f":{err.line}" if err.line else "")
     return f"{where}: {describe(err)}"
 

@@ -8,23 +8,25 @@ import sys
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..documents import Problem
 from ..errors import PipeError
-from ..models import Deal
 from ..render import OutputFormat
-from ..store import Store
 
 if TYPE_CHECKING:
+    from ..documents import Problem
     from ..index import Fresh
+    from ..models import Deal
+    from ..store import Store
 from ..timeutil import now, parse_date, parse_datetime, today, use_zone
 
 
 def store_from(ctx: typer.Context) -> Store:
     """The pipeline folder named by -C, PIPE_DIR, or found above the working directory."""
+    from ..store import Store
+
     root_ctx = ctx.find_root()
     directory = root_ctx.obj if isinstance(root_ctx.obj, Path) else root_ctx.params.get("directory")
     store = Store.open(directory)
@@ -66,25 +68,30 @@ def complete_stage(ctx: typer.Context, incomplete: str) -> list[str]:
     return [s for s in ids if s.startswith(incomplete)]
 
 
-def complete_owner(ctx: typer.Context, incomplete: str) -> list[str]:
-    """Owners the index knows (as the last command that read the deals left it: a TAB
-    stats no file)."""
+def _indexed_values(ctx: typer.Context, column: str) -> list[Any]:
+    """The values of a column of the index as the last command that read the deals left it
+    (a TAB stats no file); the index is built first when there is none."""
     store = _store_for_completion(ctx)
     if store is None:
         return []
     from ..index import INDEX_NAME, known_values
 
-    owners = known_values(store.state_path(INDEX_NAME), "owner")
-    return sorted(o for o in owners if o.startswith(incomplete))
+    try:
+        values = known_values(store.state_path(INDEX_NAME), column)
+        if values is None:
+            store.index()
+            values = known_values(store.state_path(INDEX_NAME), column)
+    except Exception:
+        return []
+    return values or []
+
+
+def complete_owner(ctx: typer.Context, incomplete: str) -> list[str]:
+    return sorted({o for o in _indexed_values(ctx, "owner") if o.startswith(incomplete)})
 
 
 def complete_tag(ctx: typer.Context, incomplete: str) -> list[str]:
-    store = _store_for_completion(ctx)
-    if store is None:
-        return []
-    from ..index import INDEX_NAME, known_values
-
-    tags = {t for group in known_values(store.state_path(INDEX_NAME), "tags") for t in group}
+    tags = {t for group in _indexed_values(ctx, "tags") for t in group}
     return sorted(t for t in tags if t.startswith(incomplete))
 
 

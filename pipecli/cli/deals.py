@@ -6,22 +6,18 @@ import os
 import shlex
 import subprocess
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .. import actions, git, ids, render
-from ..check import check_deal, check_folder
-from ..documents import display_path, read_text
+from .. import git, render
 from ..errors import EXIT_ERROR, InvalidValue, PipeError, usage_error
-from ..fsio import create_temp
-from ..models import Deal, Pipeline
-from ..query import ROW_KEYS, Filters, deal_row, sort_deals
 from ..render import Column, OutputFormat
-from ..scaffold import init_pipeline
-from ..store import parse_deal, rewritten_text
 from ..timeutil import parse_date
 from .app import app, describe
+
+if TYPE_CHECKING:
+    from ..models import Deal, Pipeline
 from .common import (
     AtOpt,
     DealArg,
@@ -58,6 +54,10 @@ def init(
     use_git: Annotated[bool, typer.Option("--git", help="Also make the folder a git repository.")] = False,
 ) -> None:
     """Create a pipeline: pipeline.yaml, a deals/ folder and a .gitignore."""
+    from .. import actions
+    from ..documents import display_path
+    from ..scaffold import init_pipeline
+
     code = actions.parse_currency(currency)
     stage_ids = [s.strip() for s in stages.split(",") if s.strip()] if stages is not None else None
     start = ctx.find_root().params.get("directory")
@@ -97,6 +97,8 @@ def add(
     at: AtOpt = None,
 ) -> None:
     """Add a deal and print its id."""
+    from .. import actions, ids
+
     store = store_from(ctx)
     pipeline = store.pipeline
     when = at_time(at)
@@ -143,6 +145,8 @@ def move(
     at: AtOpt = None,
 ) -> None:
     """Move an open deal to a stage, forward or back."""
+    from .. import actions
+
     store = store_from(ctx)
     pipeline = store.pipeline
     when = at_clock(at)
@@ -170,6 +174,8 @@ def won(
     at: AtOpt = None,
 ) -> None:
     """Mark a deal won (it keeps the stage it was won from)."""
+    from .. import actions
+
     store = store_from(ctx)
     when = at_clock(at)
     money = actions.parse_money(value)
@@ -186,6 +192,8 @@ def lost(
     at: AtOpt = None,
 ) -> None:
     """Mark a deal lost, with the reason (it keeps the stage where it was lost)."""
+    from .. import actions
+
     if not reason.strip():
         raise usage_error("--reason: say why the deal was lost (price, timing, competitor, ...)")
     store = store_from(ctx)
@@ -206,6 +214,8 @@ def reopen(
     at: AtOpt = None,
 ) -> None:
     """Reopen a won or lost deal."""
+    from .. import actions
+
     store = store_from(ctx)
     pipeline = store.pipeline
     when = at_clock(at)
@@ -229,6 +239,8 @@ def note(
     """Add a timestamped note to a deal."""
     import sys
 
+    from .. import actions
+
     if text == "-":
         text = sys.stdin.read()
     store = store_from(ctx)
@@ -247,6 +259,8 @@ def next_step(
     at: AtOpt = None,
 ) -> None:
     """Set (or --clear) a deal's next step and its due date."""
+    from .. import actions
+
     if clear and text:
         raise usage_error("give a next step or --clear, not both")
     if not clear and not text:
@@ -284,6 +298,8 @@ def set_(
     at: AtOpt = None,
 ) -> None:
     """Set plain fields of a deal; each change is recorded in its history."""
+    from .. import actions
+
     pairs = [actions.parse_assignment(a) for a in assignments]
     store = store_from(ctx)
     when = at_clock(at)
@@ -304,6 +320,11 @@ def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None) -> None:
     A tracked field the edit changes (value, owner, close_date, ...) gets a `changed`
     entry in the history, dated at the save (or --at), as `pipe set` records it.
     """
+    from .. import actions
+    from ..documents import display_path, read_text
+    from ..fsio import create_temp
+    from ..store import parse_deal, rewritten_text
+
     store = store_from(ctx)
     pipeline = store.pipeline
     when = at_clock(at)
@@ -355,6 +376,10 @@ def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None) -> None:
 
 
 def _edit_problem(path: Path, text: str, deal_id: str, pipeline: Pipeline) -> str | None:
+    from ..check import check_deal
+    from ..documents import display_path
+    from ..store import parse_deal
+
     try:
         deal = parse_deal(path, text)
     except PipeError as err:
@@ -400,6 +425,9 @@ def list_(
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """List deals (open ones unless --status says otherwise)."""
+    from .. import actions
+    from ..query import Filters, deal_row, sort_deals
+
     store = store_from(ctx)
     pipeline = store.pipeline
     if status not in ("open", "won", "lost", "all"):
@@ -417,6 +445,8 @@ def list_(
         shown = [{**r, "value": render.money(r["value"]) if r["value"] is not None else ""} for r in rows]
         write(render.render_rows(shown, LIST_COLUMNS, fmt))
     else:
+        from ..query import ROW_KEYS
+
         write(render.render_rows(rows, LIST_COLUMNS, fmt, machine_keys=ROW_KEYS))
     if report_problems(fresh.problems):
         raise typer.Exit(EXIT_ERROR)
@@ -429,6 +459,7 @@ def show(
     fmt: Annotated[str, typer.Option("--format", "-f", help="text, json or yaml.", case_sensitive=False)] = "text",
 ) -> None:
     """Show everything about one deal, history and notes included."""
+
     store = store_from(ctx)
     d: Deal = store.load(deal)
     fmt = fmt.lower()
@@ -449,6 +480,8 @@ def check(ctx: typer.Context) -> None:
     A `path:line: warning: ...` line (a tracked field changed by hand without a history
     entry) does not change the exit code.
     """
+    from ..check import check_folder
+
     store = store_from(ctx)
     findings = check_folder(store)
     for p in findings:

@@ -8,10 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import EXIT_ERROR, usage_error
-from ..query import Filters
 from ..render import OutputFormat, unicode_ok
-from ..render.report import render_report
-from ..report import ReportSpec, report_from_rows
 from ..timeutil import parse_date
 from .app import app
 from .common import (
@@ -63,6 +60,10 @@ def report(
 
     Definitions of every number: docs/metrics.md.
     """
+    from ..query import Filters
+    from ..render.report import render_report
+    from ..report import ReportSpec, report_from_rows
+
     if fmt is OutputFormat.email:
         raise usage_error("--format email is for `pipe stale`; a report is table, json, csv, yaml or markdown")
     store = store_from(ctx)  # first: the pipeline may name the time zone that dates are in

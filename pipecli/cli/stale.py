@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .. import actions
-from ..documents import display_path
 from ..errors import EXIT_ERROR, PipeError, WrongStatus, usage_error
-from ..fsio import atomic_write
-from ..models import Deal
-from ..query import Filters
 from ..render import OutputFormat
-from ..render import stale as render_stale
-from ..stale import AsOf, StaleDeal, group_by_owner, owner_file_stems, stale_rows
 from ..timeutil import now, parse_date, parse_duration
 from .app import app, describe
 from .common import (
@@ -31,6 +24,10 @@ from .common import (
     store_from,
     write,
 )
+
+if TYPE_CHECKING:
+    from ..models import Deal
+    from ..stale import StaleDeal
 
 MANIFEST = ".pipe-stale-files"
 
@@ -75,6 +72,11 @@ def stale(
 ) -> None:
     """List open deals in limbo: idle past their stage's stale_after, an overdue next step,
     or no next step. Prints nothing when no deal is stale (for cron)."""
+    from .. import actions
+    from ..query import Filters
+    from ..render import stale as render_stale
+    from ..stale import stale_rows
+
     if min_idle is not None:
         try:
             least = parse_duration(min_idle)
@@ -84,6 +86,8 @@ def stale(
         least = None
     store = store_from(ctx)  # first: the pipeline may name the time zone that dates are in
     pipeline = store.pipeline
+    from ..stale import AsOf
+
     cut = AsOf.end_of(parse_date(as_of, option="--as-of"), pipeline.zone) if as_of else AsOf.at(now())
     try:
         stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
@@ -104,6 +108,11 @@ def stale(
 def write_owner_files(directory: Path, items: list[StaleDeal], fmt: OutputFormat) -> list[Path]:
     """One file per owner with stale deals; files an earlier run wrote and this one did not
     are removed, so the folder always holds exactly today's lists."""
+    from ..documents import display_path
+    from ..fsio import atomic_write
+    from ..render import stale as render_stale
+    from ..stale import group_by_owner, owner_file_stems
+
     directory = directory.expanduser()
     if directory.exists() and not directory.is_dir():
         raise PipeError(f"--by-owner-dir: {display_path(directory)} is a file, not a folder")
@@ -141,6 +150,8 @@ def snooze(
     at: AtOpt = None,
 ) -> None:
     """Keep an open deal off the stale list until a date (recorded in the deal file)."""
+    from .. import actions
+
     if clear and (until or reason):
         raise usage_error("give --until and --reason, or --clear, not both")
     if not clear and not until:

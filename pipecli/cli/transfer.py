@@ -8,11 +8,9 @@ from typing import Annotated
 
 import typer
 
-from .. import actions, export, importing
-from ..documents import display_path
+from .. import importing
 from ..errors import EXIT_ERROR, PipeError, usage_error
-from ..fsio import atomic_write
-from ..query import Filters, select
+from ..render import ExportFormat
 from ..timeutil import parse_date
 from .app import app
 from .common import AtOpt, OwnerOpt, SourceOpt, TagOpt, at_time, complete_stage, report_problems, store_from, write
@@ -51,7 +49,7 @@ def import_(
     preset: Annotated[
         str | None,
         typer.Option(
-            help=f"A known file shape: {', '.join(importing.presets.built_in_names())}, or presets/NAME.yaml "
+            help=f"A known file shape: {', '.join(importing.built_in_preset_names())}, or presets/NAME.yaml "
             "of the pipeline folder (default: pipe, the columns of `pipe export`). See docs/import.md.",
             metavar="NAME",
         ),
@@ -109,6 +107,8 @@ def import_(
     imports the rest (unless --strict), and ends with a summary line. Exit code 1 if
     any row failed.
     """
+    from ..documents import display_path
+
     store = store_from(ctx)
     pipeline = store.pipeline
     when = at_time(at)
@@ -178,8 +178,8 @@ def import_message(created: int, updated: int, name: str) -> str:
 def export_(
     ctx: typer.Context,
     fmt: Annotated[
-        export.ExportFormat, typer.Option("--format", "-f", help="csv, json, jsonl or sqlite.", case_sensitive=False)
-    ] = export.ExportFormat.csv,
+        ExportFormat, typer.Option("--format", "-f", help="csv, json, jsonl or sqlite.", case_sensitive=False)
+    ] = ExportFormat.csv,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -198,11 +198,16 @@ def export_(
     tag: TagOpt = None,
 ) -> None:
     """Export deals (all of them unless filtered) as CSV, JSON, JSON Lines or an SQLite database."""
+    from .. import actions, export
+    from ..documents import display_path
+    from ..fsio import atomic_write
+    from ..query import Filters, select
+
     store = store_from(ctx)
     pipeline = store.pipeline
     if status not in ("open", "won", "lost", "all"):
         raise usage_error(f"--status {status!r}: use open, won, lost or all")
-    if fmt is export.ExportFormat.sqlite and (output is None or str(output) == "-"):
+    if fmt is ExportFormat.sqlite and (output is None or str(output) == "-"):
         raise usage_error("--format sqlite writes a database file: give --output FILE.db")
     stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
     filters = Filters(stages=stages, status=None if status == "all" else status, owner=owner, source=source, tag=tag)
@@ -211,13 +216,13 @@ def export_(
     if output is not None and str(output) != "-" and output.is_dir():
         raise PipeError(f"cannot write {display_path(output)}: it is a folder; give a file name")
     try:
-        if fmt is export.ExportFormat.sqlite:
+        if fmt is ExportFormat.sqlite:
             assert output is not None
             export.write_sqlite(deals, pipeline, output)
         else:
-            if fmt is export.ExportFormat.csv:
+            if fmt is ExportFormat.csv:
                 text = export.to_csv(deals, pipeline)
-            elif fmt is export.ExportFormat.json:
+            elif fmt is ExportFormat.json:
                 text = export.to_json(deals)
             else:
                 text = export.to_jsonl(deals)

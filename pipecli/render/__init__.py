@@ -8,6 +8,7 @@ they carry every column, untruncated, with numbers as numbers.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import sys
@@ -18,10 +19,6 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-import yaml
-from tabulate import tabulate
-from wcwidth import wcswidth, wcwidth
-
 
 class OutputFormat(str, Enum):
     table = "table"
@@ -30,6 +27,15 @@ class OutputFormat(str, Enum):
     yaml = "yaml"
     markdown = "markdown"
     email = "email"  # plain text for a mail body (no table rules)
+
+
+class ExportFormat(str, Enum):
+    """What `pipe export` writes (``pipecli.export``)."""
+
+    csv = "csv"
+    json = "json"
+    jsonl = "jsonl"
+    sqlite = "sqlite"
 
 
 @dataclass(frozen=True)
@@ -63,32 +69,39 @@ def to_json(data: Any) -> str:
     return json.dumps(plain(data), ensure_ascii=False, indent=2) + "\n"
 
 
-class _Dumper(yaml.SafeDumper):
-    """Quotes text that a YAML 1.2 reader would take for a number or a boolean ('0612', 'true')."""
+@functools.cache
+def _dumper() -> Any:
+    import yaml
 
-
-def _str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
     from ..yamlio import load_fast  # the YAML 1.2 rules deal files are read by
 
-    style = None
-    if text and text[0] in "0123456789+-.tTfFnN~" and "\n" not in text:
-        try:
-            if not isinstance(load_fast(text), str):
-                style = "'"
-        except yaml.YAMLError:
-            pass
-    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+    class Dumper(yaml.SafeDumper):
+        """Quotes text that a YAML 1.2 reader would take for a number or a boolean ('0612', 'true')."""
 
+    def _str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+        style = None
+        if text and text[0] in "0123456789+-.tTfFnN~" and "\n" not in text:
+            try:
+                if not isinstance(load_fast(text), str):
+                    style = "'"
+            except yaml.YAMLError:
+                pass
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
-_Dumper.add_representer(str, _str)
+    Dumper.add_representer(str, _str)
+    return Dumper
 
 
 def to_yaml(data: Any) -> str:
-    return yaml.dump(plain(data), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=4096)
+    import yaml
+
+    return yaml.dump(plain(data), Dumper=_dumper(), allow_unicode=True, sort_keys=False, width=4096)
 
 
 def display_width(text: str) -> int:
     """Columns a string takes on a terminal: Thai vowel marks take none, CJK two."""
+    from wcwidth import wcswidth
+
     width = wcswidth(text)
     return width if width >= 0 else len(text)
 
@@ -97,6 +110,8 @@ def truncate(text: str, width: int | None) -> str:
     """Cut ``text`` to at most ``width`` terminal columns, marking the cut."""
     if width is None or display_width(text) <= width:
         return text
+    from wcwidth import wcwidth
+
     out, used = [], 0
     for ch in text:
         w = max(wcwidth(ch), 0)
@@ -148,6 +163,8 @@ def _cell(value: Any) -> Any:
 
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[Column], fmt: str = "simple") -> str:
+    from tabulate import tabulate
+
     headers = [c.header for c in columns]
     body = []
     for row in rows:
