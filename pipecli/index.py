@@ -303,16 +303,17 @@ class _Writer:
         self.add(name, typecode, array(typecode, values).tobytes())
 
     def table(self, name: str, kind: str, values: Sequence[Any]) -> None:
-        codes: dict[str, int] = {}
         table: list[Any] = []
         out = array("i")
+        codes: dict[Any, int] = {}
         for v in values:
-            plain = _plain(kind, v)
-            k = json.dumps(plain, ensure_ascii=True, allow_nan=False)
+            # text by itself; anything else by its type and repr, so that values that are equal
+            # but written apart (1.0 and 1.00, one instant at two offsets) keep their own entry
+            k = v if v is None or type(v) is str else (type(v), repr(v))
             code = codes.get(k)
             if code is None:
                 code = codes[k] = len(table)
-                table.append(plain)
+                table.append(_plain(kind, v))
             out.append(code)
         # surrogatepass: a lone surrogate a YAML escape let into a text survives the trip
         data = json.dumps(table, ensure_ascii=False, allow_nan=False).encode("utf-8", "surrogatepass")
@@ -821,15 +822,16 @@ class Fresh:
                 replay[i] = names[i]
         found: dict[str, bytes] = {}
         if replay:
+            needed = set(replay.values())
             wanted = {}
             for p in self.plan:
                 if isinstance(p, Entry):
-                    if p.ok:
+                    if p.ok and p.name in needed:
                         found[p.name] = bytes(p.digest_json)
                 else:
                     assert self.stored is not None
                     name = self.stored.names[p]
-                    if name in replay.values():
+                    if name in needed:
                         wanted[name] = _version(self.stored.keys[p], self.stored.read_ns[p])
             found.update(self.digests.get({n: v for n, v in wanted.items() if n not in found}))
         out: list[Row] = []

@@ -29,6 +29,7 @@ from .timeutil import SYSTEM_ZONE, end_of_day, start_of_day
 
 GROUP_KEYS = ("owner", "source", "tag")
 CENT = Decimal("0.01")
+ZERO = Decimal(0)
 
 MoneyMap = dict[str, Decimal]
 """Amounts keyed by currency code. Different currencies are never added together."""
@@ -244,7 +245,11 @@ def funnel(rows: Sequence[Row], pipeline: Pipeline, cutoff: datetime, *, strict:
         if g is None:
             g = groups[key] = [0, {}]
         g[0] += 1
-        _add(g[1], r.value, r.currency or default)
+        value = r.value
+        if value is not None:
+            money = g[1]
+            cur = r.currency or default
+            money[cur] = money.get(cur, ZERO) + value
     for (status, pos, through, went_on), (n, money) in groups.items():
         top = last if through else pos
         for i in range(top + 1):

@@ -140,14 +140,16 @@ def is_snoozed(deal: Row | Deal, day: date) -> bool:
 _LIMITS: list[Any] = [None, {}]  # the pipeline they were computed for, and stage -> (limit, text)
 
 
-def _limit(pipeline: Pipeline, stage_id: str) -> tuple[timedelta, str]:
-    """The stage's stale limit and its text (computed once per pipeline and stage)."""
+def _limit(pipeline: Pipeline, stage_id: str) -> tuple[timedelta, str, int]:
+    """The stage's stale limit, its text, and the limit in microseconds (computed once per
+    pipeline and stage)."""
     if _LIMITS[0] is not pipeline:
         _LIMITS[:] = [pipeline, {}]
-    known: dict[str, tuple[timedelta, str]] = _LIMITS[1]
+    known: dict[str, tuple[timedelta, str, int]] = _LIMITS[1]
     found = known.get(stage_id)
     if found is None:
-        found = known[stage_id] = (pipeline.stale_after_for(stage_id), threshold_text(pipeline, stage_id))
+        limit = pipeline.stale_after_for(stage_id)
+        found = known[stage_id] = (limit, threshold_text(pipeline, stage_id), limit // timedelta(microseconds=1))
     return found
 
 
@@ -177,21 +179,22 @@ def judge(d: Row | None, pipeline: Pipeline, cut: AsOf) -> StaleDeal | None:
     """
     if d is None or d.status != "open" or is_snoozed(d, cut.day):
         return None
-    idle = max(timedelta(microseconds=cut.micros - d.last_activity), timedelta(0))
-    threshold, text = _limit(pipeline, d.stage)
-    over = idle - threshold
+    threshold, text, limit_us = _limit(pipeline, d.stage)
+    idle_us = max(cut.micros - d.last_activity, 0)
     step = d.next_step
     due = step.due if step is not None else None
+    if due is not None and cut.day <= due:
+        return None
+    if due is None and idle_us <= limit_us:
+        return None
+    idle = timedelta(microseconds=idle_us)
+    over = idle - threshold
     overdue_days: int | None = None
     if due is not None:
-        if cut.day <= due:
-            return None
         overdue_days = (cut.day - due).days
         reason = OVERDUE
         past = max(overdue_days * DAY, over)
     else:
-        if idle <= threshold:
-            return None
         reason = NO_NEXT_STEP if step is None else IDLE
         past = over
     return StaleDeal(

@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from . import yamlfast, yamlio
 from .cache import ParseCache, file_key
 from .documents import (
     MAX_FILE_BYTES,
@@ -111,6 +110,8 @@ def new_deal_data(deal: Deal) -> dict[str, Any]:
 
 def new_deal_text(deal: Deal) -> str:
     """The text of a new deal file (``new_deal_data`` written as YAML)."""
+    from . import yamlfast
+
     return yamlfast.dump(new_deal_data(deal))
 
 
@@ -118,6 +119,8 @@ def rewritten_text(path: Path, text: str, old: Deal, new: Deal) -> str:
     """``text`` (the file at ``path``, which reads as ``old``) changed to say ``new``:
     only the lines that differ change; comments, key order, quoting, unknown keys,
     CR LF line ends and a byte order mark stay as they were."""
+    from . import yamlio
+
     try:
         doc = yamlio.load_roundtrip(text)
     except Exception as exc:  # what the fast reader let through, ruamel.yaml may still refuse

@@ -16,6 +16,7 @@ text, exactly as they were.
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import re
@@ -23,10 +24,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import yaml
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.resolver import VersionedResolver
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString, SingleQuotedScalarString
 
 # --------------------------------------------------------------------------------------
 # Fast, safe reading (PyYAML)
@@ -213,25 +210,33 @@ def locate(text: str, loc: tuple[Any, ...]) -> int | None:
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
-class _Resolver(VersionedResolver):
-    """YAML 1.2 resolution without the timestamp type (dates stay text)."""
+@functools.cache
+def _resolver() -> Any:
+    """YAML 1.2 resolution without the timestamp type (dates stay text); ruamel.yaml is
+    imported here, by the commands that rewrite a file, and not by those that only read."""
+    from ruamel.yaml.resolver import VersionedResolver
 
-    _cache: ClassVar[dict[Any, Any]] = {}
+    class Resolver(VersionedResolver):  # type: ignore[misc]
+        _cache: ClassVar[dict[Any, Any]] = {}
 
-    @property
-    def versioned_resolver(self) -> Any:
-        full = super().versioned_resolver
-        key = id(full)
-        if key not in self._cache:
-            self._cache[key] = {
-                ch: [(tag, rx) for tag, rx in entries if str(tag) != _TIMESTAMP] for ch, entries in full.items()
-            }
-        return self._cache[key]
+        @property
+        def versioned_resolver(self) -> Any:
+            full = super().versioned_resolver
+            key = id(full)
+            if key not in self._cache:
+                self._cache[key] = {
+                    ch: [(tag, rx) for tag, rx in entries if str(tag) != _TIMESTAMP] for ch, entries in full.items()
+                }
+            return self._cache[key]
+
+    return Resolver
 
 
-def _yaml(indent: int = 2, seq_indent: int = 4, offset: int = 2) -> YAML:
+def _yaml(indent: int = 2, seq_indent: int = 4, offset: int = 2) -> Any:
+    from ruamel.yaml import YAML
+
     y = YAML(typ="rt")
-    y.Resolver = _Resolver
+    y.Resolver = _resolver()
     y.allow_unicode = True
     y.width = 4096
     y.preserve_quotes = True
@@ -297,6 +302,8 @@ _FLOW_PLAIN = re.compile(r"^[^\W_][\w.@+/-]*(?: [\w.@+/-]+)*$")
 
 
 def _flow_item(value: Any) -> Any:
+    from ruamel.yaml.scalarstring import SingleQuotedScalarString
+
     node = to_node(value)
     if type(node) is str and not _FLOW_PLAIN.match(node):
         # readers disagree on plain items such as '? x', ':x' or '0?' in a flow list
@@ -306,6 +313,9 @@ def _flow_item(value: Any) -> Any:
 
 def to_node(value: Any, key: str | None = None) -> Any:
     """Plain data to ruamel nodes: block mappings, flow lists of scalars, literal text."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString, SingleQuotedScalarString
+
     if isinstance(value, Mapping):
         m = CommentedMap()
         for k, v in value.items():
@@ -337,6 +347,8 @@ def merge(target: Any, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
     quoting and unknown keys elsewhere stay as they were. Lists that only grew
     (the append-only history and notes) get their new items appended.
     """
+    from ruamel.yaml.comments import CommentedSeq
+
     for key in list(target.keys()):
         if key in old and key not in new:
             del target[key]

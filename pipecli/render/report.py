@@ -14,10 +14,6 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-import tabulate as tabulate_module
-from tabulate import tabulate
-from wcwidth import wcswidth
-
 from ..report import Report, StageRow, Totals
 from . import OutputFormat, money, percent, plain, to_json, to_yaml
 
@@ -144,6 +140,8 @@ def _currencies_sorted(value: Any) -> Any:
 # -- for people ----------------------------------------------------------------------------
 def _fit(text: str, width: int, ascii_only: bool) -> str:
     """Cut ``text`` to ``width`` display columns and pad it to exactly that."""
+    from wcwidth import wcswidth  # here: a JSON report never pays for it
+
     if wcswidth(text) > width:
         cut = text
         while cut and wcswidth(cut) > width - 1:
@@ -201,6 +199,9 @@ def _table(headers: list[str], body: list[list[Any]], align: list[str], tablefmt
         body = [[c.replace("|", "\\|") if isinstance(c, str) else c for c in row] for row in body]
     # tabulate pads every header by two spaces on top of the column gap; the report's tables
     # are many and narrow, so drop that padding to keep them within 80 columns
+    import tabulate as tabulate_module
+    from tabulate import tabulate
+
     saved = tabulate_module.MIN_PADDING
     tabulate_module.MIN_PADDING = 0
     try:
@@ -211,6 +212,8 @@ def _table(headers: list[str], body: list[list[Any]], align: list[str], tablefmt
 
 
 def _label(text: str, width: int = 16) -> str:
+    from wcwidth import wcswidth
+
     return text if wcswidth(text) <= width else _fit(text, width, ascii_only=True).rstrip()
 
 
