@@ -1,6 +1,9 @@
 """The `pipe` command line: thin commands that parse, call the library, and render.
 
-Importing a command module registers its commands on ``app``.
+Importing a command module registers its commands on ``app``: a new module of commands
+is one more name in the import below. Command modules import the library inside each
+command, so that every command (and every TAB of completion) pays only for what it uses
+(docs/architecture.md, "Imports").
 """
 
 from __future__ import annotations
