@@ -2,9 +2,10 @@
 git's index is: what `pipe report`, `pipe stale`, `pipe list` and completion read.
 
 For each file of ``deals/`` the index keeps its stat key (size, mtime, ctime, inode),
-the time it was read, and what reading it gave: a problem (path, line, message) or the
-deal's settled row (``digest.row_at`` after its last entry), its listing view
-(``digest.listed``) and its digest as JSON. A warm run reads no deal file: it stats
+the time it was read, and what reading it gave: a problem (line, message) or the deal's
+settled row (``digest.row_at`` after its last entry) and listing view (``digest.listed``),
+as columns. The digests themselves (for replays to an earlier cut-off) are kept apart in
+``.pipe/digests`` (SQLite, changed a few rows at a time). A warm run reads no deal file: it stats
 them (one ``scandir``) and takes every entry whose key is unchanged. A file that is new,
 changed, or whose entry is too fresh to trust is read again with the same functions as
 ``Store.load_all`` (``documents.read_text``, ``parse_document``, ``deal_from_data``),
