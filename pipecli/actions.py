@@ -128,6 +128,14 @@ def _check_order(deal: Deal, at: datetime) -> None:
         raise OutOfOrder(deal.id, at, last)
 
 
+def entry_time(deal: Deal, clock: datetime) -> datetime:
+    """The time to stamp on a change made now, when ``clock`` is the wall clock: never before
+    the deal's last entry. A clock that stepped back, or another machine's that ran ahead,
+    makes the entry share the last one's time rather than be refused (--at is checked as given)."""
+    last = deal.last_activity()
+    return clock if clock >= last else last.astimezone(clock.tzinfo)
+
+
 def _entry(at: datetime, event: str, **fields: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {"at": at, "event": event}
     entry.update({k: v for k, v in fields.items() if v is not None})
@@ -379,3 +387,22 @@ def set_fields(deal: Deal, at: datetime, assignments: list[tuple[str, str]]) -> 
     _check_order(deal, at)
     data["history"] = _history(deal) + entries
     return _validated(data)
+
+
+# -- who did it ---------------------------------------------------------------------------
+def with_by(before: Deal | None, after: Deal, by: str | None) -> Deal:
+    """``after`` with ``by`` recorded on each history entry and note it added to
+    ``before`` (all of them for a new deal, ``before=None``) that does not name anyone.
+
+    A history that a hand-written file only implied (``Deal.timeline``) is not the
+    command's: entries it materialized are left as they were.
+    """
+    if not by:
+        return after
+    old_history = 0 if before is None else len(before.history or before.timeline())
+    old_notes = 0 if before is None else len(before.notes)
+    history = [h if i < old_history or h.by else h.model_copy(update={"by": by}) for i, h in enumerate(after.history)]
+    notes = [n if i < old_notes or n.by else n.model_copy(update={"by": by}) for i, n in enumerate(after.notes)]
+    if history == after.history and notes == after.notes:
+        return after
+    return after.model_copy(update={"history": history, "notes": notes})

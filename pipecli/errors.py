@@ -143,15 +143,78 @@ class AlreadyExists(Conflict):
         super().__init__(deal_id, f"deal {deal_id!r} already exists")
 
 
-class LockTimeout(PipeError):
-    """Another writer held the pipeline's lock for ``timeout`` seconds."""
+class UnsafePath(PipeError):
+    """A file or folder pipe will not read or write because of a symlink or its kind.
 
-    def __init__(self, lock: Path, timeout: float) -> None:
+    ``kind``: ``outside`` (a symlink leading out of the pipeline folder), ``dangling``,
+    ``loop``, ``symlink`` (a symlink pipe would have to write through) or ``special``
+    (not a regular file: a folder, a FIFO, a device). ``folder``: the path is a folder;
+    ``state``: it is in .pipe/ (derived state: removing it is the fix).
+    """
+
+    def __init__(
+        self, path: Path | str, kind: str, *, folder: bool = False, target: str = "", state: bool = False
+    ) -> None:
+        self.kind = kind
+        self.folder = folder
+        self.target = target
+        what = "folder" if folder else "file"
+        messages = {
+            "outside": f"a symlink to a {what} outside the pipeline folder; "
+            f"pipe does not follow it: replace the link by the {what} itself",
+            "dangling": f"a symlink to nothing ({target} does not exist); remove it",
+            "loop": "a symlink loop; remove it",
+            "symlink": "a symlink; pipe does not write through symlinks: "
+            + ("remove it" if state else f"replace the link by the {what} itself"),
+            "special": "not a regular file; pipe reads only plain files",
+        }
+        super().__init__(messages[kind], path=path)
+
+
+class Unwritable(PipeError):
+    """The text a change would write to a deal file does not read back as the deal it says.
+
+    ``internal``: a flaw of the writer (please report it); otherwise the change itself
+    makes the file unusable (``reason``: larger than the limit of a file). Nothing is written.
+    """
+
+    def __init__(self, deal_id: str, path: Path, reason: str, *, internal: bool = True) -> None:
+        self.deal_id = deal_id
+        self.path_written = path
+        self.reason = reason
+        self.internal = internal
+        if internal:
+            message = f"the new text of deal {deal_id} would not read back as written ({reason}); nothing was written"
+        else:
+            message = f"deal {deal_id} would be {reason} with this change; nothing was written"
+        super().__init__(message)
+
+
+class LockTimeout(PipeError):
+    """Other writers held the pipeline's lock for all of the ``timeout`` seconds this one waited.
+
+    ``holder`` says who held it last, as it wrote itself into the lock file
+    (``pid 4242, pipe note``; '' when unknown); ``several``: the lock passed from one
+    holder to another meanwhile, so no single command held it that long.
+    """
+
+    def __init__(self, lock: Path, timeout: float, *, holder: str = "", several: bool = False) -> None:
         self.lock = lock
         self.timeout = timeout
-        super().__init__(
-            f"another pipe command has held the lock {lock} for {timeout:g}s; wait for it to finish and try again"
-        )
+        self.holder = holder
+        self.several = several
+        if several:
+            text = (
+                f"other pipe commands held the lock {lock} one after another for all of the {timeout:g}s "
+                f"this one waited (the last: {holder}); try again, or wait longer with PIPE_LOCK_TIMEOUT"
+            )
+        else:
+            who = f" ({holder})" if holder else ""
+            text = (
+                f"another pipe command has held the lock {lock}{who} for {timeout:g}s; "
+                "wait for it to finish and try again"
+            )
+        super().__init__(text)
 
 
 class NoPipeline(PipeError):

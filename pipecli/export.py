@@ -69,7 +69,7 @@ def flat_row(deal: Deal, pipeline: Pipeline, walk: history.Replay | None = None)
     return row
 
 
-def to_csv(deals: Sequence[Deal], pipeline: Pipeline) -> str:
+def to_csv(deals: Sequence[Deal], pipeline: Pipeline, *, tabs: bool = False) -> str:
     rows = [flat_row(d, pipeline) for d in deals]
     # the csv_columns header, read off the rows: each deal's history is replayed once
     stages = list(pipeline.stage_ids)
@@ -78,7 +78,7 @@ def to_csv(deals: Sequence[Deal], pipeline: Pipeline) -> str:
             if key.startswith("entered_") and key[len("entered_") :] not in stages:
                 stages.append(key[len("entered_") :])
     columns = [*BASE_COLUMNS, *(f"entered_{s}" for s in stages)]
-    return render_rows(rows, [], OutputFormat.csv, machine_keys=columns)
+    return render_rows(rows, [], OutputFormat.tsv if tabs else OutputFormat.csv, machine_keys=columns)
 
 
 def document(deal: Deal) -> dict[str, Any]:

@@ -24,8 +24,10 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import signal
 import stat
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -203,36 +205,102 @@ def write_many(
 
 
 # -- the lock ---------------------------------------------------------------------------
+LOCK_POLL = 0.005  # seconds between tries where a blocking wait is not possible (threads, Windows)
+
+
 @contextlib.contextmanager
-def file_lock(path: Path, timeout: float) -> Iterator[None]:
+def file_lock(path: Path, timeout: float, holder: str = "") -> Iterator[None]:
     """An exclusive advisory lock on ``path``, released even if the process is killed.
 
-    Waits up to ``timeout`` seconds for another holder, then raises ``LockTimeout``.
+    Waiters block in the kernel (no polling), so the lock passes on the moment it is
+    free and a waiter is not starved by others that happen to poll at the right time.
+    After ``timeout`` seconds it raises ``LockTimeout``, saying who held the lock: the
+    holder writes ``pid N, HOLDER`` into the lock file while it holds it.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o666)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                _lock(fd)
-                break
-            except OSError:
-                if time.monotonic() >= deadline:
-                    raise LockTimeout(path, timeout) from None
-                time.sleep(0.01)
+        if not _try_lock(fd):
+            first = _holder(fd)
+            if not _wait_lock(fd, timeout):
+                last = _holder(fd)
+                raise LockTimeout(path, timeout, holder=last or first, several=bool(first and last and first != last))
+        _announce(fd, f"pid {os.getpid()}" + (f", {holder}" if holder else ""))
         try:
             yield
         finally:
+            _announce(fd, "")
             _unlock(fd)
     finally:
         os.close(fd)
 
 
+def _holder(fd: int) -> str:
+    """Who holds the lock, as the holder wrote it ('' when it did not say)."""
+    try:
+        return os.pread(fd, 300, 0).decode("utf-8", "replace").strip()
+    except (OSError, AttributeError):  # pragma: no cover - no pread (Windows)
+        return ""
+
+
+def _announce(fd: int, text: str) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        os.ftruncate(fd, 0)
+        if text:
+            os.pwrite(fd, (text + "\n").encode("utf-8", "replace"), 0)
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        _lock(fd, block=False)
+    except OSError:
+        return False
+    return True
+
+
+class _Expired(Exception):
+    """The wait for the lock ran out (raised by the alarm's handler)."""
+
+
+def _wait_lock(fd: int, timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for the lock; True once it is held."""
+    if timeout <= 0:
+        return False
+    if not _CAN_BLOCK or threading.current_thread() is not threading.main_thread():
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            time.sleep(LOCK_POLL)
+            if _try_lock(fd):
+                return True
+        return False
+    state = {"held": False}
+
+    def expire(signum: int, frame: object) -> None:
+        if not state["held"]:
+            raise _Expired
+
+    started = time.monotonic()
+    previous = signal.signal(signal.SIGALRM, expire)
+    outer = signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        _lock(fd, block=True)  # a blocking wait in the kernel, ended by the alarm
+        state["held"] = True
+    except _Expired:
+        pass  # if the alarm came just after the lock was taken, closing the file releases it
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer[0] > 0:  # someone else's alarm was set: set it again for what was left of it
+            signal.setitimer(signal.ITIMER_REAL, max(outer[0] - (time.monotonic() - started), 0.001), outer[1])
+    return state["held"]
+
+
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
-    def _lock(fd: int) -> None:
+    _CAN_BLOCK = False
+
+    def _lock(fd: int, block: bool) -> None:
         msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
 
     def _unlock(fd: int) -> None:
@@ -242,8 +310,10 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
 else:
     import fcntl
 
-    def _lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    _CAN_BLOCK = hasattr(signal, "setitimer")
+
+    def _lock(fd: int, block: bool) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX if block else fcntl.LOCK_EX | fcntl.LOCK_NB)
 
     def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)

@@ -1,90 +1,519 @@
-"""Git around a pipeline folder."""
+"""Git around a pipeline folder: finding the work tree, running git, and the auto-commit.
+
+* ``work_tree(folder)`` looks for a ``.git`` in the folder and above it without running
+  git: a pipeline outside a git work tree never runs git at all.
+* ``Repo`` runs git in a work tree; it reads git's configuration once (``git config -l``)
+  and asks for the top folder and git's own folder once.
+* ``Repo.commit`` makes a commit holding exactly the files it is given, through a
+  temporary index: whatever else is staged or changed in the work tree stays as it was,
+  staged or not, and the pipeline may be any folder of a larger repository. It never
+  runs hooks (pipe checks what it writes itself) and its reflog message says it was pipe
+  (``pipe: ...``), which is how ``pipe undo`` finds the commits pipe made in this clone.
+* ``auto_commit`` is what the command line hands to ``Store.on_commit``.
+
+This module is imported only by the commands that need git.
+"""
 
 from __future__ import annotations
 
+import os
+import secrets
+import shlex
 import shutil
+import stat
 import subprocess
+import sys
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import PipeError
+
+if TYPE_CHECKING:
+    from .store import Store, Transaction
 
 # A folder someone else prepared may carry a .git/config that runs programs (an
 # fsmonitor hook); nothing pipe asks of git needs one.
 _SAFE = ("-c", "core.fsmonitor=false")
 
+DRIVER = "pipe"
+"""The name of pipe's merge driver: ``merge=pipe`` in .gitattributes, ``merge.pipe.*`` in git's config."""
+REFLOG_PREFIX = "pipe: "
+"""How the reflog marks a commit a pipe command made (``pipe undo`` reads it)."""
+_IN_PROGRESS = (
+    ("MERGE_HEAD", "a merge"),
+    ("rebase-merge", "a rebase"),
+    ("rebase-apply", "a rebase"),
+    ("CHERRY_PICK_HEAD", "a cherry-pick"),
+    ("REVERT_HEAD", "a revert"),
+)
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+
+class GitError(PipeError):
+    """Git is missing, or a git command failed; ``reason`` is git's own last line."""
+
+    def __init__(self, what: str, reason: str = "") -> None:
+        self.what = what
+        self.reason = reason
+        super().__init__(f"{what}: {reason}" if reason else what)
+
+
+class NotGit(PipeError):
+    """The pipeline folder is not in a git work tree (``pipe sync``, ``undo``, ``check --staged``)."""
+
+    def __init__(self, root: Path, hint: str) -> None:
+        self.root = root
+        super().__init__(f"{root} is not in a git repository; {hint}")
+
+
+def work_tree(folder: Path) -> Path | None:
+    """The folder holding the ``.git`` (a folder, or a file in linked work trees and
+    submodules) of the work tree ``folder`` is in; None when there is none.
+
+    Looks at the file system only: deciding that a folder is not under git never runs git.
+    """
+    here = Path(os.path.abspath(folder))
+    for candidate in (here, *here.parents):
+        if os.path.lexists(candidate / ".git"):
+            return candidate
+    return None
+
+
+def last_line(text: str | bytes) -> str:
+    """What git says went wrong, in one line: its first ``fatal:`` or ``error:`` line
+    (without that word), else its last line."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        for prefix in ("fatal: ", "error: "):
+            if line.startswith(prefix):
+                return line.removeprefix(prefix)
+    return lines[-1] if lines else ""
+
+
+def pipe_command() -> str:
+    """How git should start pipe (the merge driver, the pre-commit hook): ``pipe`` when
+    it is on the PATH, else this Python running pipecli."""
+    if shutil.which("pipe"):
+        return "pipe"
+    return f"{shlex.quote(sys.executable)} -m pipecli"
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+@dataclass
+class Staged:
+    """Files in git's index: their staged text by path (None: not UTF-8 text, or too
+    large), and the paths a merge left unmerged."""
+
+    texts: dict[str, str | None]
+    unmerged: list[str]
+
+
+class Repo:
+    """A git work tree holding a pipeline folder (``Repo.find``, or ``repo_of`` a store).
+
+    What it asks git (the top folder, the configuration) it asks once.
+    """
+
+    def __init__(self, marker_folder: Path) -> None:
+        self.marker_folder = marker_folder
+        self._where: tuple[Path, Path] | None = None
+        self._config: dict[str, list[str]] | None = None
+
+    @classmethod
+    def find(cls, folder: Path) -> Repo | None:
+        """The work tree ``folder`` is in; None, without running git, when there is none."""
+        marker = work_tree(folder)
+        return None if marker is None else cls(marker)
+
+    # -- running git ---------------------------------------------------------------------
+    def run(
+        self,
+        *args: str,
+        input: bytes | None = None,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        check: bool = True,
+        what: str = "",
+    ) -> subprocess.CompletedProcess[bytes]:
+        """Run git (in the top folder unless ``cwd``); ``GitError`` when it fails and ``check``."""
+        if shutil.which("git") is None:
+            raise GitError("git is not installed", "install it, or use --no-commit")
+        result = subprocess.run(
+            ["git", *_SAFE, *args],
+            cwd=cwd or self.marker_folder,
+            input=input,
+            capture_output=True,
+            check=False,
+            env=None if env is None else {**os.environ, **env},
+            stdin=None if input is not None else subprocess.DEVNULL,
+        )
+        if check and result.returncode != 0:
+            raise GitError(what or f"git {args[0]} failed", last_line(result.stderr) or last_line(result.stdout))
+        return result
+
+    def out(
+        self,
+        *args: str,
+        input: bytes | None = None,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        what: str = "",
+    ) -> str:
+        """git's standard output as text, the final line break removed (``GitError`` if it fails)."""
+        return _decode(self.run(*args, input=input, cwd=cwd, env=env, what=what).stdout).rstrip("\n")
+
+    # -- where things are ------------------------------------------------------------------
+    def _locate(self) -> tuple[Path, Path]:
+        if self._where is None:
+            lines = self.out("rev-parse", "--show-toplevel", "--absolute-git-dir", what="not a git work tree").split(
+                "\n"
+            )
+            if len(lines) != 2 or not lines[0]:
+                raise GitError("not a git work tree", "git names no top folder")
+            self._where = (Path(lines[0]), Path(lines[1]))
+        return self._where
+
+    @property
+    def top(self) -> Path:
+        """The top folder of the work tree."""
+        return self._locate()[0]
+
+    @property
+    def git_dir(self) -> Path:
+        """git's own folder for this work tree (``.git``, or a linked work tree's)."""
+        return self._locate()[1]
+
+    def rel(self, path: Path | str) -> str:
+        """``path`` relative to the top folder, with ``/``: how git names it."""
+        real = Path(os.path.realpath(path))
+        return real.relative_to(Path(os.path.realpath(self.top))).as_posix()
+
+    # -- configuration -------------------------------------------------------------------
+    @property
+    def config(self) -> dict[str, list[str]]:
+        """Every configuration value git sees here (``git config -l``), read once."""
+        if self._config is None:
+            raw = self.run("config", "-l", "-z", check=False).stdout
+            values: dict[str, list[str]] = {}
+            for item in _decode(raw).split("\0"):
+                if item:
+                    key, _, value = item.partition("\n")
+                    values.setdefault(key.lower(), []).append(value)
+            self._config = values
+        return self._config
+
+    def get(self, key: str) -> str | None:
+        """A configuration value (the last one given), or None."""
+        values = self.config.get(key.lower())
+        return values[-1] if values else None
+
+    def user(self) -> str | None:
+        """Who git says is working here: ``user.email``, else ``user.name``."""
+        for key in ("user.email", "user.name"):
+            value = (self.get(key) or "").strip()
+            if value and len(value) <= 200 and not any(ord(ch) < 32 for ch in value):
+                return value
+        return None
+
+    def ensure_driver(self) -> bool:
+        """Register pipe's merge driver in this clone's git configuration when it is missing
+        (git does not clone it; the ``.gitattributes`` line that uses it is committed).
+        True when it was missing."""
+        if self.get(f"merge.{DRIVER}.driver"):
+            return False
+        command = f"{pipe_command()} merge-driver %O %A %B %P"
+        self.run("config", "--local", f"merge.{DRIVER}.name", "pipe: deal files, notes and history from both sides")
+        self.run("config", "--local", f"merge.{DRIVER}.driver", command, what="cannot register pipe's merge driver")
+        self.config[f"merge.{DRIVER}.driver"] = [command]
+        return True
+
+    # -- state -------------------------------------------------------------------------
+    def busy(self) -> str | None:
+        """What git is in the middle of (``a merge``, ``a rebase`` ...), or None."""
+        git_dir = self.git_dir
+        for name, what in _IN_PROGRESS:
+            if os.path.lexists(git_dir / name):
+                return what
+        return None
+
+    def head(self) -> str | None:
+        """The commit checked out; None on a branch with no commit yet."""
+        result = self.run("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)
+        return _decode(result.stdout).strip() or None if result.returncode == 0 else None
+
+    def ignored(self, rels: Sequence[str]) -> set[str]:
+        """Which of these paths (relative to the top) git ignores and does not track."""
+        if not rels:
+            return set()
+        result = self.run("check-ignore", "-z", "--stdin", input=_encode("\0".join(rels) + "\0"), check=False)
+        if result.returncode not in (0, 1):
+            raise GitError("git check-ignore failed", last_line(result.stderr))
+        return {name for name in _decode(result.stdout).split("\0") if name}
+
+    def blobs(self, specs: Sequence[str], *, cwd: Path, max_bytes: int) -> list[str | None]:
+        """The text of each object (``HEAD:./path``, a blob id ...); None for a missing one,
+        one larger than ``max_bytes`` (never read) or one that is not UTF-8 text."""
+        if not specs:
+            return []
+        sizes: list[int | None] = []
+        checked = self.run("cat-file", "--batch-check", input=_encode("".join(f"{s}\n" for s in specs)), cwd=cwd)
+        for line in checked.stdout.split(b"\n")[: len(specs)]:
+            header = line.split()
+            ok = len(header) == 3 and header[1] == b"blob" and int(header[2]) <= max_bytes
+            sizes.append(int(header[2]) if ok else None)
+        wanted = [spec for spec, size in zip(specs, sizes, strict=True) if size is not None]
+        data = b""
+        if wanted:
+            data = self.run("cat-file", "--batch", input=_encode("".join(f"{s}\n" for s in wanted)), cwd=cwd).stdout
+        out: list[str | None] = []
+        pos = 0
+        for size in sizes:
+            if size is None:
+                out.append(None)
+                continue
+            pos = data.index(b"\n", pos) + 1  # the header, checked above
+            blob = data[pos : pos + size]
+            pos += size + 1
+            try:
+                out.append(blob.decode("utf-8"))
+            except UnicodeDecodeError:
+                out.append(None)
+        return out
+
+    def staged(self, root: Path, pathspecs: Sequence[str], *, max_bytes: int) -> Staged:
+        """The files of the index below ``root`` matching ``pathspecs`` (relative to ``root``),
+        with their staged text."""
+        listed = self.run("ls-files", "-s", "-z", "--", *pathspecs, cwd=root)
+        regular: list[tuple[str, str]] = []
+        unmerged: list[str] = []
+        for item in _decode(listed.stdout).split("\0"):
+            head, _, name = item.partition("\t")
+            fields = head.split()
+            if len(fields) != 3 or not name:
+                continue
+            mode, obj, stage = fields
+            if stage != "0":
+                if name not in unmerged:
+                    unmerged.append(name)
+            elif mode in ("100644", "100755"):
+                regular.append((name, obj))
+        texts = self.blobs([obj for _, obj in regular], cwd=root, max_bytes=max_bytes)
+        return Staged({name: text for (name, _), text in zip(regular, texts, strict=True)}, unmerged)
+
+    # -- committing --------------------------------------------------------------------
+    def commit(self, paths: Iterable[Path], message: str, *, reflog: str) -> str | None:
+        """Commit exactly ``paths`` (files of the work tree, as they are now; a missing one
+        is a deletion) with ``message``, leaving everything else staged or changed as it
+        was. Returns the new commit, or None when the files are as committed already.
+
+        The commit is built in a temporary index from HEAD and these files, then HEAD
+        moves to it (only if no one moved it meanwhile; else it is built again), then
+        the index gets the committed version of these files and nothing else.
+        """
+        rels = list(dict.fromkeys(self.rel(p) for p in paths))
+        if any("\n" in r for r in rels):
+            raise GitError("cannot commit a file whose name has a line break", next(r for r in rels if "\n" in r))
+        skipped = self.ignored(rels)
+        rels = [r for r in rels if r not in skipped]
+        if not rels:
+            return None
+        top = self.top
+        present = [r for r in rels if os.path.isfile(top / r) and not os.path.islink(top / r)]
+        blobs = (
+            self.out("hash-object", "-w", "--stdin-paths", input=_encode("\n".join(present) + "\n")).split("\n")
+            if present
+            else []
+        )
+        if len(blobs) != len(present):
+            raise GitError("git hash-object failed", "it did not name every file")
+        entries = dict(zip(present, blobs, strict=True))
+        for _ in range(5):
+            head = self.head()
+            zero = "0" * len(head or (blobs[0] if blobs else "0" * 40))
+            lines = []
+            for r in rels:
+                if r in entries:
+                    executable = os.stat(top / r).st_mode & stat.S_IXUSR
+                    lines.append(f"{'100755' if executable else '100644'} {entries[r]}\t{r}")
+                else:
+                    lines.append(f"0 {zero}\t{r}")
+            info = _encode("\0".join(lines) + "\0")
+            commit = self._commit_tree(head, info, message)
+            if commit is None:
+                return None
+            moved = self.run("update-ref", "-m", reflog, "HEAD", commit, head or "", check=False)
+            if moved.returncode == 0:
+                self._stage(info)
+                return commit
+        raise GitError("cannot commit", "HEAD kept moving while pipe committed; commit the files with git")
+
+    def _commit_tree(self, head: str | None, info: bytes, message: str) -> str | None:
+        """The commit of HEAD's tree with the index lines ``info`` applied; None if that is HEAD's tree."""
+        index = self.git_dir / f"pipe-index-{secrets.token_hex(8)}"
+        env = {"GIT_INDEX_FILE": str(index)}
+        try:
+            if head:
+                self.run("read-tree", head, env=env)
+            else:
+                self.run("read-tree", "--empty", env=env)
+            self.run("update-index", "-z", "--index-info", input=info, env=env)
+            tree = self.out("write-tree", env=env)
+        finally:
+            for leftover in (index, index.with_name(index.name + ".lock")):
+                leftover.unlink(missing_ok=True)
+        if head and tree == self.out("rev-parse", f"{head}^{{tree}}"):
+            return None
+        args = ["commit-tree", tree]
+        if head:
+            args += ["-p", head]
+        if (self.get("commit.gpgsign") or "").lower() in ("true", "yes", "on", "1"):
+            args.append("-S")
+        return self.out(*args, input=_encode(message.rstrip("\n") + "\n"), what="git could not make the commit")
+
+    def _stage(self, info: bytes) -> None:
+        """Give the index the committed version of the files (``info``), waiting a moment
+        when another git command holds the index."""
+        import time
+
+        for attempt in range(50):
+            result = self.run("update-index", "-z", "--index-info", input=info, check=False)
+            if result.returncode == 0:
+                return
+            if b"index.lock" not in result.stderr or attempt == 49:
+                raise GitError(
+                    "committed, but git's index still has the old version of the files",
+                    f"{last_line(result.stderr)}; run `git reset -q` on them",
+                )
+            time.sleep(0.1)
+
+
+_repos: weakref.WeakKeyDictionary[Store, Repo | None] = weakref.WeakKeyDictionary()
+
+
+def repo_of(store: Store) -> Repo | None:
+    """The work tree of a store's pipeline, found once per store (one command): who made a
+    change and the commit after it read git's configuration once between them."""
+    if store not in _repos:
+        _repos[store] = Repo.find(store.root)
+    return _repos[store]
+
+
+def pipeline_commits_enabled(store: Store) -> bool:
+    """Whether pipeline.yaml allows auto-commit (``auto_commit: false`` turns it off)."""
+    try:
+        return store.pipeline.auto_commit
+    except PipeError:
+        return True
+
+
+def auto_commit(tx: Transaction, notify: Callable[[str], None]) -> None:
+    """``Store.on_commit`` for the command line: in a git work tree, register pipe's
+    merge driver when it is missing and commit what the transaction wrote, with its
+    message. A commit that cannot be made never undoes the change: ``notify`` says why
+    the files are saved but not committed."""
+    store = tx.store
+    repo = repo_of(store)
+    if repo is None:
+        return
+    names = ", ".join(_shown(store, p) for p in tx.paths[:3]) + (" ..." if len(tx.paths) > 3 else "")
+    try:
+        repo.ensure_driver()
+        if not pipeline_commits_enabled(store):
+            return
+        busy = repo.busy()
+        if busy:
+            notify(
+                f"{names} saved but not committed: git is in the middle of {busy}; "
+                "finish it (`pipe sync` finishes a merge), then commit"
+            )
+            return
+        message = tx.message or "Change the pipeline"
+        repo.commit(tx.paths, message, reflog=REFLOG_PREFIX + message.splitlines()[0])
+    except GitError as err:
+        notify(f"{names} saved but not committed: {err.message}")
+
+
+def _shown(store: Store, path: Path) -> str:
+    try:
+        return Path(os.path.abspath(path)).relative_to(Path(os.path.abspath(store.root))).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def init(root: Path) -> Repo:
+    """Make ``root`` a git repository (unless it is inside one already)."""
+    repo = Repo.find(root)
+    if repo is not None:
+        return repo
     if shutil.which("git") is None:
         raise PipeError("git is not installed; install it or leave out --git")
-    return subprocess.run(
-        ["git", *_SAFE, *args], cwd=root, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+    result = subprocess.run(
+        ["git", *_SAFE, "init", "--quiet"], cwd=root, capture_output=True, check=False, stdin=subprocess.DEVNULL
     )
-
-
-def is_repo(root: Path) -> bool:
-    if shutil.which("git") is None:
-        return False
-    return _git(root, "rev-parse", "--is-inside-work-tree").stdout.strip() == "true"
-
-
-def init(root: Path) -> None:
-    """Make ``root`` a git repository (unless it is inside one already)."""
-    if is_repo(root):
-        return
-    result = _git(root, "init", "--quiet")
     if result.returncode != 0:
-        raise PipeError(f"git init failed: {result.stderr.strip().splitlines()[-1] if result.stderr else ''}")
+        raise PipeError(f"git init failed: {last_line(result.stderr)}")
+    repo = Repo.find(root)
+    assert repo is not None
+    return repo
 
 
-def committed_changed(root: Path, folder: str, *, max_bytes: int) -> dict[str, str]:
+def install_hook(repo: Repo, root: Path) -> Path | None:
+    """Install ``pipe check --staged`` as the repository's pre-commit hook (for the
+    pipeline in ``root``); None, leaving it alone, when there is a hook already."""
+    hook = Path(repo.out("rev-parse", "--git-path", "hooks/pre-commit", cwd=repo.top))
+    if not hook.is_absolute():
+        hook = repo.top / hook
+    if os.path.lexists(hook):
+        return None
+    folder = repo.rel(root)
+    where = "" if folder in ("", ".") else f" -C {shlex.quote(folder)}"
+    hook.parent.mkdir(parents=True, exist_ok=True)
+    hook.write_text(
+        "#!/bin/sh\n"
+        "# installed by `pipe init --git`: check the staged pipeline files before each commit (docs/team.md)\n"
+        f"exec {pipe_command()}{where} check --staged\n",
+        encoding="utf-8",
+    )
+    hook.chmod(0o755)
+    return hook
+
+
+def changed_since_commit(root: Path, folder: str, *, max_bytes: int, staged: bool = False) -> dict[str, str]:
     """The last committed text of each file below ``root/folder`` that differs from it
-    now, by path relative to ``root`` (``deals/acme-7f3k.yaml``).
+    now (``staged``: in the index), by path relative to ``root`` (``deals/acme-7f3k.yaml``).
 
-    Empty when git is missing, ``root`` is not in a work tree or has no commit yet.
+    Empty when ``root`` is not in a work tree (git is not run then) or has no commit yet.
     Files that are new since the commit, larger than ``max_bytes`` or not UTF-8 are left out.
     """
-    if shutil.which("git") is None:
+    repo = Repo.find(root)
+    if repo is None:
         return {}
-    changed = ("diff", "--no-ext-diff", "--no-renames", "--relative", "--name-only", "-z", "HEAD", "--", folder)
-    diff = subprocess.run(
-        ["git", *_SAFE, *changed],
-        cwd=root,
-        capture_output=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-    if diff.returncode != 0:
+    try:
+        changed = ["diff", "--no-ext-diff", "--no-renames", "--relative", "--name-only", "-z"]
+        changed += ["--cached", "HEAD"] if staged else ["HEAD"]
+        diff = repo.run(*changed, "--", folder, cwd=root, check=False)
+        if diff.returncode != 0:
+            return {}
+        names = [n for n in _decode(diff.stdout).split("\0") if n and "\n" not in n]
+        if not names:
+            return {}
+        return {
+            name: text
+            for name, text in zip(
+                names, repo.blobs([f"HEAD:./{n}" for n in names], cwd=root, max_bytes=max_bytes), strict=True
+            )
+            if text is not None
+        }
+    except GitError:
         return {}
-    names = [n for n in diff.stdout.decode("utf-8", "surrogateescape").split("\0") if n and "\n" not in n]
-    if not names:
-        return {}
-    batch = subprocess.run(
-        ["git", *_SAFE, "cat-file", "--batch"],
-        cwd=root,
-        input="".join(f"HEAD:./{n}\n" for n in names).encode("utf-8", "surrogateescape"),
-        capture_output=True,
-        check=False,
-    )
-    if batch.returncode != 0:
-        return {}
-    out: dict[str, str] = {}
-    data = batch.stdout
-    pos = 0
-    for name in names:
-        end = data.find(b"\n", pos)
-        if end < 0:
-            break
-        header = data[pos:end].split()
-        pos = end + 1
-        if len(header) != 3:
-            continue  # "<name> missing": new since the commit
-        size = int(header[2])
-        blob = data[pos : pos + size]
-        pos += size + 1
-        if header[1] != b"blob" or size > max_bytes:
-            continue
-        try:
-            out[name] = blob.decode("utf-8")
-        except UnicodeDecodeError:
-            continue
-    return out

@@ -44,9 +44,20 @@ def new_id(title: str, taken: set[str] | None = None, rng: random.Random | None 
     taken = taken or set()
     for length in (4, 5, 6, 8, 10):
         candidate = f"{base}-{suffix(rng, length)}"
-        if candidate not in taken:
+        if candidate not in taken and not reserved(candidate):
             return candidate
     raise RuntimeError("could not find a free deal id")  # 32**10 tries' worth of luck
+
+
+_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+)
+
+
+def reserved(name: str) -> bool:
+    """True for a name Windows reserves for a device (con, nul, com1 ... in any case, with
+    any extension): a repository with such a file cannot be checked out there."""
+    return name.split(".", 1)[0].rstrip(" ").lower() in _RESERVED
 
 
 def check_id(deal_id: str) -> str:
@@ -55,5 +66,10 @@ def check_id(deal_id: str) -> str:
         raise usage_error(
             f"--id {deal_id!r}: use lower-case ASCII letters, digits, '-', '_' or '.', "
             "starting with a letter or digit, at most 80 characters"
+        )
+    if reserved(deal_id):
+        raise usage_error(
+            f"--id {deal_id!r}: {deal_id.split('.')[0]} is a reserved file name on Windows "
+            "(a clone there could not check the file out); choose another"
         )
     return deal_id

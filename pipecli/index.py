@@ -7,22 +7,29 @@ settled row (``digest.row_at`` after its last entry) and listing view (``digest.
 as columns. The digests themselves (for replays to an earlier cut-off) are kept apart in
 ``.pipe/digests`` (SQLite, changed a few rows at a time). A warm run reads no deal file: it stats
 them (one ``scandir``) and takes every entry whose key is unchanged. A file that is new,
-changed, or whose entry is too fresh to trust is read again with the same functions as
-``Store.load_all`` (``documents.read_text``, ``parse_document``, ``deal_from_data``),
-on every core when there are many; then the index is written anew.
+changed, or whose entry is too fresh to trust is read again with the same functions and
+rules as ``Store.load_all`` (``documents.read_text`` with the pipeline folder as its root,
+so a symlink is followed only inside the folder and the size limit holds before reading;
+``parse_document``, ``deal_from_data``), on every core when there are many; then the
+index is written anew. What ``Store.load_all`` refuses, the index refuses in the same
+words: a history out of time order (found as the file is read), and a second file with
+the id of a deal read before (found anew on every run, as it depends on other files).
 
 Never trusted over the files:
 
-* An entry is used only when size, mtime, ctime and inode are all unchanged. A rename
-  over the file (every pipe write, a ``git checkout``) gives a new inode; an in-place
-  rewrite moves the ctime even when it puts the mtime back.
+* An entry is used only when size, mtime, ctime and inode are all unchanged, and only for
+  a regular file: a symlink (or a FIFO, a folder) named like a deal file is judged anew
+  on every run, as ``Store.load_all`` judges it. A rename over the file (every pipe
+  write, a ``git checkout``) gives a new inode; an in-place rewrite moves the ctime even
+  when it puts the mtime back.
 * Racily clean (as git's rule): an entry whose mtime or ctime is less than
   ``RACY_NS`` before the moment the file was read is not trusted: the file could have
   changed again within the file system's time-stamp granularity without its stamps
   moving. It is read again next time, until it has been still for that long.
 * The index is derived and disposable: a missing, truncated, corrupt, older-format,
-  foreign or symlinked index is ignored and rebuilt; an index that cannot be written
-  (read-only folder, full disk) only costs the next run time. It is written whole to a
+  foreign or symlinked index is ignored and rebuilt (a symlink at its name is removed,
+  never followed); an index that cannot be written (read-only folder, full disk, .pipe/
+  itself a symlink) only costs the next run time. It is written whole to a
   temporary file and renamed into place, so readers see the old or the new, never half.
   Its decoder trusts nothing it reads: lengths are checked, there is no pickle and no
   recursion, and tables are flat JSON lists.
@@ -65,7 +72,7 @@ from .digest import (
 from .documents import Problem
 
 MAGIC = b"pipe deal index\n"
-VERSION = 1
+VERSION = 2
 RACY_NS = 2_000_000_000  # 2 s: FAT and HFS+ stamp whole (or even) seconds
 PARALLEL_FROM = 400  # files to read before it pays to start worker processes
 MAX_INDEX_BYTES = 1 << 31
@@ -90,7 +97,10 @@ class Unreadable(Exception):
 # -- one file's entry ------------------------------------------------------------------------
 @dataclass
 class Entry:
-    """What reading one deal file gave: a problem, or the deal's row, listing and digest."""
+    """What reading one deal file gave: a problem, or the deal's row, listing and digest.
+
+    ``deal_id`` is the id of a deal that validated, kept with a problem found after that
+    (a history out of time order): a later file with the same id is still its duplicate."""
 
     name: str
     key: Key
@@ -99,40 +109,48 @@ class Entry:
     view: Listed | None = None
     digest_json: bytes | memoryview = b""
     problem: tuple[int | None, str] | None = None  # line, message
+    deal_id: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.problem is None
 
 
-def read_entry(deals_dir: str, name: str, key: Key, ladder: dict[str, int]) -> Entry:
-    """Read and digest one deal file, as ``Store.load_all`` reads it."""
-    from .documents import parse_document, read_text
+def read_entry(deals_dir: str, name: str, key: Key, ladder: dict[str, int], root: str | None) -> Entry:
+    """Read and digest one deal file, as ``Store.load_all`` reads it: by the rules of
+    ``documents.read_text`` inside the pipeline folder ``root``, and refused as it refuses
+    a deal whose history is out of time order."""
+    from . import yamlio
+    from .documents import order_finding, parse_document, read_text
     from .errors import PipeError
     from .store import deal_from_data
 
     path = os.path.join(deals_dir, name)
     read_ns = time.time_ns()  # before reading: the racy rule compares the stamps with it
     try:
-        text = read_text(path)
+        text = read_text(path, root)
         deal = deal_from_data(path, parse_document(path, text), text)
     except PipeError as err:
         return Entry(name, key, read_ns, problem=(err.line, err.message))
     except OSError as err:
         return Entry(name, key, read_ns, problem=(None, f"cannot read file: {err.strerror}"))
+    found = order_finding("history", deal.history)
+    if found is not None:
+        loc, message = found
+        return Entry(name, key, read_ns, problem=(yamlio.locate(text, loc), message), deal_id=deal.id)
     from .digest import digest
 
     dg = digest(deal)
     row = row_at(dg, ladder, None)
     assert row is not None  # no cut-off: every deal exists
     plain = json.dumps(to_plain(dg), ensure_ascii=True, separators=(",", ":"), allow_nan=False)
-    return Entry(name, key, read_ns, row=row, view=listed(dg), digest_json=plain.encode("ascii"))
+    return Entry(name, key, read_ns, row=row, view=listed(dg), digest_json=plain.encode("ascii"), deal_id=deal.id)
 
 
-def _read_chunk(args: tuple[str, list[tuple[str, Key]], list[str]]) -> list[Entry]:
-    deals_dir, items, stage_ids = args
+def _read_chunk(args: tuple[str, list[tuple[str, Key]], list[str], str | None]) -> list[Entry]:
+    deals_dir, items, stage_ids, root = args
     ladder = ladder_of(stage_ids)
-    return [read_entry(deals_dir, name, key, ladder) for name, key in items]
+    return [read_entry(deals_dir, name, key, ladder, root) for name, key in items]
 
 
 def read_entries(
@@ -140,22 +158,24 @@ def read_entries(
     items: Sequence[tuple[str, Key]],
     stage_ids: Sequence[str],
     progress: Callable[[int, int], None] | None = None,
+    root: str | None = None,
 ) -> list[Entry]:
-    """Read many files, on every core when there are many (``PARALLEL_FROM``), in order."""
+    """Read many files, on every core when there are many (``PARALLEL_FROM``), in order;
+    symlinks are followed only inside ``root`` (``documents.read_text``)."""
     ladder = ladder_of(stage_ids)
     total = len(items)
     workers = min(os.cpu_count() or 1, 8)
     if total < PARALLEL_FROM or workers < 2:
         out = []
         for n, (name, key) in enumerate(items, 1):
-            out.append(read_entry(deals_dir, name, key, ladder))
+            out.append(read_entry(deals_dir, name, key, ladder, root))
             if progress is not None and n % 200 == 0:
                 progress(n, total)
         return out
     import multiprocessing
 
     chunk = 100
-    jobs = [(deals_dir, list(items[i : i + chunk]), list(stage_ids)) for i in range(0, total, chunk)]
+    jobs = [(deals_dir, list(items[i : i + chunk]), list(stage_ids), root) for i in range(0, total, chunk)]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     ctx = multiprocessing.get_context(method)
     out = []
@@ -322,13 +342,20 @@ class _Writer:
         self.add(name, "i", out.tobytes())
 
 
+def _problem_plain(e: Entry) -> list[Any]:
+    """A problem as kept: [line, message], and the deal's id when it validated."""
+    assert e.problem is not None
+    line, message = e.problem
+    return [line, message] if e.deal_id is None else [line, message, e.deal_id]
+
+
 def encode(entries: Sequence[Entry], stage_ids: Sequence[str]) -> bytes:
     """The index file of ``entries`` (in file-name order)."""
     w = _Writer()
     w.table("name", _TEXT, [e.name for e in entries])
     w.numbers("key", "q", [k for e in entries for k in e.key])
     w.numbers("read", "q", [e.read_ns for e in entries])
-    w.table("problem", _TEXT, [None if e.ok else json.dumps(e.problem) for e in entries])
+    w.table("problem", _TEXT, [None if e.ok else json.dumps(_problem_plain(e)) for e in entries])
     good = [e for e in entries if e.ok]
     n_stages = len(stage_ids)
     for name, kind in ROW_COLUMNS + LIST_COLUMNS:
@@ -375,13 +402,19 @@ class Stored:
         self.keys: list[Key] = list(zip(flat[0::4], flat[1::4], flat[2::4], flat[3::4], strict=True))
         self.read_ns: list[int] = list(self._numbers("read", "q", n_files))
         self.problems: list[tuple[int | None, str] | None] = []
-        for p in self._table("problem", _TEXT, n_files):
+        self.problem_ids: dict[int, str] = {}  # file -> the id of its deal, for a problem after validation
+        for i, p in enumerate(self._table("problem", _TEXT, n_files)):
             if p is None:
                 self.problems.append(None)
                 continue
-            line, message = json.loads(p)
+            plain = json.loads(p)
+            if not isinstance(plain, list) or len(plain) not in (2, 3):
+                raise Unreadable("bad problem")
+            line, message = plain[:2]
             if not (line is None or isinstance(line, int)) or not isinstance(message, str):
                 raise Unreadable("bad problem")
+            if len(plain) == 3:
+                self.problem_ids[i] = _text(plain[2])
             self.problems.append((line, message))
         self.slots: list[int] = []
         good = 0
@@ -619,16 +652,16 @@ class Digests:
     database, with the key and read time of the file it came from: read only to replay a
     deal to a cut-off before its last entry. A digest whose version is not the index
     entry's is not used (the file is read instead); a database that is not ours, or not a
-    database, is replaced."""
+    database, is replaced. With no path (``.pipe/`` cannot hold it) nothing is kept."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | None) -> None:
         self.path = path
         self._db: Any = None
 
     def _open(self) -> Any:
         import sqlite3
 
-        if self._db is not None:
+        if self._db is not None or self.path is None:
             return self._db
         for attempt in range(2):
             try:
@@ -707,30 +740,37 @@ class Digests:
 
 
 # -- keeping it fresh ----------------------------------------------------------------------
-def scan(deals_dir: Path) -> list[tuple[str, Key]]:
-    """Every deal file (``*.yaml``, not hidden, a regular file) and its key, by name."""
+def scan(deals_dir: Path) -> tuple[list[tuple[str, Key]], set[str]]:
+    """Every entry of deals/ that names a deal (``*.yaml``, not hidden) and its key, by name,
+    as ``Store.load_all`` lists them; and the names of those that are not regular files (a
+    symlink is keyed as itself, never as what it points to): those are read anew every time."""
     try:
         it = os.scandir(deals_dir)
-    except FileNotFoundError:
-        return []
+    except (FileNotFoundError, NotADirectoryError):
+        return [], set()
     out = []
+    anew = set()
     with it:
         for e in it:
             name = e.name
             if not name.endswith(".yaml") or name.startswith("."):
                 continue
             try:
-                st = e.stat()
+                st = e.stat(follow_symlinks=False)
             except OSError:
                 continue
-            if stat.S_ISREG(st.st_mode):
-                out.append((name, file_key(st)))
+            out.append((name, file_key(st)))
+            if not stat.S_ISREG(st.st_mode):
+                anew.add(name)
     out.sort()
-    return out
+    return out, anew
 
 
 class Fresh:
-    """The deal files of a folder as the index knows them after a refresh, by file name."""
+    """The deal files of a folder as the index knows them after a refresh, by file name.
+
+    ``rows``, ``views`` and ``rows_at`` hold the deals ``Store.load_all`` would give, and
+    ``problems`` its problems, in the same order and words."""
 
     def __init__(
         self,
@@ -740,6 +780,7 @@ class Fresh:
         plan: list[int | Entry],
         stored: Stored | None,
         digests: Digests,
+        root: Path | str | None = None,
     ) -> None:
         self.deals_dir = deals_dir
         self.stage_ids = stage_ids
@@ -747,14 +788,60 @@ class Fresh:
         self.plan = plan  # per file: the stored entry's position, or what reading it gave now
         self.stored = stored
         self.digests = digests
+        self.root = None if root is None else os.fspath(root)  # symlinks are followed only inside it
         self.parsed = sum(1 for p in plan if isinstance(p, Entry))
         self.rebuilt = stored is None
+        self.extra: list[Problem] = []  # problems of deals/ itself (``Store.index``)
+        self._duplicates: dict[int, tuple[str, str]] | None = None
+
+    @classmethod
+    def unreadable(cls, deals_dir: Path, stage_ids: list[str], problem: Problem) -> Fresh:
+        """No deals, and the problem that deals/ itself cannot be read (``Store.readable_folder``)."""
+        fresh = cls(deals_dir, stage_ids, [], [], None, Digests(None))
+        fresh.extra.append(problem)
+        return fresh
+
+    def _stored(self, what: str) -> list[Any]:
+        stored = self.stored
+        return getattr(stored, what) if stored is not None and self.parsed < len(self.plan) else []
+
+    @property
+    def duplicates(self) -> dict[int, tuple[str, str]]:
+        """The files (by position) whose deal has the id of a deal in an earlier file, with
+        that id and the earlier file's name: ``Store.load_all`` counts such a deal once."""
+        if self._duplicates is None:
+            stored = self.stored
+            rows = self._stored("rows")
+            seen: dict[str, str] = {}
+            found: dict[int, tuple[str, str]] = {}
+            for pos, p in enumerate(self.plan):
+                if isinstance(p, Entry):
+                    name, deal_id = p.name, p.deal_id
+                else:
+                    assert stored is not None
+                    name, slot = stored.names[p], stored.slots[p]
+                    deal_id = rows[slot].id if slot >= 0 else stored.problem_ids.get(p)
+                if deal_id is None:
+                    continue
+                first = seen.setdefault(deal_id, name)
+                if first != name:
+                    found[pos] = (deal_id, first)
+            self._duplicates = found
+        return self._duplicates
+
+    def _good(self) -> list[int]:
+        """The positions of the files that give a deal."""
+        dups = self.duplicates
+        return [pos for pos, p in enumerate(self.plan) if pos not in dups and self._problem(p)[1] is None]
 
     def _each(self, what: str) -> list[Any]:
         stored = self.stored
+        values = self._stored(what)
+        dups = self.duplicates
         out = []
-        values = getattr(stored, what) if stored is not None and self.parsed < len(self.plan) else []
-        for p in self.plan:
+        for pos, p in enumerate(self.plan):
+            if pos in dups:
+                continue
             if isinstance(p, Entry):
                 if p.ok:
                     out.append(p.row if what == "rows" else p.view)
@@ -783,18 +870,35 @@ class Fresh:
 
     @property
     def problems(self) -> list[Problem]:
-        out = []
-        for p in self.plan:
+        """What ``Store.load_all`` says of the files it cannot use, by file name."""
+        out = list(self.extra)
+        dups = self.duplicates
+        for pos, p in enumerate(self.plan):
             name, problem = self._problem(p)
-            if problem is not None:
+            if pos in dups:
+                out.append(self._duplicate(name, *dups[pos]))
+            elif problem is not None:
                 out.append(Problem(self.deals_dir / name, problem[0], problem[1]))
         return out
+
+    def _duplicate(self, name: str, deal_id: str, first: str) -> Problem:
+        """A second file with the id of the deal in ``first``, named at the line of its id."""
+        from . import yamlio
+        from .documents import duplicate_message, read_text
+        from .errors import PipeError
+
+        path = self.deals_dir / name
+        try:
+            line = yamlio.locate(read_text(path, self.root), ("id",))
+        except PipeError as err:
+            return Problem.from_error(err)
+        return Problem(path, line, duplicate_message(deal_id, first))
 
     def entries(self) -> list[Entry]:
         """Every file's entry, for writing the index."""
         stored = self.stored
-        rows = stored.rows if stored is not None and self.parsed < len(self.plan) else []
-        views = stored.views if stored is not None and self.parsed < len(self.plan) else []
+        rows = self._stored("rows")
+        views = self._stored("views")
         out = []
         for p in self.plan:
             if isinstance(p, Entry):
@@ -802,9 +906,16 @@ class Fresh:
                 continue
             assert stored is not None
             slot = stored.slots[p]
-            e = Entry(stored.names[p], stored.keys[p], stored.read_ns[p], problem=stored.problems[p])
+            e = Entry(
+                stored.names[p],
+                stored.keys[p],
+                stored.read_ns[p],
+                problem=stored.problems[p],
+                deal_id=stored.problem_ids.get(p),
+            )
             if slot >= 0:
                 e.row, e.view = rows[slot], views[slot]
+                e.deal_id = e.row.id
             out.append(e)
         return out
 
@@ -815,7 +926,7 @@ class Fresh:
         now = micros(cutoff)
         ladder = ladder_of(self.stage_ids)
         rows = self.rows
-        names = [name for (name, _), p in zip(self.files, self.plan, strict=True) if self._problem(p)[1] is None]
+        names = [self.files[pos][0] for pos in self._good()]
         keys = {name: key for name, key in self.files}
         replay: dict[int, str] = {}
         for i, row in enumerate(rows):
@@ -847,7 +958,7 @@ class Fresh:
             try:
                 dg = from_plain(json.loads(found[name]))
             except Exception:  # not stored, or stored wrong: read the file itself
-                fresh = read_entry(str(self.deals_dir), name, keys[name], ladder)
+                fresh = read_entry(str(self.deals_dir), name, keys[name], ladder, self.root)
                 if fresh.ok:
                     dg = from_plain(json.loads(bytes(fresh.digest_json)))
             past = row_at(dg, ladder, cutoff) if dg is not None else None
@@ -858,18 +969,24 @@ class Fresh:
 
 def refresh(
     deals_dir: Path,
-    index_path: Path,
-    digests_path: Path,
+    index_path: Path | None,
+    digests_path: Path | None,
     stage_ids: Sequence[str],
     progress: Callable[[int, int], None] | None = None,
     *,
     save: bool = True,
+    root: Path | None = None,
 ) -> Fresh:
     """The index brought up to date with the files: stat every file, read those whose entry
-    cannot be trusted, and write the index anew when anything changed."""
+    cannot be trusted, and write the index anew when anything changed.
+
+    ``root`` is the pipeline folder (default: the parent of ``deals_dir``): files are read
+    by ``documents.read_text``'s rules inside it. With no ``index_path`` (``.pipe/`` cannot
+    hold one: a symlink, a read-only folder), every file is read and nothing is saved."""
     stage_ids = list(stage_ids)
-    files = scan(deals_dir)
-    stored = read_index(index_path, stage_ids)
+    root = deals_dir.parent if root is None else root
+    files, anew = scan(deals_dir)
+    stored = read_index(index_path, stage_ids) if index_path is not None else None
     known: dict[str, int] = {n: i for i, n in enumerate(stored.names)} if stored is not None else {}
     plan: list[int | Entry] = []
     todo: list[tuple[str, Key]] = []
@@ -877,23 +994,28 @@ def refresh(
     keys, reads = (stored.keys, stored.read_ns) if stored is not None else ([], [])
     for name, key in files:
         i = known.get(name, -1)
-        if i >= 0 and keys[i] == key and reads[i] - (key[1] if key[1] > key[2] else key[2]) >= RACY_NS:
-            plan.append(i)  # trusted (see ``trusted``): unchanged, and not racily clean
+        if (
+            i >= 0
+            and keys[i] == key
+            and reads[i] - (key[1] if key[1] > key[2] else key[2]) >= RACY_NS
+            and name not in anew
+        ):
+            plan.append(i)  # trusted (see ``trusted``): unchanged, not racily clean, a regular file
         else:
             where.append(len(plan))
             plan.append(-1)
             todo.append((name, key))
-    new: list[Entry] = read_entries(str(deals_dir), todo, stage_ids, progress) if todo else []
+    new: list[Entry] = read_entries(str(deals_dir), todo, stage_ids, progress, str(root)) if todo else []
     for pos, entry in zip(where, new, strict=True):
         plan[pos] = entry
     digests = Digests(digests_path)
-    fresh = Fresh(deals_dir, stage_ids, files, plan, stored, digests)
+    fresh = Fresh(deals_dir, stage_ids, files, plan, stored, digests, root)
     changed = bool(todo) or stored is None or len(stored.names) != len(files)
-    if changed and save:
+    if changed and save and index_path is not None:
         try:
             entries = fresh.entries()
         except Unreadable:  # an index that looked whole but was not: read every file again
-            return refresh(deals_dir, _nowhere(index_path), digests_path, stage_ids, progress, save=save)
+            return refresh(deals_dir, _nowhere(index_path), digests_path, stage_ids, progress, save=save, root=root)
         if digests.put(new):
             write_index(index_path, entries, stage_ids)
     return fresh

@@ -66,6 +66,16 @@ def _money_in(v: Any) -> Any:
     return v
 
 
+MAX_AMOUNT = Decimal(10) ** 15  # amounts are YAML numbers: exact to 15 digits before the point
+
+
+def _money_limit(v: Decimal) -> Decimal:
+    # larger amounts cannot be kept exactly, summed to the cent or stored in SQLite's integers
+    if abs(v) >= MAX_AMOUNT:
+        raise ValueError("more digits than an amount can keep exactly (at most 15 before the point)")
+    return v
+
+
 def _money_out(v: Decimal) -> int | float:
     return int(v) if v == v.to_integral_value() else float(v)
 
@@ -93,6 +103,7 @@ Money = Annotated[
     Decimal,
     BeforeValidator(_money_in),
     Field(ge=0, allow_inf_nan=False),
+    AfterValidator(_money_limit),
     PlainSerializer(_money_out, when_used="json"),
 ]
 Currency = Annotated[str, AfterValidator(_currency)]
@@ -299,6 +310,7 @@ class Pipeline(_Model):
     timezone: Annotated[str | None, AfterValidator(_zone_name)] = None
     stale_after: Duration = "14d"
     stages: list[Stage] = Field(min_length=1)
+    auto_commit: bool = True  # in a git work tree, each writing command commits what it changed
 
     @field_validator("stages")
     @classmethod

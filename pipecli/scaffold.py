@@ -25,6 +25,17 @@ stages:
 {stages}"""
 
 GITIGNORE = "# local state of pipe (lock, caches): never committed\n.pipe/\n"
+ATTRIBUTES_LINE = "deals/*.yaml merge=pipe"
+"""Git merges deal files with pipe's merge driver (``pipe merge-driver``, docs/team.md)."""
+GITATTRIBUTES = (
+    "# deal files are merged by pipe's merge driver: notes and history from both sides are kept (docs/team.md)\n"
+    f"{ATTRIBUTES_LINE}\n"
+)
+
+
+def has_attributes_line(text: str) -> bool:
+    """Whether a .gitattributes text gives deal files pipe's merge driver."""
+    return any(line.split() == ATTRIBUTES_LINE.split() for line in text.splitlines())
 
 
 def _stages(stage_ids: list[str] | None) -> list[Stage]:
@@ -63,7 +74,9 @@ def pipeline_text(*, stage_ids: list[str] | None, currency: str, name: str) -> s
 
 
 def init_pipeline(directory: Path, *, stage_ids: list[str] | None, currency: str, name: str) -> Path:
-    """Create pipeline.yaml, deals/ and .gitignore in ``directory``; refuse to overwrite."""
+    """Create pipeline.yaml, deals/, .gitignore and .gitattributes in ``directory``;
+    refuse to overwrite a pipeline.yaml. An existing .gitignore or .gitattributes gains
+    pipe's line when it lacks it."""
     root = directory.expanduser()
     if (root / PIPELINE_FILE).exists():
         raise PipeError(f"{display_path(root / PIPELINE_FILE)} exists already; nothing changed")
@@ -74,6 +87,12 @@ def init_pipeline(directory: Path, *, stage_ids: list[str] | None, currency: str
     gitignore = root / ".gitignore"
     if not gitignore.exists():
         atomic_write(gitignore, GITIGNORE)
-    elif ".pipe/" not in read_text(gitignore):
-        atomic_write(gitignore, read_text(gitignore).rstrip("\n") + "\n" + GITIGNORE)
+    elif not gitignore.is_symlink() and ".pipe/" not in read_text(gitignore, root):
+        # a .gitignore that is a symlink (shared by several repositories) is left as it is
+        atomic_write(gitignore, read_text(gitignore, root).rstrip("\n") + "\n" + GITIGNORE)
+    attributes = root / ".gitattributes"
+    if not attributes.exists():
+        atomic_write(attributes, GITATTRIBUTES)
+    elif not attributes.is_symlink() and not has_attributes_line(read_text(attributes, root)):
+        atomic_write(attributes, read_text(attributes, root).rstrip("\n") + "\n" + GITATTRIBUTES)
     return root

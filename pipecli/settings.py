@@ -4,7 +4,15 @@
 ``PIPE_DIR``         the pipeline folder when ``-C`` is not given
 ``PIPE_LOCK_TIMEOUT`` seconds a writer waits for another's lock (default 30)
 ``PIPE_DEBUG``       any value but empty or ``0``: an internal error shows its traceback
-``PIPE_USER``        who makes the changes (kept for recording who did what)
+``PIPE_PAGER``       the pager for long output on a terminal (over ``PAGER``; empty or ``cat``: none)
+``PAGER``            the pager when ``PIPE_PAGER`` is not set (default ``less -FRX``)
+``LESS``             options of ``less``; unset, the pager gets ``FRX``, as git does
+``COLUMNS``          the width tables fit (else the terminal's; unset and no terminal: every column)
+``LINES``            the terminal's height, for the pager
+``NO_COLOR``         set and not empty: no colour unless ``--color always``
+``TERM``             ``dumb``: no colour and no pager
+``PIPE_USER``        who makes the changes: the ``by:`` of every history entry and note
+``LOGNAME``, ``USER`` the login name: ``by:`` when neither ``PIPE_USER`` nor git names anyone
 ==================== ========================================================
 
 This module is the only place that reads these variables. A value pipe cannot use
@@ -22,6 +30,7 @@ from pathlib import Path
 from .errors import BadSetting
 
 DEFAULT_LOCK_TIMEOUT = 30.0
+DEFAULT_PAGER = "less -FRX"
 MAX_USER = 200
 
 
@@ -31,6 +40,13 @@ class Settings:
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     debug: bool = False
     user: str | None = None
+    pager: str | None = DEFAULT_PAGER
+    less: str | None = None
+    columns: int | None = None
+    lines: int | None = None
+    no_color: bool = False
+    term: str = ""
+    login: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -40,7 +56,20 @@ class Settings:
             lock_timeout=_seconds("PIPE_LOCK_TIMEOUT", env.get("PIPE_LOCK_TIMEOUT", "")),
             debug=env.get("PIPE_DEBUG", "").strip() not in ("", "0"),
             user=_user(env.get("PIPE_USER", "")),
+            pager=env["PIPE_PAGER"] if "PIPE_PAGER" in env else env.get("PAGER", DEFAULT_PAGER),
+            less=env.get("LESS"),
+            columns=_count(env.get("COLUMNS", "")),
+            lines=_count(env.get("LINES", "")),
+            no_color=bool(env.get("NO_COLOR", "")),
+            term=env.get("TERM", ""),
+            login=_login(env.get("LOGNAME", "") or env.get("USER", "") or env.get("USERNAME", "")),
         )
+
+
+def _count(text: str) -> int | None:
+    """COLUMNS and LINES: a positive whole number, else unset (a shell's value, not pipe's to refuse)."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 100_000 else None
 
 
 def _folder(text: str) -> Path | None:
@@ -63,11 +92,33 @@ def _user(text: str) -> str | None:
     user = text.strip()
     if not user:
         return None
+    if any("\udc80" <= ch <= "\udcff" for ch in user):  # bytes that are not UTF-8
+        raise BadSetting("PIPE_USER", text, "not valid UTF-8 text; set it to a name such as anna, or unset it")
     if len(user) > MAX_USER or any(ord(ch) < 32 or ord(ch) == 127 for ch in user):
         raise BadSetting(
             "PIPE_USER", text, f"a name of at most {MAX_USER} characters on one line, e.g. anna; or unset it"
         )
     return user
+
+
+def _login(text: str) -> str | None:
+    try:
+        return _user(text)
+    except BadSetting:
+        return None  # not ours to refuse: pipe then asks the system for the name
+
+
+def login_name(settings: Settings) -> str | None:
+    """The login name: ``LOGNAME`` or ``USER`` (as read at start), else the system's
+    account name; None when there is none that fits on one line."""
+    if settings.login:
+        return settings.login
+    try:
+        import pwd
+
+        return _login(pwd.getpwuid(os.getuid()).pw_name)
+    except (ImportError, KeyError, OSError):  # pragma: no cover - Windows, or a uid without an account
+        return None
 
 
 _current: Settings | None = None

@@ -5,7 +5,7 @@ Layout::
 
     pipeline.yaml        the stages
     deals/<id>.yaml      one file per deal; the file name is the deal's id
-    .pipe/               local state, never committed: the lock (and caches)
+    .pipe/               local state, never committed: the lock, the index, a cache
 
 One-deal commands touch one file: resolving an id or a prefix of one needs only
 the directory listing, never a parse of every deal.
@@ -22,6 +22,7 @@ import codecs
 import contextlib
 import difflib
 import os
+import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,18 +31,32 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from . import yamlio
 from .cache import ParseCache, file_key
 from .documents import (
     MAX_FILE_BYTES,
     Problem,
     display_path,
+    duplicate_message,
     file_name_id,
+    follow_link,
+    order_finding,
     parse_document,
+    read_bytes,
     read_text,
     validation_message,
 )
-from .errors import AlreadyExists, Ambiguous, InvalidValue, NoPipeline, NotFound, PipeError
-from .fsio import atomic_write, file_lock, write_many
+from .errors import (
+    AlreadyExists,
+    Ambiguous,
+    InvalidValue,
+    NoPipeline,
+    NotFound,
+    PipeError,
+    UnsafePath,
+    Unwritable,
+)
+from .fsio import atomic_write, file_lock, sync_folder, write_many
 from .models import Deal, Pipeline
 from .settings import Settings, current
 
@@ -78,6 +93,16 @@ def deal_from_data(path: Path | str, data: dict[str, Any], text: str | None = No
                 text = read_text(path)
             except PipeError:
                 text = ""
+        msg, line = validation_message(exc, text)
+        raise PipeError(msg, path=path, line=line) from None
+
+
+def parse_pipeline(path: Path | str, text: str) -> Pipeline:
+    """Parse and validate the text of a pipeline.yaml (``path`` names it in errors)."""
+    data = parse_document(path, text)
+    try:
+        return Pipeline.model_validate(data)
+    except ValidationError as exc:
         msg, line = validation_message(exc, text)
         raise PipeError(msg, path=path, line=line) from None
 
@@ -119,8 +144,6 @@ def rewritten_text(path: Path, text: str, old: Deal, new: Deal) -> str:
     """``text`` (the file at ``path``, which reads as ``old``) changed to say ``new``:
     only the lines that differ change; comments, key order, quoting, unknown keys,
     CR LF line ends and a byte order mark stay as they were."""
-    from . import yamlio
-
     try:
         doc = yamlio.load_roundtrip(text)
     except Exception as exc:  # what the fast reader let through, ruamel.yaml may still refuse
@@ -132,15 +155,45 @@ def rewritten_text(path: Path, text: str, old: Deal, new: Deal) -> str:
     # a file saved on Windows keeps its CR LF line ends and byte order mark, so
     # that only the changed lines differ
     try:
-        with open(path, "rb") as f:
-            head = f.read(MAX_FILE_BYTES + 4)
-    except FileNotFoundError:
+        head = read_bytes(path)  # never through a symlink: such a file is not written anyway
+    except PipeError:
         head = b""
     if b"\r\n" in head:
         out = out.replace("\n", "\r\n")
     if head.startswith(codecs.BOM_UTF8) and not out.startswith("\ufeff"):
         out = "\ufeff" + out
     return out
+
+
+def _difference(a: Deal, b: Deal) -> str | None:
+    """The first field (or own key) in which two deals differ as data (a tuple and a list
+    of the same items, as YAML's !!pairs gives, are the same); None when they do not."""
+    if a == b:
+        return None
+    one, two = a.model_dump(mode="json", by_alias=True), b.model_dump(mode="json", by_alias=True)
+    return next((k for k in dict.fromkeys([*one, *two]) if one.get(k) != two.get(k)), None)
+
+
+def checked_text(path: Path, text: str, deal: Deal) -> bytes:
+    """The bytes to write for ``deal`` at ``path``, once the reader every command uses has
+    read ``text`` back as exactly ``deal``; ``Unwritable`` otherwise, before anything is written.
+
+    This is the guarantee that no command writes a file pipe cannot read back.
+    """
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Unwritable(deal.id, path, "a character is not UTF-8 text") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise Unwritable(deal.id, path, "larger than 1 MiB", internal=False)
+    try:
+        back = parse_deal(path, text)
+    except PipeError as err:
+        raise Unwritable(deal.id, path, err.message) from None
+    differs = _difference(back, deal)
+    if differs is not None:
+        raise Unwritable(deal.id, path, f"{differs} differs")
+    return data
 
 
 def _file_name_ok(deal_id: str) -> bool:
@@ -151,6 +204,21 @@ def _file_name_ok(deal_id: str) -> bool:
         and not any(ch in deal_id for ch in "/\\\0")
         and len(deal_id.encode("utf-8")) <= 200
     )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A change to one deal worked out outside the lock (``Store.prepare``): the file as it
+    was read, the deal before and after, and the checked bytes to write (None: no change)."""
+
+    path: Path
+    text: str
+    old: Deal
+    new: Deal
+    data: bytes | None
+
+
+_TEMP_NAME = re.compile(r"^\..+\.yaml\.[0-9a-f]{16}\.tmp$")  # fsio.create_temp's names for deal files
 
 
 class Transaction:
@@ -182,8 +250,9 @@ class Transaction:
     def create(self, deal: Deal) -> Path:
         """Write a new deal file; never overwrites one (``AlreadyExists``)."""
         path = self._new_path(deal)
-        self.store.deals_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, new_deal_text(deal))
+        data = checked_text(path, new_deal_text(deal), deal)
+        self.store.writable_folder(self.store.deals_dir)
+        atomic_write(path, data)
         self._wrote(path)
         return path
 
@@ -197,10 +266,10 @@ class Transaction:
             if deal.id in seen:
                 raise AlreadyExists(deal.id)
             seen.add(deal.id)
-            items.append((path, new_deal_text(deal)))
+            items.append((path, checked_text(path, new_deal_text(deal), deal)))
         if not items:
             return []
-        self.store.deals_dir.mkdir(parents=True, exist_ok=True)
+        self.store.writable_folder(self.store.deals_dir)
         written: list[Path] = []
         try:
             written = write_many(items, progress=progress)
@@ -208,6 +277,22 @@ class Transaction:
             for path in written:
                 self._wrote(path)
         return written
+
+    def apply(self, prepared: Prepared) -> tuple[Deal, Deal] | None:
+        """Write a change worked out outside the lock if the file is still as it was read
+        then (so nothing another process wrote is lost); None when it is not, and then
+        nothing is written. Only a read, a compare and the atomic write happen under the
+        lock: the time it is held depends on neither the file's size nor other deals."""
+        try:
+            if self.store.read_text(prepared.path) != prepared.text:
+                return None
+        except PipeError:
+            return None
+        if prepared.data is not None:
+            self.store.writable_file(prepared.path)
+            atomic_write(prepared.path, prepared.data)
+            self._wrote(prepared.path)
+        return prepared.old, prepared.new
 
     def update(self, ref: str, change: Callable[[Deal], Deal]) -> tuple[Deal, Deal]:
         """Read one deal (by id or prefix) under the lock, apply ``change`` and save the
@@ -218,7 +303,7 @@ class Transaction:
         store = self.store
         deal_id = store.resolve(ref)
         path = store.deal_path(deal_id)
-        text = read_text(path)
+        text = store.read_text(path)
         old = parse_deal(path, text)
         new = change(old)
         if new != old:
@@ -236,24 +321,43 @@ class Transaction:
                 raise InvalidValue("id", old.id, f"{old.id!r} cannot name a deal file")
             path = self.store.deal_path(old.id)
         if text is None:
-            text = read_text(path)
-        atomic_write(path, rewritten_text(path, text, old, new))
+            text = self.store.read_text(path)
+        data = checked_text(path, rewritten_text(path, text, old, new), new)
+        self.store.writable_file(path)
+        atomic_write(path, data)
         self._wrote(path)
         return path
 
     def write_text(self, path: Path, text: str) -> None:
         """Replace a file of the pipeline with ``text``, which the caller has validated
         (``pipe edit``). Only files inside the pipeline folder, outside .pipe/."""
+        where = self._own(path, "written")
+        atomic_write(where, text)
+        self._wrote(where)
+
+    def remove(self, path: Path) -> None:
+        """Delete a file of the pipeline (``pipe undo`` of the command that made it); the
+        deletion is durable (the folder is fsynced) and committed like any change."""
+        where = self._own(path, "removed")
+        try:
+            os.unlink(where)
+        except FileNotFoundError:
+            return
+        sync_folder(where.parent)
+        self._wrote(where)
+
+    def _own(self, path: Path, done: str) -> Path:
+        """``path`` when it is a file of the pipeline: inside its folder, outside .pipe/."""
         where = Path(os.path.abspath(path))
         root = Path(os.path.abspath(self.store.root))
         try:
             rel = where.relative_to(root)
         except ValueError:
-            raise PipeError(f"{display_path(path)} is outside the pipeline folder; not written") from None
+            raise PipeError(f"{display_path(path)} is outside the pipeline folder; not {done}") from None
         if not rel.parts or rel.parts[0] == STATE_DIR:
-            raise PipeError(f"{display_path(path)} is not a file of the pipeline; not written")
-        atomic_write(where, text)
-        self._wrote(where)
+            raise PipeError(f"{display_path(path)} is not a file of the pipeline; not {done}")
+        self.store.writable_file(where)  # never through a symlink, never outside the folder
+        return where
 
 
 class Store:
@@ -264,6 +368,8 @@ class Store:
     """
 
     on_commit: Callable[[Transaction], None] | None = None
+    command: str = ""
+    """The command this store works for (``pipe note``), written into the lock while it is held."""
 
     def __init__(self, root: Path, settings: Settings | None = None) -> None:
         self.root = root
@@ -278,24 +384,98 @@ class Store:
         settings = settings or current()
         return cls(find_root(start, settings), settings)
 
+    # -- the folder's edge ----------------------------------------------------------------
+    def read_text(self, path: Path | str) -> str:
+        """A file of the pipeline as text, by every rule of ``documents.read_bytes``: a
+        symlink is followed only inside the folder, deals/ included."""
+        if os.path.dirname(os.path.abspath(path)) == os.path.abspath(self.deals_dir):
+            self.readable_folder(self.deals_dir)
+        return read_text(path, self.root)
+
+    def readable_folder(self, folder: Path) -> bool:
+        """True when ``folder`` exists and may be read: a real folder, or a symlink that
+        stays inside the pipeline folder; ``UnsafePath`` when it leads outside (or nowhere)."""
+        try:
+            st = os.lstat(folder)
+        except FileNotFoundError:
+            return False
+        if stat.S_ISLNK(st.st_mode):
+            follow_link(folder, self.root, folder=True)
+            return os.path.isdir(folder)
+        return stat.S_ISDIR(st.st_mode)
+
+    def writable_folder(self, folder: Path) -> None:
+        """Create ``folder`` (below the pipeline folder) if missing; ``UnsafePath`` if it,
+        or a folder on the way to it, is a symlink: pipe never writes through one."""
+        rel = Path(os.path.relpath(folder, self.root)).parts
+        here = self.root
+        for part in rel:
+            here = here / part
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(here)
+            st = os.lstat(here)
+            if stat.S_ISLNK(st.st_mode):
+                raise UnsafePath(here, "symlink", folder=True, state=STATE_DIR in rel)
+            if not stat.S_ISDIR(st.st_mode):
+                raise PipeError("not a folder; move it away", path=here)
+
+    def writable_file(self, path: Path) -> None:
+        """``UnsafePath`` when ``path``, or the folder it is in, is a symlink: a rename would
+        replace the link, and pipe never writes through one."""
+        self.writable_folder(path.parent)
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                raise UnsafePath(path, "symlink", state=STATE_DIR in Path(os.path.relpath(path, self.root)).parts)
+
     def state_path(self, name: str) -> Path:
-        """A file of the folder's local state in ``.pipe/`` (the lock, the index)."""
-        if not name or name.startswith(".") or "/" in name or "\\" in name or "\0" in name:
-            raise ValueError(f"{name!r} is not a state file name")
-        return self.state_dir / name
+        """A path for local state inside .pipe/ (the lock; an index): ``name`` is relative,
+        with ``/`` between folders. .pipe/ and the folders on the way are created when
+        missing; ``UnsafePath`` when .pipe/, a folder on the way or the file itself is a
+        symlink, so nothing is ever read or written through one. ``ValueError`` for a
+        name that is not below .pipe/."""
+        parts = name.split("/")
+        if not name or name.startswith("/") or any(p in ("", ".", "..") or "\\" in p for p in parts):
+            raise ValueError(f"not a name inside {STATE_DIR}/: {name!r}")
+        path = self.state_dir.joinpath(*parts)
+        self.writable_file(path)
+        return path
 
     def index(self, progress: Callable[[int, int], None] | None = None) -> Fresh:
         """Every deal file as the derived index in ``.pipe/`` knows it, brought up to date
-        first (``pipecli.index``): what reports, stale lists and listings read."""
-        from .index import DIGESTS_NAME, INDEX_NAME, refresh
+        first (``pipecli.index``): what reports, stale lists and listings read. Its deals and
+        problems are those of ``load_all``: files are read by the same rules, and deals/
+        that leads out of the folder is the one problem, as there."""
+        from .index import DIGESTS_NAME, INDEX_NAME, Fresh, refresh
 
+        stage_ids = self.pipeline.stage_ids
+        try:
+            self.readable_folder(self.deals_dir)
+        except PipeError as err:
+            return Fresh.unreadable(self.deals_dir, stage_ids, Problem.from_error(err))
         return refresh(
             self.deals_dir,
-            self.state_path(INDEX_NAME),
-            self.state_path(DIGESTS_NAME),
-            self.pipeline.stage_ids,
+            self._state_file(INDEX_NAME),
+            self._state_file(DIGESTS_NAME),
+            stage_ids,
             progress,
+            root=self.root,
         )
+
+    def _state_file(self, name: str) -> Path | None:
+        """``state_path(name)`` for derived state that is rebuilt at will (the index): a
+        symlink planted at its name is removed, never followed; None when .pipe/ cannot
+        hold it (itself a symlink, a read-only folder), and the work goes on without it."""
+        for _ in range(2):
+            try:
+                return self.state_path(name)
+            except UnsafePath as err:
+                if err.path != self.state_dir.joinpath(*name.split("/")):
+                    return None
+                with contextlib.suppress(OSError):
+                    os.unlink(err.path)
+            except (PipeError, OSError):
+                return None
+        return None
 
     # -- configuration -----------------------------------------------------------------
     @property
@@ -306,30 +486,31 @@ class Store:
     def pipeline(self) -> Pipeline:
         if self._pipeline is None:
             path = self.pipeline_path
-            text = read_text(path)
-            data = parse_document(path, text)
-            try:
-                self._pipeline = Pipeline.model_validate(data)
-            except ValidationError as exc:
-                msg, line = validation_message(exc, text)
-                raise PipeError(msg, path=path, line=line) from None
+            self._pipeline = parse_pipeline(path, self.read_text(path))
         return self._pipeline
 
     # -- finding deals -----------------------------------------------------------------
     def deal_path(self, deal_id: str) -> Path:
         return self.deals_dir / f"{deal_id}.yaml"
 
-    def deal_ids(self) -> list[str]:
-        """Every deal id, sorted: names of ``deals/*.yaml`` (hidden files excluded)."""
+    def _entries(self) -> list[os.DirEntry[str]]:
+        """The entries of deals/ that name deals (``*.yaml``, hidden files excluded), sorted;
+        ``UnsafePath`` when deals/ is a symlink leading out of the folder."""
+        if not self.readable_folder(self.deals_dir):
+            return []
         try:
-            entries = os.scandir(self.deals_dir)
+            scan = os.scandir(self.deals_dir)
         except FileNotFoundError:
             return []
-        with entries:
-            ids = [
-                e.name[:-5] for e in entries if e.name.endswith(".yaml") and not e.name.startswith(".") and e.is_file()
-            ]
-        return sorted(ids)
+        with scan:
+            return sorted(
+                (e for e in scan if e.name.endswith(".yaml") and not e.name.startswith(".")), key=lambda e: e.name
+            )
+
+    def deal_ids(self) -> list[str]:
+        """Every deal id, sorted: names of ``deals/*.yaml`` (hidden files excluded), symlinks
+        included, so that reading one names what is wrong with it."""
+        return [e.name[:-5] for e in self._entries()]
 
     def exists(self, deal_id: str) -> bool:
         return self.deal_path(deal_id).is_file()
@@ -352,7 +533,7 @@ class Store:
     # -- reading -----------------------------------------------------------------------
     def read(self, deal_id: str) -> Deal:
         path = self.deal_path(deal_id)
-        return parse_deal(path, read_text(path))
+        return parse_deal(path, self.read_text(path))
 
     def load(self, ref: str) -> Deal:
         """One deal by id or prefix."""
@@ -365,33 +546,32 @@ class Store:
         mtime and inode are unchanged (see pipecli.cache); models are validated anew.
         """
         result = LoadResult()
-        cache = ParseCache(self.state_dir / "cache" / "deals.json") if use_cache else None
         try:
-            scan = os.scandir(self.deals_dir)
-        except FileNotFoundError:
+            entries = self._entries()
+        except PipeError as err:
+            result.problems.append(Problem.from_error(err))
             return result
-        with scan:
-            entries = sorted(
-                (e for e in scan if e.name.endswith(".yaml") and not e.name.startswith(".")),
-                key=lambda e: e.name,
-            )
+        cache = self._cache() if use_cache else None
         names: set[str] = set()
+        seen: dict[str, str] = {}
         for entry in entries:
             path = entry.path  # a str: a Path per file would cost a tenth of the load
             try:
-                st = entry.stat()
-                if not stat.S_ISREG(st.st_mode):
-                    continue
-                names.add(entry.name)
-                key = file_key(st)
-                data = cache.get(entry.name, key) if cache else None
-                text = None
+                data: dict[str, Any] | None = None
+                text: str | None = None
+                key = None
+                if cache and entry.is_file(follow_symlinks=False):  # a symlink is judged anew each time
+                    names.add(entry.name)
+                    key = file_key(entry.stat(follow_symlinks=False))
+                    data = cache.get(entry.name, key)
                 if data is None:
-                    text = read_text(path)
+                    text = read_text(path, self.root)
                     data = parse_document(path, text)
-                    if cache:
+                    if cache and key is not None:
                         cache.put(entry.name, key, data)
-                result.deals.append(deal_from_data(path, data, text))
+                deal = deal_from_data(path, data, text)
+                self._screen(path, text, deal, seen)
+                result.deals.append(deal)
             except PipeError as err:
                 result.problems.append(Problem.from_error(err))
             except OSError as err:
@@ -401,11 +581,87 @@ class Store:
             cache.save()
         return result
 
+    def _screen(self, path: str, text: str | None, deal: Deal, seen: dict[str, str]) -> None:
+        """A PipeError for a valid deal that reports cannot use: a second file with the id
+        of one read before (counted once), or a history out of time order. `pipe check`
+        says the same words (pipecli.documents)."""
+        first = seen.setdefault(deal.id, path)
+        found: tuple[tuple[object, ...], str] | None = None
+        if first != path:
+            found = ("id",), duplicate_message(deal.id, first)
+        else:
+            found = order_finding("history", deal.history)
+        if found is not None:
+            loc, message = found
+            raise PipeError(message, path=path, line=yamlio.locate(text or self.read_text(path), loc))
+
+    def _cache(self) -> ParseCache | None:
+        """The parse cache, unless .pipe/ cannot hold it (a symlink, a read-only folder)."""
+        try:
+            return ParseCache(self.state_path("cache/deals.json"))
+        except (PipeError, OSError):
+            return None
+
     # -- writing -----------------------------------------------------------------------
+    def prepare(self, ref: str, change: Callable[[Deal], Deal]) -> Prepared | None:
+        """Work out a change to one deal without the lock: read it, apply ``change``, write
+        the new text and read it back (``checked_text``). None when any of it fails: the
+        change is then made, and its error raised, under the lock."""
+        try:
+            path = self.deal_path(self.resolve(ref))
+            text = self.read_text(path)
+            old = parse_deal(path, text)
+            new = change(old)
+            data = checked_text(path, rewritten_text(path, text, old, new), new) if new != old else None
+        except PipeError:
+            return None
+        return Prepared(path, text, old, new, data)
+
+    def change(
+        self,
+        ref: str,
+        change: Callable[[Deal], Deal],
+        message: Callable[[Deal, Deal], str] | None = None,
+        tries: int = 3,
+    ) -> tuple[Deal, Deal]:
+        """Change one deal in a transaction (``store.transaction``, joined when one is open),
+        holding the lock as briefly as possible.
+
+        The change is worked out outside the lock and written under it if the file has not
+        changed meanwhile (``Transaction.apply``); after ``tries`` such attempts lost to
+        other writers of the same deal, it is made under the lock (``Transaction.update``).
+        ``message(old, new)`` says what changed, for ``on_commit``.
+        """
+        if self._tx is None:
+            for _ in range(tries):
+                prepared = self.prepare(ref, change)
+                if prepared is None:
+                    break
+                with self.transaction() as tx:
+                    done = tx.apply(prepared)
+                    if done is not None:
+                        if message is not None:
+                            tx.message = message(*done)
+                        return done
+        joined = self._tx is not None
+        with self.transaction() as tx:
+            old, new = tx.update(ref, change)
+            if message is not None and not (joined and tx.message):  # an open transaction keeps its own
+                tx.message = message(old, new)
+            return old, new
+
+    def _leftovers(self) -> list[str]:
+        """Temporary files a killed writer left in deals/ (fsio's names: ``.ID.yaml.HEX.tmp``)."""
+        try:
+            with os.scandir(self.deals_dir) as scan:
+                return [e.path for e in scan if e.name.startswith(".") and _TEMP_NAME.match(e.name)]
+        except OSError:
+            return []
+
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Serialize writers: one pipe command changes the folder at a time."""
-        with file_lock(self.state_dir / LOCK_FILE, self.settings.lock_timeout):
+        with file_lock(self.state_path(LOCK_FILE), self.settings.lock_timeout, self.command):
             yield
 
     @contextlib.contextmanager
@@ -425,7 +681,13 @@ class Store:
                 self._tx.message = message
             yield self._tx
             return
+        leftovers = self._leftovers()  # listed before the lock: its time does not grow with deals/
         with self.lock():
+            # every writer makes its temporary files under the lock: those still here now
+            # were left by one that was killed (git would show them)
+            for path in leftovers:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
             tx = Transaction(self, message)
             self._tx = tx
             try:
@@ -441,12 +703,8 @@ class Store:
             return tx.create(deal)
 
     def update(self, ref: str, change: Callable[[Deal], Deal]) -> tuple[Deal, Deal]:
-        """``Transaction.update`` in a transaction of its own."""
-        with self.transaction() as tx:
-            old, new = tx.update(ref, change)
-            if not tx.message:
-                tx.message = f"Change {new.id}"
-            return old, new
+        """``Transaction.update`` in a transaction of its own (see ``change``)."""
+        return self.change(ref, change, lambda _, new: f"Change {new.id}")
 
     def save(self, old: Deal, new: Deal, text: str | None = None, path: Path | None = None) -> None:
         """``Transaction.save`` in a transaction of its own."""

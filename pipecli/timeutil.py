@@ -28,7 +28,7 @@ class SystemZone(tzinfo):
     """
 
     def utcoffset(self, dt: datetime | None) -> timedelta:
-        local = (dt or datetime.now()).replace(tzinfo=None).astimezone()
+        local = _system_local((dt or datetime.now()).replace(tzinfo=None))
         offset = local.utcoffset()
         assert offset is not None  # astimezone() of a naive time always attaches one
         return offset
@@ -37,13 +37,28 @@ class SystemZone(tzinfo):
         return None
 
     def tzname(self, dt: datetime | None) -> str | None:
-        return (dt or datetime.now()).replace(tzinfo=None).astimezone().tzname()
+        return _system_local((dt or datetime.now()).replace(tzinfo=None)).tzname()
 
     def __repr__(self) -> str:
         return "SystemZone()"
 
 
 SYSTEM_ZONE = SystemZone()
+
+
+def _system_local(dt: datetime) -> datetime:
+    """``dt`` (naive: local wall time; aware: any) in the system's time zone, with its offset.
+
+    A ``TZ`` a day or more away from UTC (``UTC+24``) has no offset a time stamp can carry:
+    a usage error that says so, never an internal error.
+    """
+    try:
+        return dt.astimezone()
+    except (ValueError, OverflowError):
+        raise usage_error(
+            "the local time zone (TZ) is a day or more away from UTC, which no time stamp can say; "
+            "set TZ to a zone such as Europe/Warsaw"
+        ) from None
 
 
 def use_zone(zone: tzinfo | None) -> None:
@@ -66,7 +81,7 @@ def zone_from_name(name: str) -> tzinfo:
 
 def now() -> datetime:
     """The current time, local time zone, whole seconds."""
-    current = datetime.now(_zone) if _zone is not None else datetime.now().astimezone()
+    current = datetime.now(_zone) if _zone is not None else _system_local(datetime.now())
     return current.replace(microsecond=0)
 
 
@@ -78,7 +93,7 @@ def localize(dt: datetime) -> datetime:
     """Attach the local offset to a naive date-time (DST-correct for that moment)."""
     if dt.tzinfo is not None:
         return dt
-    return dt.replace(tzinfo=_zone) if _zone is not None else dt.astimezone()
+    return dt.replace(tzinfo=_zone) if _zone is not None else _system_local(dt)
 
 
 def parse_datetime(text: str, *, option: str = "--at") -> datetime:

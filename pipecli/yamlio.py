@@ -56,16 +56,43 @@ for _tag, _rx, _first in _R12:
     FastLoader.add_implicit_resolver(_tag, re.compile(_rx), _first)
 
 
+MAX_NUMBER_CHARS = 100  # far beyond any amount; int() of thousands of digits is slow, or refused
+
+
 def _construct_int(loader: Any, node: Any) -> int:
-    text = loader.construct_scalar(node)
-    if text.startswith("0o"):
-        return int(text[2:], 8)
-    if text.startswith("0x"):
-        return int(text[2:], 16)
-    return int(text, 10)
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    if len(text) > MAX_NUMBER_CHARS:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"a number of {len(text)} digits; write it as text in quotes if it is not an amount",
+            node.start_mark,
+        )
+    try:
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        if text.startswith("0x"):
+            return int(text[2:], 16)
+        return int(text, 10)
+    except ValueError:  # an explicit !!int tag on something that is not a number
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text[:40]!r} is not a whole number", node.start_mark
+        ) from None
+
+
+def _refuse_tag(loader: Any, node: Any) -> Any:
+    tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+    raise yaml.constructor.ConstructorError(
+        None, None, f"the YAML tag {tag} is not allowed in pipe files; write the value plainly", node.start_mark
+    )
 
 
 FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+# no Python sets (nothing downstream, JSON or the parse cache, can hold one), and no tags
+# of anyone's own; the other YAML types (binary, omap, an explicit timestamp) become
+# values every command shows
+FastLoader.add_constructor("tag:yaml.org,2002:set", _refuse_tag)
+FastLoader.add_constructor(None, _refuse_tag)
 
 
 def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> Any:
@@ -159,17 +186,25 @@ def anchor_line(text: str) -> int | None:
     return None
 
 
-def error_line(exc: BaseException) -> int | None:
-    """The 1-based line of a YAML syntax error, when the parser knows it."""
+def error_line(exc: BaseException, text: str | None = None) -> int | None:
+    """The 1-based line of a YAML syntax error, when the parser knows it (for a character
+    YAML refuses, from its position in ``text``)."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    return mark.line + 1 if mark is not None else None
+    if mark is not None:
+        return int(mark.line) + 1
+    position = getattr(exc, "position", None)
+    if isinstance(exc, yaml.reader.ReaderError) and text is not None and isinstance(position, int):
+        return text.count("\n", 0, position) + 1
+    return None
 
 
 def error_reason(exc: BaseException) -> str:
     problem = getattr(exc, "problem", None)
     context = getattr(exc, "context", None)
+    if isinstance(exc, yaml.constructor.ConstructorError) and not context and problem:
+        return str(problem)  # pipe's own rules (a tag, a key given twice, a number): said plainly
     parts = [p for p in (context, problem) if p]
-    return "YAML syntax: " + ("; ".join(parts) if parts else str(exc).splitlines()[0])
+    return "YAML syntax: " + ("; ".join(parts) if parts else (str(exc).splitlines() or [type(exc).__name__])[0])
 
 
 def locate(text: str, loc: tuple[Any, ...]) -> int | None:

@@ -26,9 +26,19 @@ PIPE_SCRIPT = Path(sys.executable).with_name("pipe")
 
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No PIPE_DIR leaking in, one time zone (with DST), a private HOME, no colour."""
+    """No PIPE_DIR or PIPE_USER leaking in, one time zone (with DST), a private HOME, one login
+    name, no colour, no width."""
     monkeypatch.delenv("PIPE_DIR", raising=False)
     monkeypatch.delenv("PIPE_DEBUG", raising=False)
+    for name in ("COLUMNS", "LINES", "PIPE_PAGER", "PAGER", "LESS"):  # tables keep every column, no pager
+        monkeypatch.delenv(name, raising=False)
+    # who makes the changes (the by: of history entries and notes): the login name, the
+    # same on every machine; tests of PIPE_USER and git's user.email set those themselves
+    monkeypatch.delenv("PIPE_USER", raising=False)
+    monkeypatch.setenv("LOGNAME", "tester")
+    monkeypatch.setenv("USER", "tester")
+    # git runs pipe (the merge driver, the pre-commit hook) as `pipe`: the one installed here
+    monkeypatch.setenv("PATH", f"{PIPE_SCRIPT.parent}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setenv("TZ", TEST_TZ)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

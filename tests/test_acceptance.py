@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -59,7 +61,10 @@ def test_report_refuses_the_email_format_of_stale_with_one_line(tmp_path: Path) 
     assert run.stdout == ""
     assert run.stderr.count("\n") == 1
     assert "internal error" not in run.stderr
-    assert "table, json, csv, yaml or markdown" in run.stderr
+    # the formats a report has, and where email is
+    assert run.stderr == (
+        "pipe: --format 'email': use table, markdown, json, csv, tsv or yaml (email is for `pipe stale`)\n"
+    )
 
 
 def test_the_annotated_files_of_the_format_page_pass_check(tmp_path: Path) -> None:
@@ -106,6 +111,8 @@ def test_check_names_every_problem_of_a_file_on_its_own_line(tmp_path: Path) -> 
 
 
 def test_list_and_show_on_an_ascii_only_output(tmp_path: Path) -> None:
+    """Output its stream cannot carry is never mangled: JSON escapes it (the same JSON),
+    a table or CSV is refused with one line that says what to do."""
     root = _pipeline(tmp_path)
     titles = {"thai": "ร้านกาแฟ เชียงใหม่", "lodz": "Łódzkie Młyny ERP", "caffe": "Caffè Nero Torino"}
     for deal_id, title in titles.items():
@@ -115,16 +122,25 @@ def test_list_and_show_on_an_ascii_only_output(tmp_path: Path) -> None:
             capture_output=True,
         )
     env = {**os.environ, "PYTHONIOENCODING": "ascii"}
-    for args in (["list"], ["show", "thai"], ["list", "--format", "csv"]):
+    for args in (["list"], ["show", "thai"], ["list", "--format", "csv"], ["list", "--format", "tsv"]):
         run = subprocess.run([str(PIPE_SCRIPT), "-C", str(root), *args], capture_output=True, env=env)
+        assert (run.returncode, run.stdout) == (1, b""), args
+        line = run.stderr.decode("ascii")
+        assert line.startswith("pipe: standard output is ascii, which cannot carry "), line
+        assert line.count("\n") == 1 and "PYTHONIOENCODING=utf-8" in line
+        assert ("-o FILE" in line) is (args[0] == "list")  # show has no -o
+    # the same listing to a file with -o: UTF-8, whatever the terminal's encoding
+    target = tmp_path / "deals.csv"
+    run = subprocess.run([str(PIPE_SCRIPT), "-C", str(root), "list", "-f", "csv", "-o", str(target)], env=env)
+    assert run.returncode == 0
+    assert {row["id"]: row["title"] for row in csv.DictReader(io.StringIO(target.read_text("utf-8")))} == titles
+    for fmt in ("json", "jsonl"):
+        run = subprocess.run([str(PIPE_SCRIPT), "-C", str(root), "list", "-f", fmt], capture_output=True, env=env)
         assert run.returncode == 0, run.stderr
-        assert run.stderr == b""
-        out = run.stdout.decode("ascii")  # nothing but ASCII reaches the stream
-        assert "lodz" in out or "thai" in out
-    run = subprocess.run([str(PIPE_SCRIPT), "-C", str(root), "list", "--format", "json"], capture_output=True, env=env)
-    assert run.returncode == 0, run.stderr
-    # JSON stays exact: what ASCII cannot carry comes as \\u escapes
-    assert {d["id"]: d["title"] for d in json.loads(run.stdout.decode("ascii"))} == titles
+        # JSON stays exact: what ASCII cannot carry comes as \\u escapes
+        text = run.stdout.decode("ascii")
+        records = json.loads(text) if fmt == "json" else [json.loads(line) for line in text.splitlines()]
+        assert {d["id"]: d["title"] for d in records} == titles
 
 
 def test_check_says_in_plain_words_what_a_hand_typed_value_should_be(tmp_path: Path) -> None:

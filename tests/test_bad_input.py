@@ -162,7 +162,7 @@ def test_at_before_the_last_entry(deals, args: list[str]) -> None:
 
 def test_lost_without_reason_and_add_without_title(deals) -> None:
     assert "--reason" in refused(deals, "lost", "acme-one", code=2)
-    assert "title" in refused(deals, "add", code=2)
+    assert "TITLE" in refused(deals, "add", code=2)  # as the usage line names it: pipe add [OPTIONS] TITLE
     assert refused(deals, "add", "   ", code=2) == "pipe: a deal needs a title"
     assert "Missing argument" in refused(deals, "move", "acme-one", code=2)
     assert "No such command" in refused(deals, "mvoe", code=2)

@@ -56,7 +56,7 @@ def test_add_every_option(pipe) -> None:
     assert data["close_date"] == "2026-06-30"
     assert data["probability"] == "0.35"
     assert data["created"] == "2026-03-02T10:15:00+01:00"
-    assert data["history"] == [{"at": "2026-03-02T10:15:00+01:00", "event": "created", "to": "meeting"}]
+    assert data["history"] == [{"at": "2026-03-02T10:15:00+01:00", "event": "created", "to": "meeting", "by": "tester"}]
     assert data["notes"] == []
 
 

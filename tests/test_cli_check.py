@@ -129,6 +129,8 @@ def test_merge_conflict_markers_from_real_git(pipe) -> None:
     def git(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["git", *args], cwd=pipe.root, capture_output=True, text=True)
 
+    # without pipe's merge driver (no .gitattributes line), git's line merge leaves markers
+    (pipe.root / ".gitattributes").unlink()
     git("init", "-q", "-b", "main")
     d = pipe.add("Conflicted", "--at", "2026-03-02")
     git("add", "-A")

@@ -62,10 +62,11 @@ def test_valid_edit_is_saved(pipe, editor: Path, monkeypatch) -> None:
     monkeypatch.setenv("EDIT_1", "title: Edit me>>title: Edited by hand  # renamed")
     result = pipe("edit", d[:6], "--at", "2026-03-05T09:30")
     assert result.stdout == f"saved {d}\n"
-    # the text as edited, comment and all, and the title's change recorded as `pipe set` records it
+    # the text as edited, comment and all, and the title's change recorded as `pipe set` records it,
+    # with who made it (the login name, as conftest sets it)
     recorded = (
         "  - at: 2026-03-05T09:30:00+01:00\n    event: changed\n    field: title\n"
-        "    from: Edit me\n    to: Edited by hand\nnotes: []\n"
+        "    from: Edit me\n    to: Edited by hand\n    by: tester\nnotes: []\n"
     )
     assert pipe.deal_text(d) == before.replace("title: Edit me", "title: Edited by hand  # renamed").replace(
         "notes: []\n", recorded

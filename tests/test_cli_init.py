@@ -56,15 +56,17 @@ def test_init_with_git_makes_a_repository(runner, tmp_path: Path) -> None:
         ["git", "rev-parse", "--show-toplevel"], cwd=root, capture_output=True, text=True, check=True
     ).stdout.strip()
     assert Path(top).resolve() == root.resolve()
-    # the lock folder is ignored, the pipeline file is not
+    # the new files are committed; the lock folder is ignored
+    committed = subprocess.run(
+        ["git", "show", "--format=%s", "--name-only", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert committed == ["Create", "the", "pipeline", "Sales", ".gitattributes", ".gitignore", "pipeline.yaml"]
     (root / ".pipe").mkdir()
     (root / ".pipe" / "lock").write_text("")
     status = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=all"], cwd=root, capture_output=True, text=True, check=True
     ).stdout
-    assert "pipeline.yaml" in status
-    assert ".gitignore" in status
-    assert ".pipe" not in status
+    assert status == ""
 
 
 def test_init_refuses_to_overwrite(runner, tmp_path: Path) -> None:

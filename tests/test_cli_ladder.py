@@ -22,10 +22,10 @@ def test_move_forward_skip_and_back(pipe) -> None:
     data = raw(pipe, d)
     assert data["stage"] == "qualified"
     assert data["history"] == [
-        {"at": "2026-03-02T09:00:00+01:00", "event": "created", "to": "lead"},
-        {"at": "2026-03-03T09:00:00+01:00", "event": "moved", "from": "lead", "to": "qualified"},
-        {"at": "2026-03-04T09:00:00+01:00", "event": "moved", "from": "qualified", "to": "proposal"},
-        {"at": "2026-03-05T09:00:00+01:00", "event": "moved", "from": "proposal", "to": "qualified"},
+        {"at": "2026-03-02T09:00:00+01:00", "event": "created", "to": "lead", "by": "tester"},
+        {"at": "2026-03-03T09:00:00+01:00", "event": "moved", "from": "lead", "to": "qualified", "by": "tester"},
+        {"at": "2026-03-04T09:00:00+01:00", "event": "moved", "from": "qualified", "to": "proposal", "by": "tester"},
+        {"at": "2026-03-05T09:00:00+01:00", "event": "moved", "from": "proposal", "to": "qualified", "by": "tester"},
     ]
     assert pipe("check").exit_code == 0
 
@@ -34,7 +34,7 @@ def test_move_with_note(pipe) -> None:
     d = pipe.add("Noted move", "--at", "2026-03-02")
     pipe("move", d, "meeting", "--note", "Demo booked for Friday", "--at", "2026-03-03T11:00")
     data = raw(pipe, d)
-    assert data["notes"] == [{"at": "2026-03-03T11:00:00+01:00", "text": "Demo booked for Friday"}]
+    assert data["notes"] == [{"at": "2026-03-03T11:00:00+01:00", "text": "Demo booked for Friday", "by": "tester"}]
     assert data["history"][-1]["to"] == "meeting"
 
 
@@ -60,8 +60,15 @@ def test_won_keeps_stage_and_can_set_value(pipe) -> None:
     data = raw(pipe, d)
     assert (data["status"], data["stage"], data["value"]) == ("won", "proposal", "12500.5")
     assert data["history"][-2:] == [
-        {"at": "2026-03-10T15:00:00+01:00", "event": "won", "to": "proposal"},
-        {"at": "2026-03-10T15:00:00+01:00", "event": "changed", "field": "value", "from": "10000", "to": "12500.5"},
+        {"at": "2026-03-10T15:00:00+01:00", "event": "won", "to": "proposal", "by": "tester"},
+        {
+            "at": "2026-03-10T15:00:00+01:00",
+            "event": "changed",
+            "field": "value",
+            "from": "10000",
+            "to": "12500.5",
+            "by": "tester",
+        },
     ]
 
 
@@ -92,6 +99,7 @@ def test_lost_needs_a_reason_and_keeps_stage(pipe) -> None:
         "event": "lost",
         "to": "proposal",
         "reason": "price too high",
+        "by": "tester",
     }
 
 
@@ -119,6 +127,7 @@ def test_reopen_in_place_and_in_another_stage(pipe) -> None:
         "event": "reopened",
         "from": "lost",
         "to": "proposal",
+        "by": "tester",
     }
     pipe("won", d, "--at", "2026-03-05")
     assert pipe("reopen", d, "--stage", "qualified", "--at", "2026-03-06").stdout == f"reopened {d} in qualified\n"
@@ -129,6 +138,7 @@ def test_reopen_in_place_and_in_another_stage(pipe) -> None:
         "event": "reopened",
         "from": "won",
         "to": "qualified",
+        "by": "tester",
     }
     pipe("move", d, "negotiation", "--at", "2026-03-07")
     assert pipe("check").exit_code == 0
@@ -186,5 +196,5 @@ def test_move_to_same_stage_keeps_the_note(pipe) -> None:
     assert result.stdout == f"{d} is already in meeting; the note is added\n"
     data = raw(pipe, d)
     assert data["stage"] == "meeting"
-    assert data["notes"] == [{"at": "2026-03-04T10:00:00+01:00", "text": "Agenda agreed"}]
+    assert data["notes"] == [{"at": "2026-03-04T10:00:00+01:00", "text": "Agenda agreed", "by": "tester"}]
     assert [h["event"] for h in data["history"]] == ["created"]

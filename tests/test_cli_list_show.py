@@ -174,8 +174,8 @@ def test_show_text_has_everything(sample) -> None:
         "  created:     2026-03-02T10:00:00+01:00\n",
         "  close date:  2026-06-30\n",
         "  next step:   Send contract (due 2026-03-20)\n",
-        "History\n  2026-03-02T10:00:00+01:00  created in proposal\n",
-        "Notes\n  2026-03-08T09:30:00+01:00  Line one\n                             Line two\n",
+        "History\n  2026-03-02T10:00:00+01:00  tester: created in proposal\n",  # by whom: the login name
+        "Notes\n  2026-03-08T09:30:00+01:00  tester: Line one\n                             Line two\n",
     ):
         assert expected in out, expected
     lost = pipe("show", "lost-deal").stdout
@@ -190,7 +190,12 @@ def test_show_json_and_yaml(sample) -> None:
     assert data["id"] == "acme"
     assert data["value"] == 12000.5
     assert data["contact"] == {"name": "Marta Nowak", "email": "marta@example.pl", "phone": "0612345678"}
-    assert data["history"][0] == {"at": "2026-03-02T10:00:00+01:00", "event": "created", "to": "proposal"}
+    assert data["history"][0] == {
+        "at": "2026-03-02T10:00:00+01:00",
+        "event": "created",
+        "to": "proposal",
+        "by": "tester",
+    }
     assert data["next_step"] == {"text": "Send contract", "due": "2026-03-20"}
     for load in (yaml.safe_load, yamlio.load_fast):
         y = load(pipe("show", "acme", "-f", "yaml").stdout)

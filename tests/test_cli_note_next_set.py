@@ -19,8 +19,12 @@ def test_note_single_and_multi_line(pipe) -> None:
     pipe("note", d, "Agenda:\n- pricing\n- rollout: May\n\n# not a comment", "--at", "2026-03-03T09:00")
     notes = raw(pipe, d)["notes"]
     assert notes == [
-        {"at": "2026-03-02T16:45:00+01:00", "text": "Called, left a message"},
-        {"at": "2026-03-03T09:00:00+01:00", "text": "Agenda:\n- pricing\n- rollout: May\n\n# not a comment"},
+        {"at": "2026-03-02T16:45:00+01:00", "text": "Called, left a message", "by": "tester"},
+        {
+            "at": "2026-03-03T09:00:00+01:00",
+            "text": "Agenda:\n- pricing\n- rollout: May\n\n# not a comment",
+            "by": "tester",
+        },
     ]
     # multi-line notes are written as a literal block, readable in the file
     assert "text: |" in pipe.deal_text(d)
@@ -30,7 +34,9 @@ def test_note_single_and_multi_line(pipe) -> None:
 def test_note_from_stdin(pipe) -> None:
     d = pipe.add("Stdin", "--at", "2026-03-02")
     pipe("note", d, "-", "--at", "2026-03-02T10:00", input="First line\nSecond line: ok\n")
-    assert raw(pipe, d)["notes"] == [{"at": "2026-03-02T10:00:00+01:00", "text": "First line\nSecond line: ok"}]
+    assert raw(pipe, d)["notes"] == [
+        {"at": "2026-03-02T10:00:00+01:00", "text": "First line\nSecond line: ok", "by": "tester"}
+    ]
 
 
 def test_note_from_stdin_in_a_real_process(pipe, run_pipe) -> None:
@@ -62,6 +68,7 @@ def test_next_step_set_and_clear(pipe) -> None:
         "event": "changed",
         "field": "next_step",
         "to": {"text": "Send the proposal", "due": "2026-03-10"},
+        "by": "tester",
     }
     assert pipe("next", d, "--clear", "--at", "2026-03-04").stdout == f"cleared the next step of {d}\n"
     data = raw(pipe, d)
@@ -154,6 +161,7 @@ def test_set_custom_field_and_clear_it(pipe) -> None:
         "event": "changed",
         "field": "region",
         "from": "Lombardia",
+        "by": "tester",
     }
 
 
@@ -215,5 +223,6 @@ def test_set_currency_empty_falls_back_to_the_pipelines(pipe) -> None:
         "event": "changed",
         "field": "currency",
         "from": "PLN",
+        "by": "tester",
     }
     assert "  value:       10 EUR\n" in pipe("show", d).stdout

@@ -174,9 +174,9 @@ def test_the_command_line_words_them_as_before(pipe, setup, args, code: int, lin
 
 def test_click_usage_errors_are_one_line_and_exit_2(pipe) -> None:
     for args, start in [
-        (("export", "--format", "xml"), "pipe: Invalid value for '--format' / '-f':"),
+        (("report", "--by", "city"), "pipe: Invalid value for '--by':"),
         (("list", "--bogus"), "pipe: No such option: --bogus"),
-        (("move",), "pipe: Missing argument 'deal'."),
+        (("move",), "pipe: Missing argument 'DEAL'."),
         (("nonsense",), "pipe: No such command 'nonsense'."),
     ]:
         result = pipe(*args, ok=False)

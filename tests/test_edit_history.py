@@ -63,6 +63,7 @@ def test_an_edit_does_not_rewrite_the_past(pipe, edit) -> None:
         "field": "value",
         "from": "1000",
         "to": "5000",
+        "by": "tester",
     }
     assert pipe("check").stdout == ""
 
@@ -123,7 +124,14 @@ def test_an_edit_that_records_its_own_entry_is_not_recorded_twice(pipe, edit) ->
     edit(pipe, d, "owner: anna>>owner: marek", "    to: lead\n>>" + own, at="2026-03-10T09:00")
     entries = [h for h in history(pipe, d) if h["event"] == "changed"]
     assert entries == [
-        {"at": "2026-03-04T10:00:00+01:00", "event": "changed", "field": "owner", "from": "anna", "to": "marek"}
+        {
+            "at": "2026-03-04T10:00:00+01:00",
+            "event": "changed",
+            "field": "owner",
+            "from": "anna",
+            "to": "marek",
+            "by": "tester",
+        }
     ]
 
 

@@ -82,6 +82,7 @@ def test_move_changes_only_stage_and_appends_history(pipe) -> None:
             "  event: moved",
             "  from: qualified",
             "  to: meeting",
+            "  by: tester",
         ],
     )
     # the new entry is at the end of the history, before the notes
@@ -92,8 +93,11 @@ def test_note_only_appends_lines(pipe) -> None:
     write(pipe, "acme", HAND_EDITED)
     pipe("note", "acme", "Sent the deck", "--at", "2026-03-05T11:00")
     after = pipe.deal_text("acme")
-    assert changes(HAND_EDITED, after) == ([], ["- at: 2026-03-05T11:00:00+01:00", "  text: Sent the deck"])
-    assert after.endswith("  text: Sent the deck\npriority: high\n")
+    assert changes(HAND_EDITED, after) == (
+        [],
+        ["- at: 2026-03-05T11:00:00+01:00", "  text: Sent the deck", "  by: tester"],
+    )
+    assert after.endswith("  text: Sent the deck\n  by: tester\npriority: high\n")
 
 
 def test_set_keeps_comments_quotes_and_unknown_keys(pipe) -> None:
@@ -113,15 +117,18 @@ def test_set_keeps_comments_quotes_and_unknown_keys(pipe) -> None:
         "  field: value",
         "  from: 12000",
         "  to: 15000",
+        "  by: tester",
         "- at: 2026-03-06T00:00:00+01:00",
         "  event: changed",
         "  field: contact.phone",
         "  to: +48 600 100 200",
+        "  by: tester",
         "- at: 2026-03-06T00:00:00+01:00",
         "  event: changed",
         "  field: region",
         "  from: Lombardia",
         "  to: Veneto",
+        "  by: tester",
     ]
     data = yaml.safe_load(after)
     assert data["priority"] == "high"
@@ -150,10 +157,12 @@ def test_four_space_layout_is_kept(pipe) -> None:
         "        event: moved",
         "        from: lead",
         "        to: qualified",
+        "        by: tester",
         "    -   at: 2026-03-05T10:00:00+01:00",
         "        event: changed",
         "        field: contact.email",
         "        to: jan@example.com",
+        "        by: tester",
     ]
 
 
@@ -166,10 +175,11 @@ def test_file_without_history_gets_one_on_first_change(pipe) -> None:
     data = yaml.load(pipe.deal_text("minimal"), Loader=yaml.BaseLoader)
     assert data["title"] == "Minimal"
     assert data["stage"] == "proposal"
-    # the history the file implied (created in meeting) is written out before the move
+    # the history the file implied (created in meeting) is written out before the move, which
+    # alone says who made it
     assert data["history"] == [
         {"at": "2026-03-02T09:00:00+01:00", "event": "created", "to": "meeting"},
-        {"at": "2026-03-05T10:00:00+01:00", "event": "moved", "from": "meeting", "to": "proposal"},
+        {"at": "2026-03-05T10:00:00+01:00", "event": "moved", "from": "meeting", "to": "proposal", "by": "tester"},
     ]
     # nothing else was added: no id, status, tags or notes the file left to their defaults
     assert sorted(data) == ["created", "history", "stage", "title"]
@@ -208,7 +218,7 @@ def test_empty_keys_and_flow_lists_written_by_hand(pipe) -> None:
     pipe("note", "v", "hello", "--at", "2026-03-03")
     pipe("move", "v", "meeting", "--at", "2026-03-04")
     data = yaml.load(pipe.deal_text("v"), Loader=yaml.BaseLoader)
-    assert data["notes"] == [{"at": "2026-03-03T00:00:00+01:00", "text": "hello"}]
+    assert data["notes"] == [{"at": "2026-03-03T00:00:00+01:00", "text": "hello", "by": "tester"}]
     assert [h["event"] for h in data["history"]] == ["created", "moved"]
     assert pipe("check").exit_code == 0
     flow = "id: f\ntitle: F\nstage: lead\ncreated: 2026-03-02T10:00:00+01:00\nnotes: []  # none yet\n"
@@ -232,7 +242,9 @@ def test_windows_line_ends_and_byte_order_mark_are_kept(pipe) -> None:
     pipe("note", "win", "hello", "--at", "2026-03-03")
     after = (pipe.root / "deals" / "win.yaml").read_bytes().decode("utf-8")
     assert after.startswith(original)
-    assert after[len(original) :] == "notes:\r\n  - at: 2026-03-03T00:00:00+01:00\r\n    text: hello\r\n"
+    assert after[len(original) :] == (
+        "notes:\r\n  - at: 2026-03-03T00:00:00+01:00\r\n    text: hello\r\n    by: tester\r\n"
+    )
     assert pipe("check").exit_code == 0
 
 
@@ -254,4 +266,5 @@ def test_mixed_list_styles_change_the_fewest_lines(pipe) -> None:
         "    event: moved",
         "    from: lead",
         "    to: meeting",
+        "    by: tester",
     ]

@@ -58,6 +58,7 @@ def test_the_worked_example_of_the_docs(pipe, monkeypatch: pytest.MonkeyPatch) -
     _write(pipe.root, "presets/vertrieb.yaml", ex["preset"])
     _write(pipe.root, "verkauf.csv", ex["csv"])
     monkeypatch.chdir(pipe.root)
+    monkeypatch.setenv("PIPE_USER", "anna")  # who imports, as the docs say
     result = pipe("import", "verkauf.csv", "--preset", "vertrieb")
     assert result.stdout == ex["output"]
     assert pipe.deal_text(ex["deal_id"]) == ex["deal"]
@@ -85,7 +86,9 @@ def test_a_user_preset_in_a_real_process(tmp_path: Path, run_pipe, env_without_p
     assert run_pipe("init", str(root), env=env_without_pipe_dir).returncode == 0
     _write(root, "presets/vertrieb.yaml", ex["preset"])
     _write(root, "verkauf.csv", ex["csv"])
-    result = run_pipe("import", "verkauf.csv", "--preset", "vertrieb", cwd=root, env=env_without_pipe_dir)
+    result = run_pipe(
+        "import", "verkauf.csv", "--preset", "vertrieb", cwd=root, env={**env_without_pipe_dir, "PIPE_USER": "anna"}
+    )
     assert (result.returncode, result.stderr, result.stdout) == (0, "", ex["output"])
     assert (root / "deals" / f"{ex['deal_id']}.yaml").read_text(encoding="utf-8") == ex["deal"]
     # a broken file: one line on stderr naming file and line, exit code 2, no traceback

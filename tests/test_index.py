@@ -130,12 +130,14 @@ def test_a_git_checkout_of_many_files_is_seen(pipe) -> None:
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "start"], check=True)
+    start = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
     age_all(pipe.root)
     for i in ids:
         pipe("won", i, "--at", "2026-03-05")
     age_all(pipe.root)
     assert report(pipe)["totals"]["won"] == 40
-    subprocess.run([*git, "checkout", "-q", "--", "deals"], check=True)
+    # each `pipe won` committed its change (a git work tree): check out the files as first committed
+    subprocess.run([*git, "checkout", "-q", start, "--", "deals"], check=True)
     age_all(pipe.root)  # even with every file an hour old, as if checked out earlier
     assert report(pipe)["totals"]["won"] == 0
     assert all(r["status"] == "open" for r in listing(pipe).values())
@@ -277,3 +279,103 @@ def test_completion_offers_owners_and_tags_from_the_index(pipe) -> None:
     env = {"_PIPE_COMPLETE": "complete_bash", "COMP_WORDS": f"pipe -C {pipe.root} list --tag e", "COMP_CWORD": "5"}
     out = CliRunner().invoke(app, [], env=env, prog_name="pipe").stdout
     assert out.split() == ["enterprise"]
+
+
+# -- what pipe's other write paths write: undo, sync and its merge driver, import ----------------
+def trust_all(root: Path) -> None:
+    """Bring the index up to date, then mark every entry as read long after its file's last
+    stamp (as if every file had been still for minutes): from now on only a file whose key
+    changed is read again, so a write path that kept a key would show an old deal."""
+    store = Store(root)
+    ids = store.pipeline.stage_ids
+    fresh = index.refresh(store.deals_dir, index_path(root), store.state_path(index.DIGESTS_NAME), ids)
+    entries = fresh.entries()
+    for e in entries:
+        e.read_ns = max(e.key[1], e.key[2]) + index.RACY_NS
+    assert index.write_index(index_path(root), entries, ids)
+    again = index.refresh(store.deals_dir, index_path(root), store.state_path(index.DIGESTS_NAME), ids, save=False)
+    assert again.parsed == 0  # every entry is trusted now
+
+
+def stale_ids(pipe) -> list[str]:
+    out = pipe("stale", "--format", "json", "--as-of", "2026-12-31").stdout
+    return sorted(r["id"] for r in json.loads(out))
+
+
+def test_a_pipe_undo_is_seen(runner, tmp_path: Path) -> None:
+    from conftest import Pipe
+
+    from pipecli.cli import app
+
+    root = tmp_path / "sales"
+    assert runner.invoke(app, ["init", str(root), "--git"]).exit_code == 0
+    pipe = Pipe(runner, root)
+    acme = pipe.add("Acme", "--value", "1000", "--at", "2026-03-02T10:00")
+    pipe("next", acme, "Call the CFO", "--due", "2027-01-15", "--at", "2026-03-02T11:00")
+    pipe("won", acme, "--at", "2026-03-05")
+    trust_all(root)
+    assert report(pipe)["totals"]["won"] == 1
+    assert listing(pipe)[acme]["status"] == "won"
+
+    assert pipe("undo").stdout.splitlines()[-1].endswith(f'Revert "Won {acme}"')
+    assert report(pipe)["totals"]["won"] == 0
+    assert listing(pipe)[acme]["status"] == "open"
+    assert stale_ids(pipe) == []  # open again, with its next step due in 2027
+
+    trust_all(root)
+    assert pipe("undo").stdout.splitlines()[-1].endswith(f'Revert "Next step for {acme}"')
+    assert stale_ids(pipe) == [acme]  # no next step any more
+    trust_all(root)
+    assert pipe("undo").stdout.splitlines()[-1].endswith(f'Revert "Add {acme}"')  # its file is removed
+    assert listing(pipe) == {}
+    assert report(pipe)["totals"]["deals"] == 0
+
+
+def test_a_pipe_import_is_seen(pipe, three, tmp_path: Path) -> None:
+    trust_all(pipe.root)
+    before = report(pipe)["totals"]["deals"]
+    csv = tmp_path / "leads.csv"
+    csv.write_text("title,value\nImported one,2500\nImported two,500\n", encoding="utf-8")
+    pipe("import", str(csv), "--default-date", "2026-03-02")
+    assert report(pipe)["totals"]["deals"] == before + 2
+    assert sorted(r["title"] for r in listing(pipe).values() if r["title"].startswith("Imported")) == [
+        "Imported one",
+        "Imported two",
+    ]
+
+
+@pytest.mark.slow
+def test_a_pipe_sync_and_its_merge_driver_are_seen(run_pipe, tmp_path: Path) -> None:
+    from git_helpers import git
+
+    def run(clone: Path, *args: str, user: str) -> str:
+        result = run_pipe(*args, cwd=clone, env={"PIPE_USER": user})
+        assert result.returncode == 0, (args, result.stdout, result.stderr)
+        return result.stdout
+
+    def report_of(clone: Path, user: str) -> dict:
+        return json.loads(run(clone, "report", "--format", "json", "--as-of", "2026-12-31", user=user))
+
+    server = tmp_path / "server.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(server))
+    anna = tmp_path / "anna"
+    assert run_pipe("init", str(anna), "--git").returncode == 0
+    git(anna, "branch", "-M", "main")
+    git(anna, "remote", "add", "origin", str(server))
+    d = run(anna, "add", "Shared rollout", "--value", "4000", "--at", "2026-03-02T09:00", user="anna").strip()
+    run(anna, "sync", user="anna")
+    git(tmp_path, "clone", "-q", str(server), "marek")
+    marek = tmp_path / "marek"
+    run(marek, "sync", user="marek")
+    assert report_of(marek, "marek")["totals"]["won"] == 0
+    trust_all(marek)
+
+    run(anna, "note", d, "Signed today", "--at", "2026-03-04T10:00", user="anna")
+    run(anna, "won", d, "--at", "2026-03-04T11:00", user="anna")
+    run(anna, "sync", user="anna")
+    run(marek, "note", d, "Sent the contract", "--at", "2026-03-03T10:00", user="marek")  # both sides changed it
+    trust_all(marek)
+    assert run(marek, "sync", user="marek").startswith("synced with origin/main: 2 commits in")
+    assert report_of(marek, "marek")["totals"]["won"] == 1  # the file the merge driver wrote
+    shown = json.loads(run(marek, "list", "--status", "all", "--format", "json", user="marek"))
+    assert [(r["id"], r["status"], r["last_activity"]) for r in shown] == [(d, "won", "2026-03-04T11:00:00+01:00")]

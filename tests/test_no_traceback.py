@@ -45,7 +45,23 @@ WORDS = [
 ]  # fmt: skip
 words = st.one_of(st.sampled_from(WORDS), st.text(max_size=12))
 commands = st.sampled_from(
-    ["add", "move", "won", "lost", "reopen", "note", "next", "set", "edit", "list", "show", "check"]
+    [
+        "add",
+        "move",
+        "won",
+        "lost",
+        "reopen",
+        "note",
+        "next",
+        "set",
+        "edit",
+        "list",
+        "show",
+        "check",
+        "log",
+        "sync",
+        "undo",
+    ]
 )
 
 

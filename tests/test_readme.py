@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from typer.testing import CliRunner
+from wcwidth import wcswidth
 
 from pipecli.cli import app
 
@@ -34,3 +35,17 @@ def test_the_sample_report_in_the_readme_is_what_pipe_prints(runner: CliRunner) 
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(block)
+
+
+def test_the_list_and_stale_captures_are_what_pipe_prints_at_80_columns(runner: CliRunner) -> None:
+    section = README.split("## What the lists look like", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"`(pipe -C examples/demo (?:list|stale)[^`]*)`", section)
+    blocks = re.findall(r"```\n(.*?)```", section, re.S)
+    assert [c.split()[3] for c in commands] == ["list", "stale"] and len(blocks) == 2
+    for command, block in zip(commands, blocks, strict=True):
+        args = command.split()[1:]
+        args[1] = str(ROOT / args[1])
+        result = runner.invoke(app, args, env={"COLUMNS": "80"})
+        assert result.exit_code == 0, result.output
+        assert result.stdout == block, command
+        assert max(wcswidth(line) for line in block.splitlines()) <= 80  # display width: Thai titles too

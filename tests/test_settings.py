@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -85,7 +86,8 @@ def test_lock_timeout_is_the_one_read_at_start(pipe, run_pipe) -> None:
         r = run_pipe("-C", str(pipe.root), "add", "Waiting", env={"PIPE_LOCK_TIMEOUT": "0.2"})
     assert r.returncode == 1
     assert r.stderr.startswith("pipe: another pipe command has held the lock ")
-    assert r.stderr.endswith(".pipe/lock for 0.2s; wait for it to finish and try again\n")
+    # the holder (this test's process) wrote its pid into the lock file
+    assert r.stderr.endswith(f".pipe/lock (pid {os.getpid()}) for 0.2s; wait for it to finish and try again\n")
 
 
 def test_no_other_module_reads_these_variables() -> None:

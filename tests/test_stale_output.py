@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -196,10 +197,30 @@ def test_bad_files_make_the_exit_code_1_even_when_nothing_is_stale(pipe: Any) ->
     assert "broken.yaml:" in result.stderr
 
 
-def test_the_shared_email_format_gives_other_listings_plain_text(pipe: Any) -> None:
+def test_email_is_a_format_of_stale_only(pipe: Any) -> None:
     pipe("add", "Caffè Roma", "--id", "r1", "--value", "1200", "--at", "2026-03-01T10:00")
-    lines = pipe("list", "--format", "email").stdout.splitlines()
-    assert lines[0].split()[:3] == ["id", "title", "company"]
-    assert lines[1].split()[:3] == ["r1", "Caffè", "Roma"]
-    assert len(lines) == 2  # a header and one row: no rules, no pipes, not CSV
-    assert "|" not in lines[1] and "," not in lines[0]
+    for command in ("list", "report"):
+        result = pipe(command, "--format", "email", ok=False)
+        assert (result.exit_code, result.stdout) == (2, "")
+        assert result.stderr.startswith("pipe: --format 'email': use table, markdown, json, ")
+        assert result.stderr.endswith("(email is for `pipe stale`)\n")
+
+
+def test_output_writes_the_list_to_a_file_and_not_with_by_owner_dir(seven: Any, tmp_path: Path) -> None:
+    target = tmp_path / "stale.json"
+    result = seven("stale", "--as-of", AS_OF, "-f", "json", "-o", str(target))
+    assert (result.stdout, result.stderr) == ("", "")
+    assert [d["id"] for d in json.loads(target.read_text(encoding="utf-8"))] == [
+        "b1",
+        "n1",
+        "a1",
+        "b2",
+        "a2",
+        "n2",
+        "a3",
+    ]
+    both = seven("stale", "--by-owner-dir", str(tmp_path / "d"), "-o", str(target), ok=False)
+    assert (both.exit_code, both.stderr) == (
+        2,
+        "pipe: give --by-owner-dir DIR (a file per owner) or --output FILE, not both\n",
+    )

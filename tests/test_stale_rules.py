@@ -235,11 +235,26 @@ def test_owner_stage_and_min_idle_filters(pipe: Any) -> None:
     assert stale(pipe, "2026-03-11", "--min-idle", "2w") == []
 
 
-def test_nothing_stale_prints_nothing_in_every_format(pipe: Any) -> None:
+def test_nothing_stale_prints_nothing_for_people_and_an_empty_listing_for_programs(pipe: Any) -> None:
     pipe.add("Fresh", "--at", "2026-03-10T10:00")
-    for fmt in ("table", "json", "csv", "yaml", "markdown", "email"):
+    header = "id,title,company,owner,stage,reason,idle_days,idle_hours,stale_after,past_days,overdue_days,"
+    expected = {
+        "table": "",  # cron mails only when there is something to say
+        "markdown": "",
+        "email": "",
+        "json": "[]\n",
+        "yaml": "[]\n",
+        "jsonl": "",  # no lines
+        "csv": header,
+        "tsv": header.replace(",", "\t"),
+    }
+    for fmt, start in expected.items():
         result = pipe("stale", "--as-of", "2026-03-11", "-f", fmt, "--fail-if-any")
-        assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+        assert (result.exit_code, result.stderr) == (0, ""), fmt
+        if fmt in ("csv", "tsv"):
+            assert result.stdout.startswith(start) and result.stdout.count("\n") == 1, fmt
+        else:
+            assert result.stdout == start, fmt
 
 
 def test_fail_if_any_exits_1_when_some_deal_is_stale(pipe: Any) -> None:

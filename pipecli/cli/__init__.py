@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from . import deals, report, stale, transfer  # noqa: F401
+from . import deals, report, stale, team, transfer  # noqa: F401
 from .app import app
 
 __all__ = ["app", "main"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import typing
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,8 +30,11 @@ from ..errors import (
     OutOfOrder,
     PipeError,
     UnknownStage,
+    Unwritable,
     WrongStatus,
 )
+from . import completion
+from .helptext import PipeTyper
 
 
 class PipeGroup(TyperGroup):
@@ -39,8 +43,9 @@ class PipeGroup(TyperGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if not args and self.no_args_is_help:
             return super().parse_args(ctx, args)  # "pipe" alone: the help, as click shows it
+        _refuse_undecodable(self, ctx, args)
         try:
-            return super().parse_args(ctx, args)
+            return super().parse_args(ctx, completion.with_optional_shell(args))
         except typer.TyperException as err:
             if _is_usage_error(err):
                 _usage_exit(err)
@@ -51,17 +56,27 @@ class PipeGroup(TyperGroup):
             settings.load()
             return super().invoke(ctx)
         except PipeError as err:
+            if isinstance(err, Unwritable) and err.internal and _debug():
+                raise
             typer.echo(f"pipe: {located(err)}", err=True)
             raise typer.Exit(exit_code(err)) from None
         except BrokenPipeError:
-            # `pipe list | head`: the reader left; that is not an error worth a word
+            # `pipe list | head -1`: the reader has what it wanted; not an error, not a word
             _silence_stdout()
-            raise typer.Exit(EXIT_ERROR) from None
+            raise typer.Exit(0) from None
         except OSError as err:
+            if not getattr(err, "filename", None) and _output_failed(err):
+                # a full disk or a closed pipe behind standard output (`pipe list > /dev/full`)
+                _silence_stdout()
+                typer.echo(f"pipe: cannot write the output: {err.strerror or err}", err=True)
+                raise typer.Exit(EXIT_ERROR) from None
             where = f" {err.filename}" if getattr(err, "filename", None) else ""
             typer.echo(f"pipe: cannot access{where}: {err.strerror or err}", err=True)
             raise typer.Exit(EXIT_ERROR) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        except KeyboardInterrupt:
+            _silence_stdout()
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except (typer.Exit, typer.Abort):
             raise
         except typer.TyperException as err:  # click's own errors: a wrong command line, or for click to show
             if _is_usage_error(err):
@@ -76,6 +91,19 @@ class PipeGroup(TyperGroup):
                 err=True,
             )
             raise typer.Exit(EXIT_ERROR) from None
+
+
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a command ended by SIGINT
+
+
+def _output_failed(err: OSError) -> bool:
+    """True when ``err`` came from writing the command's output (``echo`` or ``write``)."""
+    tb = err.__traceback__
+    names = set()
+    while tb is not None:
+        names.add(tb.tb_frame.f_code.co_name)
+        tb = tb.tb_next
+    return bool(names & {"echo", "write"})
 
 
 def _debug() -> bool:
@@ -126,9 +154,29 @@ def describe(err: PipeError) -> str:
     if isinstance(err, LockTimeout):
         from ..documents import display_path
 
+        lock = display_path(err.lock)
+        if err.several:
+            return (
+                f"other pipe commands held the lock {lock} one after another for all of the {err.timeout:g}s "
+                f"this one waited (the last: {err.holder}); try again, or wait longer with PIPE_LOCK_TIMEOUT=SECONDS"
+            )
+        who = f" ({err.holder})" if err.holder else ""
         return (
-            f"another pipe command has held the lock {display_path(err.lock)} for {err.timeout:g}s; "
+            f"another pipe command has held the lock {lock}{who} for {err.timeout:g}s; "
             "wait for it to finish and try again"
+        )
+    if isinstance(err, Unwritable):
+        from ..documents import display_path
+
+        where = display_path(err.path_written)
+        if err.internal:
+            return (
+                f"internal error: the new text of deal {err.deal_id} ({where}) would not read back as written "
+                f"({err.reason}); nothing was written (set PIPE_DEBUG=1 to see where, and please report it)"
+            )
+        return (
+            f"{where} would be {err.reason} with this change; nothing was written "
+            "(keep long texts in a file of their own and note where it is)"
         )
     if isinstance(err, NoPipeline):
         if err.missing:
@@ -161,6 +209,73 @@ def _usage_exit(err: typer.TyperException) -> None:
     raise typer.Exit(EXIT_USAGE) from None
 
 
+def _undecodable(text: str) -> bool:
+    """True for text made of bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
+    return not text.isascii() and any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _is_path(param: Any) -> bool:
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    return annotation is Path or Path in typing.get_args(annotation)
+
+
+def _argument_names(command: Any, ctx: Any, args: list[str]) -> list[str | None]:
+    """For each argument, the option or argument of the command it gives a value to, as
+    help names it (``--owner``, ``TEXT``); None for a name, a flag, or a folder or file
+    path (a path is the file system's business, not text pipe writes)."""
+    names: list[str | None] = [None] * len(args)
+    params: list[Any] = list(command.params)
+    positional: list[Any] = []
+    only_positional = False
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not only_positional and arg == "--":
+            only_positional = True
+        elif not only_positional and arg.startswith("-") and arg != "-":
+            name = arg.split("=", 1)[0]
+            param = next((p for p in params if p.param_type_name == "option" and name in p.opts), None)
+            label = None if param is None or _is_path(param) else name
+            if "=" in arg:
+                names[i] = label
+            elif param is not None and not param.is_flag and not param.count and i + 1 < len(args):
+                i += 1
+                names[i] = label
+        elif positional:
+            param = positional[0]
+            names[i] = None if _is_path(param) else (param.metavar or param.name.upper())
+            if param.nargs == 1:
+                positional.pop(0)
+        else:  # the name of a command: what follows are its options and arguments
+            sub = command.get_command(ctx, arg) if hasattr(command, "get_command") else None
+            if sub is None:
+                break
+            command = sub
+            params = list(sub.params)
+            positional = [p for p in params if p.param_type_name == "argument"]
+        i += 1
+    return names
+
+
+def _refuse_undecodable(group: TyperGroup, ctx: Any, args: list[str]) -> None:
+    """One clear line and exit 2 for a value that is not UTF-8: written to a deal file it
+    would make a file no YAML reader accepts."""
+    if not any(_undecodable(a) for a in args):
+        return
+    from ..documents import printable
+
+    for arg, name in zip(args, _argument_names(group, ctx, args), strict=True):
+        if name is None or not _undecodable(arg):
+            continue
+        value = arg.split("=", 1)[1] if name.startswith("-") and arg.startswith(name + "=") else arg
+        typer.echo(
+            f"pipe: {name}: '{printable(value)}' is not valid UTF-8 text; "
+            "retype it, or convert it first (e.g. iconv -f latin1 -t utf-8)",
+            err=True,
+        )
+        raise typer.Exit(EXIT_USAGE)
+
+
 def _silence_stdout() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -169,14 +284,28 @@ def _silence_stdout() -> None:
         pass
 
 
-app = typer.Typer(
+app = PipeTyper(
     name="pipe",
     cls=PipeGroup,
+    add_completion=False,  # pipecli.cli.completion: --install-completion takes the shell's name
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+# the global output choices, read by the commands (pipecli.cli.common.screen_for)
+COLOR_KEY = "pipe.color"
+PAGING_KEY = "pipe.paging"
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def _color(value: str) -> str:
+    choice = value.strip().lower()
+    if choice not in COLOR_CHOICES:
+        raise typer.BadParameter(f"{value!r}: use auto, always or never")
+    return choice
 
 
 def _version(value: bool) -> None:
@@ -198,10 +327,49 @@ def main_options(
             metavar="DIR",
         ),
     ] = None,
+    color: Annotated[
+        str,
+        typer.Option(
+            "--color",
+            help="Colour the output: auto (on a terminal, unless NO_COLOR is set or TERM=dumb), always or never.",
+            metavar="WHEN",
+            callback=_color,
+            autocompletion=lambda: list(COLOR_CHOICES),
+        ),
+    ] = "auto",
+    no_pager: Annotated[
+        bool,
+        typer.Option(
+            "--no-pager",
+            help="Do not send long output to a pager (default: $PIPE_PAGER, else $PAGER, else less -FRX).",
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = False,
+    install_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--install-completion",
+            help="Install completion for SHELL (bash, zsh, fish, powershell or pwsh; default: the shell you use).",
+            metavar="[SHELL]",
+            callback=completion.install,
+            is_eager=True,
+            expose_value=False,
+        ),
+    ] = None,
+    show_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--show-completion",
+            help="Print the completion script for SHELL, to install it by hand.",
+            metavar="[SHELL]",
+            callback=completion.show,
+            is_eager=True,
+            expose_value=False,
+        ),
+    ] = None,
 ) -> None:
     """A sales pipeline in plain YAML files, driven from the shell.
 
@@ -209,3 +377,5 @@ def main_options(
     with --fail-if-any); 2 a wrong command line.
     """
     ctx.obj = directory
+    ctx.meta[COLOR_KEY] = color
+    ctx.meta[PAGING_KEY] = not no_pager

@@ -5,22 +5,28 @@ from __future__ import annotations
 import codecs
 import contextlib
 import sys
-from collections.abc import Callable, Iterable
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import PipeError
-from ..render import OutputFormat
+from .. import settings
+from ..errors import PipeError, usage_error
+from ..render import ESCAPING_FORMATS, OutputFormat
+from ..render.terminal import Screen, decide, page
+from ..settings import login_name
 
 if TYPE_CHECKING:
     from ..documents import Problem
     from ..index import Fresh
     from ..models import Deal
-    from ..store import Store
+    from ..store import Store, Transaction
 from ..timeutil import now, parse_date, parse_datetime, today, use_zone
+from .app import COLOR_KEY, PAGING_KEY
 
 
 def store_from(ctx: typer.Context) -> Store:
@@ -30,6 +36,9 @@ def store_from(ctx: typer.Context) -> Store:
     root_ctx = ctx.find_root()
     directory = root_ctx.obj if isinstance(root_ctx.obj, Path) else root_ctx.params.get("directory")
     store = Store.open(directory)
+    store.command = ctx.command_path  # "pipe note": who holds the lock, for a command that waits for it
+    if store.on_commit is None and not ctx.params.get("no_commit"):
+        store.on_commit = _commit
     # the pipeline's time zone, when it names one, is "local"; a broken pipeline.yaml is
     # reported where a command reads it (by check: as a finding)
     with contextlib.suppress(PipeError):
@@ -37,14 +46,68 @@ def store_from(ctx: typer.Context) -> Store:
     return store
 
 
+def _commit(tx: Transaction) -> None:
+    """Every writing command's ``Store.on_commit`` (unless --no-commit): in a git work
+    tree, commit what it changed (``pipecli.git.auto_commit``)."""
+    from ..git import auto_commit
+
+    auto_commit(tx, notify)
+
+
+def notify(message: str) -> None:
+    """A line on stderr that does not change the exit code."""
+    typer.echo(f"pipe: {message}", err=True)
+
+
+def who(store: Store) -> str | None:
+    """Who makes this command's changes (the ``by:`` it records): ``PIPE_USER``, else
+    git's ``user.email`` or ``user.name`` when the pipeline is in a git work tree, else
+    the login name. Git's configuration is read once per command, and never outside a
+    work tree."""
+    if store.settings.user:
+        return store.settings.user
+    from ..git import GitError, repo_of
+
+    repo = repo_of(store)
+    if repo is not None:
+        try:
+            user = repo.user()
+        except GitError:
+            user = None
+        if user:
+            return user
+    return login_name(store.settings)
+
+
 def change_deal(
-    store: Store, ref: str, change: Callable[[Deal], Deal], message: Callable[[Deal, Deal], str]
+    store: Store,
+    ref: str,
+    change: Callable[[Deal], Deal],
+    message: Callable[[Deal, Deal], str],
+    resolves: Iterable[str] = (),
 ) -> tuple[Deal, Deal]:
-    """Change one deal in a transaction whose message ``message(old, new)`` says what changed."""
-    with store.transaction() as tx:
-        old, new = tx.update(ref, change)
-        tx.message = message(old, new)
-    return old, new
+    """Change one deal in a transaction whose message ``message(old, new)`` says what
+    changed (``Store.change``: worked out outside the lock, written under it); what the
+    change adds to the history and notes records ``who`` made it.
+
+    A merge conflict recorded on a field the change sets (``resolves``, and every field
+    it records a change of) is resolved: the command's value is the one kept.
+    """
+    from .. import actions
+
+    by = who(store)
+    names = tuple(resolves)
+
+    def apply(old: Deal) -> Deal:
+        new = actions.with_by(old, change(old), by)
+        if "conflict" in (new.model_extra or {}):
+            from ..merge import resolved
+
+            added = [h.field for h in new.history[len(old.history) :] if h.event == "changed" and h.field]
+            new = resolved(new, [*names, *added])
+        return new
+
+    return store.change(ref, apply, message)
 
 
 def _store_for_completion(ctx: typer.Context) -> Store | None:
@@ -140,14 +203,27 @@ def at_time(text: str | None) -> datetime:
     return parse_datetime(text, option="--at") if text else now()
 
 
-def at_clock(text: str | None) -> Callable[[], datetime]:
-    """The time of a change to an existing deal: --at (checked at once), or else the
-    clock read when the change is made, under the lock; a writer that waited for
-    another must not stamp its entry with a time before the other's."""
+def at_clock(text: str | None) -> Callable[..., datetime]:
+    """The time of a change to an existing deal: ``when(deal)``.
+
+    --at (checked at once), or else the clock read when the change is made, under the
+    lock, and never before the deal's last entry (``actions.entry_time``): a writer that
+    waited for another, or whose clock is behind another machine's, must not stamp its
+    entry with a time before the other's, nor be refused for it. ``when()`` alone reads
+    the clock.
+    """
     if text:
         fixed = parse_datetime(text, option="--at")
-        return lambda: fixed
-    return now
+        return lambda deal=None: fixed
+
+    def when(deal: Deal | None = None) -> datetime:
+        if deal is None:
+            return now()
+        from ..actions import entry_time
+
+        return entry_time(deal, now())
+
+    return when
 
 
 def as_of_date(text: str | None) -> date:
@@ -164,19 +240,111 @@ def report_problems(problems: Iterable[Problem]) -> int:
     return n
 
 
-def write(text: str) -> None:
-    """Write command output exactly (no extra newline).
+def read_stdin(what: str) -> str:
+    """Standard input as text; bytes that are not UTF-8 are a usage error (exit 2) that
+    says on which line, before anything is written."""
+    stream = sys.stdin
+    if stream is None:
+        return ""
+    raw = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise usage_error(
+            f"standard input ({what}) is not valid UTF-8 text (line {line}); "
+            "convert it first (e.g. iconv -f latin1 -t utf-8)"
+        ) from None
 
-    On an output that cannot take a character (PYTHONIOENCODING=ascii), it is
-    written as a \\uXXXX escape: in JSON that is the character itself.
-    """
-    if text:
+
+def screen_for(ctx: typer.Context | None, *, wide: bool = False) -> Screen:
+    """What standard output can show for this command: its width, colour and pager
+    (``--color``, ``--no-pager``, ``--wide``, and the environment; see render/terminal.py)."""
+    env = settings.current()
+    meta: dict[str, Any] = ctx.meta if ctx is not None else {}
+    return decide(
+        sys.stdout,
+        color=meta.get(COLOR_KEY, "auto"),
+        paging=meta.get(PAGING_KEY, True),
+        wide=wide,
+        columns=env.columns,
+        lines=env.lines,
+        no_color=env.no_color,
+        term=env.term,
+        pager=env.pager,
+    )
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where a command's output goes: standard output (fitted to the screen, maybe paged),
+    or the file of ``-o FILE`` (every column, no colour, UTF-8, written atomically)."""
+
+    screen: Screen
+    path: Path | None = None
+
+    def write(self, text: str, fmt: OutputFormat | None = None) -> None:
+        if self.path is None:
+            write(text, fmt=fmt, screen=self.screen, redirect_hint=True)
+            return
+        from ..documents import display_path
+        from ..fsio import atomic_write
+
+        if self.path.is_dir():
+            raise PipeError(f"cannot write {display_path(self.path)}: it is a folder; give a file name")
         try:
-            sys.stdout.write(text)
-        except UnicodeEncodeError:
-            enc = sys.stdout.encoding or "ascii"
-            sys.stdout.write(text.encode(enc, "pipe-u-escape").decode(enc))
-        sys.stdout.flush()
+            atomic_write(self.path, text)
+        except OSError as err:
+            raise PipeError(f"cannot write {display_path(self.path)}: {err.strerror or err}") from None
+
+
+def output_for(ctx: typer.Context, *, wide: bool = False, path: Path | None = None) -> Output:
+    """The :class:`Output` of a command with ``--wide`` and ``-o FILE`` (``-`` or none: standard output)."""
+    if path is not None and str(path) != "-":
+        return Output(Screen(wide=wide), path.expanduser())
+    return Output(screen_for(ctx, wide=wide))
+
+
+def write(
+    text: str, *, fmt: OutputFormat | None = None, screen: Screen | None = None, redirect_hint: bool = False
+) -> None:
+    """Write command output exactly (no extra newline), through the pager when ``screen``
+    has one and the text is longer than the screen.
+
+    Text the output's encoding cannot carry (``PYTHONIOENCODING=ascii``, a C locale) is
+    never mangled: JSON is written with ``\\uXXXX`` escapes, which is the same JSON; any
+    other format is refused with one line saying what to do.
+    """
+    if not text:
+        return
+    stream = sys.stdout
+    if stream is None:  # started with standard output closed (`pipe list >&-`)
+        raise PipeError("cannot write the output: standard output is closed")
+    try:
+        text.encode(stream.encoding or "utf-8")
+    except UnicodeEncodeError as err:
+        if fmt in ESCAPING_FORMATS:
+            enc = stream.encoding or "ascii"
+            text = text.encode(enc, "pipe-u-escape").decode(enc)
+        else:
+            ch = err.object[err.start]
+            bad = f"U+{ord(ch):04X} ({unicodedata.name(ch, 'a character')})"  # said in ASCII: stderr may be too
+            fix = (
+                "write it to a file with -o FILE, or set PYTHONIOENCODING=utf-8"
+                if redirect_hint
+                else ("set PYTHONIOENCODING=utf-8 (or a UTF-8 locale)")
+            )
+            raise PipeError(
+                f"standard output is {stream.encoding}, which cannot carry {bad} in this output; {fix}"
+            ) from None
+    except LookupError:
+        pass
+    if screen is not None and page(text, screen, stream, less=settings.current().less):
+        return
+    stream.write(text)
+    stream.flush()
 
 
 def _u_escape(err: UnicodeError) -> tuple[str, int]:
@@ -200,10 +368,15 @@ def interactive() -> bool:
 
 DealArg = Annotated[
     str,
-    typer.Argument(help="Deal id, or a unique prefix of it.", autocompletion=complete_deal, show_default=False),
+    typer.Argument(
+        help="Deal id, or a unique prefix of it.", autocompletion=complete_deal, show_default=False, metavar="DEAL"
+    ),
 ]
 StageArg = Annotated[
-    str, typer.Argument(help="Stage id (see pipeline.yaml).", autocompletion=complete_stage, show_default=False)
+    str,
+    typer.Argument(
+        help="Stage id (see pipeline.yaml).", autocompletion=complete_stage, show_default=False, metavar="STAGE"
+    ),
 ]
 AtOpt = Annotated[
     str | None,
@@ -221,12 +394,64 @@ AsOfOpt = Annotated[
         metavar="DATE",
     ),
 ]
-FormatOpt = Annotated[
-    OutputFormat,
-    typer.Option("--format", "-f", help="Output format.", case_sensitive=False),
+
+
+def _either(names: Sequence[str]) -> str:
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+
+
+# the command that offers a format few others do
+ELSEWHERE = {"email": "stale", "text": "show", "sqlite": "export"}
+
+
+def format_option(formats: Sequence[OutputFormat]) -> Any:
+    """``-f/--format FORMAT`` offering exactly ``formats`` (help, completion and the check
+    agree); the command receives an :class:`OutputFormat`."""
+    names = [f.value for f in formats]
+
+    def check(value: str) -> OutputFormat:
+        choice = str(value).strip().lower()
+        if choice not in names:
+            where = f" ({choice} is for `pipe {ELSEWHERE[choice]}`)" if choice in ELSEWHERE else ""
+            raise usage_error(f"--format {value!r}: use {_either(names)}{where}")
+        return OutputFormat(choice)
+
+    def offer(incomplete: str) -> list[str]:
+        return [n for n in names if n.startswith(incomplete.lower())]
+
+    return typer.Option(
+        "--format",
+        "-f",
+        help=f"Output format: {_either(names)}.",
+        metavar="FORMAT",
+        callback=check,
+        autocompletion=offer,
+    )
+
+
+WideOpt = Annotated[
+    bool,
+    typer.Option("--wide", help="Show every column in full, however wide the table gets (default: fit the terminal)."),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Write to FILE instead of standard output (every column, UTF-8).", metavar="FILE"
+    ),
+]
+NoCommitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-commit",
+        help="Do not commit the change to git (in a git work tree each writing command commits what it changed).",
+    ),
 ]
 OwnerOpt = Annotated[
-    str | None, typer.Option("--owner", help="Only deals of this owner.", autocompletion=complete_owner)
+    str | None,
+    typer.Option("--owner", help="Only deals of this owner.", autocompletion=complete_owner, metavar="NAME"),
 ]
-SourceOpt = Annotated[str | None, typer.Option("--source", help="Only deals from this lead source.")]
-TagOpt = Annotated[str | None, typer.Option("--tag", help="Only deals with this tag.", autocompletion=complete_tag)]
+SourceOpt = Annotated[str | None, typer.Option("--source", help="Only deals from this lead source.", metavar="SOURCE")]
+TagOpt = Annotated[
+    str | None,
+    typer.Option("--tag", help="Only deals with this tag.", autocompletion=complete_tag, metavar="TAG"),
+]

@@ -5,55 +5,86 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .. import git, render
+from .. import render
 from ..errors import EXIT_ERROR, InvalidValue, PipeError, usage_error
 from ..render import Column, OutputFormat
-from ..timeutil import parse_date
+from ..timeutil import parse_date, today
 from .app import app, describe
-
-if TYPE_CHECKING:
-    from ..models import Deal, Pipeline
 from .common import (
     AtOpt,
     DealArg,
-    FormatOpt,
+    NoCommitOpt,
+    OutputOpt,
     OwnerOpt,
     SourceOpt,
     StageArg,
     TagOpt,
+    WideOpt,
     at_clock,
     at_time,
     change_deal,
     complete_stage,
+    format_option,
     indexed,
     interactive,
+    notify,
+    output_for,
+    read_stdin,
     report_problems,
+    screen_for,
     store_from,
+    who,
     write,
 )
+from .helptext import examples
+
+if TYPE_CHECKING:
+    from ..models import Deal, Pipeline
 
 
 # -- init -----------------------------------------------------------------------------
-@app.command()
+@app.command(
+    epilog=examples(
+        "pipe init ~/sales --git",
+        "pipe init ~/sprzedaz --stages intro,demo,trial,offer --currency PLN",
+        "cd ~/sales && pipe add 'First deal' --value 5000",
+    )
+)
 def init(
     ctx: typer.Context,
-    directory: Annotated[Path, typer.Argument(help="Folder for the new pipeline (created if missing).")] = Path("."),
+    directory: Annotated[
+        Path, typer.Argument(help="Folder for the new pipeline (created if missing).", metavar="DIR")
+    ] = Path("."),
     stages: Annotated[
         str | None,
         typer.Option(
-            help="Comma-separated stage ids, in order (default: lead,qualified,meeting,proposal,negotiation)."
+            help="Comma-separated stage ids, in order (default: lead,qualified,meeting,proposal,negotiation).",
+            metavar="IDS",
         ),
     ] = None,
-    currency: Annotated[str, typer.Option(help="Default currency (ISO 4217).")] = "EUR",
-    name: Annotated[str, typer.Option(help="Name of the pipeline.")] = "Sales",
-    use_git: Annotated[bool, typer.Option("--git", help="Also make the folder a git repository.")] = False,
+    currency: Annotated[str, typer.Option(help="Default currency (ISO 4217).", metavar="CODE")] = "EUR",
+    name: Annotated[str, typer.Option(help="Name of the pipeline.", metavar="NAME")] = "Sales",
+    use_git: Annotated[
+        bool,
+        typer.Option(
+            "--git",
+            help="Also make the folder a git repository (unless it is in one), with pipe check --staged "
+            "as its pre-commit hook.",
+        ),
+    ] = False,
+    no_commit: NoCommitOpt = False,
 ) -> None:
-    """Create a pipeline: pipeline.yaml, a deals/ folder and a .gitignore."""
+    """Create a pipeline: pipeline.yaml, deals/ and git settings.
+
+    Also a .gitignore and a .gitattributes. In a git work tree (--git makes one) it
+    registers pipe's merge driver for deal files and commits the new files.
+    """
     from .. import actions
     from ..documents import display_path
     from ..scaffold import init_pipeline
@@ -67,34 +98,71 @@ def init(
         root = init_pipeline(directory, stage_ids=stage_ids, currency=code or "EUR", name=name)
     except InvalidValue as err:
         raise usage_error(f"--{err.field}: {err.hint}") from None
-    if use_git:
-        git.init(root)
     typer.echo(f"created pipeline in {display_path(root)}")
+    _init_git(root, name, use_git=use_git, commit=not no_commit)
+
+
+def _init_git(root: Path, name: str, *, use_git: bool, commit: bool) -> None:
+    """A new pipeline in git: the repository (--git), the merge driver, the pre-commit
+    hook (--git) and a first commit of the new files."""
+    from .. import git
+    from ..store import PIPELINE_FILE
+
+    repo = git.init(root) if use_git else git.Repo.find(root)
+    if repo is None:
+        return
+    try:
+        repo.ensure_driver()
+        if use_git and git.install_hook(repo, root) is None:
+            notify("the repository has a pre-commit hook already: add `pipe check --staged` to it (see docs/team.md)")
+        if commit:
+            files = [root / PIPELINE_FILE, root / ".gitignore", root / ".gitattributes"]
+            message = f"Create the pipeline {name.strip()}"
+            repo.commit(files, message, reflog=f"pipe init: {message}")
+    except git.GitError as err:
+        notify(f"the pipeline is created but not committed: {err.message}")
 
 
 # -- add ------------------------------------------------------------------------------
-@app.command()
+@app.command(
+    epilog=examples(
+        'pipe add "Acme CRM rollout" --company Acme --value 12000 --owner sarah',
+        'pipe add "Zażółć Sp. z o.o. pilot" --value 8000 --currency PLN --tag pilot --close-date 2026-12-31',
+        'pipe add "Walk-in from the fair" --stage meeting --at 2026-11-21T10:15',
+    )
+)
 def add(
     ctx: typer.Context,
-    title: Annotated[str, typer.Argument(help="What the deal is, e.g. 'Acme CRM rollout'.", show_default=False)],
-    deal_id: Annotated[str | None, typer.Option("--id", help="Use this id instead of one made from the title.")] = None,
-    company: Annotated[str | None, typer.Option(help="Company (the account).")] = None,
-    contact: Annotated[str | None, typer.Option(help="Contact person's name.")] = None,
-    email: Annotated[str | None, typer.Option(help="Contact's e-mail.")] = None,
-    phone: Annotated[str | None, typer.Option(help="Contact's phone.")] = None,
-    value: Annotated[str | None, typer.Option(help="Deal value, e.g. 12000 or 12000.50.")] = None,
-    currency: Annotated[str | None, typer.Option(help="ISO 4217 code (default: the pipeline's).")] = None,
-    stage: Annotated[
-        str | None, typer.Option(help="Starting stage (default: the first).", autocompletion=complete_stage)
+    title: Annotated[
+        str, typer.Argument(help="What the deal is, e.g. 'Acme CRM rollout'.", show_default=False, metavar="TITLE")
+    ],
+    deal_id: Annotated[
+        str | None, typer.Option("--id", help="Use this id instead of one made from the title.", metavar="ID")
     ] = None,
-    owner: Annotated[str | None, typer.Option(help="Who works the deal.")] = None,
-    source: Annotated[str | None, typer.Option(help="Lead source: referral, website, event, ...")] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag; repeat for more.")] = None,
-    close_date: Annotated[str | None, typer.Option(help="Expected close date (ISO date).")] = None,
+    company: Annotated[str | None, typer.Option(help="Company (the account).", metavar="NAME")] = None,
+    contact: Annotated[str | None, typer.Option(help="Contact person's name.", metavar="NAME")] = None,
+    email: Annotated[str | None, typer.Option(help="Contact's e-mail.", metavar="ADDRESS")] = None,
+    phone: Annotated[str | None, typer.Option(help="Contact's phone.", metavar="NUMBER")] = None,
+    value: Annotated[str | None, typer.Option(help="Deal value, e.g. 12000 or 12000.50.", metavar="AMOUNT")] = None,
+    currency: Annotated[
+        str | None, typer.Option(help="ISO 4217 code (default: the pipeline's).", metavar="CODE")
+    ] = None,
+    stage: Annotated[
+        str | None,
+        typer.Option(help="Starting stage (default: the first).", autocompletion=complete_stage, metavar="STAGE"),
+    ] = None,
+    owner: Annotated[str | None, typer.Option(help="Who works the deal.", metavar="NAME")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Lead source: referral, website, event, ...", metavar="SOURCE")
+    ] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag; repeat for more.", metavar="TAG")] = None,
+    close_date: Annotated[str | None, typer.Option(help="Expected close date (ISO date).", metavar="DATE")] = None,
     probability: Annotated[
-        str | None, typer.Option(help="This deal's own win probability (0..1 or 40%); default: the stage's.")
+        str | None,
+        typer.Option(help="This deal's own win probability (0..1 or 40%); default: the stage's.", metavar="P"),
     ] = None,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Add a deal and print its id."""
     from .. import actions, ids
@@ -107,6 +175,7 @@ def add(
     closes = parse_date(close_date, option="--close-date") if close_date else None
     prob = actions.parse_probability(probability)
     tags = [t.strip() for item in tag or [] for t in item.split(",") if t.strip()]
+    by = who(store)
     with store.transaction() as tx:
         if deal_id is not None:
             new_id = ids.check_id(deal_id)
@@ -130,19 +199,27 @@ def add(
             close_date=closes,
             probability=prob,
         )
+        deal = actions.with_by(None, deal, by)
         tx.create(deal)
         tx.message = f"Add {deal.id}"
     typer.echo(deal.id)
 
 
 # -- moving through the ladder -----------------------------------------------------------
-@app.command()
+@app.command(
+    epilog=examples(
+        "pipe move acme qualified",
+        'pipe move cobalt meeting --note "Demo booked for Tuesday"',
+        "pipe move northwind meeting --at 2026-11-21T09:00",
+    )
+)
 def move(
     ctx: typer.Context,
     deal: DealArg,
     stage: StageArg,
-    note: Annotated[str | None, typer.Option(help="Add a note with the move.")] = None,
+    note: Annotated[str | None, typer.Option(help="Add a note with the move.", metavar="TEXT")] = None,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Move an open deal to a stage, forward or back."""
     from .. import actions
@@ -153,7 +230,7 @@ def move(
     old, new = change_deal(
         store,
         deal,
-        lambda d: actions.move(d, pipeline, stage, when(), note),
+        lambda d: actions.move(d, pipeline, stage, when(d), note),
         lambda old, new: (
             f"Move {new.id}: {old.stage} -> {new.stage}" if new.stage != old.stage else f"Note on {new.id}"
         ),
@@ -166,32 +243,49 @@ def move(
         typer.echo(f"moved {new.id} {direction}from {old.stage} to {new.stage}")
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "pipe won acme",
+        "pipe won cobalt --value 31000 --at 2026-11-24",
+    )
+)
 def won(
     ctx: typer.Context,
     deal: DealArg,
-    value: Annotated[str | None, typer.Option(help="The final value, if it changed.")] = None,
+    value: Annotated[str | None, typer.Option(help="The final value, if it changed.", metavar="AMOUNT")] = None,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
-    """Mark a deal won (it keeps the stage it was won from)."""
+    """Mark a deal won; it keeps the stage it was won from."""
     from .. import actions
 
     store = store_from(ctx)
     when = at_clock(at)
     money = actions.parse_money(value)
-    _, new = change_deal(store, deal, lambda d: actions.won(d, when(), money), lambda _, new: f"Won {new.id}")
+    _, new = change_deal(store, deal, lambda d: actions.won(d, when(d), money), lambda _, new: f"Won {new.id}")
     shown = f" ({render.money(new.value, new.currency)})" if new.value is not None else ""
     typer.echo(f"won {new.id}{shown}")
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "pipe lost acme --reason price",
+        'pipe lost cobalt --reason "went with a competitor" --at 2026-11-24',
+    )
+)
 def lost(
     ctx: typer.Context,
     deal: DealArg,
-    reason: Annotated[str, typer.Option(help="Why it was lost: price, timing, competitor, ...", show_default=False)],
+    reason: Annotated[
+        str, typer.Option(help="Why it was lost: price, timing, competitor, ...", show_default=False, metavar="TEXT")
+    ],
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
-    """Mark a deal lost, with the reason (it keeps the stage where it was lost)."""
+    """Mark a deal lost, with the reason.
+
+    It keeps the stage where it was lost, so the report counts where deals are lost.
+    """
     from .. import actions
 
     if not reason.strip():
@@ -199,19 +293,28 @@ def lost(
     store = store_from(ctx)
     when = at_clock(at)
     _, new = change_deal(
-        store, deal, lambda d: actions.lost(d, when(), reason), lambda _, new: f"Lost {new.id}: {new.lost_reason}"
+        store, deal, lambda d: actions.lost(d, when(d), reason), lambda _, new: f"Lost {new.id}: {new.lost_reason}"
     )
     typer.echo(f"lost {new.id} at {new.stage}: {new.lost_reason}")
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "pipe reopen gdanska",
+        "pipe reopen poznan --stage proposal",
+    )
+)
 def reopen(
     ctx: typer.Context,
     deal: DealArg,
     stage: Annotated[
-        str | None, typer.Option(help="Reopen in this stage (default: where it closed).", autocompletion=complete_stage)
+        str | None,
+        typer.Option(
+            help="Reopen in this stage (default: where it closed).", autocompletion=complete_stage, metavar="STAGE"
+        ),
     ] = None,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Reopen a won or lost deal."""
     from .. import actions
@@ -222,41 +325,58 @@ def reopen(
     _, new = change_deal(
         store,
         deal,
-        lambda d: actions.reopen(d, pipeline, when(), stage),
+        lambda d: actions.reopen(d, pipeline, when(d), stage),
         lambda _, new: f"Reopen {new.id} in {new.stage}",
     )
     typer.echo(f"reopened {new.id} in {new.stage}")
 
 
 # -- notes, next steps, fields ------------------------------------------------------------
-@app.command()
+@app.command(
+    epilog=examples(
+        'pipe note acme "Met at the fair" --at 2026-11-21T16:00',
+        'pipe note acme "Call went well; they want a pilot."',
+        'echo "Minutes: budget approved" | pipe note acme -',
+    )
+)
 def note(
     ctx: typer.Context,
     deal: DealArg,
-    text: Annotated[str, typer.Argument(help="The note ('-' reads it from standard input).", show_default=False)],
+    text: Annotated[
+        str, typer.Argument(help="The note ('-' reads it from standard input).", show_default=False, metavar="TEXT")
+    ],
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Add a timestamped note to a deal."""
-    import sys
-
     from .. import actions
 
     if text == "-":
-        text = sys.stdin.read()
+        text = read_stdin("the note")
     store = store_from(ctx)
     when = at_clock(at)
-    _, new = change_deal(store, deal, lambda d: actions.add_note(d, when(), text), lambda _, new: f"Note on {new.id}")
+    _, new = change_deal(store, deal, lambda d: actions.add_note(d, when(d), text), lambda _, new: f"Note on {new.id}")
     typer.echo(f"noted on {new.id}")
 
 
-@app.command(name="next")
+@app.command(
+    name="next",
+    epilog=examples(
+        'pipe next acme "Send the revised offer" --due +3d',
+        'pipe next acme "Call the CFO" --due 2026-12-01',
+        "pipe next acme --clear",
+    ),
+)
 def next_step(
     ctx: typer.Context,
     deal: DealArg,
-    text: Annotated[str | None, typer.Argument(help="The next step, e.g. 'Send the proposal'.")] = None,
-    due: Annotated[str | None, typer.Option(help="Due date: ISO date, today, tomorrow, +3d, +2w.")] = None,
+    text: Annotated[str | None, typer.Argument(help="The next step, e.g. 'Send the proposal'.", metavar="TEXT")] = None,
+    due: Annotated[
+        str | None, typer.Option(help="Due date: ISO date, today, tomorrow, +3d, +2w.", metavar="DATE")
+    ] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Remove the next step.")] = False,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
     """Set (or --clear) a deal's next step and its due date."""
     from .. import actions
@@ -273,7 +393,7 @@ def next_step(
     _, new = change_deal(
         store,
         deal,
-        lambda d: actions.set_next_step(d, when(), None if clear else text, due_date),
+        lambda d: actions.set_next_step(d, when(d), None if clear else text, due_date),
         lambda _, new: f"Next step for {new.id}" if new.next_step else f"Clear the next step of {new.id}",
     )
     if new.next_step:
@@ -282,7 +402,14 @@ def next_step(
         typer.echo(f"cleared the next step of {new.id}")
 
 
-@app.command(name="set")
+@app.command(
+    name="set",
+    epilog=examples(
+        "pipe set acme value=15000 close_date=2026-12-15",
+        "pipe set acme owner=giulia tags=priority,pilot",
+        "pipe set acme contact.phone=",
+    ),
+)
 def set_(
     ctx: typer.Context,
     deal: DealArg,
@@ -293,29 +420,54 @@ def set_(
             "currency, owner, source, tags (comma list), close_date, probability, or a custom field. "
             "An empty VALUE clears the field.",
             show_default=False,
+            metavar="FIELD=VALUE",
         ),
     ],
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
-    """Set plain fields of a deal; each change is recorded in its history."""
+    """Set plain fields of a deal, each change in its history."""
     from .. import actions
 
     pairs = [actions.parse_assignment(a) for a in assignments]
     store = store_from(ctx)
     when = at_clock(at)
-    old, new = change_deal(store, deal, lambda d: actions.set_fields(d, when(), pairs), _set_message)
+    named = [name for name, _ in pairs]
+    old, new = change_deal(
+        store,
+        deal,
+        lambda d: actions.set_fields(d, when(d), pairs),
+        lambda old, new: _set_message(old, new, named),
+        resolves=named,
+    )
     changed = len(new.history) - len(old.history)
     typer.echo(f"updated {new.id}: {changed} field{'s' if changed != 1 else ''} changed")
+    settled = [n for n in _conflicts(old) if n not in _conflicts(new)]
+    if settled:
+        typer.echo(f"resolved the merge conflict on {', '.join(settled)}")
 
 
-def _set_message(old: Deal, new: Deal) -> str:
+def _conflicts(deal: Deal) -> list[str]:
+    from ..merge import conflicts_of
+
+    return [str(name) for name in conflicts_of(deal)]
+
+
+def _set_message(old: Deal, new: Deal, named: list[str]) -> str:
     names = [h.field for h in new.history[len(old.history) :] if h.event == "changed" and h.field]
+    if not names:  # the value stood already: the command only settled a merge conflict
+        return f"Resolve the merge conflict on {', '.join(dict.fromkeys(named))} of {new.id}"
     return f"Set {', '.join(dict.fromkeys(names))} of {new.id}"
 
 
-@app.command()
-def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None) -> None:
-    """Open a deal file in $VISUAL / $EDITOR; it is saved only if it is valid.
+@app.command(
+    epilog=examples(
+        "pipe edit acme",
+        "pipe edit acme --at 2026-11-21T09:00",
+    )
+)
+def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None, no_commit: NoCommitOpt = False) -> None:
+    """Edit a deal file in $VISUAL or $EDITOR; saved only if valid.
 
     A tracked field the edit changes (value, owner, close_date, ...) gets a `changed`
     entry in the history, dated at the save (or --at), as `pipe set` records it.
@@ -330,14 +482,14 @@ def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None) -> None:
     when = at_clock(at)
     deal_id = store.resolve(deal)
     path = store.deal_path(deal_id)
-    original = read_text(path)
+    original = store.read_text(path)
+    store.writable_file(path)  # before the editor starts: a symlink is refused now, not after the edit
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
     if not editor:
         if not interactive():
             raise PipeError("no editor: set $EDITOR (or $VISUAL), e.g. EDITOR=nano")
         editor = "vi"
-    store.state_dir.mkdir(exist_ok=True)
-    fd, tmp = create_temp(store.state_dir, f"{deal_id}.", ".yaml", mode=0o600)
+    fd, tmp = create_temp(store.state_path(f"{deal_id}.yaml").parent, f"{deal_id}.", ".yaml", mode=0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(original)
     while True:
@@ -362,12 +514,13 @@ def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None) -> None:
             continue
         raise PipeError(f"not saved; your edit is kept in {display_path(tmp)}")
     kept = f"Your version is in {display_path(tmp)}"
+    by = who(store)
     with store.transaction(f"Edit {deal_id}") as tx:
-        if read_text(path) != original:
+        if store.read_text(path) != original:
             raise PipeError(f"{deal_id} changed while you edited it; not saved. {kept}")
         before, after = parse_deal(path, original), parse_deal(path, edited)
         try:
-            recorded = actions.record_edit(before, after, when())
+            recorded = actions.with_by(before, actions.record_edit(before, after, when(after)), by)
         except PipeError as err:
             raise PipeError(f"{describe(err)}; not saved. {kept}") from None
         tx.write_text(path, edited if recorded == after else rewritten_text(path, edited, after, recorded))
@@ -391,27 +544,56 @@ def _edit_problem(path: Path, text: str, deal_id: str, pipeline: Pipeline) -> st
 
 
 # -- reading -------------------------------------------------------------------------
+def _status_style(row: Mapping[str, Any]) -> str | None:
+    return row.get("status") if row.get("status") in ("won", "lost") else None
+
+
+def _due_style(row: Mapping[str, Any]) -> str | None:
+    due = row.get("next_due")
+    return "overdue" if row.get("status") == "open" and due is not None and due < today() else None
+
+
+def _value_style(row: Mapping[str, Any]) -> str | None:
+    value = row.get("value")
+    return "negative" if value is not None and value < 0 else None
+
+
+def _money_text(value: Any) -> str:
+    return render.money(value) if value is not None else ""
+
+
+# columns for people; priority 0 stays on every screen, higher numbers give way first
 LIST_COLUMNS = [
     Column("id", "id"),
-    Column("title", "title", max_width=32),
-    Column("company", "company", max_width=20),
-    Column("stage", "stage"),
-    Column("status", "status"),
-    Column("value", "value", align="right"),
-    Column("currency", "cur"),
-    Column("owner", "owner", max_width=12),
-    Column("next_due", "due"),
+    Column("title", "title", max_width=32, min_width=16),
+    Column("company", "company", max_width=20, min_width=12, priority=4),
+    Column("stage", "stage", priority=1, style=lambda row: "stage"),
+    Column("status", "status", priority=5, style=_status_style),
+    Column("value", "value", show=_money_text, align="right", priority=1, style=_value_style),
+    Column("currency", "cur", priority=1),
+    Column("owner", "owner", max_width=12, min_width=8, priority=3),
+    Column("next_due", "due", priority=2, style=_due_style),
 ]
+LIST_FORMATS = render.LISTING_FORMATS
 
 
-@app.command(name="list")
+@app.command(
+    name="list",
+    epilog=examples(
+        "pipe list --stage proposal --owner sarah",
+        "pipe list --status all --sort -value --format csv > deals.csv",
+        "pipe list --tag pilot --format json | jq '.[].id'",
+    ),
+)
 def list_(
     ctx: typer.Context,
     stage: Annotated[
         list[str] | None,
-        typer.Option("--stage", help="Only deals in this stage; repeat for more.", autocompletion=complete_stage),
+        typer.Option(
+            "--stage", help="Only deals in this stage; repeat for more.", autocompletion=complete_stage, metavar="STAGE"
+        ),
     ] = None,
-    status: Annotated[str, typer.Option(help="open, won, lost or all.")] = "open",
+    status: Annotated[str, typer.Option(help="open, won, lost or all.", metavar="STATUS")] = "open",
     owner: OwnerOpt = None,
     source: SourceOpt = None,
     tag: TagOpt = None,
@@ -419,15 +601,19 @@ def list_(
         str,
         typer.Option(
             help="Sort by id, title, company, stage, status, value, owner, created, close_date, "
-            "activity or due; -KEY reverses."
+            "activity or due; -KEY reverses.",
+            metavar="KEY",
         ),
     ] = "stage",
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: Annotated[str, format_option(LIST_FORMATS)] = "table",
+    wide: WideOpt = False,
+    output: OutputOpt = None,
 ) -> None:
-    """List deals (open ones unless --status says otherwise)."""
+    """List deals, open ones unless --status says otherwise."""
     from .. import actions
-    from ..query import Filters, deal_row, sort_deals
+    from ..query import ROW_KEYS, Filters, deal_row, sort_deals
 
+    form = OutputFormat(fmt)
     store = store_from(ctx)
     pipeline = store.pipeline
     if status not in ("open", "won", "lost", "all"):
@@ -441,49 +627,65 @@ def list_(
     fresh = indexed(store)
     deals = sort_deals([d for d in fresh.views if filters.matches(d)], sort, pipeline)
     rows = [deal_row(d, pipeline) for d in deals]
-    if fmt is OutputFormat.table or fmt is OutputFormat.markdown:
-        shown = [{**r, "value": render.money(r["value"]) if r["value"] is not None else ""} for r in rows]
-        write(render.render_rows(shown, LIST_COLUMNS, fmt))
-    else:
-        from ..query import ROW_KEYS
-
-        write(render.render_rows(rows, LIST_COLUMNS, fmt, machine_keys=ROW_KEYS))
+    out = output_for(ctx, wide=wide, path=output)
+    out.write(render.render_rows(rows, LIST_COLUMNS, form, machine_keys=ROW_KEYS, screen=out.screen), form)
     if report_problems(fresh.problems):
         raise typer.Exit(EXIT_ERROR)
 
 
-@app.command()
+SHOW_FORMATS = (OutputFormat.text, OutputFormat.json, OutputFormat.yaml)
+
+
+@app.command(
+    epilog=examples(
+        "pipe show acme",
+        "pipe show acme --format json | jq .history",
+        "pipe show acme --format yaml",
+    )
+)
 def show(
     ctx: typer.Context,
     deal: DealArg,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text, json or yaml.", case_sensitive=False)] = "text",
+    fmt: Annotated[str, format_option(SHOW_FORMATS)] = "text",
 ) -> None:
     """Show everything about one deal, history and notes included."""
-
+    form = OutputFormat(fmt)
     store = store_from(ctx)
     d: Deal = store.load(deal)
-    fmt = fmt.lower()
-    if fmt == "text":
-        write(render.deal_text(d, store.pipeline))
-    elif fmt == "json":
-        write(render.to_json(d.canonical()))
-    elif fmt == "yaml":
-        write(render.to_yaml(d.canonical()))
+    screen = screen_for(ctx)
+    if form is OutputFormat.text:
+        write(render.deal_text(d, store.pipeline), fmt=form, screen=screen)
+    elif form is OutputFormat.json:
+        write(render.to_json(d.canonical()), fmt=form, screen=screen)
     else:
-        raise usage_error(f"--format {fmt!r}: use text, json or yaml")
+        write(render.to_yaml(d.canonical()), fmt=form, screen=screen)
 
 
-@app.command()
-def check(ctx: typer.Context) -> None:
-    """Validate every file; print `path:line: problem` lines. Exit 1 if any (a pre-commit hook).
+@app.command(
+    epilog=examples(
+        "pipe check",
+        'pipe check || echo "fix the lines above, then commit"',
+    )
+)
+def check(
+    ctx: typer.Context,
+    staged: Annotated[
+        bool,
+        typer.Option("--staged", help="Check the versions staged in git (what the next commit holds), not the files."),
+    ] = False,
+) -> None:
+    """Validate every file, printing path:line: problem lines.
+
+    Exit 1 if there is a problem, so it serves as a git pre-commit hook.
 
     A `path:line: warning: ...` line (a tracked field changed by hand without a history
-    entry) does not change the exit code.
+    entry) does not change the exit code. A conflict a merge recorded (`conflict:`) is a
+    problem until it is resolved.
     """
     from ..check import check_folder
 
     store = store_from(ctx)
-    findings = check_folder(store)
+    findings = check_folder(store, staged=staged)
     for p in findings:
         typer.echo(str(p))
     errors = sum(1 for p in findings if not p.warning)

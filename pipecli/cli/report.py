@@ -8,21 +8,24 @@ from typing import Annotated
 import typer
 
 from ..errors import EXIT_ERROR, usage_error
-from ..render import OutputFormat, unicode_ok
+from ..render import REPORT_FORMATS, OutputFormat
 from ..timeutil import parse_date
 from .app import app
 from .common import (
     AsOfOpt,
-    FormatOpt,
+    OutputOpt,
     OwnerOpt,
     SourceOpt,
     TagOpt,
+    WideOpt,
     as_of_date,
+    format_option,
     indexed,
+    output_for,
     report_problems,
     store_from,
-    write,
 )
+from .helptext import examples
 
 
 class GroupBy(str, Enum):
@@ -31,7 +34,13 @@ class GroupBy(str, Enum):
     tag = "tag"
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "pipe report",
+        "pipe report --as-of 2026-06-30 --by owner",
+        "pipe report --since 2026-01-01 --format json > q1.json",
+    )
+)
 def report(
     ctx: typer.Context,
     as_of: AsOfOpt = None,
@@ -46,7 +55,9 @@ def report(
     tag: TagOpt = None,
     by: Annotated[
         GroupBy | None,
-        typer.Option("--by", help="Repeat the funnel and totals per owner, source or tag.", case_sensitive=False),
+        typer.Option(
+            "--by", help="Repeat the funnel and totals per owner, source or tag.", case_sensitive=False, metavar="FIELD"
+        ),
     ] = None,
     strict: Annotated[
         bool,
@@ -54,18 +65,22 @@ def report(
             "--strict", help="Count a deal only through the stages it entered in order, up to its first skip."
         ),
     ] = False,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: Annotated[str, format_option(REPORT_FORMATS)] = "table",
+    wide: WideOpt = False,
+    output: OutputOpt = None,
 ) -> None:
-    """Funnel, conversion, drop-off, time in stage, win rate, velocity and forecast.
+    """Report funnel, win rate, velocity and forecast as of a day.
 
-    Definitions of every number: docs/metrics.md.
+    The funnel, conversion and drop-off by stage, time in stage, lost deals and
+    their value, win rate, sales velocity and the forecast by expected close.
+    Definitions of every number: docs/metrics.md; --format json is a versioned
+    contract for scripts.
     """
     from ..query import Filters
     from ..render.report import render_report
     from ..report import ReportSpec, report_from_rows
 
-    if fmt is OutputFormat.email:
-        raise usage_error("--format email is for `pipe stale`; a report is table, json, csv, yaml or markdown")
+    form = OutputFormat(fmt)
     store = store_from(ctx)  # first: the pipeline may name the time zone that dates are in
     day = as_of_date(as_of)
     first = parse_date(since, option="--since") if since else None
@@ -84,6 +99,7 @@ def report(
         strict=strict,
     )
     result = report_from_rows(fresh.rows_at(spec.cutoff_for(pipeline)), pipeline, spec)
-    write(render_report(result, fmt, ascii_only=not unicode_ok()))
+    out = output_for(ctx, wide=wide, path=output)
+    out.write(render_report(result, form, screen=out.screen), form)
     if report_problems(fresh.problems):
         raise typer.Exit(EXIT_ERROR)

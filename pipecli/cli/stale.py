@@ -9,21 +9,26 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import EXIT_ERROR, PipeError, WrongStatus, usage_error
-from ..render import OutputFormat
+from ..render import STALE_FORMATS, OutputFormat
 from ..timeutil import now, parse_date, parse_duration
 from .app import app, describe
 from .common import (
     AtOpt,
     DealArg,
-    FormatOpt,
+    NoCommitOpt,
+    OutputOpt,
     OwnerOpt,
+    WideOpt,
     at_clock,
     complete_stage,
+    format_option,
     indexed,
+    output_for,
     report_problems,
     store_from,
-    write,
+    who,
 )
+from .helptext import examples
 
 if TYPE_CHECKING:
     from ..models import Deal
@@ -41,7 +46,13 @@ StaleAsOfOpt = Annotated[
 ]
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "pipe stale",
+        "pipe stale --owner sarah --min-idle 2w",
+        "pipe stale --format email --by-owner-dir stale-lists",
+    )
+)
 def stale(
     ctx: typer.Context,
     as_of: StaleAsOfOpt = None,
@@ -56,7 +67,9 @@ def stale(
         str | None,
         typer.Option("--min-idle", help="Only deals idle at least this long: 36h, 14d, 2w.", metavar="DURATION"),
     ] = None,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: Annotated[str, format_option(STALE_FORMATS)] = "table",
+    wide: WideOpt = False,
+    output: OutputOpt = None,
     fail_if_any: Annotated[
         bool, typer.Option("--fail-if-any", help="Exit with status 1 when some deal is stale.")
     ] = False,
@@ -70,13 +83,21 @@ def stale(
         ),
     ] = None,
 ) -> None:
-    """List open deals in limbo: idle past their stage's stale_after, an overdue next step,
-    or no next step. Prints nothing when no deal is stale (for cron)."""
+    """List deals in limbo: idle, overdue, or with no next step.
+
+    A deal is stale when it has been idle past its stage's stale_after, its next
+    step is overdue, or it has no next step (docs/stale.md). The table and the
+    e-mail print nothing when no deal is stale, so cron mails only news; JSON
+    prints [] and CSV its header.
+    """
     from .. import actions
     from ..query import Filters
     from ..render import stale as render_stale
-    from ..stale import stale_rows
+    from ..stale import AsOf, stale_rows
 
+    form = OutputFormat(fmt)
+    if by_owner_dir is not None and output is not None:
+        raise usage_error("give --by-owner-dir DIR (a file per owner) or --output FILE, not both")
     if min_idle is not None:
         try:
             least = parse_duration(min_idle)
@@ -86,8 +107,6 @@ def stale(
         least = None
     store = store_from(ctx)  # first: the pipeline may name the time zone that dates are in
     pipeline = store.pipeline
-    from ..stale import AsOf
-
     cut = AsOf.end_of(parse_date(as_of, option="--as-of"), pipeline.zone) if as_of else AsOf.at(now())
     try:
         stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
@@ -97,9 +116,10 @@ def stale(
     fresh = indexed(store)
     items = stale_rows(fresh.rows_at(cut.moment), pipeline, cut, filters=filters, min_idle=least)
     if by_owner_dir is not None:
-        write_owner_files(by_owner_dir, items, fmt)
+        write_owner_files(by_owner_dir, items, form)
     else:
-        write(render_stale.listing(items, fmt))
+        out = output_for(ctx, wide=wide, path=output)
+        out.write(render_stale.listing(items, form, out.screen), form)
     bad = report_problems(fresh.problems)
     if bad or (fail_if_any and items):
         raise typer.Exit(EXIT_ERROR)
@@ -137,7 +157,13 @@ def write_owner_files(directory: Path, items: list[StaleDeal], fmt: OutputFormat
     return written
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "pipe snooze acme --until +2w --reason 'champion on holiday'",
+        "pipe snooze acme --until 2026-12-01 --reason 'budget in December'",
+        "pipe snooze acme --clear",
+    )
+)
 def snooze(
     ctx: typer.Context,
     deal: DealArg,
@@ -145,11 +171,17 @@ def snooze(
         str | None,
         typer.Option("--until", help="Keep it off `pipe stale` until this day: ISO date, +3d, +2w.", metavar="DATE"),
     ] = None,
-    reason: Annotated[str | None, typer.Option("--reason", help="Why, e.g. 'champion on holiday'.")] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why, e.g. 'champion on holiday'.", metavar="TEXT")
+    ] = None,
     clear: Annotated[bool, typer.Option("--clear", help="End the snooze now.")] = False,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
-    """Keep an open deal off the stale list until a date (recorded in the deal file)."""
+    """Keep an open deal off the stale list until a date.
+
+    The snooze is recorded in the deal file, with its reason.
+    """
     from .. import actions
 
     if clear and (until or reason):
@@ -170,14 +202,18 @@ def snooze(
     def change(d: Deal) -> Deal:
         if not clear and d.status != "open":
             raise WrongStatus(d.id, d.status, "snooze")
-        return actions.set_snooze(d, clock(), until_day, reason.strip() if reason else None)
+        return actions.set_snooze(d, clock(d), until_day, reason.strip() if reason else None)
 
-    with store.transaction() as tx:
-        old, new = tx.update(deal, change)
-        if new.snooze is None:
-            tx.message = f"End the snooze of {new.id}"
-        else:
-            tx.message = f"Snooze {new.id} until {new.snooze.until.isoformat()}"
+    by = who(store)
+    old, new = store.change(
+        deal,
+        lambda d: actions.with_by(d, change(d), by),
+        lambda _, new: (
+            f"End the snooze of {new.id}"
+            if new.snooze is None
+            else f"Snooze {new.id} until {new.snooze.until.isoformat()}"
+        ),
+    )
     if clear:
         if old.snooze is None:
             typer.echo(f"{new.id} was not snoozed; nothing changed")

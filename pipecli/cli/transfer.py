@@ -10,10 +10,25 @@ import typer
 
 from .. import importing
 from ..errors import EXIT_ERROR, PipeError, usage_error
-from ..render import ExportFormat
+from ..render import ExportFormat, OutputFormat
 from ..timeutil import parse_date
 from .app import app
-from .common import AtOpt, OwnerOpt, SourceOpt, TagOpt, at_time, complete_stage, report_problems, store_from, write
+from .common import (
+    AtOpt,
+    NoCommitOpt,
+    OwnerOpt,
+    SourceOpt,
+    TagOpt,
+    at_time,
+    complete_stage,
+    format_option,
+    report_problems,
+    screen_for,
+    store_from,
+    who,
+    write,
+)
+from .helptext import examples
 
 
 class _Progress:
@@ -40,11 +55,27 @@ class _Progress:
             self.shown = False
 
 
-@app.command(name="import")
+EXPORT_FORMATS = tuple(OutputFormat(f.value) for f in ExportFormat)
+STDIN_NAME = "<stdin>"  # how messages name the file of `pipe import -`
+
+
+@app.command(
+    name="import",
+    epilog=examples(
+        "pipe import leads.csv --map title=Name --map value=Amount --default-date 2026-11-01 --dry-run",
+        "pipe import leads.csv --map title=Name --map value=Amount --default-date 2026-11-01",
+        "pipe export --status won | pipe import - --dry-run",
+    ),
+)
 def import_(
     ctx: typer.Context,
     file: Annotated[
-        Path, typer.Argument(help="The CSV file (UTF-8; comma, semicolon or tab separated).", metavar="FILE")
+        Path,
+        typer.Argument(
+            help="The CSV file (UTF-8; comma, semicolon or tab separated); - reads standard input.",
+            metavar="FILE",
+            show_default=False,
+        ),
     ],
     preset: Annotated[
         str | None,
@@ -100,13 +131,17 @@ def import_(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and count; write nothing.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Write nothing if any row fails.")] = False,
     at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
 ) -> None:
-    """Import deals from a CSV file: history rebuilt from its dates; re-running it is safe.
+    """Import deals from a CSV file; safe to run again.
 
+    Each deal's history is rebuilt from the file's dates; a second run skips (or
+    with --update, updates) the deals it imported before.
     Prints every row that cannot be imported as FILE:LINE: reason on standard error,
     imports the rest (unless --strict), and ends with a summary line. Exit code 1 if
     any row failed.
     """
+    from .. import actions
     from ..documents import display_path
 
     store = store_from(ctx)
@@ -121,7 +156,12 @@ def import_(
         default_date=parse_date(default_date, option="--default-date") if default_date else None,
         lost_reason=lost_reason.strip() or importing.DEFAULT_LOST_REASON,
     )
-    header, rows = importing.read_csv(file)
+    from_stdin = str(file) == "-"
+    if from_stdin:
+        file = Path(STDIN_NAME)
+        header, rows = importing.read_csv(file, sys.stdin.buffer.read())
+    else:
+        header, rows = importing.read_csv(file)
     cmap = importing.resolve(header, options, pipeline, store.root)
     progress = _Progress("importing", len(rows))
     with store.transaction() as tx:
@@ -144,7 +184,12 @@ def import_(
             typer.echo(f"pipe: {where}:{failure.line}: {failure.message}", err=True)
         blocked = strict and bool(result.failures)
         if not dry_run and not blocked:
-            tx.message = import_message(len(result.creates), len(result.updates), file.name)
+            tx.message = import_message(
+                len(result.creates), len(result.updates), "standard input" if from_stdin else file.name
+            )
+            by = who(store)
+            result.creates = [actions.with_by(None, d, by) for d in result.creates]
+            result.updates = [(old, actions.with_by(old, new, by)) for old, new in result.updates]
             writing = _Progress("writing", len(result.creates))
             try:
                 importing.apply(store, result, progress=writing)
@@ -174,12 +219,17 @@ def import_message(created: int, updated: int, name: str) -> str:
     return f"Import {deals(created)} from {name}"
 
 
-@app.command(name="export")
+@app.command(
+    name="export",
+    epilog=examples(
+        "pipe export > deals.csv",
+        "pipe export --status won --format jsonl | jq -r .title",
+        "pipe export --format sqlite --output pipeline.db",
+    ),
+)
 def export_(
     ctx: typer.Context,
-    fmt: Annotated[
-        ExportFormat, typer.Option("--format", "-f", help="csv, json, jsonl or sqlite.", case_sensitive=False)
-    ] = ExportFormat.csv,
+    fmt_name: Annotated[str, format_option(EXPORT_FORMATS)] = "csv",
     output: Annotated[
         Path | None,
         typer.Option(
@@ -192,17 +242,22 @@ def export_(
             "--stage", help="Only deals in this stage; repeat for more.", autocompletion=complete_stage, metavar="STAGE"
         ),
     ] = None,
-    status: Annotated[str, typer.Option(help="open, won, lost or all.")] = "all",
+    status: Annotated[str, typer.Option(help="open, won, lost or all.", metavar="STATUS")] = "all",
     owner: OwnerOpt = None,
     source: SourceOpt = None,
     tag: TagOpt = None,
 ) -> None:
-    """Export deals (all of them unless filtered) as CSV, JSON, JSON Lines or an SQLite database."""
+    """Export deals as CSV, TSV, JSON, JSON Lines or SQLite.
+
+    All deals unless filtered. The CSV (and TSV) imports again with `pipe import`;
+    docs/export.md lists its columns and the SQLite tables.
+    """
     from .. import actions, export
     from ..documents import display_path
     from ..fsio import atomic_write
     from ..query import Filters, select
 
+    fmt = ExportFormat(OutputFormat(fmt_name).value)
     store = store_from(ctx)
     pipeline = store.pipeline
     if status not in ("open", "won", "lost", "all"):
@@ -220,14 +275,14 @@ def export_(
             assert output is not None
             export.write_sqlite(deals, pipeline, output)
         else:
-            if fmt is ExportFormat.csv:
-                text = export.to_csv(deals, pipeline)
+            if fmt in (ExportFormat.csv, ExportFormat.tsv):
+                text = export.to_csv(deals, pipeline, tabs=fmt is ExportFormat.tsv)
             elif fmt is ExportFormat.json:
                 text = export.to_json(deals)
             else:
                 text = export.to_jsonl(deals)
             if output is None or str(output) == "-":
-                write(text)
+                write(text, fmt=OutputFormat(fmt.value), screen=screen_for(ctx))
             else:
                 atomic_write(output, text)
     except OSError as err:

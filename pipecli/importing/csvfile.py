@@ -9,17 +9,22 @@ from pathlib import Path
 from ..errors import PipeError
 
 
-def read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def read_csv(path: Path, data: bytes | None = None) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and the rows of a CSV file, each row with the line it starts on.
 
     UTF-8 (a byte-order mark is fine); the delimiter is sniffed among , ; and tab.
+    ``data`` is the file's content when it comes from elsewhere (standard input):
+    ``path`` then only names it in messages.
     """
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise PipeError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise PipeError(f"{path}: cannot read: {exc.strerror}") from None
+    if data is not None:
+        raw = data
+    else:
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise PipeError(f"{path}: no such file") from None
+        except OSError as exc:
+            raise PipeError(f"{path}: cannot read: {exc.strerror}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

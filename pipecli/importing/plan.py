@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .. import ids, yamlio
-from ..documents import read_text
 from ..errors import PipeError
 from ..models import Deal, Pipeline
 from ..store import Store
@@ -140,7 +139,7 @@ def existing_keys(store: Store, deal_ids: Iterable[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for deal_id in deal_ids:
         try:
-            text = read_text(store.deal_path(deal_id))
+            text = store.read_text(store.deal_path(deal_id))
         except PipeError:
             continue
         m = _EXTERNAL_ID_LINE.search(text)

@@ -154,7 +154,7 @@ def find(name: str, root: Path | None = None) -> Preset:
     """
     path = user_files(root).get(name)
     if path is not None:
-        return load(path, _read_user_file(path))
+        return load(path, _read_user_file(path, root))
     if name in built_in_names():
         data = _BUILT_IN / f"{name}{_SUFFIX}"
         return load(str(data), data.read_text(encoding="utf-8"))
@@ -174,7 +174,7 @@ def load(path: Path | str, text: str) -> Preset:
         raise _bad_file(path, message, line) from None
 
 
-def _read_user_file(path: Path) -> str:
+def _read_user_file(path: Path, root: Path | None) -> str:
     try:
         st = path.stat()
     except OSError as exc:
@@ -184,9 +184,9 @@ def _read_user_file(path: Path) -> str:
     if st.st_size > MAX_FILE_BYTES:
         raise _bad_file(path, "file is larger than 1 MiB; not a preset file?", None)
     try:
-        return read_text(path)
+        return read_text(path, root)  # a symlink only when it stays inside the pipeline folder
     except PipeError as err:
-        raise _bad_file(path, err.message, None) from None
+        raise _bad_file(path, err.message, err.line) from None
 
 
 def _first_problem(exc: ValidationError, text: str) -> tuple[str, int | None]:

@@ -1,8 +1,11 @@
 """Turning plain data into text: the output formats every listing command shares.
 
 A listing is a list of rows (dicts) and the columns to show. ``table`` and
-``markdown`` are for people, ``json``, ``csv`` and ``yaml`` for programs:
-they carry every column, untruncated, with numbers as numbers.
+``markdown`` are for people; ``json``, ``jsonl``, ``csv`` and ``tsv`` (and
+``yaml``) are for programs: they carry every column, untruncated, with numbers
+as numbers, and an empty listing is ``[]`` in JSON and a header line in CSV.
+A table fits the :class:`~pipecli.render.terminal.Screen` it is given (see
+``render/fit.py``).
 """
 
 from __future__ import annotations
@@ -12,40 +15,64 @@ import functools
 import io
 import json
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from .fit import Column, display_width, fit_table, truncate
+from .terminal import Screen, can_encode
+
+__all__ = ["Column", "OutputFormat", "Screen", "display_width", "render_rows", "truncate"]
+
 
 class OutputFormat(str, Enum):
     table = "table"
-    json = "json"
-    csv = "csv"
-    yaml = "yaml"
     markdown = "markdown"
-    email = "email"  # plain text for a mail body (no table rules)
+    json = "json"
+    jsonl = "jsonl"  # JSON Lines: one object per line
+    csv = "csv"
+    tsv = "tsv"  # CSV with tabs between the fields (quoted as CSV is)
+    yaml = "yaml"
+    email = "email"  # plain text for a mail body (no table rules): pipe stale
+    text = "text"  # one deal, for people: pipe show
+    sqlite = "sqlite"  # a database file: pipe export
+
+
+# the formats for programs, the same on every listing command (list, stale, export, log)
+MACHINE_FORMATS: tuple[OutputFormat, ...] = (OutputFormat.json, OutputFormat.jsonl, OutputFormat.csv, OutputFormat.tsv)
+# what a listing command offers: the people's formats, the machine formats, and YAML
+LISTING_FORMATS: tuple[OutputFormat, ...] = (
+    OutputFormat.table,
+    OutputFormat.markdown,
+    *MACHINE_FORMATS,
+    OutputFormat.yaml,
+)
+# formats that escape what an output encoding cannot carry and stay valid (\uXXXX)
+ESCAPING_FORMATS = frozenset({OutputFormat.json, OutputFormat.jsonl})
+# what pipe report offers (``render/report.py``) and pipe stale (``render/stale.py``): named
+# here, where a command's options can read them without importing what renders them
+REPORT_FORMATS: tuple[OutputFormat, ...] = (
+    OutputFormat.table,
+    OutputFormat.markdown,
+    OutputFormat.json,
+    OutputFormat.csv,
+    OutputFormat.tsv,
+    OutputFormat.yaml,
+)
+STALE_FORMATS: tuple[OutputFormat, ...] = (*LISTING_FORMATS, OutputFormat.email)
 
 
 class ExportFormat(str, Enum):
     """What `pipe export` writes (``pipecli.export``)."""
 
     csv = "csv"
+    tsv = "tsv"  # the CSV with tabs between the fields
     json = "json"
     jsonl = "jsonl"
     sqlite = "sqlite"
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str
-    # how a value shows in table/markdown; machine formats get the raw value
-    show: Callable[[Any], str] | None = None
-    max_width: int | None = None
-    align: str | None = None
 
 
 def plain(value: Any) -> Any:
@@ -98,38 +125,9 @@ def to_yaml(data: Any) -> str:
     return yaml.dump(plain(data), Dumper=_dumper(), allow_unicode=True, sort_keys=False, width=4096)
 
 
-def display_width(text: str) -> int:
-    """Columns a string takes on a terminal: Thai vowel marks take none, CJK two."""
-    from wcwidth import wcswidth
-
-    width = wcswidth(text)
-    return width if width >= 0 else len(text)
-
-
-def truncate(text: str, width: int | None) -> str:
-    """Cut ``text`` to at most ``width`` terminal columns, marking the cut."""
-    if width is None or display_width(text) <= width:
-        return text
-    from wcwidth import wcwidth
-
-    out, used = [], 0
-    for ch in text:
-        w = max(wcwidth(ch), 0)
-        if used + w > width - 1:
-            break
-        out.append(ch)
-        used += w
-    return "".join(out) + ("…" if unicode_ok() else "~")
-
-
 def unicode_ok(stream: Any = None) -> bool:
     """Whether the output stream can take non-ASCII drawing characters."""
-    enc = getattr(stream or sys.stdout, "encoding", None) or "ascii"
-    try:
-        "█…→".encode(enc)
-    except (UnicodeEncodeError, LookupError):
-        return False
-    return True
+    return can_encode("█…→", stream or sys.stdout)
 
 
 def money(amount: Any, currency: str | None = None) -> str:
@@ -162,24 +160,21 @@ def _cell(value: Any) -> Any:
     return plain(value)
 
 
-def table(rows: Sequence[dict[str, Any]], columns: Sequence[Column], fmt: str = "simple") -> str:
-    from tabulate import tabulate
+def _cell_text(value: Any) -> str:
+    return str(_cell(value))
 
-    headers = [c.header for c in columns]
-    body = []
-    for row in rows:
-        line = []
-        for c in columns:
-            v = row.get(c.key)
-            text = c.show(v) if c.show else _cell(v)
-            if isinstance(text, str):
-                text = truncate(text, c.max_width)
-                if fmt == "github":  # a bar in a cell would start a new column
-                    text = text.replace("|", "\\|")
-            line.append(text)
-        body.append(line)
+
+def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> str:
+    """A GitHub table: every column, nothing shortened, bars in cells escaped."""
+    body = [
+        [(c.show(r.get(c.key)) if c.show else _cell_text(r.get(c.key))).replace("|", "\\|") for c in columns]
+        for r in rows
+    ]
     aligns = [c.align or "left" for c in columns]
-    return tabulate(body, headers=headers, tablefmt=fmt, colalign=aligns, disable_numparse=True) + "\n"
+    headers = [c.header for c in columns]
+    from tabulate import tabulate  # here: only a markdown table pays for it
+
+    return tabulate(body, headers=headers, tablefmt="github", colalign=aligns, disable_numparse=True) + "\n"
 
 
 def render_rows(
@@ -188,23 +183,28 @@ def render_rows(
     fmt: OutputFormat | str,
     *,
     machine_keys: Sequence[str] | None = None,
+    screen: Screen | None = None,
 ) -> str:
-    """A listing in the chosen format. Machine formats carry ``machine_keys`` (all by default)."""
+    """A listing in the chosen format. Machine formats carry ``machine_keys`` (all by default);
+    a table fits ``screen`` (default: every column, as for a file)."""
     fmt = OutputFormat(fmt)
     if fmt is OutputFormat.table:
-        return table(rows, columns) if rows else ""
+        shown = [c if c.show else replace(c, show=_cell_text) for c in columns]
+        return fit_table(rows, shown, screen) if rows else ""
     if fmt is OutputFormat.markdown:
-        return table(rows, [Column(c.key, c.header, c.show, None, c.align) for c in columns], "github")
-    if fmt is OutputFormat.email:
-        return table(rows, columns, "plain") if rows else ""
+        return markdown_table(rows, columns)
     keys = list(machine_keys) if machine_keys is not None else [c.key for c in columns]
     records = [{k: plain(r.get(k)) for k in keys} for r in rows]
     if fmt is OutputFormat.json:
         return to_json(records)
+    if fmt is OutputFormat.jsonl:
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     if fmt is OutputFormat.yaml:
         return to_yaml(records) if records else "[]\n"
+    if fmt not in (OutputFormat.csv, OutputFormat.tsv):
+        raise ValueError(f"a listing has no {fmt.value} format")
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\n", delimiter="\t" if fmt is OutputFormat.tsv else ",")
     writer.writerow(keys)
     for r in records:
         writer.writerow(["" if r[k] is None else _csv_cell(r[k]) for k in keys])
@@ -270,17 +270,23 @@ def deal_text(deal: Any, pipeline: Any) -> str:
     lines.append("")
     lines.append("History")
     for h in deal.timeline():
-        lines.append(f"  {h.at.isoformat()}  {_history_text(h, arrow)}")
+        lines.append(f"  {h.at.isoformat()}  {_by(h.by)}{history_text(h, arrow)}")
     if deal.notes:
         lines.append("")
         lines.append("Notes")
         for n in deal.notes:
             text = n.text.replace("\n", "\n" + " " * 29)
-            lines.append(f"  {n.at.isoformat()}  {text}")
+            lines.append(f"  {n.at.isoformat()}  {_by(n.by)}{text}")
     return "\n".join(lines) + "\n"
 
 
-def _history_text(h: Any, arrow: str) -> str:
+def _by(who: str | None) -> str:
+    """Who made an entry, before what it says: ``anna: ``."""
+    return f"{who}: " if who else ""
+
+
+def history_text(h: Any, arrow: str) -> str:
+    """One history entry in words: ``moved lead → qualified``, ``value: 1000 → 2000``."""
     if h.event == "created":
         return f"created in {h.to}"
     if h.event == "moved":

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+import textwrap
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from ..report import Report, StageRow, Totals
-from . import OutputFormat, money, percent, plain, to_json, to_yaml
+from . import REPORT_FORMATS, OutputFormat, money, percent, plain, to_json, to_yaml
+from .fit import Column, display_width, fit, truncate
+from .terminal import Screen, paint
 
 JSON_VERSION = 2
-WIDTH = 80
 BAR = 30  # widest funnel bar, in characters
 LABEL = 14  # stage names in the chart
 _EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -138,45 +140,54 @@ def _currencies_sorted(value: Any) -> Any:
 
 
 # -- for people ----------------------------------------------------------------------------
-def _fit(text: str, width: int, ascii_only: bool) -> str:
-    """Cut ``text`` to ``width`` display columns and pad it to exactly that."""
-    from wcwidth import wcswidth  # here: a JSON report never pays for it
-
-    if wcswidth(text) > width:
-        cut = text
-        while cut and wcswidth(cut) > width - 1:
-            cut = cut[:-1]
-        text = cut + ("~" if ascii_only else "…")
-    return text + " " * max(0, width - wcswidth(text))
+def _bar_width(screen: Screen | None) -> int:
+    """The widest funnel bar: 30 characters, less on a narrow screen."""
+    if screen is None or screen.width is None or screen.wide:
+        return BAR
+    return max(8, min(BAR, screen.width - LABEL - 1 - 20))
 
 
-def _bar(count: int, top: int, ascii_only: bool) -> str:
+def _bar(count: int, top: int, ascii_only: bool, width: int = BAR) -> str:
     if top <= 0 or count <= 0:
         return ""
-    eighths = round(count / top * BAR * 8)
+    eighths = round(count / top * width * 8)
     if ascii_only:
         return "#" * max(1, round(eighths / 8))
     full, part = divmod(max(1, eighths), 8)
     return "█" * full + (_EIGHTHS[part] if part else "")
 
 
-def funnel_chart(funnel: Sequence[StageRow], won: int, *, ascii_only: bool) -> str:
+def _label_cell(text: str, screen: Screen | None, style: str | None) -> str:
+    """A chart label: cut to LABEL columns, padded to exactly that, coloured when the screen is."""
+    ascii_only = screen is not None and not screen.unicode
+    cut = truncate(text, LABEL, ascii_only=ascii_only)
+    padding = " " * max(0, LABEL - display_width(cut))
+    return (paint(cut, style, screen) if screen is not None else cut) + padding
+
+
+def funnel_chart(
+    funnel: Sequence[StageRow], won: int, *, ascii_only: bool = False, screen: Screen | None = None
+) -> str:
     """One bar per stage, proportional to the deals that reached it; conversion and drop-off beside."""
+    if screen is None:
+        screen = Screen(unicode=not ascii_only)
+    ascii_only = not screen.unicode
+    width = _bar_width(screen)
     top = max([r.reached for r in funnel] + [won, 0])
-    head = _fit("", LABEL, ascii_only) + " " + " " * BAR + f"{'reached':>8}{'conv':>6}{'drop':>6}"
+    head = " " * LABEL + " " + " " * width + f"{'reached':>8}{'conv':>6}{'drop':>6}"
     lines = [head.rstrip()]
     for r in funnel:
-        bar = _bar(r.reached, top, ascii_only)
+        bar = _bar(r.reached, top, ascii_only, width)
         line = (
-            _fit(r.label, LABEL, ascii_only)
+            _label_cell(r.label, screen, "stage")
             + " "
             + bar
-            + " " * (BAR - len(bar))
+            + " " * (width - len(bar))
             + f"{r.reached:>8}{percent(r.conversion):>6}{percent(r.drop_off):>6}"
         )
         lines.append(line.rstrip())
-    bar = _bar(won, top, ascii_only)
-    lines.append((_fit("Won", LABEL, ascii_only) + " " + bar + " " * (BAR - len(bar)) + f"{won:>8}").rstrip())
+    bar = _bar(won, top, ascii_only, width)
+    lines.append((_label_cell("Won", screen, "won") + " " + bar + " " * (width - len(bar)) + f"{won:>8}").rstrip())
     return "\n".join(lines) + "\n"
 
 
@@ -194,30 +205,62 @@ def _pct(x: float | None) -> str:
     return percent(x) or "-"
 
 
-def _table(headers: list[str], body: list[list[Any]], align: list[str], tablefmt: str) -> str:
+def _negative(text: str) -> str | None:
+    return "negative" if text.startswith("-") and text[1:2].isdigit() else None
+
+
+def _col(header: str, priority: int = 0, align: str = "right", **kw: Any) -> Column:
+    return Column(header, header, align=align, priority=priority, **kw)
+
+
+def _stage_col(header: str = "stage") -> Column:
+    """The first column of a table by stage: on every screen, a long label cut to 16 columns (less if need be)."""
+    return Column(header, header, max_width=16, min_width=8, align="left")
+
+
+def _table(
+    columns: Sequence[Column],
+    body: list[list[Any]],
+    tablefmt: str,
+    screen: Screen | None = None,
+    styles: Sequence[Sequence[str | None]] | None = None,
+) -> str:
+    cells = [[str(c) for c in row] for row in body]
     if tablefmt == "github":  # a bar in a cell (an owner, a lost reason) would start a new column
-        body = [[c.replace("|", "\\|") if isinstance(c, str) else c for c in row] for row in body]
-    # tabulate pads every header by two spaces on top of the column gap; the report's tables
-    # are many and narrow, so drop that padding to keep them within 80 columns
-    import tabulate as tabulate_module
-    from tabulate import tabulate
+        cells = [[c.replace("|", "\\|") for c in row] for row in cells]
+        headers = [c.header for c in columns]
+        aligns = [c.align or "left" for c in columns]
+        # the markdown tables are many and narrow: no padding around the headers
+        import tabulate as tabulate_module  # here: only a markdown report pays for it
+        from tabulate import tabulate
 
-    saved = tabulate_module.MIN_PADDING
-    tabulate_module.MIN_PADDING = 0
-    try:
-        text = tabulate(body, headers=headers, tablefmt=tablefmt, colalign=align, disable_numparse=True)
-    finally:
-        tabulate_module.MIN_PADDING = saved
-    return text + "\n"
+        saved = tabulate_module.MIN_PADDING
+        tabulate_module.MIN_PADDING = 0
+        try:
+            text = tabulate(cells, headers=headers, tablefmt="github", colalign=aligns, disable_numparse=True)
+        finally:
+            tabulate_module.MIN_PADDING = saved
+        return text + "\n"
+    if screen is not None and screen.color:
+        first = [styles[i][0] if styles else None for i in range(len(cells))]
+        styles = [
+            [first[i] if j == 0 else _negative(cell.split("\n", 1)[0]) for j, cell in enumerate(row)]
+            for i, row in enumerate(cells)
+        ]
+    else:
+        styles = None
+    return fit(columns, cells, screen, styles=styles)
 
 
-def _label(text: str, width: int = 16) -> str:
-    from wcwidth import wcswidth
+def _note(text: str, screen: Screen | None) -> str:
+    """A note under a table, wrapped again when the screen is narrower than its lines."""
+    width = screen.width if screen is not None and not screen.wide else None
+    if width is None or all(len(line) <= width for line in text.splitlines()):
+        return text
+    return textwrap.fill(" ".join(text.split()), width=max(20, width)) + "\n"
 
-    return text if wcswidth(text) <= width else _fit(text, width, ascii_only=True).rstrip()
 
-
-def totals_table(t: Totals, tablefmt: str, sep: str) -> str:
+def totals_table(t: Totals, tablefmt: str, sep: str, screen: Screen | None = None) -> str:
     body: list[list[Any]] = [
         ["deals", t.deals],
         ["open", t.open],
@@ -236,17 +279,35 @@ def totals_table(t: Totals, tablefmt: str, sep: str) -> str:
     for key, value in t.extra.items():
         shown = _money_cell(value, sep) if isinstance(value, dict) else ("-" if value is None else value)
         body.append([key.replace("_", " "), shown])
-    return _table(["total", "value"], [[k, str(v)] for k, v in body], ["left", "right"], tablefmt)
+    roles = {"won": "won", "won value": "won", "lost": "lost", "stale": "stale", "stale value": "stale"}
+    roles["overdue next steps"] = "overdue"
+    styles = [[roles.get(str(row[0])), None] for row in body]
+    columns = [_col("total", align="left"), _col("value")]
+    return _table(columns, [[k, str(v)] for k, v in body], tablefmt, screen, styles)
 
 
-def funnel_table(funnel: Sequence[StageRow], strict: bool, tablefmt: str) -> str:
-    headers = ["stage", "reached", "adv", "conv", "cum", "won/reached", "lost", "drop", "open"]
+def _stage_styles(n: int) -> list[list[str | None]]:
+    return [["stage"] for _ in range(n)]
+
+
+def funnel_table(funnel: Sequence[StageRow], strict: bool, tablefmt: str, screen: Screen | None = None) -> str:
+    columns = [
+        _stage_col(),
+        _col("reached"),
+        _col("adv", 3),
+        _col("conv"),
+        _col("cum", 2),
+        _col("won/reached", 4),
+        _col("lost", 1),
+        _col("drop", 1),
+        _col("open", 2),
+    ]
     if strict:
-        headers.append("skip")
+        columns.append(_col("skip", 3))
     body = []
     for r in funnel:
         line = [
-            _label(r.label),
+            r.label,
             r.reached,
             r.advanced,
             _pct(r.conversion),
@@ -259,7 +320,7 @@ def funnel_table(funnel: Sequence[StageRow], strict: bool, tablefmt: str) -> str
         if strict:
             line.append(r.skipped)
         body.append([str(x) for x in line])
-    return _table(headers, body, ["left"] + ["right"] * (len(headers) - 1), tablefmt)
+    return _table(columns, body, tablefmt, screen, _stage_styles(len(body)))
 
 
 def _median_cell(r: StageRow) -> str:
@@ -275,11 +336,19 @@ TIME_NOTE = (
 )
 
 
-def time_table(funnel: Sequence[StageRow], tablefmt: str) -> str:
-    headers = ["stage", "median", "open", "finished", "fin. median", "fin. mean", "open age"]
+def time_table(funnel: Sequence[StageRow], tablefmt: str, screen: Screen | None = None) -> str:
+    columns = [
+        _stage_col(),
+        _col("median"),
+        _col("open", 2),
+        _col("finished", 3),
+        _col("fin. median", 1),
+        _col("fin. mean", 4),
+        _col("open age", 2),
+    ]
     body = [
         [
-            _label(r.label),
+            r.label,
             _median_cell(r),
             str(r.open_now),
             str(r.days_deals),
@@ -289,31 +358,38 @@ def time_table(funnel: Sequence[StageRow], tablefmt: str) -> str:
         ]
         for r in funnel
     ]
-    return _table(headers, body, ["left"] + ["right"] * 6, tablefmt) + "\n" + TIME_NOTE
+    return _table(columns, body, tablefmt, screen, _stage_styles(len(body))) + "\n" + _note(TIME_NOTE, screen)
 
 
-def lost_table(funnel: Sequence[StageRow], tablefmt: str, sep: str) -> str:
-    headers = ["stage", "lost (furthest)", "lost here", "value lost here"]
-    body = [[_label(r.label), str(r.lost), str(r.lost_here), _money_cell(r.lost_here_value, sep)] for r in funnel]
+def lost_table(funnel: Sequence[StageRow], tablefmt: str, sep: str, screen: Screen | None = None) -> str:
+    columns = [_stage_col(), _col("lost (furthest)", 1), _col("lost here"), _col("value lost here", 2)]
+    body = [[r.label, str(r.lost), str(r.lost_here), _money_cell(r.lost_here_value, sep)] for r in funnel]
     note = (
         "lost (furthest): at the furthest stage the deal reached, as the funnel counts;\n"
         "lost here: in the stage it was in when lost (pipe list --stage S --status lost).\n"
     )
-    return _table(headers, body, ["left"] + ["right"] * 3, tablefmt) + "\n" + note
+    return _table(columns, body, tablefmt, screen, _stage_styles(len(body))) + "\n" + _note(note, screen)
 
 
-def value_table(funnel: Sequence[StageRow], tablefmt: str, sep: str) -> str:
-    headers = ["stage", "reached", "advanced", "lost", "open"]
+def value_table(funnel: Sequence[StageRow], tablefmt: str, sep: str, screen: Screen | None = None) -> str:
+    columns = [_stage_col(), _col("reached", 2), _col("advanced", 3), _col("lost", 1), _col("open")]
     body = [
-        [_label(r.label)]
-        + [_money_cell(m, sep) for m in (r.reached_value, r.advanced_value, r.lost_value, r.open_value)]
+        [r.label] + [_money_cell(m, sep) for m in (r.reached_value, r.advanced_value, r.lost_value, r.open_value)]
         for r in funnel
     ]
-    return _table(headers, body, ["left"] + ["right"] * 4, tablefmt)
+    return _table(columns, body, tablefmt, screen, _stage_styles(len(body)))
 
 
-def velocity_table(report: Report, tablefmt: str) -> str:
-    headers = ["currency", "open", "won/closed", "avg won", "median d", "per day", "textbook"]
+def velocity_table(report: Report, tablefmt: str, screen: Screen | None = None) -> str:
+    columns = [
+        _col("currency", align="left"),
+        _col("open", 2),
+        _col("won/closed", 1),
+        _col("avg won", 3),
+        _col("median d", 3),
+        _col("per day"),
+        _col("textbook", 4),
+    ]
     body = [
         [
             v.currency,
@@ -330,29 +406,30 @@ def velocity_table(report: Report, tablefmt: str) -> str:
         "per day: open x won/closed x avg won / median days from creation to win;\n"
         "textbook: the same divided by the mean days to win (mean_days_to_win in JSON).\n"
     )
-    return _table(headers, body, ["left"] + ["right"] * 6, tablefmt) + "\n" + note
+    return _table(columns, body, tablefmt, screen) + "\n" + _note(note, screen)
 
 
-def forecast_table(report: Report, tablefmt: str, sep: str) -> str:
+def forecast_table(report: Report, tablefmt: str, sep: str, screen: Screen | None = None) -> str:
     names = {"past": "past (overdue)", "none": "no close date"}
     body = [
         [b.month or names[b.kind], str(b.deals), _money_cell(b.value, sep), _money_cell(b.weighted, sep)]
         for b in report.forecast
     ]
-    return _table(["expected close", "deals", "value", "weighted"], body, ["left", "right", "right", "right"], tablefmt)
+    styles = [["overdue" if b.kind == "past" else None] for b in report.forecast]
+    columns = [_col("expected close", align="left"), _col("deals", 1), _col("value", 2), _col("weighted")]
+    return _table(columns, body, tablefmt, screen, styles)
 
 
-def reasons_table(report: Report, tablefmt: str, sep: str) -> str:
-    body = [
-        [_label(r.reason or "(no reason)", 36), str(r.deals), _money_cell(r.value, sep)] for r in report.lost_reasons
-    ]
-    return _table(["lost reason", "deals", "value"], body, ["left", "right", "right"], tablefmt)
+def reasons_table(report: Report, tablefmt: str, sep: str, screen: Screen | None = None) -> str:
+    body = [[r.reason or "(no reason)", str(r.deals), _money_cell(r.value, sep)] for r in report.lost_reasons]
+    columns = [Column("lost reason", "lost reason", max_width=36, min_width=12), _col("deals"), _col("value", 1)]
+    return _table(columns, body, tablefmt, screen)
 
 
-def groups_table(report: Report, tablefmt: str, sep: str) -> str:
+def groups_table(report: Report, tablefmt: str, sep: str, screen: Screen | None = None) -> str:
     body = [
         [
-            _label(g.key or "(none)"),
+            g.key or "(none)",
             str(g.totals.deals),
             str(g.totals.open),
             str(g.totals.won),
@@ -362,8 +439,17 @@ def groups_table(report: Report, tablefmt: str, sep: str) -> str:
         ]
         for g in report.groups
     ]
-    headers = [report.by or "group", "deals", "open", "won", "lost", "won/closed", "won value"]
-    return _table(headers, body, ["left"] + ["right"] * 6, tablefmt)
+    by = report.by or "group"
+    columns = [
+        Column(by, by, max_width=16, min_width=8),
+        _col("deals"),
+        _col("open", 2),
+        _col("won", 1),
+        _col("lost", 1),
+        _col("won/closed"),
+        _col("won value", 3),
+    ]
+    return _table(columns, body, tablefmt, screen)
 
 
 def _heading(report: Report) -> str:
@@ -381,23 +467,24 @@ def _heading(report: Report) -> str:
     return "; ".join(parts)
 
 
-def _sections(report: Report, tablefmt: str, sep: str) -> list[tuple[str, str]]:
+def _sections(report: Report, tablefmt: str, sep: str, screen: Screen | None = None) -> list[tuple[str, str]]:
     t = report.totals
     out = [
-        ("Totals", totals_table(t, tablefmt, sep)),
-        ("Funnel", funnel_table(report.funnel, report.strict, tablefmt)),
-        ("Lost deals by stage", lost_table(report.funnel, tablefmt, sep)),
-        ("Time in stage (days)", time_table(report.funnel, tablefmt)),
-        ("Value by stage", value_table(report.funnel, tablefmt, sep)),
-        ("Sales velocity", velocity_table(report, tablefmt)),
-        ("Forecast: weighted open value by expected close", forecast_table(report, tablefmt, sep)),
+        ("Totals", totals_table(t, tablefmt, sep, screen)),
+        ("Funnel", funnel_table(report.funnel, report.strict, tablefmt, screen)),
+        ("Lost deals by stage", lost_table(report.funnel, tablefmt, sep, screen)),
+        ("Time in stage (days)", time_table(report.funnel, tablefmt, screen)),
+        ("Value by stage", value_table(report.funnel, tablefmt, sep, screen)),
+        ("Sales velocity", velocity_table(report, tablefmt, screen)),
+        ("Forecast: weighted open value by expected close", forecast_table(report, tablefmt, sep, screen)),
     ]
     if report.lost_reasons:
-        out.append(("Lost reasons", reasons_table(report, tablefmt, sep)))
+        out.append(("Lost reasons", reasons_table(report, tablefmt, sep, screen)))
     if report.by is not None:
-        out.append((f"By {report.by}", groups_table(report, tablefmt, sep)))
+        out.append((f"By {report.by}", groups_table(report, tablefmt, sep, screen)))
         for g in report.groups:
-            out.append((f"Funnel, {report.by} {g.key or '(none)'}", funnel_table(g.funnel, report.strict, tablefmt)))
+            title = f"Funnel, {report.by} {g.key or '(none)'}"
+            out.append((title, funnel_table(g.funnel, report.strict, tablefmt, screen)))
     return out
 
 
@@ -406,15 +493,18 @@ def _through(report: Report) -> int:
     return report.funnel[-1].advanced if report.funnel else report.totals.won
 
 
-def render_table(report: Report, *, ascii_only: bool) -> str:
-    chart = funnel_chart(report.funnel, _through(report), ascii_only=ascii_only)
+def render_table(report: Report, *, ascii_only: bool = False, screen: Screen | None = None) -> str:
+    """The report for people: a funnel chart, then a table per section, fitted to ``screen``."""
+    if screen is None:
+        screen = Screen(unicode=not ascii_only)
+    chart = funnel_chart(report.funnel, _through(report), screen=screen)
     parts = [_heading(report), "", chart]
-    for title, body in _sections(report, "simple", "\n"):
-        parts += [title, body]
+    for title, body in _sections(report, "simple", "\n", screen):
+        parts += [paint(title, "heading", screen), body]
     return "\n".join(parts)
 
 
-def render_markdown(report: Report, *, ascii_only: bool) -> str:
+def render_markdown(report: Report, *, ascii_only: bool = False) -> str:
     chart = funnel_chart(report.funnel, _through(report), ascii_only=ascii_only)
     parts = [f"# {_heading(report)}", "", "```text", chart.rstrip("\n"), "```", ""]
     for title, body in _sections(report, "github", " + "):
@@ -471,14 +561,32 @@ def render_csv(report: Report) -> str:
     return buf.getvalue()
 
 
-RENDERERS: dict[OutputFormat, Callable[[Report, bool], str]] = {
-    OutputFormat.table: lambda r, a: render_table(r, ascii_only=a),
-    OutputFormat.markdown: lambda r, a: render_markdown(r, ascii_only=a),
-    OutputFormat.json: lambda r, a: to_json(report_data(r)),
-    OutputFormat.yaml: lambda r, a: to_yaml(report_data(r)),
-    OutputFormat.csv: lambda r, a: render_csv(r),
-}
+def render_csv_tabs(report: Report) -> str:
+    """:func:`render_csv` with tabs between the fields."""
+    rows = csv.reader(io.StringIO(render_csv(report)))
+    buf = io.StringIO()
+    csv.writer(buf, delimiter="\t", lineterminator="\n").writerows(rows)
+    return buf.getvalue()
 
 
-def render_report(report: Report, fmt: OutputFormat | str, *, ascii_only: bool = False) -> str:
-    return RENDERERS[OutputFormat(fmt)](report, ascii_only)
+FORMATS = REPORT_FORMATS  # the formats pipe report offers
+
+
+def render_report(
+    report: Report, fmt: OutputFormat | str, *, ascii_only: bool = False, screen: Screen | None = None
+) -> str:
+    """The report in one of ``FORMATS``; the table fits ``screen`` (default: every column)."""
+    fmt = OutputFormat(fmt)
+    if fmt is OutputFormat.table:
+        return render_table(report, ascii_only=ascii_only, screen=screen)
+    if fmt is OutputFormat.markdown:
+        return render_markdown(report, ascii_only=ascii_only or (screen is not None and not screen.unicode))
+    if fmt is OutputFormat.json:
+        return to_json(report_data(report))
+    if fmt is OutputFormat.yaml:
+        return to_yaml(report_data(report))
+    if fmt is OutputFormat.csv:
+        return render_csv(report)
+    if fmt is OutputFormat.tsv:
+        return render_csv_tabs(report)
+    raise ValueError(f"a report has no {fmt.value} format")

@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from ..fields import names
 from ..models import DEAL_COLUMNS
 from ..stale import IDLE, NO_NEXT_STEP, OVERDUE, StaleDeal, StaleSummary, group_by_owner, summarize
-from . import Column, OutputFormat, money, render_rows
+from . import STALE_FORMATS, Column, OutputFormat, Screen, money, render_rows
 
+
+def _reason_style(row: Mapping[str, Any]) -> str:
+    return "overdue" if row.get("reason") == OVERDUE else "stale"
+
+
+def _due_style(row: Mapping[str, Any]) -> str | None:
+    return "overdue" if row.get("reason") == OVERDUE else None
+
+
+# priority 0 stays on every screen; higher numbers give way first on a narrow one
 COLUMNS = [
     Column("id", "deal"),  # never shortened: people copy ids from here
-    Column("title", "title", max_width=32),
-    Column("company", "company", max_width=20),
-    Column("owner", "owner", max_width=14),
-    Column("stage", "stage"),
-    Column("idle_text", "idle (limit)", align="right"),
-    Column("value_text", "value", align="right"),
-    Column("next_step", "next step", max_width=28),
-    Column("next_due", "due"),
-    Column("reason_text", "reason"),
+    Column("title", "title", max_width=32, min_width=16),
+    Column("company", "company", max_width=20, min_width=12, priority=6),
+    Column("owner", "owner", max_width=14, min_width=8, priority=3),
+    Column("stage", "stage", priority=2, style=lambda row: "stage"),
+    Column("idle_text", "idle (limit)", align="right", priority=1),
+    Column("value_text", "value", align="right", priority=4),
+    Column("next_step", "next step", max_width=28, min_width=10, priority=5),
+    Column("next_due", "due", priority=5, style=_due_style),
+    Column("reason_text", "reason", style=_reason_style),
 ]
+# what pipe stale offers: the formats of every listing, and a mail body (named in render)
+FORMATS = STALE_FORMATS
 
 # what json, csv and yaml carry: every number as a number, nothing pre-formatted; the deal's
 # columns marked ``stale`` in pipecli.models, with the stale list's own keys placed among them
@@ -41,7 +53,9 @@ EXTENSIONS = {
     OutputFormat.email: "txt",
     OutputFormat.markdown: "md",
     OutputFormat.json: "json",
+    OutputFormat.jsonl: "jsonl",
     OutputFormat.csv: "csv",
+    OutputFormat.tsv: "tsv",
     OutputFormat.yaml: "yaml",
 }
 
@@ -142,14 +156,14 @@ def email(items: Sequence[StaleDeal]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def listing(items: Sequence[StaleDeal], fmt: OutputFormat | str) -> str:
-    """The stale deals in any shared format; nothing at all when there are none."""
+def listing(items: Sequence[StaleDeal], fmt: OutputFormat | str, screen: Screen | None = None) -> str:
+    """The stale deals in any of ``FORMATS``. With none stale, the formats for people
+    print nothing (cron mails only when there is something to say) and the machine
+    formats an empty listing: ``[]``, or a CSV header."""
     fmt = OutputFormat(fmt)
-    if not items:
-        return ""
     if fmt is OutputFormat.email:
         return email(items)
+    if not items and fmt in (OutputFormat.table, OutputFormat.markdown):
+        return ""
     rows = [row(i) for i in items]
-    if fmt in (OutputFormat.table, OutputFormat.markdown):
-        return render_rows(rows, COLUMNS, fmt)
-    return render_rows(rows, COLUMNS, fmt, machine_keys=MACHINE_KEYS)
+    return render_rows(rows, COLUMNS, fmt, machine_keys=MACHINE_KEYS, screen=screen)

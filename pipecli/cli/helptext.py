@@ -1,0 +1,90 @@
+"""How `pipe COMMAND --help` reads: usage lines and placeholders in capitals, whole summaries, examples last.
+
+Typer's own help shows Python types as placeholders (``TITLE <str>``) and a
+required argument in braces (``{title}``), and cuts the summary of a command in
+the list of commands mid-sentence. :class:`PipeCommand` shows arguments as
+``TITLE``, ``[TEXT]`` or ``FIELD=VALUE...``, and a command's summary (the first
+paragraph of its docstring) whole. Every command of ``app`` uses it:
+:class:`PipeTyper` makes it the default.
+
+A command's examples go in its ``epilog``, made by :func:`examples`, so they are
+the last thing its help shows.
+
+This module imports nothing but typer.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import typer
+from typer.core import TyperArgument, TyperCommand
+
+
+def argument_placeholder(param: Any) -> str:
+    """An argument as usage lines and help show it: its metavar (else its name in capitals),
+    ``...`` when it takes several values."""
+    name = param.metavar or (param.name or "").upper()
+    return name + ("..." if param.nargs != 1 else "")
+
+
+def summary(help_text: str | None) -> str:
+    """A command's one-line summary: the first paragraph of its help, whole."""
+    text = inspect.cleandoc(help_text or "")
+    return " ".join(text.split("\n\n", 1)[0].split())
+
+
+def examples(*lines: str) -> str:
+    """The epilog that ends a command's help: its examples, shown as written."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def example_lines(epilog: str | None) -> list[str]:
+    """The examples of a command's epilog (as :func:`examples` wrote them)."""
+    if not epilog or "\b\n" not in epilog:
+        return []
+    return [line.strip() for line in epilog.split("\b\n", 1)[1].splitlines() if line.strip()]
+
+
+class PipeCommand(TyperCommand):
+    """A command whose help shows no Python types and no braces."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                shown = argument_placeholder(param)
+                pieces.append(shown if param.required else f"[{shown}]")
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments = []
+        options = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if isinstance(param, TyperArgument):
+                arguments.append((argument_placeholder(param), record[1]))
+            else:
+                options.append(record)
+        if arguments:
+            with formatter.section("Arguments"):
+                formatter.write_dl(arguments)
+        if options:
+            with formatter.section("Options"):
+                formatter.write_dl(options)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return summary(self.short_help or self.help)
+
+
+class PipeTyper(typer.Typer):
+    """A Typer app whose commands are :class:`PipeCommand` unless they say otherwise."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", PipeCommand)
+        return super().command(*args, **kwargs)
