@@ -17,7 +17,6 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +26,6 @@ from .models import EXPORTED_COLUMNS, Deal, Pipeline
 from .query import deal_row
 from .render import OutputFormat, json_text, plain, render_rows
 from .yamlio import decimal_text
-
-
-class ExportFormat(str, Enum):
-    csv = "csv"
-    tsv = "tsv"  # the CSV with tabs between the fields
-    json = "json"
-    jsonl = "jsonl"
-    sqlite = "sqlite"
-
 
 BASE_COLUMNS: tuple[str, ...] = EXPORTED_COLUMNS  # the fields marked ``exported`` in pipecli.models
 STAGE_EVENTS = history.STAGE_EVENTS

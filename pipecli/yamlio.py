@@ -31,18 +31,12 @@ import functools
 import io
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
 import yaml
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import RoundTripConstructor
-from ruamel.yaml.representer import RoundTripRepresenter
-from ruamel.yaml.resolver import VersionedResolver
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString, SingleQuotedScalarString
 
 # --------------------------------------------------------------------------------------
 # Fast, safe reading (PyYAML)
@@ -82,6 +76,7 @@ for _tag, _rx, _first in _R12:
     FastLoader.add_implicit_resolver(_tag, re.compile(_rx), _first)
     _Core12.add_implicit_resolver(_tag, re.compile(_rx), _first)
 _CORE12 = _Core12()
+_NUMBER_TAGS = [(tag, re.compile(rx)) for tag, rx, _ in _R12 if tag.endswith((":int", ":float"))]
 _YAML11 = yaml.resolver.Resolver()  # PyYAML's default, and many other tools': YAML 1.1
 _STR = "tag:yaml.org,2002:str"
 
@@ -169,9 +164,82 @@ def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> Any:
 FastLoader.construct_mapping = _construct_mapping  # type: ignore[method-assign]
 
 
+# A Rust parser (yaml-rs, about ten times PyYAML's C loader with its Python constructor)
+# reads what it reads exactly as FastLoader does: YAML 1.2 core scalars, dates as text,
+# a repeated key an error. It is used only on text without the constructs where the two
+# could differ, and only where every number is written as pipe reads a number
+# (``_numbers_as_written``: yaml-rs reads 0612 and 8500.50 as numbers, pipe as the text
+# written); anything else, and any text it refuses, goes to FastLoader, so errors
+# and their lines are PyYAML's. tests/test_yaml_parsers.py, and every file the test
+# suite reads (``CHECK_FAST``), hold it to FastLoader's result.
+_PYYAML_ONLY = re.compile(
+    r"^\ufeff"  # a byte order mark
+    r"|[&*{]|<<"  # anchors and aliases (refused after parsing), flow mappings, merge keys
+    r"|(?:^|[\s\[,])[!?]"  # tags, complex keys
+    r"|^(?:---|\.\.\.|%)"  # document markers, directives
+    r"|^ *(?:- +)*\["  # a flow sequence as a key (or a list item of lists)
+    r"|[\[,][ \t]*[\[|>@`:]|\[[^\n]*:"  # nested flow sequences, indicators or pairs in a flow item
+    r"|^ *(?:- +)*:|\t"  # an empty key, tabs (PyYAML refuses them where yaml-rs takes them as spaces)
+    r"|[0-9]_|_[0-9]|(?:^|[\s\[,:])[-+]0|0[bBXO]"  # numbers only one of the two reads as such
+    r"|[\x85\u2028\u2029]|\r(?!\n)"  # line breaks only PyYAML takes for such
+    r"|(?:^|[\s:])[|>][-+0-9]*[ \t]*(?:#.*)?$"  # block scalars (they differ on empty ones)
+    r"|[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]",  # what PyYAML refuses
+    re.MULTILINE,
+)
+CHECK_FAST = False  # tests: parse with both and fail on any difference
+
+_rs_loads: Callable[..., Any] | None
+try:
+    from yaml_rs import loads as _rs_loads
+except ImportError:  # pragma: no cover - a platform without a wheel: PyYAML alone
+    _rs_loads = None
+
+
+_NUMBER_TOKEN = re.compile(r"(?:^|(?<=[\s\[,]))[-+.0-9][^\s\[\],#]*")
+
+
+def _numbers_as_written(text: str) -> bool:
+    """Whether every plain token of ``text`` that a YAML 1.2 reader takes for a number is written
+    as pipe reads a number (``number_or_text``): yaml-rs reads 0612 and 8500.50 as numbers,
+    pipe as the text written, so such a text goes to FastLoader. (A token inside quotes or a
+    note counts too: that costs only speed.)"""
+    for match in _NUMBER_TOKEN.finditer(text):
+        token = match.group().removesuffix(":")  # a key's too: 0612: is a text key to pipe
+        for tag, pattern in _NUMBER_TAGS:
+            if pattern.match(token):
+                if isinstance(number_or_text(token, tag), str):
+                    return False
+                break
+    return True
+
+
+def _fast(text: str) -> tuple[bool, Any]:
+    if _rs_loads is None or _PYYAML_ONLY.search(text) or not _numbers_as_written(text):
+        return False, None
+    try:
+        return True, _rs_loads(text, parse_datetime=False)
+    except Exception:  # its own error or a limit: PyYAML says what is wrong, and where
+        return False, None
+
+
 def load_fast(text: str) -> Any:
     """Parse one YAML document safely. Raises yaml.YAMLError (with a mark) on bad syntax."""
-    return yaml.load(text, Loader=FastLoader)
+    done, data = _fast(text)
+    if done and not CHECK_FAST:
+        return data
+    slow = yaml.load(text, Loader=FastLoader)
+    if done and _shape(data) != _shape(slow):
+        raise AssertionError(f"yaml-rs and FastLoader disagree on {text!r}: {data!r} != {slow!r}")
+    return slow
+
+
+def _shape(value: Any) -> Any:
+    """Types as well as values (1 == 1.0 == True in Python)."""
+    if isinstance(value, dict):
+        return [(type(k).__name__, _shape(k), _shape(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [_shape(v) for v in value]
+    return (type(value).__name__, repr(value))
 
 
 _BOOL = "tag:yaml.org,2002:bool"
@@ -325,20 +393,26 @@ def locate(text: str, loc: tuple[Any, ...]) -> int | None:
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
-class _Resolver(VersionedResolver):
-    """YAML 1.2 resolution without the timestamp type (dates stay text)."""
+@functools.cache
+def _resolver() -> Any:
+    """YAML 1.2 resolution without the timestamp type (dates stay text); ruamel.yaml is
+    imported here, by the commands that rewrite a file, and not by those that only read."""
+    from ruamel.yaml.resolver import VersionedResolver
 
-    _cache: ClassVar[dict[Any, Any]] = {}
+    class Resolver(VersionedResolver):  # type: ignore[misc]
+        _cache: ClassVar[dict[Any, Any]] = {}
 
-    @property
-    def versioned_resolver(self) -> Any:
-        full = super().versioned_resolver
-        key = id(full)
-        if key not in self._cache:
-            self._cache[key] = {
-                ch: [(tag, rx) for tag, rx in entries if str(tag) != _TIMESTAMP] for ch, entries in full.items()
-            }
-        return self._cache[key]
+        @property
+        def versioned_resolver(self) -> Any:
+            full = super().versioned_resolver
+            key = id(full)
+            if key not in self._cache:
+                self._cache[key] = {
+                    ch: [(tag, rx) for tag, rx in entries if str(tag) != _TIMESTAMP] for ch, entries in full.items()
+                }
+            return self._cache[key]
+
+    return Resolver
 
 
 def decimal_text(value: Decimal) -> str:
@@ -351,6 +425,8 @@ def decimal_text(value: Decimal) -> str:
 def _rewrites_as_written(text: str) -> bool:
     """Whether ruamel.yaml writes the number it reads from the plain scalar ``text`` back as
     ``text`` (``0612`` and ``8500.50`` yes; ``+5``, ``-0`` and ``1__0`` no)."""
+    from ruamel.yaml import YAML
+
     y = YAML(typ="rt")
     y.width = 4096
     buf = io.StringIO()
@@ -361,53 +437,57 @@ def _rewrites_as_written(text: str) -> bool:
     return buf.getvalue() == f"k: {text}\n"
 
 
-class _Constructor(RoundTripConstructor):
-    """ruamel.yaml's round-trip constructor, reading numbers by ``number_or_text``: a
-    number written another way than the number is written stays its text, unless
-    ruamel.yaml keeps that spelling itself when it writes the file again."""
-
-    def _number(self, node: Any, construct: Any) -> Any:
-        value = construct(self, node)
-        text = str(node.value)
-        if not isinstance(number_or_text(text, str(node.tag)), str) or _rewrites_as_written(text):
-            return value
-        return text
-
-
-def _construct_rt_int(self: _Constructor, node: Any) -> Any:
-    return self._number(node, RoundTripConstructor.construct_yaml_int)
-
-
-def _construct_rt_float(self: _Constructor, node: Any) -> Any:
-    return self._number(node, RoundTripConstructor.construct_yaml_float)
-
-
-_Constructor.add_constructor("tag:yaml.org,2002:int", _construct_rt_int)
-_Constructor.add_constructor("tag:yaml.org,2002:float", _construct_rt_float)
-
-
-class _Representer(RoundTripRepresenter):
-    """ruamel.yaml's round-trip representer, writing a Decimal with its own digits."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        # one amount in two places (the value and the history's `to`) is written twice, never aliased
-        return isinstance(data, Decimal) or bool(super().ignore_aliases(data))
-
-
 def _represent_decimal(representer: Any, value: Decimal) -> Any:
     text = decimal_text(value)
     tag = "tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int"
     return representer.represent_scalar(tag, text)
 
 
-_Representer.add_representer(Decimal, _represent_decimal)
+@functools.cache
+def _round_trip() -> tuple[Any, Any]:
+    """ruamel.yaml's round-trip constructor and representer with pipe's rules for numbers;
+    made when a command first rewrites a file (commands that only read never import ruamel)."""
+    from ruamel.yaml.constructor import RoundTripConstructor
+    from ruamel.yaml.representer import RoundTripRepresenter
+
+    class Constructor(RoundTripConstructor):  # type: ignore[misc]
+        """Reads numbers by ``number_or_text``: a number written another way than the number
+        is written stays its text, unless ruamel.yaml keeps that spelling itself when it
+        writes the file again."""
+
+        def _number(self, node: Any, construct: Any) -> Any:
+            value = construct(self, node)
+            text = str(node.value)
+            if not isinstance(number_or_text(text, str(node.tag)), str) or _rewrites_as_written(text):
+                return value
+            return text
+
+    def construct_int(self: Any, node: Any) -> Any:
+        return self._number(node, RoundTripConstructor.construct_yaml_int)
+
+    def construct_float(self: Any, node: Any) -> Any:
+        return self._number(node, RoundTripConstructor.construct_yaml_float)
+
+    Constructor.add_constructor("tag:yaml.org,2002:int", construct_int)
+    Constructor.add_constructor("tag:yaml.org,2002:float", construct_float)
+
+    class Representer(RoundTripRepresenter):  # type: ignore[misc]
+        """Writes a Decimal with its own digits."""
+
+        def ignore_aliases(self, data: Any) -> bool:
+            # one amount in two places (the value and the history's `to`) is written twice, never aliased
+            return isinstance(data, Decimal) or bool(super().ignore_aliases(data))
+
+    Representer.add_representer(Decimal, _represent_decimal)
+    return Constructor, Representer
 
 
-def _yaml(indent: int = 2, seq_indent: int = 4, offset: int = 2) -> YAML:
+def _yaml(indent: int = 2, seq_indent: int = 4, offset: int = 2) -> Any:
+    from ruamel.yaml import YAML
+
     y = YAML(typ="rt")
-    y.Resolver = _Resolver
-    y.Constructor = _Constructor
-    y.Representer = _Representer
+    y.Resolver = _resolver()
+    y.Constructor, y.Representer = _round_trip()
     y.allow_unicode = True
     y.width = 4096
     y.preserve_quotes = True
@@ -471,6 +551,8 @@ _FLOW_PLAIN = re.compile(r"^[^\W_][\w.@+/-]*(?: [\w.@+/-]+)*$")
 
 
 def _flow_item(value: Any) -> Any:
+    from ruamel.yaml.scalarstring import SingleQuotedScalarString
+
     node = to_node(value)
     if type(node) is str and not _FLOW_PLAIN.match(node):
         # readers disagree on plain items such as '? x', ':x' or '0?' in a flow list
@@ -480,6 +562,9 @@ def _flow_item(value: Any) -> Any:
 
 def to_node(value: Any, key: str | None = None) -> Any:
     """Plain data to ruamel nodes: block mappings, flow lists of scalars, literal text."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString, SingleQuotedScalarString
+
     if isinstance(value, Mapping):
         m = CommentedMap()
         for k, v in value.items():
@@ -511,6 +596,8 @@ def merge(target: Any, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
     quoting and unknown keys elsewhere stay as they were. Lists that only grew
     (the append-only history and notes) get their new items appended.
     """
+    from ruamel.yaml.comments import CommentedSeq
+
     for key in list(target.keys()):
         if key in old and key not in new:
             del target[key]

@@ -11,6 +11,7 @@ A table fits the :class:`~pipecli.render.terminal.Screen` it is given (see
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
@@ -22,9 +23,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
-
-import yaml
-from tabulate import tabulate
 
 from .fit import Column, display_width, fit_table, truncate
 from .terminal import Screen, can_encode
@@ -56,6 +54,27 @@ LISTING_FORMATS: tuple[OutputFormat, ...] = (
 )
 # formats that escape what an output encoding cannot carry and stay valid (\uXXXX)
 ESCAPING_FORMATS = frozenset({OutputFormat.json, OutputFormat.jsonl})
+# what pipe report offers (``render/report.py``) and pipe stale (``render/stale.py``): named
+# here, where a command's options can read them without importing what renders them
+REPORT_FORMATS: tuple[OutputFormat, ...] = (
+    OutputFormat.table,
+    OutputFormat.markdown,
+    OutputFormat.json,
+    OutputFormat.csv,
+    OutputFormat.tsv,
+    OutputFormat.yaml,
+)
+STALE_FORMATS: tuple[OutputFormat, ...] = (*LISTING_FORMATS, OutputFormat.email)
+
+
+class ExportFormat(str, Enum):
+    """What `pipe export` writes (``pipecli.export``)."""
+
+    csv = "csv"
+    tsv = "tsv"  # the CSV with tabs between the fields
+    json = "json"
+    jsonl = "jsonl"
+    sqlite = "sqlite"
 
 
 def plain(value: Any, *, exact: bool = False) -> Any:
@@ -104,34 +123,36 @@ def to_json(data: Any) -> str:
     return json_text(plain(data, exact=True), indent=2) + "\n"
 
 
-class _Dumper(yaml.SafeDumper):
-    """Quotes text that a YAML 1.1 or 1.2 reader would take for something else ('0612', 'no',
-    'true'); writes a Decimal with its own digits."""
+@functools.cache
+def _dumper() -> Any:
+    import yaml
 
-    def ignore_aliases(self, data: Any) -> bool:
-        return isinstance(data, Decimal) or bool(super().ignore_aliases(data))
+    from ..yamlio import decimal_text, needs_quotes  # the rules the deal files are written by
 
+    class Dumper(yaml.SafeDumper):
+        """Quotes text that a YAML 1.1 or 1.2 reader would take for something else ('0612', 'no',
+        'true'); writes a Decimal with its own digits."""
 
-def _str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
-    from ..yamlio import needs_quotes  # the rule the deal files are written by
+        def ignore_aliases(self, data: Any) -> bool:
+            return isinstance(data, Decimal) or bool(super().ignore_aliases(data))
 
-    style = "'" if "\n" not in text and needs_quotes(text) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+    def _str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+        style = "'" if "\n" not in text and needs_quotes(text) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
+    def _decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+        text = decimal_text(value)
+        return dumper.represent_scalar("tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int", text)
 
-def _decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
-    from ..yamlio import decimal_text
-
-    text = decimal_text(value)
-    return dumper.represent_scalar("tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int", text)
-
-
-_Dumper.add_representer(str, _str)
-_Dumper.add_representer(Decimal, _decimal)
+    Dumper.add_representer(str, _str)
+    Dumper.add_representer(Decimal, _decimal)
+    return Dumper
 
 
 def to_yaml(data: Any) -> str:
-    return yaml.dump(plain(data, exact=True), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=4096)
+    import yaml
+
+    return yaml.dump(plain(data, exact=True), Dumper=_dumper(), allow_unicode=True, sort_keys=False, width=4096)
 
 
 def unicode_ok(stream: Any = None) -> bool:
@@ -187,6 +208,8 @@ def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) ->
     ]
     aligns = [c.align or "left" for c in columns]
     headers = [c.header for c in columns]
+    from tabulate import tabulate  # here: only a markdown table pays for it
+
     return tabulate(body, headers=headers, tablefmt="github", colalign=aligns, disable_numparse=True) + "\n"
 
 
