@@ -22,7 +22,7 @@ from typing import Any
 from .models import Deal, Pipeline
 from .query import Filters
 from .snapshot import Snapshot, snapshot
-from .stale import AsOf, StaleDeal, StaleSummary, judge, summarize
+from .stale import AsOf, StaleDeal, StaleSummary, in_list_order, judge, summarize
 from .stats import km_median, mean, median
 from .timeutil import SYSTEM_ZONE, days_between, end_of_day, start_of_day
 
@@ -180,6 +180,7 @@ class Report:
     lost_reasons: list[LostReason]
     by: str | None = None
     groups: list[Group] = field(default_factory=list)
+    stale: list[StaleDeal] = field(default_factory=list)  # what totals.stale counts, as `pipe stale` lists it
 
 
 # -- small helpers -------------------------------------------------------------------------
@@ -470,6 +471,7 @@ def build_report(deals: Iterable[Deal], pipeline: Pipeline, spec: ReportSpec | d
         forecast=forecast(snaps, pipeline, spec.as_of),
         lost_reasons=lost_reasons(snaps),
         by=by,
+        stale=in_list_order(stale.values()),
     )
     if by is not None:
         members: dict[str | None, list[Snapshot]] = {}
