@@ -389,13 +389,16 @@ def test_the_stale_page_lists_what_the_json_lists_grouped_by_owner(run_pipe: Any
     assert page.by_id["filters"] == "Filters: stage proposal; idle at least 2d"
 
 
-def test_no_stale_deal_is_a_page_that_says_so(pipe: Any, run_pipe: Any) -> None:
+def test_no_stale_deal_prints_nothing_so_cron_mails_only_news(pipe: Any, run_pipe: Any) -> None:
     pipe("add", "Fresh", "--id", "fresh", "--at", "2026-03-19T10:00")
     pipe("next", "fresh", "Call", "--due", "2026-03-25", "--at", "2026-03-19T10:00")
     r = run_pipe("-C", str(pipe.root), "stale", "--as-of", "2026-03-20", "--format", "html")
-    assert r.returncode == 0
-    page = read_page(r.stdout)
-    assert "No deal is stale." in page.text and not page.tables
+    assert r.returncode == 0 and r.stdout == "" and r.stderr == ""
+    r = run_pipe("-C", str(pipe.root), "stale", "--as-of", "2026-04-20", "--format", "html")
+    assert "Fresh" in read_page(r.stdout).text  # overdue by then
+    # the report's page says it in words
+    page = read_page(run_pipe("-C", str(pipe.root), "report", "--as-of", "2026-03-20", "--format", "html").stdout)
+    assert "No deal is stale." in page.text and "stale" not in page.tables
 
 
 def test_a_page_per_owner_and_into_a_file(run_pipe: Any, tmp_path: Path) -> None:
@@ -433,3 +436,59 @@ def test_html_is_offered_by_report_and_stale_only(run_pipe: Any) -> None:
     r = run_pipe("-C", str(DEMO), "list", "--format", "html")
     assert r.returncode == 2
     assert "html is for `pipe report`" in r.stderr and r.stderr.count("\n") == 1
+
+
+# -- the cron recipes of docs/cron.md, run as cron would --------------------------------------------------
+def cron_commands(title: str) -> list[str]:
+    """The commands (after the five time fields) of the crontab lines under a heading of docs/cron.md."""
+    doc = (DEMO.parent.parent / "docs" / "cron.md").read_text(encoding="utf-8")
+    section = doc.split(f"### {title}", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+    lines = [line for block in re.findall(r"```crontab\n(.*?)```", section, re.S) for line in block.splitlines()]
+    return [line.split(None, 5)[5] for line in lines if re.match(r"^[0-9*]", line)]
+
+
+def run_cron(command: str, tmp_path: Path, mailer: str) -> subprocess.CompletedProcess[str]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    fake = bin_dir / mailer
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {tmp_path}/args\ncat > {tmp_path}/mail\n', encoding="utf-8")
+    fake.chmod(0o755)
+    command = command.replace("/srv/sales", str(DEMO)).replace("/var/tmp", str(tmp_path))
+    command = command.replace("/var/www/html", str(tmp_path / "www")).replace("/usr/sbin/sendmail", str(fake))
+    command = command.replace("report --format html", "report --as-of 2026-11-20 --format html")
+    command = command.replace("stale --format html", "stale --as-of 2026-11-20 --format html")
+    path = f"{bin_dir}:{PIPE_SCRIPT.parent}:/usr/bin:/bin"
+    return subprocess.run(
+        ["env", "-i", f"PATH={path}", "sh", "-c", command], capture_output=True, text=True, stdin=subprocess.DEVNULL
+    )
+
+
+def test_the_monday_mail_lines_send_the_page_as_html(tmp_path: Path, run_pipe: Any) -> None:
+    page = run_pipe("-C", str(DEMO), "report", "--as-of", "2026-11-20", "--format", "html").stdout
+    mail_line, sendmail_line = cron_commands("Mail the HTML report every Monday at 7:00")
+    r = run_cron(mail_line, tmp_path, "mail")
+    assert r.returncode == 0, r.stderr
+    args = (tmp_path / "args").read_text(encoding="utf-8").splitlines()
+    assert args[:2] == ["-a", "Content-Type: text/html; charset=UTF-8"] and args[-1] == "sales@example.com"
+    assert (tmp_path / "mail").read_text(encoding="utf-8") == page
+    r = run_cron(sendmail_line, tmp_path, "sendmail")
+    assert r.returncode == 0, r.stderr
+    head, body_text = (tmp_path / "mail").read_text(encoding="utf-8").split("\n\n", 1)
+    assert "Content-Type: text/html; charset=UTF-8" in head.splitlines() and "To: sales@example.com" in head
+    assert body_text == page
+
+
+def test_the_web_folder_line_writes_the_pages(tmp_path: Path, run_pipe: Any) -> None:
+    (line,) = cron_commands("Write the HTML report to a folder a web server serves")
+    folder = tmp_path / "www" / "pipeline"
+    folder.mkdir(parents=True)  # the web server's folder
+    r = run_cron(line, tmp_path, "unused")
+    assert r.returncode == 0, r.stderr
+    page = run_pipe("-C", str(DEMO), "report", "--as-of", "2026-11-20", "--format", "html").stdout
+    assert (folder / "index.html").read_text(encoding="ascii") == page
+    assert {p.name for p in (folder / "stale").glob("*.html")} == {
+        "giulia.html",
+        "marek.html",
+        "sarah.html",
+        "somchai.html",
+    }

@@ -33,7 +33,7 @@ from . import money, percent
 from .stale import group_heading, summary_line
 from .stale import row as stale_row
 
-FUNNEL_WIDTH = 640  # the funnel's drawing, in CSS pixels
+FUNNEL_WIDTH = 760  # the funnel's drawing, in CSS pixels
 FUNNEL_LABEL = 150  # the stage names on its left
 FUNNEL_BAR = 300  # the widest bar
 FUNNEL_ROW = 30  # one bar and the gap under it
@@ -54,7 +54,7 @@ section { margin: 0 0 26px; }
 .tiles { display: flex; flex-wrap: wrap; gap: 10px; margin: 0 0 14px; }
 .tile { border: 1px solid #d9e2ec; border-radius: 6px; padding: 8px 12px; min-width: 130px; }
 .tile .k { color: #52606d; font-size: 12px; }
-.tile .v { font-size: 20px; font-weight: 600; }
+.tile .v { font-size: 17px; font-weight: 600; }
 .tile.stale .v { color: #b7791f; } .tile.overdue .v { color: #c53030; } .tile.won .v { color: #2f855a; }
 table { border-collapse: collapse; font-size: 14px; margin: 4px 0 6px; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #e4e7eb; vertical-align: top; }
@@ -199,12 +199,17 @@ def _total_cells(t: Totals) -> list[tuple[str, str, str]]:
     return cells
 
 
-def totals_section(report: Report) -> str:
-    cells = {key: (label, shown) for key, label, shown in _total_cells(report.totals)}
+def tiles_section(report: Report) -> str:
+    """The key figures at the top of the page, each as the totals table shows it."""
+    cells = {key: shown for key, _, shown in _total_cells(report.totals)}
     tiles = "".join(
-        f'<div class="tile {style}" data-key="{key}"><div class=k>{label}</div><div class=v>{cells[key][1]}</div></div>'
+        f'<div class="tile {style}" data-key="{key}"><div class=k>{label}</div><div class=v>{cells[key]}</div></div>'
         for key, label, style in TILES
     )
+    return f'<section id="key-figures"><div class="tiles">{tiles}</div></section>'
+
+
+def totals_section(report: Report) -> str:
     rows = "".join(
         f'<tr data-key="{esc(key)}"><td>{label}</td><td class=n>{shown}</td></tr>'
         for key, label, shown in _total_cells(report.totals)
@@ -212,7 +217,7 @@ def totals_section(report: Report) -> str:
     table = (
         f'<table id="totals"><thead><tr><th>total</th><th class=n>value</th></tr></thead><tbody>{rows}</tbody></table>'
     )
-    return _section("totals-section", "Totals", f'<div class="tiles">{tiles}</div>', table)
+    return _section("totals-section", "Totals", table)
 
 
 def funnel_svg(funnel: Sequence[StageRow], won: int) -> str:
@@ -447,15 +452,16 @@ def report_page(report: Report) -> str:
         f'<p class="filters" id="filters">Filters: {esc(filters_text(report))}</p>'
     )
     sections = [
-        totals_section(report),
+        tiles_section(report),
         funnel_section(report),
         value_section(report),
         time_section(report),
         forecast_section(report),
         reasons_section(report),
+        stale_section(report),
+        totals_section(report),
         lost_section(report),
         velocity_section(report),
-        stale_section(report),
         groups_section(report),
     ]
     return _page(esc(title), header, [s for s in sections if s])

@@ -169,17 +169,17 @@ def listing(
     """The stale deals in any of ``FORMATS``. With none stale, the formats for people
     print nothing (cron mails only when there is something to say) and the machine
     formats an empty listing: ``[]``, or a CSV header. ``html`` is a whole page, headed
-    by ``when`` (the as-of day) and the ``filters`` in words, and says so when none is stale."""
+    by ``when`` (the as-of day) and the ``filters`` in words."""
     fmt = OutputFormat(fmt)
     if fmt is OutputFormat.email:
         return email(items)
+    if not items and fmt in (OutputFormat.table, OutputFormat.markdown, OutputFormat.html):
+        return ""
     if fmt is OutputFormat.html:
         from .html import stale_page
 
         if when is None:
             raise ValueError("an HTML stale list needs the moment it is computed at")
         return stale_page(items, when, filters)
-    if not items and fmt in (OutputFormat.table, OutputFormat.markdown):
-        return ""
     rows = [row(i) for i in items]
     return render_rows(rows, COLUMNS, fmt, machine_keys=MACHINE_KEYS, screen=screen)
