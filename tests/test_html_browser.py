@@ -160,3 +160,21 @@ def test_the_screenshot_in_docs_is_the_demo_report() -> None:
     assert size == WINDOW and not_blank(counts)
     assert counts[rgb(BLUE)] > 2000
     assert "](docs/report.png)" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@needs_chromium
+def test_the_report_prints(tmp_path: Path, run_pipe: Any) -> None:
+    page = tmp_path / "report.html"
+    assert (
+        run_pipe("-C", str(DEMO), "report", "--as-of", "2026-11-20", "--format", "html", "-o", str(page)).returncode
+        == 0
+    )
+    pdf = tmp_path / "report.pdf"
+    assert CHROMIUM is not None
+    args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'profile'}",
+            "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()]  # fmt: skip
+    r = subprocess.run(args, capture_output=True, text=True, errors="replace", timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", data)) >= 2  # the whole report, over several pages
