@@ -11,6 +11,7 @@ import json
 import os
 import re
 import subprocess
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -19,9 +20,11 @@ from typing import Any, ClassVar
 
 import pytest
 from conftest import PIPE_SCRIPT
+from hypothesis import given
+from hypothesis import strategies as st
 from terminal_helpers import DEMO
 
-from pipecli.render.html import FUNNEL_BAR
+from pipecli.render.html import FUNNEL_BAR, _page, esc
 
 AS_OF = "2026-11-20"
 TAGS = {  # every element a page may hold; nothing that loads or runs anything
@@ -492,3 +495,15 @@ def test_the_web_folder_line_writes_the_pages(tmp_path: Path, run_pipe: Any) -> 
         "sarah.html",
         "somchai.html",
     }
+
+
+# -- any text is text --------------------------------------------------------------------------------------
+@given(st.text(max_size=60))
+def test_any_text_from_a_file_is_shown_as_that_text_and_never_as_markup(text: str) -> None:
+    page = read_page(_page("t", f"<h1>{esc(text)}</h1>", [f'<p id="x" title="{esc(text)}">{esc(text)}</p>']))
+    shown = "".join(
+        " " if ch in "\t\n\r" else "?" if unicodedata.category(ch) == "Cc" else ch for ch in text
+    )  # control characters as ?, tabs and line breaks as a space
+    assert [t for t, _ in page.tags][8:] == ["header", "h1", "p", "footer"]  # the text made no element
+    assert page.by_id["x"] == shown.strip()
+    assert next(a for t, a in page.tags if t == "p")["title"] == shown
