@@ -343,3 +343,20 @@ def test_the_board_capture_in_the_readme_is_what_pipe_prints_at_80_columns() -> 
     assert result.stdout == block
     check = read_board(block, 80)  # aligned cell by cell, every line within 80 columns
     assert sum(len(c.cards) for c in check) == 20
+
+
+def test_tag_and_source_choose_the_cards_and_an_empty_board_says_so(make_pipe: Any) -> None:
+    p = make_pipe("--stages", "lead,offer")
+    empty = read_board(p("board", "--as-of", AS_OF).stdout, None)
+    assert [c.cards for c in empty] == [[["no open deals"]], [["no open deals"]]]
+    assert p("board", "--as-of", AS_OF).stdout.splitlines()[0].endswith(": 0 open deals, 0 stale, 0 overdue")
+    p("add", "Tagged", "--id", "a", "--tag", "Retail", "--source", "web", "--at", "2026-03-01")
+    p("add", "Other", "--id", "b", "--tag", "b2b", "--source", "Referral", "--stage", "offer", "--at", "2026-03-01")
+
+    def titles(*args: str) -> list[list[str]]:
+        return [[card[0] for card in c.cards] for c in read_board(p("board", "--as-of", AS_OF, *args).stdout, None)]
+
+    assert titles() == [["Tagged"], ["Other"]]
+    assert titles("--tag", "retail") == [["Tagged"], ["no open deals"]]
+    assert titles("--source", "REFERRAL") == [["no open deals"], ["Other"]]
+    assert titles("--tag", "retail", "--source", "referral") == [["no open deals"], ["no open deals"]]
