@@ -23,6 +23,8 @@ from conftest import PIPE_SCRIPT
 from hypothesis import given
 from hypothesis import strategies as st
 from terminal_helpers import DEMO
+from test_no_traceback import HOSTILE as HOSTILE_SETTINGS
+from test_no_traceback import assert_clean, words, yaml_texts
 
 from pipecli.render.html import FUNNEL_BAR, _page, esc
 
@@ -507,3 +509,29 @@ def test_any_text_from_a_file_is_shown_as_that_text_and_never_as_markup(text: st
     assert [t for t, _ in page.tags][8:] == ["header", "h1", "p", "footer"]  # the text made no element
     assert page.by_id["x"] == shown.strip()
     assert next(a for t, a in page.tags if t == "p")["title"] == shown
+
+
+# -- hostile arguments and files never reach a user as a traceback -------------------------------------------
+PAGES = (["board"], ["report", "--format", "html"], ["stale", "--format", "html"])
+
+
+@HOSTILE_SETTINGS
+@given(page=st.sampled_from(PAGES), args=st.lists(words, max_size=5))
+def test_hostile_arguments_to_the_board_and_the_pages(pipe: Any, page: list[str], args: list[str]) -> None:
+    if not (pipe.root / "deals" / "acme-one.yaml").exists():
+        pipe.add("Acme one", "--id", "acme-one", "--at", "2026-03-01")
+    argv = [a.replace("\x00", "") for a in [*page, *args]]  # a process cannot receive NUL in an argument
+    assert_clean(pipe(*argv, input="", ok=False), argv)
+
+
+@HOSTILE_SETTINGS
+@given(text=yaml_texts)
+def test_a_hostile_deal_file_never_hides_the_good_ones(pipe: Any, text: str) -> None:
+    if not (pipe.root / "deals" / "good.yaml").exists():
+        pipe.add("Good <deal>", "--id", "good", "--at", "2026-03-01")
+    (pipe.root / "deals" / "hostile.yaml").write_text(text, encoding="utf-8", errors="surrogatepass")
+    for argv in (["board", "--as-of", "2026-03-20"], ["report", "--format", "html", "--as-of", "2026-03-20"]):
+        result = pipe(*argv, ok=False)
+        assert_clean(result, [*argv, text])
+        shown = read_page(result.stdout).text if "html" in argv else result.stdout
+        assert "Good <deal>" in shown, argv
