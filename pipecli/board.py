@@ -3,7 +3,7 @@
 A pure function of (deals, pipeline, a cut-off): nothing here reads files or prints;
 ``pipecli.render.board`` draws the result. Each card is the deal as it stood at the
 cut-off (``snapshot``: the same replay the report reads), marked with what
-``stale.judge`` says of it, so a card is marked exactly when `pipe stale` lists the
+``stale.assess`` (``stale.judge`` of its row) says of it, so a card is marked exactly when `pipe stale` lists the
 deal at the same moment.
 
 - Columns: the pipeline's stages in ladder order, each with its open deals, their
@@ -27,7 +27,7 @@ from typing import Any
 from .models import Deal, Pipeline
 from .query import Filters
 from .snapshot import snapshot
-from .stale import OVERDUE, AsOf, StaleDeal, judge
+from .stale import OVERDUE, AsOf, StaleDeal, assess
 from .timeutil import days_between
 
 SORTS = ("value", "age")
@@ -128,7 +128,7 @@ def build_board(
             currency=snap.currency,
             owner=snap.owner,
             days_in_stage=max(0.0, days_between(entered, when.moment)),
-            stale=judge(past, pipeline, when),
+            stale=assess(deal, pipeline, when),
         )
         column = columns.get(snap.stage)
         if column is None:

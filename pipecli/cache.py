@@ -1,4 +1,5 @@
-"""A disposable cache of parsed deal files, so reports over many deals start fast.
+"""A disposable cache of parsed deal files for ``Store.load_all`` (export), which needs
+the deals themselves; reports, stale lists and listings read the index (``pipecli.index``).
 
 Parsing YAML costs about twenty times as much as reading the file (see
 benchmarks/load_bench.py). The cache keeps each file's parsed data keyed by its

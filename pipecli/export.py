@@ -17,7 +17,6 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +25,6 @@ from .fsio import replacing
 from .models import EXPORTED_COLUMNS, Deal, Pipeline
 from .query import deal_row
 from .render import OutputFormat, plain, render_rows
-
-
-class ExportFormat(str, Enum):
-    csv = "csv"
-    tsv = "tsv"  # the CSV with tabs between the fields
-    json = "json"
-    jsonl = "jsonl"
-    sqlite = "sqlite"
-
 
 BASE_COLUMNS: tuple[str, ...] = EXPORTED_COLUMNS  # the fields marked ``exported`` in pipecli.models
 STAGE_EVENTS = history.STAGE_EVENTS

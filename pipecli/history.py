@@ -27,13 +27,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
-    from .models import HistoryEntry, Status
+    from .models import Status
 
 STAGE_EVENTS = ("created", "moved", "won", "lost", "reopened")
 """History events that set a deal's stage or status (the rest, ``changed``, set fields)."""
+
+
+class HistoryEntry(Protocol):
+    """What the replay reads of a history entry (a ``models.HistoryEntry``, or a digest's)."""
+
+    @property
+    def at(self) -> datetime: ...
+
+    @property
+    def event(self) -> str: ...
+
+    @property
+    def to(self) -> Any: ...
+
+    @property
+    def from_(self) -> Any: ...
+
+    @property
+    def reason(self) -> str | None: ...
+
+    @property
+    def by(self) -> str | None: ...
 
 
 class Stay(NamedTuple):
@@ -92,7 +114,7 @@ class HasHistory(Protocol):
     @property
     def stage(self) -> str: ...
 
-    def timeline(self) -> list[HistoryEntry]: ...
+    def timeline(self) -> Sequence[HistoryEntry]: ...
 
 
 def first_stage(entries: Sequence[HistoryEntry], fallback: str) -> str:

@@ -1,18 +1,38 @@
 """The `pipe` command's entry point: Ctrl-C at any moment ends it quietly.
 
 Importing the command line takes a moment; a Ctrl-C meanwhile would print a traceback
-from the middle of an import. This module imports nothing of pipe's until ``main`` runs.
+from the middle of an import (or an "Exception ignored" from inside the import machinery,
+which no ``except`` can catch). Until the command line is imported, Ctrl-C ends the process
+at once with status 130: nothing has been read or written yet. Then Python's own handler is
+back, and the command line turns Ctrl-C into its quiet exit after cleaning up.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+
+EXIT_INTERRUPTED = 130  # as shells report a command ended by SIGINT
+
+
+def _quit_at_once(signum: int, frame: object) -> None:
+    os._exit(EXIT_INTERRUPTED)
 
 
 def main() -> None:
     try:
+        # only where Ctrl-C would raise KeyboardInterrupt (not when a caller chose to ignore it)
+        starting = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        if starting:
+            signal.signal(signal.SIGINT, _quit_at_once)
         from .cli import main as run
 
+        if starting:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    except KeyboardInterrupt:  # before our handler was in place
+        sys.exit(EXIT_INTERRUPTED)
+    try:
         run()
-    except KeyboardInterrupt:  # while importing, before the command line handles Ctrl-C itself
-        sys.exit(130)
+    except KeyboardInterrupt:  # between the import and the command line's own handler
+        sys.exit(EXIT_INTERRUPTED)

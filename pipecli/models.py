@@ -112,7 +112,7 @@ Probability = Annotated[float, Field(ge=0, le=1)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, coerce_numbers_to_str=True, defer_build=True)
 
     def canonical(self) -> dict[str, Any]:
         """The plain-data form written to YAML: model key order, no empty optionals."""

@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .errors import usage_error
 from .models import LISTED_COLUMNS, Deal, Pipeline
+
+if TYPE_CHECKING:
+    from .digest import Listed
+
+D = TypeVar("D", "Deal", "Listed")  # a deal, or what the index keeps of one (digest.Listed)
 
 
 class Matchable(Protocol):
@@ -62,14 +67,14 @@ def select(deals: Iterable[Deal], filters: Filters) -> list[Deal]:
     return [d for d in deals if filters.matches(d)]
 
 
-def sort_deals(deals: list[Deal], key: str, pipeline: Pipeline) -> list[Deal]:
+def sort_deals(deals: list[D], key: str, pipeline: Pipeline) -> list[D]:
     """Sort by a key; a leading '-' reverses. Empty values sort last either way."""
     reverse = key.startswith("-")
     name = key.lstrip("-")
     if name not in SORT_KEYS:
         raise usage_error(f"--sort {key!r}: sort by one of {', '.join(SORT_KEYS)} (prefix - to reverse)")
 
-    def value(d: Deal) -> Any:
+    def value(d: D) -> Any:
         if name == "stage":
             return pipeline.index(d.stage)
         if name == "activity":
@@ -90,7 +95,7 @@ def sort_deals(deals: list[Deal], key: str, pipeline: Pipeline) -> list[Deal]:
 ROW_KEYS = LISTED_COLUMNS
 
 
-def deal_row(deal: Deal, pipeline: Pipeline) -> dict[str, Any]:
+def deal_row(deal: Deal | Listed, pipeline: Pipeline) -> dict[str, Any]:
     """One deal as a flat row for listings (every field a column)."""
     contact = deal.contact
     return {

@@ -19,15 +19,17 @@ from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from .digest import Row, days, digest, ladder_of, micros, row_at
 from .models import Deal, Pipeline
 from .query import Filters
-from .snapshot import Snapshot, snapshot
+from .snapshot import snapshot  # noqa: F401  (one deal at a cut-off, with its Deal objects)
 from .stale import AsOf, StaleDeal, StaleSummary, in_list_order, judge, summarize
 from .stats import km_median, mean, median
-from .timeutil import SYSTEM_ZONE, days_between, end_of_day, start_of_day
+from .timeutil import SYSTEM_ZONE, end_of_day, start_of_day
 
 GROUP_KEYS = ("owner", "source", "tag")
 CENT = Decimal("0.01")
+ZERO = Decimal(0)
 
 MoneyMap = dict[str, Decimal]
 """Amounts keyed by currency code. Different currencies are never added together."""
@@ -184,9 +186,9 @@ class Report:
 
 
 # -- small helpers -------------------------------------------------------------------------
-def _add(m: MoneyMap, snap: Snapshot) -> None:
-    if snap.value is not None:
-        m[snap.currency] = m.get(snap.currency, Decimal(0)) + snap.value
+def _add(m: MoneyMap, value: Decimal | None, currency: str) -> None:
+    if value is not None:
+        m[currency] = m.get(currency, Decimal(0)) + value
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -197,68 +199,89 @@ def _cents(d: Decimal) -> Decimal:
     return d.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def weight(snap: Snapshot, pipeline: Pipeline) -> float:
-    """The deal's own probability when set, else its stage's."""
-    return snap.probability if snap.probability is not None else pipeline.probability(snap.stage)
+def weight(row: Row, pipeline: Pipeline, stages: dict[str, float] | None = None) -> float:
+    """The deal's own probability when set, else its stage's (``stages``: those known so far)."""
+    if row.probability is not None:
+        return row.probability
+    if stages is None:
+        return pipeline.probability(row.stage)
+    p = stages.get(row.stage)
+    if p is None:
+        p = stages[row.stage] = pipeline.probability(row.stage)
+    return p
 
 
-def cycle_days(snap: Snapshot) -> float | None:
+def cycle_days(row: Row) -> float | None:
     """Days from creation to the (last) win; None for a deal not won."""
-    if snap.status != "won" or snap.won_at is None:
-        return None
-    return days_between(snap.created, snap.won_at)
+    return row.cycle
 
 
 # -- the metrics ---------------------------------------------------------------------------
-def funnel(snaps: Sequence[Snapshot], pipeline: Pipeline, cutoff: datetime, *, strict: bool = False) -> list[StageRow]:
+def funnel(rows: Sequence[Row], pipeline: Pipeline, cutoff: datetime, *, strict: bool = False) -> list[StageRow]:
     """One row per ladder stage: reached, advanced, lost, open (and skipped when strict).
 
     A deal's position is its furthest stage (``strict``: the end of its unbroken run
     of stages from the first). A won deal counts as having passed every stage; in the
     strict funnel only if it entered every stage, else it is ``skipped`` where its run ends.
+    Deals that stand alike (status, position) are counted together, then spread over the stages.
     """
     stages = pipeline.stages
     last = len(stages) - 1
-    rows = [StageRow(stage=s.id, label=s.title) for s in stages]
-    for snap in snaps:
+    out = [StageRow(stage=s.id, label=s.title) for s in stages]
+    default = pipeline.currency
+    # (status, position, through, went on) -> [deals, value by currency]
+    groups: dict[tuple[str, int, bool, bool], list[Any]] = {}
+    for r in rows:
+        status = r.status
         if strict:
-            pos = snap.ordered_furthest()
-            through = snap.status == "won" and pos == last
-            went_on = not through and (snap.status == "won" or snap.furthest() > pos)
+            pos = r.ordered
+            through = status == "won" and pos == last
+            went_on = not through and (status == "won" or r.furthest > pos)
         else:
-            pos = snap.furthest()
-            through = snap.status == "won"
+            pos = r.furthest
+            through = status == "won"
             went_on = False
+        key = (status, pos, through, went_on)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = [0, {}]
+        g[0] += 1
+        value = r.value
+        if value is not None:
+            money = g[1]
+            cur = r.currency or default
+            money[cur] = money.get(cur, ZERO) + value
+    for (status, pos, through, went_on), (n, money) in groups.items():
         top = last if through else pos
         for i in range(top + 1):
-            row = rows[i]
-            row.reached += 1
-            _add(row.reached_value, snap)
-            if snap.status == "won":
-                row.won += 1
+            row = out[i]
+            row.reached += n
+            _merge(row.reached_value, money)
+            if status == "won":
+                row.won += n
             if through or i < pos:
-                row.advanced += 1
-                _add(row.advanced_value, snap)
+                row.advanced += n
+                _merge(row.advanced_value, money)
             elif went_on:
-                row.skipped += 1
-                _add(row.skipped_value, snap)
-            elif snap.status == "lost":
-                row.lost += 1
-                _add(row.lost_value, snap)
+                row.skipped += n
+                _merge(row.skipped_value, money)
+            elif status == "lost":
+                row.lost += n
+                _merge(row.lost_value, money)
             else:
-                row.open += 1
-                _add(row.open_value, snap)
+                row.open += n
+                _merge(row.open_value, money)
 
     positions = {s.id: i for i, s in enumerate(stages)}
-    for snap in snaps:
-        if snap.status == "lost" and snap.stage in positions:
-            row = rows[positions[snap.stage]]
+    for r in rows:
+        if r.status == "lost" and r.stage in positions:
+            row = out[positions[r.stage]]
             row.lost_here += 1
-            _add(row.lost_here_value, snap)
+            _add(row.lost_here_value, r.value, r.currency or default)
 
-    finished, running, ages = time_in_stage(snaps, pipeline, cutoff)
-    top_reached = rows[0].reached if rows else 0
-    for row in rows:
+    finished, running, ages = time_in_stage(rows, pipeline, cutoff)
+    top_reached = out[0].reached if out else 0
+    for row in out:
         row.conversion = _rate(row.advanced, row.reached)
         row.cumulative_conversion = _rate(row.advanced, top_reached)
         row.win_from_stage = _rate(row.won, row.reached)
@@ -271,65 +294,74 @@ def funnel(snaps: Sequence[Snapshot], pipeline: Pipeline, cutoff: datetime, *, s
         row.all_days_median, row.all_days_above, row.all_days_deals = km.median, km.above, km.observed
         row.open_now = len(ages[row.stage])
         row.open_age_median = median(ages[row.stage])
-    return rows
+    return out
+
+
+def _merge(target: MoneyMap, money: MoneyMap) -> None:
+    for c, v in money.items():
+        target[c] = target.get(c, Decimal(0)) + v
 
 
 def time_in_stage(
-    snaps: Sequence[Snapshot], pipeline: Pipeline, cutoff: datetime
+    rows: Sequence[Row], pipeline: Pipeline, cutoff: datetime
 ) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[float]]]:
     """Per ladder stage: each deal's days in it, all its stays added up, split into the deals
     that have left it (finished) and those in it at the cut-off (running: their days so far);
     and, of the latter, the days since they last entered it (their age in the stage)."""
-    finished: dict[str, list[float]] = {s.id: [] for s in pipeline.stages}
-    running: dict[str, list[float]] = {s.id: [] for s in pipeline.stages}
-    ages: dict[str, list[float]] = {s.id: [] for s in pipeline.stages}
-    for snap in snaps:
-        last = snap.stays[-1] if snap.stays else None
-        sitting = last.stage if last is not None and last.left is None else None
-        per_stage: dict[str, float] = {}
-        for stay in snap.stays:
-            per_stage[stay.stage] = per_stage.get(stay.stage, 0.0) + stay.days(cutoff)
-        for stage_id, total in per_stage.items():
-            if stage_id in finished:
-                (running if stage_id == sitting else finished)[stage_id].append(total)
-        if last is not None and sitting in ages:
-            ages[sitting].append(days_between(last.entered, cutoff))
-    return finished, running, ages
+    ids = [s.id for s in pipeline.stages]
+    done: list[list[float]] = [[] for _ in ids]
+    going: list[list[float]] = [[] for _ in ids]
+    age: list[list[float]] = [[] for _ in ids]
+    now = micros(cutoff)
+    for r in rows:
+        for i, total in enumerate(r.stage_days):
+            if total is not None:
+                done[i].append(total)
+        sitting = r.sitting
+        if sitting is not None:
+            i, earlier, entered = sitting
+            going[i].append(earlier + days(entered, now))
+            age[i].append(days(entered, now))
+    return dict(zip(ids, done, strict=True)), dict(zip(ids, going, strict=True)), dict(zip(ids, age, strict=True))
 
 
-def totals(snaps: Sequence[Snapshot], pipeline: Pipeline) -> Totals:
-    t = Totals(deals=len(snaps))
+def totals(rows: Sequence[Row], pipeline: Pipeline) -> Totals:
+    t = Totals(deals=len(rows))
     weighted: MoneyMap = {}
     cycles: list[float] = []
-    for snap in snaps:
-        t.back_moves += snap.back_moves
-        if snap.status == "won":
+    default = pipeline.currency
+    probabilities: dict[str, float] = {}
+    for r in rows:
+        t.back_moves += r.back_moves
+        status = r.status
+        if status == "won":
             t.won += 1
-            _add(t.won_value, snap)
-            c = cycle_days(snap)
-            if c is not None:
-                cycles.append(c)
-        elif snap.status == "lost":
+            _add(t.won_value, r.value, r.currency or default)
+            if r.cycle is not None:
+                cycles.append(r.cycle)
+        elif status == "lost":
             t.lost += 1
-            _add(t.lost_value, snap)
+            _add(t.lost_value, r.value, r.currency or default)
         else:
             t.open += 1
-            _add(t.open_value, snap)
-            if snap.value is not None:
-                w = snap.value * Decimal(str(weight(snap, pipeline)))
-                weighted[snap.currency] = weighted.get(snap.currency, Decimal(0)) + w
+            if r.value is not None:
+                currency = r.currency or default
+                _add(t.open_value, r.value, currency)
+                w = r.value * Decimal(str(weight(r, pipeline, probabilities)))
+                weighted[currency] = weighted.get(currency, Decimal(0)) + w
     t.weighted_value = {c: _cents(v) for c, v in weighted.items()}
     t.win_rate = _rate(t.won, t.won + t.lost)
     t.median_cycle_days = median(cycles)
     return t
 
 
-def velocity(snaps: Sequence[Snapshot]) -> list[Velocity]:
+def velocity(rows: Sequence[Row], pipeline: Pipeline) -> list[Velocity]:
     """Per currency: open deals x win rate x average won value / median days to win; and the
     textbook form, which divides by the mean days to win instead."""
-    by_currency: dict[str, list[Snapshot]] = {}
-    for snap in snaps:
-        by_currency.setdefault(snap.currency, []).append(snap)
+    by_currency: dict[str, list[Row]] = {}
+    default = pipeline.currency
+    for r in rows:
+        by_currency.setdefault(r.currency or default, []).append(r)
     out = []
     for cur in sorted(by_currency):
         group = by_currency[cur]
@@ -339,10 +371,10 @@ def velocity(snaps: Sequence[Snapshot]) -> list[Velocity]:
         rate = _rate(len(won), len(won) + n_lost)
         won_values = [s.value for s in won if s.value is not None]
         avg = _cents(sum(won_values, Decimal(0)) / len(won_values)) if won_values else None
-        cycles = [c for s in won if (c := cycle_days(s)) is not None]
-        days, mean_days = median(cycles), mean(cycles)
-        per_day, per_day_mean = _per_day(n_open, rate, avg, days), _per_day(n_open, rate, avg, mean_days)
-        out.append(Velocity(cur, n_open, rate, avg, days, per_day, mean_days, per_day_mean))
+        cycles = [s.cycle for s in won if s.cycle is not None]
+        days_, mean_days = median(cycles), mean(cycles)
+        per_day, per_day_mean = _per_day(n_open, rate, avg, days_), _per_day(n_open, rate, avg, mean_days)
+        out.append(Velocity(cur, n_open, rate, avg, days_, per_day, mean_days, per_day_mean))
     return out
 
 
@@ -353,70 +385,79 @@ def _per_day(n_open: int, rate: float | None, avg: Decimal | None, days: float |
     return _cents(n_open * Decimal(str(rate)) * avg / Decimal(str(days)))
 
 
-def forecast(snaps: Sequence[Snapshot], pipeline: Pipeline, as_of: date) -> list[ForecastBucket]:
+def forecast(rows: Sequence[Row], pipeline: Pipeline, as_of: date) -> list[ForecastBucket]:
     """Open deals' value and weighted value by expected close month.
 
     A close date before the as-of day goes to the ``past`` bucket, none to ``none``;
     neither is dropped. Order: past, the months in order, none.
     """
     buckets: dict[tuple[int, str], ForecastBucket] = {}
-    for snap in snaps:
-        if snap.status != "open":
+    default = pipeline.currency
+    probabilities: dict[str, float] = {}
+    for r in rows:
+        if r.status != "open":
             continue
-        if snap.close_date is None:
-            key, bucket = (2, ""), ForecastBucket("none", None)
-        elif snap.close_date < as_of:
-            key, bucket = (0, ""), ForecastBucket("past", None)
+        close = r.close_date
+        if close is None:
+            key, kind, month = (2, ""), "none", None
+        elif close < as_of:
+            key, kind, month = (0, ""), "past", None
         else:
-            month = f"{snap.close_date.year:04d}-{snap.close_date.month:02d}"
-            key, bucket = (1, month), ForecastBucket("month", month)
-        b = buckets.setdefault(key, bucket)
+            month = f"{close.year:04d}-{close.month:02d}"
+            key, kind = (1, month), "month"
+        b = buckets.get(key)
+        if b is None:
+            b = buckets[key] = ForecastBucket(kind, month)
         b.deals += 1
-        _add(b.value, snap)
-        if snap.value is not None:
-            w = snap.value * Decimal(str(weight(snap, pipeline)))
-            b.weighted[snap.currency] = b.weighted.get(snap.currency, Decimal(0)) + w
+        if r.value is not None:
+            currency = r.currency or default
+            _add(b.value, r.value, currency)
+            w = r.value * Decimal(str(weight(r, pipeline, probabilities)))
+            b.weighted[currency] = b.weighted.get(currency, Decimal(0)) + w
     out = [buckets[k] for k in sorted(buckets)]
     for b in out:
         b.weighted = {c: _cents(v) for c, v in b.weighted.items()}
     return out
 
 
-def lost_reasons(snaps: Sequence[Snapshot]) -> list[LostReason]:
+def lost_reasons(rows: Sequence[Row], pipeline: Pipeline) -> list[LostReason]:
     """Lost deals by reason (as recorded when lost), most frequent first."""
     by_reason: dict[str | None, LostReason] = {}
-    for snap in snaps:
-        if snap.status == "lost":
-            reason = snap.lost_reason.strip() if snap.lost_reason else None
-            r = by_reason.setdefault(reason, LostReason(reason))
-            r.deals += 1
-            _add(r.value, snap)
+    default = pipeline.currency
+    for r in rows:
+        if r.status == "lost":
+            reason = r.lost_reason.strip() if r.lost_reason else None
+            x = by_reason.get(reason)
+            if x is None:
+                x = by_reason[reason] = LostReason(reason)
+            x.deals += 1
+            _add(x.value, r.value, r.currency or default)
     return sorted(by_reason.values(), key=lambda r: (-r.deals, r.reason is None, (r.reason or "").casefold()))
 
 
 # -- scope and grouping --------------------------------------------------------------------
-def in_cohort(snap: Snapshot, since: date | None, until: date | None, zone: tzinfo) -> bool:
+def in_cohort(row: Row, since: date | None, until: date | None, zone: tzinfo) -> bool:
     """Whether the deal was created in [since, until] (days in ``zone``, both ends included)."""
-    if since is not None and snap.created < start_of_day(since, zone):
+    if since is not None and row.created < micros(start_of_day(since, zone)):
         return False
-    return not (until is not None and snap.created >= end_of_day(until, zone))
+    return not (until is not None and row.created >= micros(end_of_day(until, zone)))
 
 
-def group_keys(snap: Snapshot, by: str) -> list[str | None]:
+def group_keys(row: Row, by: str) -> list[str | None]:
     if by == "owner":
-        return [snap.owner or None]
+        return [row.owner or None]
     if by == "source":
-        return [snap.source or None]
+        return [row.source or None]
     seen: dict[str, str] = {}
-    for t in snap.tags:
+    for t in row.tags:
         seen.setdefault(t.casefold(), t)
     return list(seen.values()) or [None]
 
 
-def stale_figures(part: Iterable[Snapshot], stale: Mapping[int, StaleDeal]) -> StaleSummary:
-    """The stale deals among ``part`` counted: ``stale`` maps a snapshot's ``id()`` to what
+def stale_figures(part: Iterable[Row], stale: Mapping[int, StaleDeal]) -> StaleSummary:
+    """The stale deals among ``part`` counted: ``stale`` maps a row's ``id()`` to what
     ``stale.judge`` found (the deals `pipe stale` lists at the same day; docs/stale.md)."""
-    return summarize([stale[id(s)] for s in part if id(s) in stale])
+    return summarize([stale[id(r)] for r in part if id(r) in stale])
 
 
 def build_report(deals: Iterable[Deal], pipeline: Pipeline, spec: ReportSpec | date) -> Report:
@@ -427,26 +468,52 @@ def build_report(deals: Iterable[Deal], pipeline: Pipeline, spec: ReportSpec | d
     """
     if not isinstance(spec, ReportSpec):
         spec = ReportSpec(as_of=spec)
+    cutoff = spec.cutoff_for(pipeline)
+    ladder = ladder_of(pipeline.stage_ids)
+    rows: list[Row] = []
+    sources: dict[int, Deal] = {}
+    for deal in deals:
+        row = row_at(digest(deal), ladder, cutoff)
+        if row is not None:
+            rows.append(row)
+            sources[id(row)] = deal
+    return report_from_rows(rows, pipeline, spec, lambda part: [sources[id(r)] for r in part])
+
+
+def report_from_rows(
+    rows: Sequence[Row],
+    pipeline: Pipeline,
+    spec: ReportSpec,
+    deals_of: Callable[[Sequence[Row]], Sequence[Deal]] | None = None,
+) -> Report:
+    """The report from the rows of the deals at the spec's cut-off (``digest.row_at``): what
+    ``build_report`` computes from deal files, and the index from what it keeps.
+    ``deals_of`` gives the deals of some rows, for ``spec.extras``."""
     zone = spec.zone_for(pipeline)
     cutoff = spec.cutoff_for(pipeline)
     when = AsOf(cutoff, spec.as_of)  # due dates and snoozes are compared with the as-of day
     match = spec.filters or Filters(status=None)
-    snaps: list[Snapshot] = []
+    everything = match == Filters(status=None) and spec.since is None and spec.until is None
+    scope = (
+        list(rows)
+        if everything
+        else [r for r in rows if in_cohort(r, spec.since, spec.until, zone) and match.matches(r)]
+    )
     stale: dict[int, StaleDeal] = {}
-    for deal in deals:
-        snap = snapshot(deal, pipeline, cutoff)
-        if snap is not None and in_cohort(snap, spec.since, spec.until, zone) and match.matches(snap):
-            snaps.append(snap)
-            item = judge(snap.past, pipeline, when)
+    for r in scope:
+        if r.status == "open":
+            item = judge(r, pipeline, when)
             if item is not None:
-                stale[id(snap)] = item
+                stale[id(r)] = item
 
-    def _totals(part: Sequence[Snapshot]) -> Totals:
+    def _totals(part: Sequence[Row]) -> Totals:
         t = totals(part, pipeline)
         found = stale_figures(part, stale)
         t.stale, t.stale_value, t.overdue_next_steps = found.count, found.value, found.overdue
         if spec.extras is not None:
-            t.extra = dict(spec.extras([s.deal for s in part], cutoff))
+            if deals_of is None:
+                raise ValueError("extra totals need the deals themselves")
+            t.extra = dict(spec.extras(deals_of(part), cutoff))
         return t
 
     by, strict = spec.by, spec.strict
@@ -465,22 +532,22 @@ def build_report(deals: Iterable[Deal], pipeline: Pipeline, spec: ReportSpec | d
         strict=strict,
         pipeline=pipeline.name,
         currency=pipeline.currency,
-        totals=_totals(snaps),
-        funnel=funnel(snaps, pipeline, cutoff, strict=strict),
-        velocity=velocity(snaps),
-        forecast=forecast(snaps, pipeline, spec.as_of),
-        lost_reasons=lost_reasons(snaps),
+        totals=_totals(scope),
+        funnel=funnel(scope, pipeline, cutoff, strict=strict),
+        velocity=velocity(scope, pipeline),
+        forecast=forecast(scope, pipeline, spec.as_of),
+        lost_reasons=lost_reasons(scope, pipeline),
         by=by,
         stale=in_list_order(stale.values()),
     )
     if by is not None:
-        members: dict[str | None, list[Snapshot]] = {}
+        members: dict[str | None, list[Row]] = {}
         names: dict[str | None, str | None] = {}
-        for snap in snaps:
-            for key in group_keys(snap, by):
+        for r in scope:
+            for key in group_keys(r, by):
                 folded = key.casefold() if key is not None else None
                 names.setdefault(folded, key)  # "Anna" and "anna" are one owner, as in --owner
-                members.setdefault(folded, []).append(snap)
+                members.setdefault(folded, []).append(r)
         for folded in sorted(members, key=lambda k: (k is None, k or "")):
             part = members[folded]
             report.groups.append(Group(names[folded], _totals(part), funnel(part, pipeline, cutoff, strict=strict)))

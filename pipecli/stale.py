@@ -26,6 +26,7 @@ report's deals (``report.stale_figures``), with the same ``summarize``.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -35,6 +36,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
+from .digest import Row, at, digest, ladder_of, micros, row_at
 from .models import Deal, Pipeline
 from .query import Filters
 from .timeutil import end_of_day
@@ -54,6 +56,11 @@ class AsOf:
 
     moment: datetime
     day: date
+
+    @functools.cached_property
+    def micros(self) -> int:
+        """``moment`` in microseconds since 1970 (``digest.micros``)."""
+        return micros(self.moment)
 
     @classmethod
     def end_of(cls, day: date, zone: tzinfo | None = None) -> AsOf:
@@ -77,9 +84,9 @@ def as_of(when: AsOf | date | datetime) -> AsOf:
 
 @dataclass(frozen=True)
 class StaleDeal:
-    """One stale deal, as it stood at the cut-off, and why it is listed."""
+    """One stale deal, as it stood at the cut-off (``deal``: its row, ``digest.row_at``), and why it is listed."""
 
-    deal: Deal
+    deal: Row
     reason: str
     last_activity: datetime
     idle: timedelta
@@ -113,7 +120,8 @@ class StaleSummary:
 
 # -- the deal at a cut-off ----------------------------------------------------------------
 def last_activity(deal: Deal, moment: datetime | None = None) -> datetime:
-    """The newest creation, history entry or note before ``moment``; snoozing does not count."""
+    """The newest creation, history entry or note before ``moment``; snoozing does not count
+    (what ``digest.row_at`` puts in a row's ``last_activity``)."""
     times = [deal.created]
     times += [
         h.at
@@ -124,9 +132,25 @@ def last_activity(deal: Deal, moment: datetime | None = None) -> datetime:
     return max(times)
 
 
-def is_snoozed(deal: Deal, day: date) -> bool:
+def is_snoozed(deal: Row | Deal, day: date) -> bool:
     """Snoozed on ``day``: the snooze ends on its ``until`` day."""
     return deal.snooze is not None and day < deal.snooze.until
+
+
+_LIMITS: list[Any] = [None, {}]  # the pipeline they were computed for, and stage -> (limit, text)
+
+
+def _limit(pipeline: Pipeline, stage_id: str) -> tuple[timedelta, str, int]:
+    """The stage's stale limit, its text, and the limit in microseconds (computed once per
+    pipeline and stage)."""
+    if _LIMITS[0] is not pipeline:
+        _LIMITS[:] = [pipeline, {}]
+    known: dict[str, tuple[timedelta, str, int]] = _LIMITS[1]
+    found = known.get(stage_id)
+    if found is None:
+        limit = pipeline.stale_after_for(stage_id)
+        found = known[stage_id] = (limit, threshold_text(pipeline, stage_id), limit // timedelta(microseconds=1))
+    return found
 
 
 def threshold_text(pipeline: Pipeline, stage_id: str) -> str:
@@ -136,45 +160,50 @@ def threshold_text(pipeline: Pipeline, stage_id: str) -> str:
 
 
 # -- the rules ----------------------------------------------------------------------------
+def row_of(deal: Deal, pipeline: Pipeline, when: AsOf | date | datetime) -> Row | None:
+    """The deal's row as it stood at ``when`` (None: not yet created)."""
+    return row_at(digest(deal), ladder_of(pipeline.stage_ids), as_of(when).moment)
+
+
 def assess(deal: Deal, pipeline: Pipeline, when: AsOf | date | datetime) -> StaleDeal | None:
     """Why ``deal`` is stale at ``when``, or None when it is not (or was not open)."""
     cut = as_of(when)
-    return judge(deal.as_of(cut.moment), pipeline, cut)
+    return judge(row_of(deal, pipeline, cut), pipeline, cut)
 
 
-def judge(d: Deal | None, pipeline: Pipeline, cut: AsOf) -> StaleDeal | None:
-    """The rules, applied to a deal as it stood at ``cut.moment`` (``Deal.as_of``; None: not yet created).
+def judge(d: Row | None, pipeline: Pipeline, cut: AsOf) -> StaleDeal | None:
+    """The rules, applied to a deal's row at ``cut.moment`` (``digest.row_at``; None: not yet created).
 
     The one place that says whether a deal is stale: `pipe stale` (through ``find_stale``)
-    and `pipe report` (on the deals it has already taken back to the cut-off) both ask it.
+    and `pipe report` (on the rows it has already taken to the cut-off) both ask it.
     """
     if d is None or d.status != "open" or is_snoozed(d, cut.day):
         return None
-    last = last_activity(d, cut.moment)
-    idle = max(cut.moment - last, timedelta(0))
-    threshold = pipeline.stale_after_for(d.stage)
-    over = idle - threshold
+    threshold, text, limit_us = _limit(pipeline, d.stage)
+    idle_us = max(cut.micros - d.last_activity, 0)
     step = d.next_step
     due = step.due if step is not None else None
+    if due is not None and cut.day <= due:
+        return None
+    if due is None and idle_us <= limit_us:
+        return None
+    idle = timedelta(microseconds=idle_us)
+    over = idle - threshold
     overdue_days: int | None = None
     if due is not None:
-        if cut.day <= due:
-            return None
         overdue_days = (cut.day - due).days
         reason = OVERDUE
         past = max(overdue_days * DAY, over)
     else:
-        if idle <= threshold:
-            return None
         reason = NO_NEXT_STEP if step is None else IDLE
         past = over
     return StaleDeal(
         deal=d,
         reason=reason,
-        last_activity=last,
+        last_activity=at(d.last_activity, d.last_offset),
         idle=idle,
         threshold=threshold,
-        threshold_text=threshold_text(pipeline, d.stage),
+        threshold_text=text,
         past=past,
         overdue_days=overdue_days,
         currency=d.currency or pipeline.currency,
@@ -195,9 +224,23 @@ def find_stale(
     ``min_idle`` keeps only deals idle at least that long.
     """
     cut = as_of(when)
+    ladder = ladder_of(pipeline.stage_ids)
+    rows = [r for d in deals if (r := row_at(digest(d), ladder, cut.moment)) is not None]
+    return stale_rows(rows, pipeline, cut, filters=filters, min_idle=min_idle)
+
+
+def stale_rows(
+    rows: Iterable[Row],
+    pipeline: Pipeline,
+    cut: AsOf,
+    *,
+    filters: Filters | None = None,
+    min_idle: timedelta | None = None,
+) -> list[StaleDeal]:
+    """``find_stale`` of deals already taken to the cut-off (``digest.row_at``, or the index)."""
     found = []
-    for deal in deals:
-        item = assess(deal, pipeline, cut)
+    for row in rows:
+        item = judge(row, pipeline, cut)
         if item is None:
             continue
         if filters is not None and not filters.matches(item.deal):

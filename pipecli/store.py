@@ -5,7 +5,7 @@ Layout::
 
     pipeline.yaml        the stages
     deals/<id>.yaml      one file per deal; the file name is the deal's id
-    .pipe/               local state, never committed: the lock (and caches)
+    .pipe/               local state, never committed: the lock, the index, a cache
 
 One-deal commands touch one file: resolving an id or a prefix of one needs only
 the directory listing, never a parse of every deal.
@@ -27,11 +27,11 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from . import yamlfast, yamlio
+from . import yamlio
 from .cache import ParseCache, file_key
 from .documents import (
     MAX_FILE_BYTES,
@@ -59,6 +59,9 @@ from .errors import (
 from .fsio import atomic_write, file_lock, sync_folder, write_many
 from .models import Deal, Pipeline
 from .settings import Settings, current
+
+if TYPE_CHECKING:
+    from .index import Fresh
 
 PIPELINE_FILE = "pipeline.yaml"
 DEALS_DIR = "deals"
@@ -132,6 +135,8 @@ def new_deal_data(deal: Deal) -> dict[str, Any]:
 
 def new_deal_text(deal: Deal) -> str:
     """The text of a new deal file (``new_deal_data`` written as YAML)."""
+    from . import yamlfast
+
     return yamlfast.dump(new_deal_data(deal))
 
 
@@ -434,6 +439,43 @@ class Store:
         path = self.state_dir.joinpath(*parts)
         self.writable_file(path)
         return path
+
+    def index(self, progress: Callable[[int, int], None] | None = None) -> Fresh:
+        """Every deal file as the derived index in ``.pipe/`` knows it, brought up to date
+        first (``pipecli.index``): what reports, stale lists and listings read. Its deals and
+        problems are those of ``load_all``: files are read by the same rules, and deals/
+        that leads out of the folder is the one problem, as there."""
+        from .index import DIGESTS_NAME, INDEX_NAME, Fresh, refresh
+
+        stage_ids = self.pipeline.stage_ids
+        try:
+            self.readable_folder(self.deals_dir)
+        except PipeError as err:
+            return Fresh.unreadable(self.deals_dir, stage_ids, Problem.from_error(err))
+        return refresh(
+            self.deals_dir,
+            self._state_file(INDEX_NAME),
+            self._state_file(DIGESTS_NAME),
+            stage_ids,
+            progress,
+            root=self.root,
+        )
+
+    def _state_file(self, name: str) -> Path | None:
+        """``state_path(name)`` for derived state that is rebuilt at will (the index): a
+        symlink planted at its name is removed, never followed; None when .pipe/ cannot
+        hold it (itself a symlink, a read-only folder), and the work goes on without it."""
+        for _ in range(2):
+            try:
+                return self.state_path(name)
+            except UnsafePath as err:
+                if err.path != self.state_dir.joinpath(*name.split("/")):
+                    return None
+                with contextlib.suppress(OSError):
+                    os.unlink(err.path)
+            except (PipeError, OSError):
+                return None
+        return None
 
     # -- configuration -----------------------------------------------------------------
     @property

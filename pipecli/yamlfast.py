@@ -2,7 +2,8 @@
 
 ``dump_new`` runs ruamel.yaml's full emitter, about a millisecond per deal: most
 of the time of a large import. Deal files have a fixed shape (a mapping of
-scalars, flow lists of scalars, small mappings, and lists of flat mappings), so
+scalars, flow lists of scalars, small mappings, and lists of mappings whose values
+are scalars, flow lists of scalars or small mappings: the history), so
 this module lays the lines out itself and asks ruamel.yaml only how to write
 each distinct scalar (plain or quoted), remembering the answer. Anything
 outside that shape (multi-line text, nested lists, empty mappings, very long
@@ -118,33 +119,39 @@ def _scalar(value: Any, flow: bool = False, key: str | None = None) -> str:
     return _block(kind, value, date_key)
 
 
-def _value_lines(key: str, value: Any, indent: str, out: list[str]) -> None:
+def _value_lines(key: str, value: Any, indent: str, out: list[str], lead: str | None = None) -> None:
+    """The lines of ``key: value`` at ``indent``; ``lead`` replaces the indent of the first
+    line (``  - `` for the first key of a list item, whose value may be a mapping or a list
+    of scalars, but not a list of mappings)."""
     k = _key(key)
+    head = indent if lead is None else lead
     if isinstance(value, Mapping):
         if not value:
             raise _Fallback
-        out.append(f"{indent}{k}:")
+        out.append(f"{head}{k}:")
         for sub_key, sub in value.items():
             if isinstance(sub, (Mapping, list)):
                 raise _Fallback
             out.append(f"{indent}  {_key(sub_key)}: {_scalar(sub, key=sub_key)}")
     elif isinstance(value, list):
         if all(not isinstance(v, (Mapping, list)) for v in value):
-            out.append(f"{indent}{k}: [{', '.join(_scalar(v, flow=True) for v in value)}]")
+            out.append(f"{head}{k}: [{', '.join(_scalar(v, flow=True) for v in value)}]")
             return
-        if not all(isinstance(v, Mapping) and v for v in value):
+        if lead is not None or not all(isinstance(v, Mapping) and v for v in value):
             raise _Fallback
         out.append(f"{indent}{k}:")
         for item in value:
             first = True
             for sub_key, sub in item.items():
-                if isinstance(sub, (Mapping, list)):
-                    raise _Fallback
                 lead = f"{indent}  - " if first else f"{indent}    "
-                out.append(f"{lead}{_key(sub_key)}: {_scalar(sub, key=sub_key)}")
                 first = False
+                if isinstance(sub, (Mapping, list)):
+                    # a history entry's ``from`` and ``to`` of a next step, a snooze or the tags
+                    _value_lines(sub_key, sub, f"{indent}    ", out, lead)
+                    continue
+                out.append(f"{lead}{_key(sub_key)}: {_scalar(sub, key=sub_key)}")
     else:
-        out.append(f"{indent}{k}: {_scalar(value, key=key)}")
+        out.append(f"{head}{k}: {_scalar(value, key=key)}")
 
 
 def dump(data: Mapping[str, Any]) -> str:

@@ -16,17 +16,14 @@ text, exactly as they were.
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import yaml
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.resolver import VersionedResolver
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString, SingleQuotedScalarString
 
 # --------------------------------------------------------------------------------------
 # Fast, safe reading (PyYAML)
@@ -120,9 +117,62 @@ def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> Any:
 FastLoader.construct_mapping = _construct_mapping  # type: ignore[method-assign]
 
 
+# A Rust parser (yaml-rs, about ten times PyYAML's C loader with its Python constructor)
+# reads what it reads exactly as FastLoader does: YAML 1.2 core scalars, dates as text,
+# a repeated key an error. It is used only on text without the constructs where the two
+# could differ; anything else, and any text it refuses, goes to FastLoader, so errors
+# and their lines are PyYAML's. tests/test_yaml_parsers.py, and every file the test
+# suite reads (``CHECK_FAST``), hold it to FastLoader's result.
+_PYYAML_ONLY = re.compile(
+    r"^\ufeff"  # a byte order mark
+    r"|[&*{]|<<"  # anchors and aliases (refused after parsing), flow mappings, merge keys
+    r"|(?:^|[\s\[,])[!?]"  # tags, complex keys
+    r"|^(?:---|\.\.\.|%)"  # document markers, directives
+    r"|^ *(?:- +)*\["  # a flow sequence as a key (or a list item of lists)
+    r"|[\[,][ \t]*[\[|>@`:]|\[[^\n]*:"  # nested flow sequences, indicators or pairs in a flow item
+    r"|^ *(?:- +)*:|\t"  # an empty key, tabs (PyYAML refuses them where yaml-rs takes them as spaces)
+    r"|[0-9]_|_[0-9]|(?:^|[\s\[,:])[-+]0|0[bBXO]"  # numbers only one of the two reads as such
+    r"|[\x85\u2028\u2029]|\r(?!\n)"  # line breaks only PyYAML takes for such
+    r"|(?:^|[\s:])[|>][-+0-9]*[ \t]*(?:#.*)?$"  # block scalars (they differ on empty ones)
+    r"|[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]",  # what PyYAML refuses
+    re.MULTILINE,
+)
+CHECK_FAST = False  # tests: parse with both and fail on any difference
+
+_rs_loads: Callable[..., Any] | None
+try:
+    from yaml_rs import loads as _rs_loads
+except ImportError:  # pragma: no cover - a platform without a wheel: PyYAML alone
+    _rs_loads = None
+
+
+def _fast(text: str) -> tuple[bool, Any]:
+    if _rs_loads is None or _PYYAML_ONLY.search(text):
+        return False, None
+    try:
+        return True, _rs_loads(text, parse_datetime=False)
+    except Exception:  # its own error or a limit: PyYAML says what is wrong, and where
+        return False, None
+
+
 def load_fast(text: str) -> Any:
     """Parse one YAML document safely. Raises yaml.YAMLError (with a mark) on bad syntax."""
-    return yaml.load(text, Loader=FastLoader)
+    done, data = _fast(text)
+    if done and not CHECK_FAST:
+        return data
+    slow = yaml.load(text, Loader=FastLoader)
+    if done and _shape(data) != _shape(slow):
+        raise AssertionError(f"yaml-rs and FastLoader disagree on {text!r}: {data!r} != {slow!r}")
+    return slow
+
+
+def _shape(value: Any) -> Any:
+    """Types as well as values (1 == 1.0 == True in Python)."""
+    if isinstance(value, dict):
+        return [(type(k).__name__, _shape(k), _shape(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [_shape(v) for v in value]
+    return (type(value).__name__, repr(value))
 
 
 def anchor_line(text: str) -> int | None:
@@ -195,25 +245,33 @@ def locate(text: str, loc: tuple[Any, ...]) -> int | None:
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
-class _Resolver(VersionedResolver):
-    """YAML 1.2 resolution without the timestamp type (dates stay text)."""
+@functools.cache
+def _resolver() -> Any:
+    """YAML 1.2 resolution without the timestamp type (dates stay text); ruamel.yaml is
+    imported here, by the commands that rewrite a file, and not by those that only read."""
+    from ruamel.yaml.resolver import VersionedResolver
 
-    _cache: ClassVar[dict[Any, Any]] = {}
+    class Resolver(VersionedResolver):  # type: ignore[misc]
+        _cache: ClassVar[dict[Any, Any]] = {}
 
-    @property
-    def versioned_resolver(self) -> Any:
-        full = super().versioned_resolver
-        key = id(full)
-        if key not in self._cache:
-            self._cache[key] = {
-                ch: [(tag, rx) for tag, rx in entries if str(tag) != _TIMESTAMP] for ch, entries in full.items()
-            }
-        return self._cache[key]
+        @property
+        def versioned_resolver(self) -> Any:
+            full = super().versioned_resolver
+            key = id(full)
+            if key not in self._cache:
+                self._cache[key] = {
+                    ch: [(tag, rx) for tag, rx in entries if str(tag) != _TIMESTAMP] for ch, entries in full.items()
+                }
+            return self._cache[key]
+
+    return Resolver
 
 
-def _yaml(indent: int = 2, seq_indent: int = 4, offset: int = 2) -> YAML:
+def _yaml(indent: int = 2, seq_indent: int = 4, offset: int = 2) -> Any:
+    from ruamel.yaml import YAML
+
     y = YAML(typ="rt")
-    y.Resolver = _Resolver
+    y.Resolver = _resolver()
     y.allow_unicode = True
     y.width = 4096
     y.preserve_quotes = True
@@ -279,6 +337,8 @@ _FLOW_PLAIN = re.compile(r"^[^\W_][\w.@+/-]*(?: [\w.@+/-]+)*$")
 
 
 def _flow_item(value: Any) -> Any:
+    from ruamel.yaml.scalarstring import SingleQuotedScalarString
+
     node = to_node(value)
     if type(node) is str and not _FLOW_PLAIN.match(node):
         # readers disagree on plain items such as '? x', ':x' or '0?' in a flow list
@@ -288,6 +348,9 @@ def _flow_item(value: Any) -> Any:
 
 def to_node(value: Any, key: str | None = None) -> Any:
     """Plain data to ruamel nodes: block mappings, flow lists of scalars, literal text."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString, SingleQuotedScalarString
+
     if isinstance(value, Mapping):
         m = CommentedMap()
         for k, v in value.items():
@@ -319,6 +382,8 @@ def merge(target: Any, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
     quoting and unknown keys elsewhere stay as they were. Lists that only grew
     (the append-only history and notes) get their new items appended.
     """
+    from ruamel.yaml.comments import CommentedSeq
+
     for key in list(target.keys()):
         if key in old and key not in new:
             del target[key]

@@ -10,10 +10,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from typer.testing import CliRunner
 
-from pipecli import timeutil
+from pipecli import timeutil, yamlio
 from pipecli.cli import app
+
+# Property tests explore new random examples on every local run; CI (HYPOTHESIS_PROFILE=ci,
+# set by .ci/run) replays one fixed set, so a build fails for a change, not for a dice roll.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+# every YAML text the suite reads in-process is parsed by both readers, and any
+# difference fails the test that read it (the fast reader's exact-data rule)
+yamlio.CHECK_FAST = True
 
 TEST_TZ = "Europe/Warsaw"
 # the installed console script, next to the interpreter running the tests

@@ -76,11 +76,14 @@ scalar = st.one_of(
 KEY_NAMES = ["id", "title", "from", "to", "at", "no", "yes", "on"]
 keys = st.one_of(st.sampled_from(KEY_NAMES), st.text(min_size=1, max_size=8))
 flat = st.dictionaries(keys, scalar, min_size=1, max_size=4)
+# a history entry: scalars, and a next step's or the tags' ``from`` and ``to``
+item = st.dictionaries(keys, st.one_of(scalar, flat, st.lists(scalar, max_size=3)), min_size=1, max_size=4)
 value = st.one_of(
     scalar,
     st.lists(scalar, max_size=4),
     flat,
     st.lists(flat, min_size=1, max_size=3),
+    st.lists(item, min_size=1, max_size=3),
     st.dictionaries(keys, st.none(), max_size=1),
 )
 documents = st.dictionaries(keys, value, min_size=1, max_size=8)

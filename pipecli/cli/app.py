@@ -17,7 +17,6 @@ import typer
 from typer.core import TyperGroup
 
 from .. import __version__, settings
-from ..documents import display_path, printable
 from ..errors import (
     EXIT_ERROR,
     EXIT_USAGE,
@@ -153,6 +152,8 @@ def describe(err: PipeError) -> str:
     if isinstance(err, AlreadyExists):
         return f"{err.message}; choose another --id"
     if isinstance(err, LockTimeout):
+        from ..documents import display_path
+
         lock = display_path(err.lock)
         if err.several:
             return (
@@ -165,6 +166,8 @@ def describe(err: PipeError) -> str:
             "wait for it to finish and try again"
         )
     if isinstance(err, Unwritable):
+        from ..documents import display_path
+
         where = display_path(err.path_written)
         if err.internal:
             return (
@@ -186,6 +189,8 @@ def located(err: PipeError) -> str:
     """The error as `path:line: message`, the path as `list` and `check` show it."""
     if err.path is None:
         return describe(err)
+    from ..documents import display_path
+
     where = display_path(err.path) + (f":{err.line}" if err.line else "")
     return f"{where}: {describe(err)}"
 
@@ -257,6 +262,8 @@ def _refuse_undecodable(group: TyperGroup, ctx: Any, args: list[str]) -> None:
     would make a file no YAML reader accepts."""
     if not any(_undecodable(a) for a in args):
         return
+    from ..documents import printable
+
     for arg, name in zip(args, _argument_names(group, ctx, args), strict=True):
         if name is None or not _undecodable(arg):
             continue

@@ -10,26 +10,29 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .. import actions, settings
-from ..actions import entry_time
-from ..documents import Problem, display_path
+from .. import settings
 from ..errors import PipeError, usage_error
-from ..fsio import atomic_write
-from ..models import Deal
 from ..render import ESCAPING_FORMATS, OutputFormat
 from ..render.terminal import Screen, decide, page
 from ..settings import login_name
-from ..store import Store, Transaction
+
+if TYPE_CHECKING:
+    from ..documents import Problem
+    from ..index import Fresh
+    from ..models import Deal
+    from ..store import Store, Transaction
 from ..timeutil import now, parse_date, parse_datetime, today, use_zone
 from .app import COLOR_KEY, PAGING_KEY
 
 
 def store_from(ctx: typer.Context) -> Store:
     """The pipeline folder named by -C, PIPE_DIR, or found above the working directory."""
+    from ..store import Store
+
     root_ctx = ctx.find_root()
     directory = root_ctx.obj if isinstance(root_ctx.obj, Path) else root_ctx.params.get("directory")
     store = Store.open(directory)
@@ -90,6 +93,8 @@ def change_deal(
     A merge conflict recorded on a field the change sets (``resolves``, and every field
     it records a change of) is resolved: the command's value is the one kept.
     """
+    from .. import actions
+
     by = who(store)
     names = tuple(resolves)
 
@@ -126,12 +131,71 @@ def complete_stage(ctx: typer.Context, incomplete: str) -> list[str]:
     return [s for s in ids if s.startswith(incomplete)]
 
 
-def complete_owner(ctx: typer.Context, incomplete: str) -> list[str]:
+def _indexed_values(ctx: typer.Context, column: str) -> list[Any]:
+    """The values of a column of the index as the last command that read the deals left it
+    (a TAB stats no file); the index is built first when there is none."""
     store = _store_for_completion(ctx)
     if store is None:
         return []
-    owners = {d.owner for d in store.load_all().deals if d.owner}
-    return sorted(o for o in owners if o.startswith(incomplete))
+    from ..index import INDEX_NAME, known_values
+
+    try:
+        values = known_values(store.state_path(INDEX_NAME), column)
+        if values is None:
+            store.index()
+            values = known_values(store.state_path(INDEX_NAME), column)
+    except Exception:
+        return []
+    return values or []
+
+
+def complete_owner(ctx: typer.Context, incomplete: str) -> list[str]:
+    return sorted({o for o in _indexed_values(ctx, "owner") if o.startswith(incomplete)})
+
+
+def complete_tag(ctx: typer.Context, incomplete: str) -> list[str]:
+    tags = {t for group in _indexed_values(ctx, "tags") for t in group}
+    return sorted(t for t in tags if t.startswith(incomplete))
+
+
+class Progress:
+    """`reading deals [####......] 1200/8800` on standard error, only at a terminal (both
+    outputs), and only once the work has taken about two seconds."""
+
+    def __init__(self, label: str, after: float = 2.0) -> None:
+        import time
+
+        self.label = label
+        self.start = time.monotonic()
+        self.after = after
+        self.on = all(s is not None and s.isatty() for s in (sys.stdout, sys.stderr))
+        self.shown = False
+
+    def __call__(self, n: int, total: int) -> None:
+        import time
+
+        if not self.on or time.monotonic() - self.start < self.after:
+            return
+        width = 30
+        done = width * n // max(total, 1)
+        sys.stderr.write(f"\r{self.label} [{'#' * done}{'.' * (width - done)}] {n}/{total}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+def indexed(store: Store) -> Fresh:
+    """The store's index brought up to date, with a progress bar when that takes long."""
+    progress = Progress("reading deals")
+    try:
+        return store.index(progress)
+    finally:
+        progress.clear()
 
 
 def at_time(text: str | None) -> datetime:
@@ -151,7 +215,15 @@ def at_clock(text: str | None) -> Callable[..., datetime]:
     if text:
         fixed = parse_datetime(text, option="--at")
         return lambda deal=None: fixed
-    return lambda deal=None: now() if deal is None else entry_time(deal, now())
+
+    def when(deal: Deal | None = None) -> datetime:
+        if deal is None:
+            return now()
+        from ..actions import entry_time
+
+        return entry_time(deal, now())
+
+    return when
 
 
 def as_of_date(text: str | None) -> date:
@@ -169,8 +241,8 @@ def report_problems(problems: Iterable[Problem]) -> int:
 
 
 def read_stdin(what: str) -> str:
-    """Standard input as text; bytes that are not UTF-8 are a usage error (exit 2) that
-    says on which line, before anything is written."""
+    """Standard input as text (CR LF and CR end lines like LF); bytes that are not UTF-8
+    are a usage error (exit 2) that says on which line, before anything is written."""
     stream = sys.stdin
     if stream is None:
         return ""
@@ -178,13 +250,15 @@ def read_stdin(what: str) -> str:
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogateescape")
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise usage_error(
             f"standard input ({what}) is not valid UTF-8 text (line {line}); "
             "convert it first (e.g. iconv -f latin1 -t utf-8)"
         ) from None
+    # read as text: CR LF and a lone CR end a line like LF, wherever they stand
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def screen_for(ctx: typer.Context | None, *, wide: bool = False) -> Screen:
@@ -217,6 +291,9 @@ class Output:
         if self.path is None:
             write(text, fmt=fmt, screen=self.screen, redirect_hint=True)
             return
+        from ..documents import display_path
+        from ..fsio import atomic_write
+
         if self.path.is_dir():
             raise PipeError(f"cannot write {display_path(self.path)}: it is a folder; give a file name")
         try:
@@ -376,4 +453,7 @@ OwnerOpt = Annotated[
     typer.Option("--owner", help="Only deals of this owner.", autocompletion=complete_owner, metavar="NAME"),
 ]
 SourceOpt = Annotated[str | None, typer.Option("--source", help="Only deals from this lead source.", metavar="SOURCE")]
-TagOpt = Annotated[str | None, typer.Option("--tag", help="Only deals with this tag.", metavar="TAG")]
+TagOpt = Annotated[
+    str | None,
+    typer.Option("--tag", help="Only deals with this tag.", autocompletion=complete_tag, metavar="TAG"),
+]

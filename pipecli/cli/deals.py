@@ -7,20 +7,13 @@ import shlex
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .. import actions, ids, render
-from ..check import check_deal, check_folder
-from ..documents import display_path, read_text
+from .. import render
 from ..errors import EXIT_ERROR, InvalidValue, PipeError, usage_error
-from ..fsio import create_temp
-from ..models import Deal, Pipeline
-from ..query import ROW_KEYS, Filters, deal_row, select, sort_deals
 from ..render import Column, OutputFormat
-from ..scaffold import init_pipeline
-from ..store import PIPELINE_FILE, parse_deal, rewritten_text
 from ..timeutil import parse_date, today
 from .app import app, describe
 from .common import (
@@ -38,6 +31,7 @@ from .common import (
     change_deal,
     complete_stage,
     format_option,
+    indexed,
     interactive,
     notify,
     output_for,
@@ -49,6 +43,9 @@ from .common import (
     write,
 )
 from .helptext import examples
+
+if TYPE_CHECKING:
+    from ..models import Deal, Pipeline
 
 
 # -- init -----------------------------------------------------------------------------
@@ -88,6 +85,10 @@ def init(
     Also a .gitignore and a .gitattributes. In a git work tree (--git makes one) it
     registers pipe's merge driver for deal files and commits the new files.
     """
+    from .. import actions
+    from ..documents import display_path
+    from ..scaffold import init_pipeline
+
     code = actions.parse_currency(currency)
     stage_ids = [s.strip() for s in stages.split(",") if s.strip()] if stages is not None else None
     start = ctx.find_root().params.get("directory")
@@ -105,6 +106,7 @@ def _init_git(root: Path, name: str, *, use_git: bool, commit: bool) -> None:
     """A new pipeline in git: the repository (--git), the merge driver, the pre-commit
     hook (--git) and a first commit of the new files."""
     from .. import git
+    from ..store import PIPELINE_FILE
 
     repo = git.init(root) if use_git else git.Repo.find(root)
     if repo is None:
@@ -163,6 +165,8 @@ def add(
     no_commit: NoCommitOpt = False,
 ) -> None:
     """Add a deal and print its id."""
+    from .. import actions, ids
+
     store = store_from(ctx)
     pipeline = store.pipeline
     when = at_time(at)
@@ -218,6 +222,8 @@ def move(
     no_commit: NoCommitOpt = False,
 ) -> None:
     """Move an open deal to a stage, forward or back."""
+    from .. import actions
+
     store = store_from(ctx)
     pipeline = store.pipeline
     when = at_clock(at)
@@ -251,6 +257,8 @@ def won(
     no_commit: NoCommitOpt = False,
 ) -> None:
     """Mark a deal won; it keeps the stage it was won from."""
+    from .. import actions
+
     store = store_from(ctx)
     when = at_clock(at)
     money = actions.parse_money(value)
@@ -278,6 +286,8 @@ def lost(
 
     It keeps the stage where it was lost, so the report counts where deals are lost.
     """
+    from .. import actions
+
     if not reason.strip():
         raise usage_error("--reason: say why the deal was lost (price, timing, competitor, ...)")
     store = store_from(ctx)
@@ -307,6 +317,8 @@ def reopen(
     no_commit: NoCommitOpt = False,
 ) -> None:
     """Reopen a won or lost deal."""
+    from .. import actions
+
     store = store_from(ctx)
     pipeline = store.pipeline
     when = at_clock(at)
@@ -337,6 +349,8 @@ def note(
     no_commit: NoCommitOpt = False,
 ) -> None:
     """Add a timestamped note to a deal."""
+    from .. import actions
+
     if text == "-":
         text = read_stdin("the note")
     store = store_from(ctx)
@@ -365,6 +379,8 @@ def next_step(
     no_commit: NoCommitOpt = False,
 ) -> None:
     """Set (or --clear) a deal's next step and its due date."""
+    from .. import actions
+
     if clear and text:
         raise usage_error("give a next step or --clear, not both")
     if not clear and not text:
@@ -411,6 +427,8 @@ def set_(
     no_commit: NoCommitOpt = False,
 ) -> None:
     """Set plain fields of a deal, each change in its history."""
+    from .. import actions
+
     pairs = [actions.parse_assignment(a) for a in assignments]
     store = store_from(ctx)
     when = at_clock(at)
@@ -454,6 +472,11 @@ def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None, no_commit: NoCommi
     A tracked field the edit changes (value, owner, close_date, ...) gets a `changed`
     entry in the history, dated at the save (or --at), as `pipe set` records it.
     """
+    from .. import actions
+    from ..documents import display_path, read_text
+    from ..fsio import create_temp
+    from ..store import parse_deal, rewritten_text
+
     store = store_from(ctx)
     pipeline = store.pipeline
     when = at_clock(at)
@@ -506,6 +529,10 @@ def edit(ctx: typer.Context, deal: DealArg, at: AtOpt = None, no_commit: NoCommi
 
 
 def _edit_problem(path: Path, text: str, deal_id: str, pipeline: Pipeline) -> str | None:
+    from ..check import check_deal
+    from ..documents import display_path
+    from ..store import parse_deal
+
     try:
         deal = parse_deal(path, text)
     except PipeError as err:
@@ -583,6 +610,9 @@ def list_(
     output: OutputOpt = None,
 ) -> None:
     """List deals, open ones unless --status says otherwise."""
+    from .. import actions
+    from ..query import ROW_KEYS, Filters, deal_row, sort_deals
+
     form = OutputFormat(fmt)
     store = store_from(ctx)
     pipeline = store.pipeline
@@ -594,12 +624,12 @@ def list_(
             raise usage_error(f"--stage {s}: {word} is a status, not a stage; use --status {word}")
     stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
     filters = Filters(stages=stages, status=None if status == "all" else status, owner=owner, source=source, tag=tag)
-    loaded = store.load_all()
-    deals = sort_deals(select(loaded.deals, filters), sort, pipeline)
+    fresh = indexed(store)
+    deals = sort_deals([d for d in fresh.views if filters.matches(d)], sort, pipeline)
     rows = [deal_row(d, pipeline) for d in deals]
     out = output_for(ctx, wide=wide, path=output)
     out.write(render.render_rows(rows, LIST_COLUMNS, form, machine_keys=ROW_KEYS, screen=out.screen), form)
-    if report_problems(loaded.problems):
+    if report_problems(fresh.problems):
         raise typer.Exit(EXIT_ERROR)
 
 
@@ -652,6 +682,8 @@ def check(
     entry) does not change the exit code. A conflict a merge recorded (`conflict:`) is a
     problem until it is resolved.
     """
+    from ..check import check_folder
+
     store = store_from(ctx)
     findings = check_folder(store, staged=staged)
     for p in findings:

@@ -8,10 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import EXIT_ERROR, usage_error
-from ..query import Filters
-from ..render import OutputFormat
-from ..render.report import FORMATS, render_report
-from ..report import ReportSpec, build_report
+from ..render import REPORT_FORMATS, OutputFormat
 from ..timeutil import parse_date
 from .app import app
 from .common import (
@@ -23,6 +20,7 @@ from .common import (
     WideOpt,
     as_of_date,
     format_option,
+    indexed,
     output_for,
     report_problems,
     store_from,
@@ -67,7 +65,7 @@ def report(
             "--strict", help="Count a deal only through the stages it entered in order, up to its first skip."
         ),
     ] = False,
-    fmt: Annotated[str, format_option(FORMATS)] = "table",
+    fmt: Annotated[str, format_option(REPORT_FORMATS)] = "table",
     wide: WideOpt = False,
     output: OutputOpt = None,
 ) -> None:
@@ -78,6 +76,10 @@ def report(
     Definitions of every number: docs/metrics.md; --format json is a versioned
     contract for scripts; --format html is one self-contained page for a mail.
     """
+    from ..query import Filters
+    from ..render.report import render_report
+    from ..report import ReportSpec, report_from_rows
+
     form = OutputFormat(fmt)
     store = store_from(ctx)  # first: the pipeline may name the time zone that dates are in
     day = as_of_date(as_of)
@@ -86,7 +88,7 @@ def report(
     if first and last and first > last:
         raise usage_error(f"--since {first.isoformat()} is after --until {last.isoformat()}; swap them")
     pipeline = store.pipeline
-    loaded = store.load_all()
+    fresh = indexed(store)
     spec = ReportSpec(
         as_of=day,
         zone=pipeline.zone,
@@ -96,8 +98,8 @@ def report(
         by=by.value if by else None,
         strict=strict,
     )
-    result = build_report(loaded.deals, pipeline, spec)
+    result = report_from_rows(fresh.rows_at(spec.cutoff_for(pipeline)), pipeline, spec)
     out = output_for(ctx, wide=wide, path=output)
     out.write(render_report(result, form, screen=out.screen), form)
-    if report_problems(loaded.problems):
+    if report_problems(fresh.problems):
         raise typer.Exit(EXIT_ERROR)

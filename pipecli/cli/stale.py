@@ -5,19 +5,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .. import actions
-from ..documents import display_path
 from ..errors import EXIT_ERROR, PipeError, WrongStatus, usage_error
-from ..fsio import atomic_write
-from ..models import Deal
-from ..query import Filters
-from ..render import OutputFormat
-from ..render import stale as render_stale
-from ..stale import AsOf, StaleDeal, find_stale, group_by_owner, owner_file_stems
+from ..render import STALE_FORMATS, OutputFormat
 from ..timeutil import now, parse_date, parse_duration
 from .app import app, describe
 from .common import (
@@ -30,12 +23,17 @@ from .common import (
     at_clock,
     complete_stage,
     format_option,
+    indexed,
     output_for,
     report_problems,
     store_from,
     who,
 )
 from .helptext import examples
+
+if TYPE_CHECKING:
+    from ..models import Deal
+    from ..stale import AsOf, StaleDeal
 
 MANIFEST = ".pipe-stale-files"
 
@@ -70,7 +68,7 @@ def stale(
         str | None,
         typer.Option("--min-idle", help="Only deals idle at least this long: 36h, 14d, 2w.", metavar="DURATION"),
     ] = None,
-    fmt: Annotated[str, format_option(render_stale.FORMATS)] = "table",
+    fmt: Annotated[str, format_option(STALE_FORMATS)] = "table",
     wide: WideOpt = False,
     output: OutputOpt = None,
     fail_if_any: Annotated[
@@ -93,6 +91,11 @@ def stale(
     e-mail print nothing when no deal is stale, so cron mails only news; JSON
     prints [] and CSV its header.
     """
+    from .. import actions
+    from ..query import Filters
+    from ..render import stale as render_stale
+    from ..stale import AsOf, stale_rows
+
     form = OutputFormat(fmt)
     if by_owner_dir is not None and output is not None:
         raise usage_error("give --by-owner-dir DIR (a file per owner) or --output FILE, not both")
@@ -111,8 +114,8 @@ def stale(
     except PipeError as err:  # a typo in a crontab is a command-line mistake (2), not "something is stale" (1)
         raise usage_error(f"--stage: {describe(err)}") from None
     filters = Filters(stages=stages, status="open", owner=owner)
-    loaded = store.load_all()
-    items = find_stale(loaded.deals, pipeline, cut, filters=filters, min_idle=least)
+    fresh = indexed(store)
+    items = stale_rows(fresh.rows_at(cut.moment), pipeline, cut, filters=filters, min_idle=least)
     chosen = [f"owner {owner}"] if owner else []
     chosen += [f"stage {', '.join(stages)}"] if stages else []
     chosen += [f"idle at least {min_idle.strip()}"] if min_idle else []
@@ -121,7 +124,7 @@ def stale(
     else:
         out = output_for(ctx, wide=wide, path=output)
         out.write(render_stale.listing(items, form, out.screen, when=cut, filters=chosen), form)
-    bad = report_problems(loaded.problems)
+    bad = report_problems(fresh.problems)
     if bad or (fail_if_any and items):
         raise typer.Exit(EXIT_ERROR)
 
@@ -131,6 +134,11 @@ def write_owner_files(
 ) -> list[Path]:
     """One file per owner with stale deals; files an earlier run wrote and this one did not
     are removed, so the folder always holds exactly today's lists."""
+    from ..documents import display_path
+    from ..fsio import atomic_write
+    from ..render import stale as render_stale
+    from ..stale import group_by_owner, owner_file_stems
+
     directory = directory.expanduser()
     if directory.exists() and not directory.is_dir():
         raise PipeError(f"--by-owner-dir: {display_path(directory)} is a file, not a folder")
@@ -180,6 +188,8 @@ def snooze(
 
     The snooze is recorded in the deal file, with its reason.
     """
+    from .. import actions
+
     if clear and (until or reason):
         raise usage_error("give --until and --reason, or --clear, not both")
     if not clear and not until:

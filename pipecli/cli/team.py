@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from datetime import tzinfo
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..errors import EXIT_ERROR, PipeError
 from ..render import LISTING_FORMATS, OutputFormat
-from ..store import Store
 from .app import app
 from .common import (
     NoCommitOpt,
@@ -28,6 +27,9 @@ from .common import (
     store_from,
 )
 from .helptext import examples
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 @app.command(epilog=examples("pipe sync", "pipe sync && pipe log --since -7d"))

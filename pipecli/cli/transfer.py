@@ -8,12 +8,9 @@ from typing import Annotated
 
 import typer
 
-from .. import actions, export, importing
-from ..documents import display_path
+from .. import importing
 from ..errors import EXIT_ERROR, PipeError, usage_error
-from ..fsio import atomic_write
-from ..query import Filters, select
-from ..render import OutputFormat
+from ..render import ExportFormat, OutputFormat
 from ..timeutil import parse_date
 from .app import app
 from .common import (
@@ -58,7 +55,7 @@ class _Progress:
             self.shown = False
 
 
-EXPORT_FORMATS = tuple(OutputFormat(f.value) for f in export.ExportFormat)
+EXPORT_FORMATS = tuple(OutputFormat(f.value) for f in ExportFormat)
 STDIN_NAME = "<stdin>"  # how messages name the file of `pipe import -`
 
 
@@ -83,7 +80,7 @@ def import_(
     preset: Annotated[
         str | None,
         typer.Option(
-            help=f"A known file shape: {', '.join(importing.presets.built_in_names())}, or presets/NAME.yaml "
+            help=f"A known file shape: {', '.join(importing.built_in_preset_names())}, or presets/NAME.yaml "
             "of the pipeline folder (default: pipe, the columns of `pipe export`). See docs/import.md.",
             metavar="NAME",
         ),
@@ -144,6 +141,9 @@ def import_(
     imports the rest (unless --strict), and ends with a summary line. Exit code 1 if
     any row failed.
     """
+    from .. import actions
+    from ..documents import display_path
+
     store = store_from(ctx)
     pipeline = store.pipeline
     when = at_time(at)
@@ -252,12 +252,17 @@ def export_(
     All deals unless filtered. The CSV (and TSV) imports again with `pipe import`;
     docs/export.md lists its columns and the SQLite tables.
     """
-    fmt = export.ExportFormat(OutputFormat(fmt_name).value)
+    from .. import actions, export
+    from ..documents import display_path
+    from ..fsio import atomic_write
+    from ..query import Filters, select
+
+    fmt = ExportFormat(OutputFormat(fmt_name).value)
     store = store_from(ctx)
     pipeline = store.pipeline
     if status not in ("open", "won", "lost", "all"):
         raise usage_error(f"--status {status!r}: use open, won, lost or all")
-    if fmt is export.ExportFormat.sqlite and (output is None or str(output) == "-"):
+    if fmt is ExportFormat.sqlite and (output is None or str(output) == "-"):
         raise usage_error("--format sqlite writes a database file: give --output FILE.db")
     stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
     filters = Filters(stages=stages, status=None if status == "all" else status, owner=owner, source=source, tag=tag)
@@ -266,13 +271,13 @@ def export_(
     if output is not None and str(output) != "-" and output.is_dir():
         raise PipeError(f"cannot write {display_path(output)}: it is a folder; give a file name")
     try:
-        if fmt is export.ExportFormat.sqlite:
+        if fmt is ExportFormat.sqlite:
             assert output is not None
             export.write_sqlite(deals, pipeline, output)
         else:
-            if fmt in (export.ExportFormat.csv, export.ExportFormat.tsv):
-                text = export.to_csv(deals, pipeline, tabs=fmt is export.ExportFormat.tsv)
-            elif fmt is export.ExportFormat.json:
+            if fmt in (ExportFormat.csv, ExportFormat.tsv):
+                text = export.to_csv(deals, pipeline, tabs=fmt is ExportFormat.tsv)
+            elif fmt is ExportFormat.json:
                 text = export.to_json(deals)
             else:
                 text = export.to_jsonl(deals)

@@ -36,14 +36,72 @@ The names below are the package's interface; the functions ``plan`` and
 
 from __future__ import annotations
 
-from .apply import apply
-from .convert import Importer, RowError, build_deal, make_id, parse_when
-from .csvfile import read_csv
-from .fields import FIELDS, PLAIN_FIELDS
-from .mapping import DEFAULT_LOST_REASON, ColumnMap, Options, check_field, parse_pairs, resolve
-from .plan import Failure, Plan, existing_keys, plan
-from .presets import Preset
-from .update import update_deal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+DEFAULT_LOST_REASON = "not recorded"
+"""The lost reason of a lost row that has none (``--lost-reason``)."""
+
+PRESET_FILES = Path(__file__).parent / "preset_files"
+PRESET_SUFFIX = ".yaml"
+
+
+def built_in_preset_names() -> tuple[str, ...]:
+    """The names of the presets that come with pipe (``presets.built_in_names``)."""
+    return tuple(
+        sorted(p.name.removesuffix(PRESET_SUFFIX) for p in PRESET_FILES.iterdir() if p.name.endswith(PRESET_SUFFIX))
+    )
+
+
+if TYPE_CHECKING:
+    from .apply import apply
+    from .convert import Importer, RowError, build_deal, make_id, parse_when
+    from .csvfile import read_csv
+    from .fields import FIELDS, PLAIN_FIELDS
+    from .mapping import ColumnMap, Options, check_field, parse_pairs, resolve
+    from .plan import Failure, Plan, existing_keys, plan
+    from .presets import Preset
+    from .update import update_deal
+
+
+def __getattr__(name: str) -> Any:
+    """The interface is imported when first used: `pipe --help` and other commands do not pay for it."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .apply import apply
+    from .convert import Importer, RowError, build_deal, make_id, parse_when
+    from .csvfile import read_csv
+    from .fields import FIELDS, PLAIN_FIELDS
+    from .mapping import ColumnMap, Options, check_field, parse_pairs, resolve
+    from .plan import Failure, Plan, existing_keys, plan
+    from .presets import Preset
+    from .update import update_deal
+
+    # the functions plan and apply, not the modules of the same name that importing them set
+    globals().update(
+        apply=apply,
+        Importer=Importer,
+        RowError=RowError,
+        build_deal=build_deal,
+        make_id=make_id,
+        parse_when=parse_when,
+        read_csv=read_csv,
+        FIELDS=FIELDS,
+        PLAIN_FIELDS=PLAIN_FIELDS,
+        ColumnMap=ColumnMap,
+        Options=Options,
+        check_field=check_field,
+        parse_pairs=parse_pairs,
+        resolve=resolve,
+        Failure=Failure,
+        Plan=Plan,
+        existing_keys=existing_keys,
+        plan=plan,
+        Preset=Preset,
+        update_deal=update_deal,
+    )
+    return globals()[name]
+
 
 __all__ = [
     "DEFAULT_LOST_REASON",

@@ -16,10 +16,11 @@ from pathlib import Path
 from .. import actions
 from ..errors import PipeError, usage_error
 from ..models import STATUSES, Pipeline
-from . import presets
+from . import (
+    DEFAULT_LOST_REASON,  # defined with the package, which the command line reads cheaply
+    presets,
+)
 from .fields import ENTERED, PLACEHOLDER, field_problem
-
-DEFAULT_LOST_REASON = "not recorded"
 
 
 def parse_pairs(items: Iterable[str], option: str) -> list[tuple[str, str]]:

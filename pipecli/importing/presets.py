@@ -116,7 +116,9 @@ class Preset(BaseModel):
 
 def built_in_names() -> tuple[str, ...]:
     """The names of the presets that come with pipe."""
-    return tuple(sorted(p.name.removesuffix(_SUFFIX) for p in _BUILT_IN.iterdir() if p.name.endswith(_SUFFIX)))
+    from . import built_in_preset_names
+
+    return built_in_preset_names()
 
 
 def user_files(root: Path | None) -> dict[str, Path]:

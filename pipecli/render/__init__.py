@@ -11,6 +11,7 @@ A table fits the :class:`~pipecli.render.terminal.Screen` it is given (see
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import sys
@@ -20,9 +21,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
-
-import yaml
-from tabulate import tabulate
 
 from .fit import Column, display_width, fit_table, truncate
 from .terminal import Screen, can_encode
@@ -55,6 +53,28 @@ LISTING_FORMATS: tuple[OutputFormat, ...] = (
 )
 # formats that escape what an output encoding cannot carry and stay valid (\uXXXX)
 ESCAPING_FORMATS = frozenset({OutputFormat.json, OutputFormat.jsonl})
+# what pipe report offers (``render/report.py``) and pipe stale (``render/stale.py``): named
+# here, where a command's options can read them without importing what renders them
+REPORT_FORMATS: tuple[OutputFormat, ...] = (
+    OutputFormat.table,
+    OutputFormat.markdown,
+    OutputFormat.json,
+    OutputFormat.csv,
+    OutputFormat.tsv,
+    OutputFormat.yaml,
+    OutputFormat.html,
+)
+STALE_FORMATS: tuple[OutputFormat, ...] = (*LISTING_FORMATS, OutputFormat.email, OutputFormat.html)
+
+
+class ExportFormat(str, Enum):
+    """What `pipe export` writes (``pipecli.export``)."""
+
+    csv = "csv"
+    tsv = "tsv"  # the CSV with tabs between the fields
+    json = "json"
+    jsonl = "jsonl"
+    sqlite = "sqlite"
 
 
 def plain(value: Any) -> Any:
@@ -78,28 +98,33 @@ def to_json(data: Any) -> str:
     return json.dumps(plain(data), ensure_ascii=False, indent=2) + "\n"
 
 
-class _Dumper(yaml.SafeDumper):
-    """Quotes text that a YAML 1.2 reader would take for a number or a boolean ('0612', 'true')."""
+@functools.cache
+def _dumper() -> Any:
+    import yaml
 
-
-def _str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
     from ..yamlio import load_fast  # the YAML 1.2 rules deal files are read by
 
-    style = None
-    if text and text[0] in "0123456789+-.tTfFnN~" and "\n" not in text:
-        try:
-            if not isinstance(load_fast(text), str):
-                style = "'"
-        except yaml.YAMLError:
-            pass
-    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+    class Dumper(yaml.SafeDumper):
+        """Quotes text that a YAML 1.2 reader would take for a number or a boolean ('0612', 'true')."""
 
+    def _str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+        style = None
+        if text and text[0] in "0123456789+-.tTfFnN~" and "\n" not in text:
+            try:
+                if not isinstance(load_fast(text), str):
+                    style = "'"
+            except yaml.YAMLError:
+                pass
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
-_Dumper.add_representer(str, _str)
+    Dumper.add_representer(str, _str)
+    return Dumper
 
 
 def to_yaml(data: Any) -> str:
-    return yaml.dump(plain(data), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=4096)
+    import yaml
+
+    return yaml.dump(plain(data), Dumper=_dumper(), allow_unicode=True, sort_keys=False, width=4096)
 
 
 def unicode_ok(stream: Any = None) -> bool:
@@ -149,6 +174,8 @@ def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) ->
     ]
     aligns = [c.align or "left" for c in columns]
     headers = [c.header for c in columns]
+    from tabulate import tabulate  # here: only a markdown table pays for it
+
     return tabulate(body, headers=headers, tablefmt="github", colalign=aligns, disable_numparse=True) + "\n"
 
 

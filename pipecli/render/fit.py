@@ -16,7 +16,8 @@ is cut with an ellipsis, never through a character and its combining marks.
 Colour, when asked for, wraps a cell's text after it is cut and padded, so it
 never counts towards a width.
 
-This module imports nothing but the standard library and wcwidth.
+This module imports nothing but the standard library at first, and wcwidth when
+there is text to measure (a command that prints no table never pays for it).
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from wcwidth import wcswidth, wcwidth
 
 from .terminal import Screen, paint
 
@@ -58,6 +57,8 @@ class Column:
 
 def display_width(text: str) -> int:
     """Columns a string takes on a terminal: Thai vowel marks take none, CJK two."""
+    from wcwidth import wcswidth, wcwidth
+
     width = wcswidth(text)
     if width >= 0:
         return width
@@ -74,6 +75,8 @@ def truncate(text: str, width: int | None, *, ascii_only: bool = False) -> str:
         return text
     if width <= 0:
         return ""
+    from wcwidth import wcwidth
+
     out: list[str] = []
     used = 0
     for ch in text:

@@ -15,11 +15,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-import tabulate as tabulate_module
-from tabulate import tabulate
-
 from ..report import Report, StageRow, Totals
-from . import OutputFormat, money, percent, plain, to_json, to_yaml
+from . import REPORT_FORMATS, OutputFormat, money, percent, plain, to_json, to_yaml
 from .fit import Column, display_width, fit, truncate
 from .terminal import Screen, paint
 
@@ -234,6 +231,9 @@ def _table(
         headers = [c.header for c in columns]
         aligns = [c.align or "left" for c in columns]
         # the markdown tables are many and narrow: no padding around the headers
+        import tabulate as tabulate_module  # here: only a markdown report pays for it
+        from tabulate import tabulate
+
         saved = tabulate_module.MIN_PADDING
         tabulate_module.MIN_PADDING = 0
         try:
@@ -569,16 +569,7 @@ def render_csv_tabs(report: Report) -> str:
     return buf.getvalue()
 
 
-# the formats pipe report offers
-FORMATS = (
-    OutputFormat.table,
-    OutputFormat.markdown,
-    OutputFormat.json,
-    OutputFormat.csv,
-    OutputFormat.tsv,
-    OutputFormat.yaml,
-    OutputFormat.html,
-)
+FORMATS = REPORT_FORMATS  # the formats pipe report offers
 
 
 def render_report(

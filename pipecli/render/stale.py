@@ -9,7 +9,7 @@ from typing import Any
 from ..fields import names
 from ..models import DEAL_COLUMNS
 from ..stale import IDLE, NO_NEXT_STEP, OVERDUE, AsOf, StaleDeal, StaleSummary, group_by_owner, summarize
-from . import LISTING_FORMATS, Column, OutputFormat, Screen, money, render_rows
+from . import STALE_FORMATS, Column, OutputFormat, Screen, money, render_rows
 
 
 def _reason_style(row: Mapping[str, Any]) -> str:
@@ -33,8 +33,8 @@ COLUMNS = [
     Column("next_due", "due", priority=5, style=_due_style),
     Column("reason_text", "reason", style=_reason_style),
 ]
-# what pipe stale offers: the formats of every listing, a mail body, and a page (render/html.py)
-FORMATS = (*LISTING_FORMATS, OutputFormat.email, OutputFormat.html)
+# what pipe stale offers: the formats of every listing, a mail body and a page (named in render)
+FORMATS = STALE_FORMATS
 
 # what json, csv and yaml carry: every number as a number, nothing pre-formatted; the deal's
 # columns marked ``stale`` in pipecli.models, with the stale list's own keys placed among them

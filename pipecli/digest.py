@@ -1,0 +1,555 @@
+"""A deal reduced to what reports, `pipe stale` and `pipe list` read, and its row at a cut-off.
+
+A :class:`Digest` is a validated deal in plain data: its fields, its history as the
+replay reads it (``pipecli.history``), the times of its notes, and for each ``changed``
+entry of a tracked field the value it records in ``from``, validated as the model
+validates that field (or marked invalid). It is independent of the pipeline and of
+any cut-off, and it survives a trip through JSON exactly (:func:`to_plain`,
+:func:`from_plain`): the index in ``.pipe/`` keeps one per deal.
+
+:func:`row_at` takes a digest to a cut-off: a :class:`Row` says where the deal stood
+just before it (``Deal.as_of``'s rules: stage and status from the replay, each tracked
+field back to the ``from`` of its first later change when that value is valid) and
+what every report figure reads of it. Reports, stale lists and the report's stale
+totals are computed from rows only (``pipecli.report``, ``pipecli.stale``), whether
+the rows come from deal files or from the index, so both give the same figures.
+
+A row with cut-off None is the deal after its last entry: the row of every cut-off
+later than :attr:`Row.settled` (the newest of its creation, history and notes). The
+index stores that row; only deals with entries at or after a cut-off are replayed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from . import history
+
+if TYPE_CHECKING:
+    from .models import Deal
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+MICROSECOND = timedelta(microseconds=1)
+FORMAT = 1  # of to_plain's output: a change makes stored digests unreadable (and rebuilt)
+
+
+def micros(t: datetime) -> int:
+    """Microseconds since 1970 (UTC) of an aware time: exact, so differences are too."""
+    return (t - EPOCH) // MICROSECOND
+
+
+def at(us: int, offset: int) -> datetime:
+    """The time ``micros`` gave, in the UTC offset (seconds) it was written with."""
+    return (EPOCH + timedelta(microseconds=us)).astimezone(timezone(timedelta(seconds=offset)))
+
+
+def _offset(t: datetime) -> int:
+    delta = t.utcoffset()
+    if delta is None or delta % timedelta(seconds=1):
+        raise ValueError("a time stamp needs a whole-second UTC offset")
+    return delta // timedelta(seconds=1)
+
+
+def days(start_us: int, end_us: int) -> float:
+    """Elapsed days between two ``micros`` values: ``timeutil.days_between``'s float exactly."""
+    return (end_us - start_us) / 1_000_000 / 86400
+
+
+class Entry(NamedTuple):
+    """A history entry as the replay reads it (the attributes of ``models.HistoryEntry``)."""
+
+    at: datetime
+    event: str
+    to: Any
+    from_: Any
+    reason: str | None
+    field: str | None
+    by: str | None = None
+
+
+class Step(NamedTuple):
+    """A next step: its text and due date."""
+
+    text: str
+    due: date | None
+
+
+class Pause(NamedTuple):
+    """A snooze: until when, and why."""
+
+    until: date
+    reason: str | None
+
+
+class Contact(NamedTuple):
+    name: str | None
+    email: str | None
+    phone: str | None
+
+
+class Change(NamedTuple):
+    """A ``changed`` entry of a tracked field: ``value`` is its ``from`` as the model reads
+    it; ``ok`` False when the model refuses it (then ``Deal.as_of`` keeps today's value)."""
+
+    at: datetime
+    field: str
+    ok: bool
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What reports, stale lists and listings read of a deal (see the module's docstring)."""
+
+    id: str
+    title: str
+    company: str | None
+    contact: Contact | None
+    value: Decimal | None
+    currency: str | None
+    stage: str
+    status: str
+    probability: float | None
+    owner: str | None
+    source: str | None
+    tags: tuple[str, ...]
+    created: datetime
+    close_date: date | None
+    lost_reason: str | None
+    next_step: Step | None
+    snooze: Pause | None
+    history: tuple[Entry, ...]  # as the file has it
+    implied: tuple[Entry, ...]  # Deal.timeline() of a file without a history; else empty
+    notes: tuple[datetime, ...]
+    changes: tuple[Change, ...]  # of tracked fields, in the order of the history
+
+    def timeline(self) -> list[Entry]:
+        return list(self.history or self.implied)
+
+    def tracked(self) -> dict[str, Any]:
+        """The tracked fields' values today (the ones ``Row`` carries)."""
+        return {
+            "title": self.title,
+            "company": self.company,
+            "value": self.value,
+            "currency": self.currency,
+            "owner": self.owner,
+            "source": self.source,
+            "tags": self.tags,
+            "close_date": self.close_date,
+            "probability": self.probability,
+            "next_step": self.next_step,
+            "snooze": self.snooze,
+        }
+
+    def last_activity(self) -> datetime:
+        """``Deal.last_activity()``: the newest of creation, history entries and notes."""
+        return max([self.created, *(h.at for h in self.history), *self.notes])
+
+
+class Row(NamedTuple):
+    """A deal as it stood just before a cut-off, with what its history implies: all that
+    report figures, stale lists and their filters read.
+
+    Times are microseconds since 1970 (``micros``). ``stage_days`` has one item per stage
+    of the ladder: the days the deal spent in it, all its stays added up, if it has left it
+    (else None); ``sitting`` is the ladder stage an open deal is in (its position, the days
+    of its earlier stays there, when it entered), so that its time there at any cut-off is
+    ``earlier + days(entered, cutoff)``. Stages off the ladder count in no time in stage.
+    """
+
+    id: str
+    title: str
+    company: str | None
+    status: str
+    stage: str
+    furthest: int  # ladder position of the furthest stage ever entered; -1 when none
+    ordered: int  # the end of its unbroken run of stages from the first (strict funnel)
+    back_moves: int
+    value: Decimal | None
+    currency: str | None  # None: the pipeline's
+    probability: float | None
+    owner: str | None
+    source: str | None
+    tags: tuple[str, ...]
+    close_date: date | None
+    lost_reason: str | None
+    created: int
+    cycle: float | None  # days from creation to the last win, for a won deal
+    stage_days: tuple[float | None, ...]
+    sitting: tuple[int, float, int] | None
+    last_activity: int  # stale.last_activity (snoozing is not activity), in micros
+    last_offset: int  # its UTC offset in seconds, as the file wrote it (see ``at``)
+    next_step: Step | None
+    snooze: Pause | None
+    settled: int  # the newest of creation, history and notes: any later cut-off gives this row
+
+
+class Listed(NamedTuple):
+    """A deal as `pipe list` reads it (``query.deal_row``, ``sort_deals``, ``Filters``): its
+    fields as the file says them today."""
+
+    id: str
+    title: str
+    company: str | None
+    contact: Contact | None
+    stage: str
+    status: str
+    value: Decimal | None
+    currency: str | None
+    probability: float | None
+    owner: str | None
+    source: str | None
+    tags: tuple[str, ...]
+    created: datetime
+    close_date: date | None
+    lost_reason: str | None
+    next_step: Step | None
+    activity: datetime
+
+    def last_activity(self) -> datetime:
+        """``Deal.last_activity()``."""
+        return self.activity
+
+
+def listed(dg: Digest) -> Listed:
+    return Listed(
+        dg.id,
+        dg.title,
+        dg.company,
+        dg.contact,
+        dg.stage,
+        dg.status,
+        dg.value,
+        dg.currency,
+        dg.probability,
+        dg.owner,
+        dg.source,
+        dg.tags,
+        dg.created,
+        dg.close_date,
+        dg.lost_reason,
+        dg.next_step,
+        dg.last_activity(),
+    )
+
+
+# -- from a deal ----------------------------------------------------------------------------
+def _recorded(deal: Deal, field: str, raw: Any) -> tuple[bool, Any]:
+    """``raw`` as the model reads field ``field``: (True, value), or (False, None) if refused."""
+    from pydantic import ValidationError
+
+    trial = deal.model_copy()
+    try:
+        type(deal).__pydantic_validator__.validate_assignment(trial, field, raw)
+    except (ValidationError, ValueError, TypeError):
+        return False, None
+    return True, _field_value(getattr(trial, field))
+
+
+def _field_value(value: Any) -> Any:
+    """A model's field value in the digest's form (Step and Pause for the small models)."""
+    if value is None or isinstance(value, (str, Decimal, float, int, date)):
+        return value
+    if isinstance(value, list):
+        return tuple(value)
+    if hasattr(value, "text") and hasattr(value, "due"):
+        return Step(value.text, value.due)
+    if hasattr(value, "until"):
+        return Pause(value.until, value.reason)
+    return value
+
+
+def _entry(h: Any) -> Entry:
+    return Entry(h.at, h.event, h.to, h.from_, h.reason, h.field, h.by)
+
+
+def digest(deal: Deal) -> Digest:
+    """The digest of a validated deal."""
+    from .models import TRACKED_FIELDS
+
+    changes = tuple(
+        Change(h.at, h.field, *_recorded(deal, h.field, h.from_))
+        for h in deal.history
+        if h.event == "changed" and h.field in TRACKED_FIELDS
+    )
+    c = deal.contact
+    return Digest(
+        id=deal.id,
+        title=deal.title,
+        company=deal.company,
+        contact=Contact(c.name, c.email, c.phone) if c is not None else None,
+        value=deal.value,
+        currency=deal.currency,
+        stage=deal.stage,
+        status=deal.status,
+        probability=deal.probability,
+        owner=deal.owner,
+        source=deal.source,
+        tags=tuple(deal.tags),
+        created=deal.created,
+        close_date=deal.close_date,
+        lost_reason=deal.lost_reason,
+        next_step=_field_value(deal.next_step),
+        snooze=_field_value(deal.snooze),
+        history=tuple(_entry(h) for h in deal.history),
+        implied=() if deal.history else tuple(_entry(h) for h in deal.timeline()),
+        notes=tuple(n.at for n in deal.notes),
+        changes=changes,
+    )
+
+
+# -- at a cut-off ---------------------------------------------------------------------------
+def row_at(dg: Digest, ladder: Mapping[str, int], cutoff: datetime | None) -> Row | None:
+    """The deal as it stood just before ``cutoff`` (None: after its last entry); None when
+    it was created at or after the cut-off. ``ladder`` maps stage ids to positions.
+
+    The same rules as ``Deal.as_of`` and ``snapshot.snapshot``; a test keeps them equal.
+    """
+    if cutoff is not None and dg.created >= cutoff:
+        return None
+    walk = history.replay(dg, cutoff)
+    values = dg.tracked()
+    if cutoff is not None:
+        undone: set[str] = set()
+        for ch in dg.changes:
+            if ch.at < cutoff or ch.field in undone:
+                continue
+            undone.add(ch.field)
+            if ch.ok:
+                values[ch.field] = ch.value
+    entered = {ladder.get(e.stage, -1) for e in walk.entrances}
+    entered.discard(-1)
+    ordered = -1
+    while ordered + 1 in entered:
+        ordered += 1
+    back = sum(
+        1
+        for step in walk.steps
+        if step.entry.event == "moved"
+        and step.to_stage is not None
+        and 0 <= ladder.get(step.to_stage, -1) < ladder.get(step.from_stage or "", -1)
+    )
+    stays, won_at, lost_reason = walk.stays, walk.won_at, walk.lost_reason
+    if not dg.history and walk.status != "open":
+        # a hand-written file with no history says it is closed, not when: its time in
+        # stage and its sales cycle are unknown, not zero
+        stays, won_at = (), None
+        if walk.status == "lost":
+            lost_reason = dg.lost_reason
+    totals: dict[str, float] = {}
+    sitting: tuple[int, float, int] | None = None
+    for stay in stays:
+        if stay.left is None:  # the last stay of an open deal: it lasts
+            earlier = totals.pop(stay.stage, 0.0)
+            if stay.stage in ladder:
+                sitting = (ladder[stay.stage], earlier, micros(stay.entered))
+        else:
+            totals[stay.stage] = totals.get(stay.stage, 0.0) + days(micros(stay.entered), micros(stay.left))
+    stage_days: list[float | None] = [None] * len(ladder)
+    for stage_id, total in totals.items():
+        if stage_id in ladder:
+            stage_days[ladder[stage_id]] = total
+    created = micros(dg.created)
+    cycle = days(created, micros(won_at)) if walk.status == "won" and won_at is not None else None
+    moment = cutoff
+    times = [dg.created]
+    times += [
+        h.at
+        for h in dg.history
+        if not (h.event == "changed" and h.field == "snooze") and (moment is None or h.at < moment)
+    ]
+    times += [t for t in dg.notes if moment is None or t < moment]
+    last = max(times)
+    settled = max([created, *(micros(h.at) for h in dg.history), *(micros(t) for t in dg.notes)])
+    return Row(
+        id=dg.id,
+        title=values["title"],
+        company=values["company"],
+        status=walk.status,
+        stage=walk.stage,
+        furthest=max(entered, default=-1),
+        ordered=ordered,
+        back_moves=back,
+        value=values["value"],
+        currency=values["currency"],
+        probability=values["probability"],
+        owner=values["owner"],
+        source=values["source"],
+        tags=tuple(values["tags"]),
+        close_date=values["close_date"],
+        lost_reason=lost_reason,
+        created=created,
+        cycle=cycle,
+        stage_days=tuple(stage_days),
+        sitting=sitting,
+        last_activity=micros(last),
+        last_offset=_offset(last),
+        next_step=values["next_step"],
+        snooze=values["snooze"],
+        settled=settled,
+    )
+
+
+# -- stored as plain data (JSON) ----------------------------------------------------------------
+def _iso(t: date | datetime | None) -> str | None:
+    return None if t is None else t.isoformat()
+
+
+def _day(text: Any) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def _time(text: Any) -> datetime:
+    t = datetime.fromisoformat(text)
+    if t.tzinfo is None:
+        raise ValueError("a stored time without its offset")
+    return t
+
+
+def _text(v: Any) -> str | None:
+    return None if v is None else str(v)
+
+
+def _plain_value(field: str, v: Any) -> Any:
+    if v is None:
+        return None
+    if field == "value":
+        return str(v)
+    if field == "close_date":
+        return v.isoformat()
+    if field == "tags":
+        return list(v)
+    if field == "next_step":
+        return [v.text, _iso(v.due)]
+    if field == "snooze":
+        return [v.until.isoformat(), v.reason]
+    return v
+
+
+def _value_of(field: str, v: Any) -> Any:
+    if v is None:
+        return None
+    if field == "value":
+        return Decimal(v)
+    if field == "close_date":
+        return date.fromisoformat(v)
+    if field == "tags":
+        return tuple(str(t) for t in v)
+    if field == "next_step":
+        return Step(str(v[0]), _day(v[1]))
+    if field == "snooze":
+        return Pause(date.fromisoformat(v[0]), _text(v[1]))
+    if field == "probability":
+        return float(v)
+    return str(v)
+
+
+def _plain_entry(h: Entry) -> list[Any]:
+    stage_event = h.event != "changed"
+    # what the replay reads of ``to`` and ``from`` is their text, and only of stage events
+    to = _text(h.to) if stage_event else None
+    frm = _text(h.from_) if stage_event else None
+    return [h.at.isoformat(), h.event, to, frm, h.reason, h.field, h.by]
+
+
+def _entry_of(v: Sequence[Any]) -> Entry:
+    at, event, to, frm, reason, field, by = v
+    return Entry(_time(at), str(event), _text(to), _text(frm), _text(reason), _text(field), _text(by))
+
+
+def to_plain(dg: Digest) -> list[Any]:
+    """The digest as JSON-ready data; ``from_plain`` gives back an equal digest."""
+    return [
+        FORMAT,
+        dg.id,
+        dg.title,
+        dg.company,
+        list(dg.contact) if dg.contact is not None else None,
+        _plain_value("value", dg.value),
+        dg.currency,
+        dg.stage,
+        dg.status,
+        dg.probability,
+        dg.owner,
+        dg.source,
+        list(dg.tags),
+        dg.created.isoformat(),
+        _iso(dg.close_date),
+        dg.lost_reason,
+        _plain_value("next_step", dg.next_step),
+        _plain_value("snooze", dg.snooze),
+        [_plain_entry(h) for h in dg.history],
+        [_plain_entry(h) for h in dg.implied],
+        [t.isoformat() for t in dg.notes],
+        [[c.at.isoformat(), c.field, c.ok, _plain_value(c.field, c.value) if c.ok else None] for c in dg.changes],
+    ]
+
+
+def from_plain(v: Sequence[Any]) -> Digest:
+    """The digest ``to_plain`` wrote; any other data raises (ValueError, TypeError, ...)."""
+    (
+        fmt,
+        deal_id,
+        title,
+        company,
+        contact,
+        value,
+        currency,
+        stage,
+        status,
+        probability,
+        owner,
+        source,
+        tags,
+        created,
+        close_date,
+        lost_reason,
+        next_step,
+        snooze,
+        entries,
+        implied,
+        notes,
+        changes,
+    ) = v
+    if fmt != FORMAT:
+        raise ValueError("another format")
+    return Digest(
+        id=str(deal_id),
+        title=str(title),
+        company=_text(company),
+        contact=Contact(*(_text(x) for x in contact)) if contact is not None else None,
+        value=_value_of("value", value),
+        currency=_text(currency),
+        stage=str(stage),
+        status=str(status),
+        probability=_value_of("probability", probability),
+        owner=_text(owner),
+        source=_text(source),
+        tags=_value_of("tags", tags) or (),
+        created=_time(created),
+        close_date=_day(close_date),
+        lost_reason=_text(lost_reason),
+        next_step=_value_of("next_step", next_step),
+        snooze=_value_of("snooze", snooze),
+        history=tuple(_entry_of(h) for h in entries),
+        implied=tuple(_entry_of(h) for h in implied),
+        notes=tuple(_time(t) for t in notes),
+        changes=tuple(
+            Change(_time(at), str(field), bool(ok), _value_of(str(field), val) if ok else None)
+            for at, field, ok, val in changes
+        ),
+    )
+
+
+def rows_at(digests: Sequence[Digest], ladder: Mapping[str, int], cutoff: datetime | None) -> list[Row]:
+    """The rows at ``cutoff`` of the deals that existed then, in the order given."""
+    return [r for dg in digests if (r := row_at(dg, ladder, cutoff)) is not None]
+
+
+def ladder_of(stage_ids: Sequence[str]) -> dict[str, int]:
+    return {s: i for i, s in enumerate(stage_ids)}

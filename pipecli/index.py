@@ -1,0 +1,1025 @@
+"""A derived index of the deal files in ``.pipe/index``, kept fresh by each file's stat, as
+git's index is: what `pipe report`, `pipe stale`, `pipe list` and completion read.
+
+For each file of ``deals/`` the index keeps its stat key (size, mtime, ctime, inode),
+the time it was read, and what reading it gave: a problem (line, message) or the deal's
+settled row (``digest.row_at`` after its last entry) and listing view (``digest.listed``),
+as columns. The digests themselves (for replays to an earlier cut-off) are kept apart in
+``.pipe/digests`` (SQLite, changed a few rows at a time). A warm run reads no deal file: it stats
+them (one ``scandir``) and takes every entry whose key is unchanged. A file that is new,
+changed, or whose entry is too fresh to trust is read again with the same functions and
+rules as ``Store.load_all`` (``documents.read_text`` with the pipeline folder as its root,
+so a symlink is followed only inside the folder and the size limit holds before reading;
+``parse_document``, ``deal_from_data``), on every core when there are many; then the
+index is written anew. What ``Store.load_all`` refuses, the index refuses in the same
+words: a history out of time order (found as the file is read), and a second file with
+the id of a deal read before (found anew on every run, as it depends on other files).
+
+Never trusted over the files:
+
+* An entry is used only when size, mtime, ctime and inode are all unchanged, and only for
+  a regular file: a symlink (or a FIFO, a folder) named like a deal file is judged anew
+  on every run, as ``Store.load_all`` judges it. A rename over the file (every pipe
+  write, a ``git checkout``) gives a new inode; an in-place rewrite moves the ctime even
+  when it puts the mtime back.
+* Racily clean (as git's rule): an entry whose mtime or ctime is less than
+  ``RACY_NS`` before the moment the file was read is not trusted: the file could have
+  changed again within the file system's time-stamp granularity without its stamps
+  moving. It is read again next time, until it has been still for that long.
+* The index is derived and disposable: a missing, truncated, corrupt, older-format,
+  foreign or symlinked index is ignored and rebuilt (a symlink at its name is removed,
+  never followed); an index that cannot be written (read-only folder, full disk, .pipe/
+  itself a symlink) only costs the next run time. It is written whole to a
+  temporary file and renamed into place, so readers see the old or the new, never half.
+  Its decoder trusts nothing it reads: lengths are checked, there is no pickle and no
+  recursion, and tables are flat JSON lists.
+
+The rows of a deal depend on the pipeline's ladder (stage positions): an index made for
+another list of stage ids is rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+import struct
+import sys
+import time
+from array import array
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .digest import (
+    Contact,
+    Digest,
+    Listed,
+    Pause,
+    Row,
+    Step,
+    from_plain,
+    ladder_of,
+    listed,
+    micros,
+    row_at,
+    to_plain,
+)
+from .documents import Problem
+
+MAGIC = b"pipe deal index\n"
+VERSION = 2
+RACY_NS = 2_000_000_000  # 2 s: FAT and HFS+ stamp whole (or even) seconds
+PARALLEL_FROM = 400  # files to read before it pays to start worker processes
+MAX_INDEX_BYTES = 1 << 31
+INDEX_NAME = "index"
+
+Key = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+
+
+def file_key(st: os.stat_result) -> Key:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino & 0x7FFF_FFFF_FFFF_FFFF)
+
+
+def trusted(key: Key, read_ns: int) -> bool:
+    """Not racily clean: the file had been still for ``RACY_NS`` when it was read."""
+    return read_ns - max(key[1], key[2]) >= RACY_NS
+
+
+class Unreadable(Exception):
+    """The index file is not one this version wrote whole: it is ignored and rebuilt."""
+
+
+# -- one file's entry ------------------------------------------------------------------------
+@dataclass
+class Entry:
+    """What reading one deal file gave: a problem, or the deal's row, listing and digest.
+
+    ``deal_id`` is the id of a deal that validated, kept with a problem found after that
+    (a history out of time order): a later file with the same id is still its duplicate."""
+
+    name: str
+    key: Key
+    read_ns: int
+    row: Row | None = None
+    view: Listed | None = None
+    digest_json: bytes | memoryview = b""
+    problem: tuple[int | None, str] | None = None  # line, message
+    deal_id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def read_entry(deals_dir: str, name: str, key: Key, ladder: dict[str, int], root: str | None) -> Entry:
+    """Read and digest one deal file, as ``Store.load_all`` reads it: by the rules of
+    ``documents.read_text`` inside the pipeline folder ``root``, and refused as it refuses
+    a deal whose history is out of time order."""
+    from . import yamlio
+    from .documents import order_finding, parse_document, read_text
+    from .errors import PipeError
+    from .store import deal_from_data
+
+    path = os.path.join(deals_dir, name)
+    read_ns = time.time_ns()  # before reading: the racy rule compares the stamps with it
+    try:
+        text = read_text(path, root)
+        deal = deal_from_data(path, parse_document(path, text), text)
+    except PipeError as err:
+        return Entry(name, key, read_ns, problem=(err.line, err.message))
+    except OSError as err:
+        return Entry(name, key, read_ns, problem=(None, f"cannot read file: {err.strerror}"))
+    found = order_finding("history", deal.history)
+    if found is not None:
+        loc, message = found
+        return Entry(name, key, read_ns, problem=(yamlio.locate(text, loc), message), deal_id=deal.id)
+    from .digest import digest
+
+    dg = digest(deal)
+    row = row_at(dg, ladder, None)
+    assert row is not None  # no cut-off: every deal exists
+    plain = json.dumps(to_plain(dg), ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    return Entry(name, key, read_ns, row=row, view=listed(dg), digest_json=plain.encode("ascii"), deal_id=deal.id)
+
+
+def _read_chunk(args: tuple[str, list[tuple[str, Key]], list[str], str | None]) -> list[Entry]:
+    deals_dir, items, stage_ids, root = args
+    ladder = ladder_of(stage_ids)
+    return [read_entry(deals_dir, name, key, ladder, root) for name, key in items]
+
+
+def read_entries(
+    deals_dir: str,
+    items: Sequence[tuple[str, Key]],
+    stage_ids: Sequence[str],
+    progress: Callable[[int, int], None] | None = None,
+    root: str | None = None,
+) -> list[Entry]:
+    """Read many files, on every core when there are many (``PARALLEL_FROM``), in order;
+    symlinks are followed only inside ``root`` (``documents.read_text``)."""
+    ladder = ladder_of(stage_ids)
+    total = len(items)
+    workers = min(os.cpu_count() or 1, 8)
+    if total < PARALLEL_FROM or workers < 2:
+        out = []
+        for n, (name, key) in enumerate(items, 1):
+            out.append(read_entry(deals_dir, name, key, ladder, root))
+            if progress is not None and n % 200 == 0:
+                progress(n, total)
+        return out
+    import multiprocessing
+
+    chunk = 100
+    jobs = [(deals_dir, list(items[i : i + chunk]), list(stage_ids), root) for i in range(0, total, chunk)]
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    ctx = multiprocessing.get_context(method)
+    out = []
+    with ctx.Pool(workers) as pool:
+        for part in pool.imap(_read_chunk, jobs):
+            out.extend(part)
+            if progress is not None:
+                progress(len(out), total)
+    return out
+
+
+# -- the file format -----------------------------------------------------------------------
+# MAGIC, then a header (u32 length + JSON object: version, byte order, stage ids, count,
+# sections), then the sections: each an array of numbers (array module, native order) or
+# a flat JSON list of texts. Objects (titles, owners, times, ...) are kept as a table of
+# distinct values and one code per deal.
+_INT, _FLOAT, _TABLE, _BLOB = "q", "d", "table", "blob"
+
+_DECIMAL = "decimal"
+_DATE = "date"
+_TIME = "time"
+_TEXT = "text"
+_TAGS = "tags"
+_STEP = "step"
+_PAUSE = "pause"
+_CONTACT = "contact"
+
+# the Row's columns: (field, how it is kept)
+ROW_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", _TEXT),
+    ("title", _TEXT),
+    ("company", _TEXT),
+    ("status", _TEXT),
+    ("stage", _TEXT),
+    ("furthest", _INT),
+    ("ordered", _INT),
+    ("back_moves", _INT),
+    ("value", _DECIMAL),
+    ("currency", _TEXT),
+    ("probability", _FLOAT),
+    ("owner", _TEXT),
+    ("source", _TEXT),
+    ("tags", _TAGS),
+    ("close_date", _DATE),
+    ("lost_reason", _TEXT),
+    ("created", _INT),
+    ("cycle", _FLOAT),
+    ("stage_days", "stage_days"),
+    ("sitting", "sitting"),
+    ("last_activity", _INT),
+    ("last_offset", _INT),
+    ("next_step", _STEP),
+    ("snooze", _PAUSE),
+    ("settled", _INT),
+)
+# the listing's columns beyond the row's (the file's own stage, status and lost reason ...)
+LIST_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("contact", _CONTACT),
+    ("file_stage", _TEXT),
+    ("file_status", _TEXT),
+    ("file_lost_reason", _TEXT),
+    ("file_created", _TIME),
+    ("activity", _TIME),
+)
+
+
+def _plain(kind: str, v: Any) -> Any:
+    if v is None:
+        return None
+    if kind == _DECIMAL:
+        return str(v)
+    if kind in (_DATE, _TIME):
+        return v.isoformat()
+    if kind == _TAGS:
+        return list(v)
+    if kind == _STEP:
+        return [v.text, None if v.due is None else v.due.isoformat()]
+    if kind == _PAUSE:
+        return [v.until.isoformat(), v.reason]
+    if kind == _CONTACT:
+        return list(v)
+    return v
+
+
+def _text(v: Any) -> str:
+    if not isinstance(v, str):
+        raise Unreadable("expected text")
+    return v
+
+
+def _opt_text(v: Any) -> str | None:
+    return None if v is None else _text(v)
+
+
+def _value(kind: str, v: Any) -> Any:
+    if v is None:
+        return None
+    if kind == _TEXT:
+        return _text(v)
+    if kind == _DECIMAL:
+        return Decimal(_text(v))
+    if kind == _DATE:
+        return date.fromisoformat(_text(v))
+    if kind == _TIME:
+        t = datetime.fromisoformat(_text(v))
+        if t.tzinfo is None:
+            raise Unreadable("a time without its offset")
+        return t
+    if kind == _TAGS:
+        return tuple(_text(t) for t in v)
+    if kind == _STEP:
+        text, due = v
+        return Step(_text(text), None if due is None else date.fromisoformat(_text(due)))
+    if kind == _PAUSE:
+        until, reason = v
+        return Pause(date.fromisoformat(_text(until)), _opt_text(reason))
+    if kind == _CONTACT:
+        name, email, phone = v
+        return Contact(_opt_text(name), _opt_text(email), _opt_text(phone))
+    raise Unreadable(f"unknown kind {kind}")
+
+
+def _row_value(e: Entry, name: str) -> Any:
+    if name.startswith("file_"):
+        assert e.view is not None
+        return getattr(e.view, name[5:])
+    if name in ("contact", "activity"):
+        assert e.view is not None
+        return getattr(e.view, name)
+    assert e.row is not None
+    return getattr(e.row, name)
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.sections: dict[str, tuple[str, int, int]] = {}
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def add(self, name: str, kind: str, data: bytes) -> None:
+        self.sections[name] = (kind, self.size, len(data))
+        self.parts.append(data)
+        self.size += len(data)
+
+    def numbers(self, name: str, typecode: str, values: Sequence[Any]) -> None:
+        self.add(name, typecode, array(typecode, values).tobytes())
+
+    def table(self, name: str, kind: str, values: Sequence[Any]) -> None:
+        table: list[Any] = []
+        out = array("i")
+        codes: dict[Any, int] = {}
+        for v in values:
+            # text by itself; anything else by its type and repr, so that values that are equal
+            # but written apart (1.0 and 1.00, one instant at two offsets) keep their own entry
+            k = v if v is None or type(v) is str else (type(v), repr(v))
+            code = codes.get(k)
+            if code is None:
+                code = codes[k] = len(table)
+                table.append(_plain(kind, v))
+            out.append(code)
+        # surrogatepass: a lone surrogate a YAML escape let into a text survives the trip
+        data = json.dumps(table, ensure_ascii=False, allow_nan=False).encode("utf-8", "surrogatepass")
+        self.add(name + ".table", _TABLE, data)
+        self.add(name, "i", out.tobytes())
+
+
+def _problem_plain(e: Entry) -> list[Any]:
+    """A problem as kept: [line, message], and the deal's id when it validated."""
+    assert e.problem is not None
+    line, message = e.problem
+    return [line, message] if e.deal_id is None else [line, message, e.deal_id]
+
+
+def encode(entries: Sequence[Entry], stage_ids: Sequence[str]) -> bytes:
+    """The index file of ``entries`` (in file-name order)."""
+    w = _Writer()
+    w.table("name", _TEXT, [e.name for e in entries])
+    w.numbers("key", "q", [k for e in entries for k in e.key])
+    w.numbers("read", "q", [e.read_ns for e in entries])
+    w.table("problem", _TEXT, [None if e.ok else json.dumps(_problem_plain(e)) for e in entries])
+    good = [e for e in entries if e.ok]
+    n_stages = len(stage_ids)
+    for name, kind in ROW_COLUMNS + LIST_COLUMNS:
+        values = [_row_value(e, name) for e in good]
+        if kind == _INT:
+            w.numbers(name, "q", values)
+        elif kind == _FLOAT:
+            w.numbers(name, "d", [float("nan") if v is None else v for v in values])
+        elif kind == "stage_days":
+            w.numbers(name, "d", [float("nan") if d is None else d for v in values for d in v])
+        elif kind == "sitting":
+            w.numbers(name + ".stage", "q", [-1 if v is None else v[0] for v in values])
+            w.numbers(name + ".earlier", "d", [0.0 if v is None else v[1] for v in values])
+            w.numbers(name + ".entered", "q", [0 if v is None else v[2] for v in values])
+        else:
+            w.table(name, kind, values)
+    header = {
+        "version": VERSION,
+        "byteorder": sys.byteorder,
+        "stages": list(stage_ids),
+        "files": len(entries),
+        "deals": len(good),
+        "ladder": n_stages,
+        "sections": w.sections,
+    }
+    head = json.dumps(header, ensure_ascii=True).encode("ascii")
+    return MAGIC + struct.pack("<I", len(head)) + head + b"".join(w.parts)
+
+
+class Stored:
+    """A decoded index: per file its name, key, read time and problem; the settled rows
+    and listing views of the good files are decoded when first asked for."""
+
+    def __init__(self, data: Any, base: int, header: dict[str, Any], stage_ids: list[str]) -> None:
+        self._data, self._base, self._sections = data, base, header["sections"]
+        self.stage_ids = stage_ids
+        n_files, n_deals = header["files"], header["deals"]
+        self.n_deals = n_deals
+        names = self._table("name", _TEXT, n_files)
+        if names != sorted(names) or len(set(names)) != len(names) or None in names:
+            raise Unreadable("bad names")
+        self.names: list[str] = names
+        flat = self._numbers("key", "q", 4 * n_files)
+        self.keys: list[Key] = list(zip(flat[0::4], flat[1::4], flat[2::4], flat[3::4], strict=True))
+        self.read_ns: list[int] = list(self._numbers("read", "q", n_files))
+        self.problems: list[tuple[int | None, str] | None] = []
+        self.problem_ids: dict[int, str] = {}  # file -> the id of its deal, for a problem after validation
+        for i, p in enumerate(self._table("problem", _TEXT, n_files)):
+            if p is None:
+                self.problems.append(None)
+                continue
+            plain = json.loads(p)
+            if not isinstance(plain, list) or len(plain) not in (2, 3):
+                raise Unreadable("bad problem")
+            line, message = plain[:2]
+            if not (line is None or isinstance(line, int)) or not isinstance(message, str):
+                raise Unreadable("bad problem")
+            if len(plain) == 3:
+                self.problem_ids[i] = _text(plain[2])
+            self.problems.append((line, message))
+        self.slots: list[int] = []
+        good = 0
+        for p in self.problems:
+            self.slots.append(good if p is None else -1)
+            good += p is None
+        if good != n_deals:
+            raise Unreadable("counts disagree")
+        self._rows: list[Row] | None = None
+        self._views: list[Listed] | None = None
+
+    def _numbers(self, name: str, typecode: str, count: int) -> array[Any]:
+        raw = _section(self._data, self._base, self._sections, name, typecode)
+        out = array(typecode)
+        if len(raw) != count * out.itemsize:
+            raise Unreadable(f"section {name} has the wrong length")
+        out.frombytes(raw)
+        return out
+
+    def _table(self, name: str, kind: str, count: int) -> list[Any]:
+        raw = _section(self._data, self._base, self._sections, name + ".table", _TABLE)
+        values = json.loads(bytes(raw).decode("utf-8", "surrogatepass"))
+        if not isinstance(values, list):
+            raise Unreadable("a table is not a list")
+        if kind == _TEXT:
+            if not set(map(type, values)) <= {str, type(None)}:
+                raise Unreadable("a text table holds something else")
+            decoded = values
+        else:
+            decoded = [_value(kind, v) for v in values]
+        codes = self._numbers(name, "i", count)
+        if codes and (min(codes) < 0 or max(codes) >= len(decoded)):
+            raise Unreadable(f"section {name} has a code out of its table")
+        return list(map(decoded.__getitem__, codes))
+
+    def _column(self, name: str, kind: str) -> list[Any]:
+        n = self.n_deals
+        if kind == _INT:
+            return list(self._numbers(name, "q", n))
+        if kind == _FLOAT:
+            return [None if x != x else x for x in self._numbers(name, "d", n)]
+        if kind == "stage_days":
+            width = len(self.stage_ids)
+            flat = [None if x != x else x for x in self._numbers(name, "d", n * width)]
+            if width == 0:
+                return [()] * n
+            return list(zip(*(flat[i::width] for i in range(width)), strict=True))
+        if kind == "sitting":
+            where = self._numbers(name + ".stage", "q", n)
+            earlier = self._numbers(name + ".earlier", "d", n)
+            entered = self._numbers(name + ".entered", "q", n)
+            if where and (min(where) < -1 or max(where) >= len(self.stage_ids)):
+                raise Unreadable("a sitting stage off the ladder")
+            return [None if w < 0 else (w, e, t) for w, e, t in zip(where, earlier, entered, strict=True)]
+        return self._table(name, kind, n)
+
+    @property
+    def rows(self) -> list[Row]:
+        if self._rows is None:
+            try:
+                columns = [self._column(name, kind) for name, kind in ROW_COLUMNS]
+                self._rows = list(map(Row._make, zip(*columns, strict=True))) if self.n_deals else []
+            except Unreadable:
+                raise
+            except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
+                raise Unreadable(str(exc)) from None
+        return self._rows
+
+    @property
+    def views(self) -> list[Listed]:
+        if self._views is None:
+            try:
+                extra = {name: self._column(name, kind) for name, kind in LIST_COLUMNS}
+            except Unreadable:
+                raise
+            except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
+                raise Unreadable(str(exc)) from None
+            self._views = [
+                Listed(
+                    r.id,
+                    r.title,
+                    r.company,
+                    contact,
+                    stage,
+                    status,
+                    r.value,
+                    r.currency,
+                    r.probability,
+                    r.owner,
+                    r.source,
+                    r.tags,
+                    created,
+                    r.close_date,
+                    lost,
+                    r.next_step,
+                    activity,
+                )
+                for r, contact, stage, status, lost, created, activity in zip(
+                    self.rows,
+                    extra["contact"],
+                    extra["file_stage"],
+                    extra["file_status"],
+                    extra["file_lost_reason"],
+                    extra["file_created"],
+                    extra["activity"],
+                    strict=True,
+                )
+            ]
+        return self._views
+
+
+def _section(data: Any, base: int, sections: dict[str, Any], name: str, kind: str) -> memoryview:
+    try:
+        k, offset, length = sections[name]
+    except (KeyError, TypeError, ValueError):
+        raise Unreadable(f"no section {name}") from None
+    if k != kind or not isinstance(offset, int) or not isinstance(length, int) or offset < 0 or length < 0:
+        raise Unreadable(f"bad section {name}")
+    start = base + offset
+    if start + length > len(data):
+        raise Unreadable("truncated")
+    return memoryview(data)[start : start + length]
+
+
+def decode(data: Any, stage_ids: Sequence[str]) -> Stored:
+    """The index in ``data`` (bytes, or a memory map), made for ``stage_ids``; ``Unreadable``
+    for anything else. Rows and views are checked as they are decoded."""
+    try:
+        if len(data) < len(MAGIC) + 4 or data[: len(MAGIC)] != MAGIC:
+            raise Unreadable("not an index")
+        (head_len,) = struct.unpack_from("<I", data, len(MAGIC))
+        base = len(MAGIC) + 4 + head_len
+        if base > len(data):
+            raise Unreadable("truncated")
+        header = json.loads(bytes(data[len(MAGIC) + 4 : base]))
+        if not isinstance(header, dict) or header.get("version") != VERSION or header.get("byteorder") != sys.byteorder:
+            raise Unreadable("another version")
+        if header.get("stages") != list(stage_ids):
+            raise Unreadable("made for other stages")
+        n_files, n_deals = header.get("files"), header.get("deals")
+        if not isinstance(header.get("sections"), dict) or not isinstance(n_files, int) or not isinstance(n_deals, int):
+            raise Unreadable("bad header")
+        if n_files < 0 or not 0 <= n_deals <= n_files:
+            raise Unreadable("bad counts")
+        return Stored(data, base, header, list(stage_ids))
+    except Unreadable:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
+        raise Unreadable(str(exc)) from None
+
+
+def read_index(path: Path, stage_ids: Sequence[str]) -> Stored | None:
+    """The index at ``path``, or None when there is none this version can trust (a symlink,
+    another format, another ladder, anything truncated or malformed). The file is mapped
+    into memory, not read: only the sections a command decodes are touched."""
+    import mmap
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or not 0 < st.st_size <= MAX_INDEX_BYTES:
+            return None
+        data: Any = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)  # the map keeps the file's pages; a rename over it changes nothing
+    try:
+        return decode(data, stage_ids)
+    except Unreadable:
+        return None
+
+
+def write_index(path: Path, entries: Sequence[Entry], stage_ids: Sequence[str]) -> bool:
+    """Write the index (atomically); False when it cannot be written, which only costs time."""
+    from .fsio import atomic_write
+
+    try:
+        data = encode(entries, stage_ids)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # disposable: no fsync; a crash may lose the new index, never leave half of one
+        atomic_write(path, data, sync=False)
+    except (OSError, ValueError, UnicodeError):
+        return False
+    return True
+
+
+def known_values(path: Path, column: str) -> list[Any] | None:
+    """The distinct values of one column of the index at ``path`` as it stands, without
+    checking any file (for completion); None when there is no usable index."""
+    import mmap
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        if not 0 < os.fstat(fd).st_size <= MAX_INDEX_BYTES:
+            return None
+        data: Any = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)
+    kind = dict(ROW_COLUMNS + LIST_COLUMNS).get(column)
+    try:
+        if len(data) < len(MAGIC) + 4 or data[: len(MAGIC)] != MAGIC or kind is None:
+            return None
+        (head_len,) = struct.unpack_from("<I", data, len(MAGIC))
+        base = len(MAGIC) + 4 + head_len
+        header = json.loads(bytes(data[len(MAGIC) + 4 : base]))
+        raw = _section(data, base, header["sections"], column + ".table", _TABLE)
+        values = json.loads(bytes(raw).decode("utf-8", "surrogatepass"))
+        return [v for v in (_value(kind, x) for x in values) if v is not None]
+    except Exception:  # whatever is there, completion offers nothing rather than fail
+        return None
+
+
+# -- the digests: kept apart, changed a few at a time --------------------------------------------
+DIGESTS_NAME = "digests"
+_DIGESTS_ID = 0x70697065  # "pipe", in SQLite's user_version: a database of another program is not ours
+
+
+def _version(key: Key, read_ns: int) -> str:
+    from .digest import FORMAT
+
+    return f"{FORMAT}:{key[0]}:{key[1]}:{key[2]}:{key[3]}:{read_ns}"
+
+
+class Digests:
+    """Each deal's digest (``digest.to_plain`` as JSON) in ``.pipe/digests``, an SQLite
+    database, with the key and read time of the file it came from: read only to replay a
+    deal to a cut-off before its last entry. A digest whose version is not the index
+    entry's is not used (the file is read instead); a database that is not ours, or not a
+    database, is replaced. With no path (``.pipe/`` cannot hold it) nothing is kept."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._db: Any = None
+
+    def _open(self) -> Any:
+        import sqlite3
+
+        if self._db is not None or self.path is None:
+            return self._db
+        for attempt in range(2):
+            try:
+                if os.path.islink(self.path) or attempt:
+                    self._remove()
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+                user = db.execute("PRAGMA user_version").fetchone()[0]
+                if user not in (0, _DIGESTS_ID):
+                    db.close()
+                    continue
+                db.execute("CREATE TABLE IF NOT EXISTS digests (name TEXT PRIMARY KEY, version TEXT, data BLOB)")
+                cols = [r[1] for r in db.execute("PRAGMA table_info(digests)")]
+                if cols != ["name", "version", "data"]:
+                    db.close()
+                    continue
+                if user == 0:
+                    db.execute(f"PRAGMA user_version = {_DIGESTS_ID}")
+                self._db = db
+                return db
+            except (sqlite3.Error, OSError):
+                continue
+        return None
+
+    def _remove(self) -> None:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.unlink(f"{self.path}{suffix}")
+
+    def put(self, entries: Sequence[Entry]) -> bool:
+        """Store the digests of newly read entries; False when they cannot be stored."""
+        import sqlite3
+
+        rows = [(e.name, _version(e.key, e.read_ns), bytes(e.digest_json)) for e in entries if e.ok]
+        if not rows:
+            return True
+        db = self._open()
+        if db is None:
+            return False
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT OR REPLACE INTO digests VALUES (?, ?, ?)", rows)
+            db.execute("COMMIT")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            return False
+        return True
+
+    def get(self, wanted: dict[str, str]) -> dict[str, bytes]:
+        """The stored digests of ``wanted`` (name -> version) whose version matches."""
+        import sqlite3
+
+        db = self._open()
+        if db is None or not wanted:
+            return {}
+        out: dict[str, bytes] = {}
+        names = list(wanted)
+        try:
+            for i in range(0, len(names), 500):
+                part = names[i : i + 500]
+                marks = ",".join("?" * len(part))
+                for name, version, data in db.execute(
+                    f"SELECT name, version, data FROM digests WHERE name IN ({marks})", part
+                ):
+                    if wanted.get(name) == version and isinstance(data, bytes):
+                        out[name] = data
+        except sqlite3.Error:
+            return out
+        return out
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+# -- keeping it fresh ----------------------------------------------------------------------
+def scan(deals_dir: Path) -> tuple[list[tuple[str, Key]], set[str]]:
+    """Every entry of deals/ that names a deal (``*.yaml``, not hidden) and its key, by name,
+    as ``Store.load_all`` lists them; and the names of those that are not regular files (a
+    symlink is keyed as itself, never as what it points to): those are read anew every time."""
+    try:
+        it = os.scandir(deals_dir)
+    except (FileNotFoundError, NotADirectoryError):
+        return [], set()
+    out = []
+    anew = set()
+    with it:
+        for e in it:
+            name = e.name
+            if not name.endswith(".yaml") or name.startswith("."):
+                continue
+            try:
+                st = e.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            out.append((name, file_key(st)))
+            if not stat.S_ISREG(st.st_mode):
+                anew.add(name)
+    out.sort()
+    return out, anew
+
+
+class Fresh:
+    """The deal files of a folder as the index knows them after a refresh, by file name.
+
+    ``rows``, ``views`` and ``rows_at`` hold the deals ``Store.load_all`` would give, and
+    ``problems`` its problems, in the same order and words."""
+
+    def __init__(
+        self,
+        deals_dir: Path,
+        stage_ids: list[str],
+        files: list[tuple[str, Key]],
+        plan: list[int | Entry],
+        stored: Stored | None,
+        digests: Digests,
+        root: Path | str | None = None,
+    ) -> None:
+        self.deals_dir = deals_dir
+        self.stage_ids = stage_ids
+        self.files = files
+        self.plan = plan  # per file: the stored entry's position, or what reading it gave now
+        self.stored = stored
+        self.digests = digests
+        self.root = None if root is None else os.fspath(root)  # symlinks are followed only inside it
+        self.parsed = sum(1 for p in plan if isinstance(p, Entry))
+        self.rebuilt = stored is None
+        self.extra: list[Problem] = []  # problems of deals/ itself (``Store.index``)
+        self._duplicates: dict[int, tuple[str, str]] | None = None
+
+    @classmethod
+    def unreadable(cls, deals_dir: Path, stage_ids: list[str], problem: Problem) -> Fresh:
+        """No deals, and the problem that deals/ itself cannot be read (``Store.readable_folder``)."""
+        fresh = cls(deals_dir, stage_ids, [], [], None, Digests(None))
+        fresh.extra.append(problem)
+        return fresh
+
+    def _stored(self, what: str) -> list[Any]:
+        stored = self.stored
+        return getattr(stored, what) if stored is not None and self.parsed < len(self.plan) else []
+
+    @property
+    def duplicates(self) -> dict[int, tuple[str, str]]:
+        """The files (by position) whose deal has the id of a deal in an earlier file, with
+        that id and the earlier file's name: ``Store.load_all`` counts such a deal once."""
+        if self._duplicates is None:
+            stored = self.stored
+            rows = self._stored("rows")
+            seen: dict[str, str] = {}
+            found: dict[int, tuple[str, str]] = {}
+            for pos, p in enumerate(self.plan):
+                if isinstance(p, Entry):
+                    name, deal_id = p.name, p.deal_id
+                else:
+                    assert stored is not None
+                    name, slot = stored.names[p], stored.slots[p]
+                    deal_id = rows[slot].id if slot >= 0 else stored.problem_ids.get(p)
+                if deal_id is None:
+                    continue
+                first = seen.setdefault(deal_id, name)
+                if first != name:
+                    found[pos] = (deal_id, first)
+            self._duplicates = found
+        return self._duplicates
+
+    def _good(self) -> list[int]:
+        """The positions of the files that give a deal."""
+        dups = self.duplicates
+        return [pos for pos, p in enumerate(self.plan) if pos not in dups and self._problem(p)[1] is None]
+
+    def _each(self, what: str) -> list[Any]:
+        stored = self.stored
+        values = self._stored(what)
+        dups = self.duplicates
+        out = []
+        for pos, p in enumerate(self.plan):
+            if pos in dups:
+                continue
+            if isinstance(p, Entry):
+                if p.ok:
+                    out.append(p.row if what == "rows" else p.view)
+            else:
+                assert stored is not None
+                slot = stored.slots[p]
+                if slot >= 0:
+                    out.append(values[slot])
+        return out
+
+    @property
+    def rows(self) -> list[Row]:
+        """The settled rows (each deal after its last entry), by file name."""
+        return self._each("rows")
+
+    @property
+    def views(self) -> list[Listed]:
+        """Each deal as `pipe list` reads it, by file name."""
+        return self._each("views")
+
+    def _problem(self, p: int | Entry) -> tuple[str, tuple[int | None, str] | None]:
+        if isinstance(p, Entry):
+            return p.name, p.problem
+        assert self.stored is not None
+        return self.stored.names[p], self.stored.problems[p]
+
+    @property
+    def problems(self) -> list[Problem]:
+        """What ``Store.load_all`` says of the files it cannot use, by file name."""
+        out = list(self.extra)
+        dups = self.duplicates
+        for pos, p in enumerate(self.plan):
+            name, problem = self._problem(p)
+            if pos in dups:
+                out.append(self._duplicate(name, *dups[pos]))
+            elif problem is not None:
+                out.append(Problem(self.deals_dir / name, problem[0], problem[1]))
+        return out
+
+    def _duplicate(self, name: str, deal_id: str, first: str) -> Problem:
+        """A second file with the id of the deal in ``first``, named at the line of its id."""
+        from . import yamlio
+        from .documents import duplicate_message, read_text
+        from .errors import PipeError
+
+        path = self.deals_dir / name
+        try:
+            line = yamlio.locate(read_text(path, self.root), ("id",))
+        except PipeError as err:
+            return Problem.from_error(err)
+        return Problem(path, line, duplicate_message(deal_id, first))
+
+    def entries(self) -> list[Entry]:
+        """Every file's entry, for writing the index."""
+        stored = self.stored
+        rows = self._stored("rows")
+        views = self._stored("views")
+        out = []
+        for p in self.plan:
+            if isinstance(p, Entry):
+                out.append(p)
+                continue
+            assert stored is not None
+            slot = stored.slots[p]
+            e = Entry(
+                stored.names[p],
+                stored.keys[p],
+                stored.read_ns[p],
+                problem=stored.problems[p],
+                deal_id=stored.problem_ids.get(p),
+            )
+            if slot >= 0:
+                e.row, e.view = rows[slot], views[slot]
+                e.deal_id = e.row.id
+            out.append(e)
+        return out
+
+    def rows_at(self, cutoff: datetime) -> list[Row]:
+        """Every deal's row at ``cutoff`` (``digest.row_at``), by file name: the settled row of a
+        deal with nothing at or after the cut-off; else its replay from its digest (kept in
+        ``.pipe/digests``, or read from the file again when it is not there)."""
+        now = micros(cutoff)
+        ladder = ladder_of(self.stage_ids)
+        rows = self.rows
+        names = [self.files[pos][0] for pos in self._good()]
+        keys = {name: key for name, key in self.files}
+        replay: dict[int, str] = {}
+        for i, row in enumerate(rows):
+            if row.settled >= now and row.created < now:
+                replay[i] = names[i]
+        found: dict[str, bytes] = {}
+        if replay:
+            needed = set(replay.values())
+            wanted = {}
+            for p in self.plan:
+                if isinstance(p, Entry):
+                    if p.ok and p.name in needed:
+                        found[p.name] = bytes(p.digest_json)
+                else:
+                    assert self.stored is not None
+                    name = self.stored.names[p]
+                    if name in needed:
+                        wanted[name] = _version(self.stored.keys[p], self.stored.read_ns[p])
+            found.update(self.digests.get({n: v for n, v in wanted.items() if n not in found}))
+        out: list[Row] = []
+        for i, row in enumerate(rows):
+            if row.settled < now:
+                out.append(row)
+                continue
+            if row.created >= now:
+                continue
+            name = names[i]
+            dg: Digest | None = None
+            try:
+                dg = from_plain(json.loads(found[name]))
+            except Exception:  # not stored, or stored wrong: read the file itself
+                fresh = read_entry(str(self.deals_dir), name, keys[name], ladder, self.root)
+                if fresh.ok:
+                    dg = from_plain(json.loads(bytes(fresh.digest_json)))
+            past = row_at(dg, ladder, cutoff) if dg is not None else None
+            if past is not None:
+                out.append(past)
+        return out
+
+
+def refresh(
+    deals_dir: Path,
+    index_path: Path | None,
+    digests_path: Path | None,
+    stage_ids: Sequence[str],
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    save: bool = True,
+    root: Path | None = None,
+) -> Fresh:
+    """The index brought up to date with the files: stat every file, read those whose entry
+    cannot be trusted, and write the index anew when anything changed.
+
+    ``root`` is the pipeline folder (default: the parent of ``deals_dir``): files are read
+    by ``documents.read_text``'s rules inside it. With no ``index_path`` (``.pipe/`` cannot
+    hold one: a symlink, a read-only folder), every file is read and nothing is saved."""
+    stage_ids = list(stage_ids)
+    root = deals_dir.parent if root is None else root
+    files, anew = scan(deals_dir)
+    stored = read_index(index_path, stage_ids) if index_path is not None else None
+    known: dict[str, int] = {n: i for i, n in enumerate(stored.names)} if stored is not None else {}
+    plan: list[int | Entry] = []
+    todo: list[tuple[str, Key]] = []
+    where: list[int] = []
+    keys, reads = (stored.keys, stored.read_ns) if stored is not None else ([], [])
+    for name, key in files:
+        i = known.get(name, -1)
+        if (
+            i >= 0
+            and keys[i] == key
+            and reads[i] - (key[1] if key[1] > key[2] else key[2]) >= RACY_NS
+            and name not in anew
+        ):
+            plan.append(i)  # trusted (see ``trusted``): unchanged, not racily clean, a regular file
+        else:
+            where.append(len(plan))
+            plan.append(-1)
+            todo.append((name, key))
+    new: list[Entry] = read_entries(str(deals_dir), todo, stage_ids, progress, str(root)) if todo else []
+    for pos, entry in zip(where, new, strict=True):
+        plan[pos] = entry
+    digests = Digests(digests_path)
+    fresh = Fresh(deals_dir, stage_ids, files, plan, stored, digests, root)
+    changed = bool(todo) or stored is None or len(stored.names) != len(files)
+    if changed and save and index_path is not None:
+        try:
+            entries = fresh.entries()
+        except Unreadable:  # an index that looked whole but was not: read every file again
+            return refresh(deals_dir, _nowhere(index_path), digests_path, stage_ids, progress, save=save, root=root)
+        if digests.put(new):
+            write_index(index_path, entries, stage_ids)
+    return fresh
+
+
+def _nowhere(path: Path) -> Path:
+    return path.with_name(path.name + ".none")
