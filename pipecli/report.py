@@ -23,7 +23,7 @@ from .digest import Row, days, digest, ladder_of, micros, row_at
 from .models import Deal, Pipeline
 from .query import Filters
 from .snapshot import snapshot  # noqa: F401  (one deal at a cut-off, with its Deal objects)
-from .stale import AsOf, StaleDeal, StaleSummary, judge, summarize
+from .stale import AsOf, StaleDeal, StaleSummary, in_list_order, judge, summarize
 from .stats import km_median, mean, median
 from .timeutil import SYSTEM_ZONE, end_of_day, start_of_day
 
@@ -182,6 +182,7 @@ class Report:
     lost_reasons: list[LostReason]
     by: str | None = None
     groups: list[Group] = field(default_factory=list)
+    stale: list[StaleDeal] = field(default_factory=list)  # what totals.stale counts, as `pipe stale` lists it
 
 
 # -- small helpers -------------------------------------------------------------------------
@@ -537,6 +538,7 @@ def report_from_rows(
         forecast=forecast(scope, pipeline, spec.as_of),
         lost_reasons=lost_reasons(scope, pipeline),
         by=by,
+        stale=in_list_order(stale.values()),
     )
     if by is not None:
         members: dict[str | None, list[Row]] = {}

@@ -248,8 +248,12 @@ def stale_rows(
         if min_idle is not None and item.idle < min_idle:
             continue
         found.append(item)
-    found.sort(key=lambda s: (-s.past, s.deal.id))
-    return found
+    return in_list_order(found)
+
+
+def in_list_order(items: Iterable[StaleDeal]) -> list[StaleDeal]:
+    """Stale deals in the order every stale list shows them: furthest past their threshold first, then by id."""
+    return sorted(items, key=lambda s: (-s.past, s.deal.id))
 
 
 def summarize(items: Sequence[StaleDeal]) -> StaleSummary:

@@ -63,7 +63,7 @@ def test_report_refuses_the_email_format_of_stale_with_one_line(tmp_path: Path) 
     assert "internal error" not in run.stderr
     # the formats a report has, and where email is
     assert run.stderr == (
-        "pipe: --format 'email': use table, markdown, json, csv, tsv or yaml (email is for `pipe stale`)\n"
+        "pipe: --format 'email': use table, markdown, json, csv, tsv, yaml or html (email is for `pipe stale`)\n"
     )
 
 

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import os
 
-from . import deals, report, stale, team, transfer  # noqa: F401
+# isort: off
+# The order of pipe --help: each module's commands in the order they are imported.
+from . import deals, report, stale, board, team, transfer  # noqa: F401
+
+# isort: on
 from .app import app
 
 __all__ = ["app", "main"]

@@ -403,7 +403,7 @@ def _either(names: Sequence[str]) -> str:
 
 
 # the command that offers a format few others do
-ELSEWHERE = {"email": "stale", "text": "show", "sqlite": "export"}
+ELSEWHERE = {"email": "stale", "text": "show", "sqlite": "export", "html": "report"}
 
 
 def format_option(formats: Sequence[OutputFormat]) -> Any:

@@ -36,8 +36,8 @@ class GroupBy(str, Enum):
 
 @app.command(
     epilog=examples(
-        "pipe report",
         "pipe report --as-of 2026-06-30 --by owner",
+        "pipe report --format html -o report.html",
         "pipe report --since 2026-01-01 --format json > q1.json",
     )
 )
@@ -74,7 +74,7 @@ def report(
     The funnel, conversion and drop-off by stage, time in stage, lost deals and
     their value, win rate, sales velocity and the forecast by expected close.
     Definitions of every number: docs/metrics.md; --format json is a versioned
-    contract for scripts.
+    contract for scripts; --format html is one self-contained page for a mail.
     """
     from ..query import Filters
     from ..render.report import render_report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -32,7 +33,7 @@ from .helptext import examples
 
 if TYPE_CHECKING:
     from ..models import Deal
-    from ..stale import StaleDeal
+    from ..stale import AsOf, StaleDeal
 
 MANIFEST = ".pipe-stale-files"
 
@@ -115,17 +116,22 @@ def stale(
     filters = Filters(stages=stages, status="open", owner=owner)
     fresh = indexed(store)
     items = stale_rows(fresh.rows_at(cut.moment), pipeline, cut, filters=filters, min_idle=least)
+    chosen = [f"owner {owner}"] if owner else []
+    chosen += [f"stage {', '.join(stages)}"] if stages else []
+    chosen += [f"idle at least {min_idle.strip()}"] if min_idle else []
     if by_owner_dir is not None:
-        write_owner_files(by_owner_dir, items, form)
+        write_owner_files(by_owner_dir, items, form, when=cut, filters=chosen)
     else:
         out = output_for(ctx, wide=wide, path=output)
-        out.write(render_stale.listing(items, form, out.screen), form)
+        out.write(render_stale.listing(items, form, out.screen, when=cut, filters=chosen), form)
     bad = report_problems(fresh.problems)
     if bad or (fail_if_any and items):
         raise typer.Exit(EXIT_ERROR)
 
 
-def write_owner_files(directory: Path, items: list[StaleDeal], fmt: OutputFormat) -> list[Path]:
+def write_owner_files(
+    directory: Path, items: list[StaleDeal], fmt: OutputFormat, *, when: AsOf, filters: Sequence[str] = ()
+) -> list[Path]:
     """One file per owner with stale deals; files an earlier run wrote and this one did not
     are removed, so the folder always holds exactly today's lists."""
     from ..documents import display_path
@@ -143,7 +149,7 @@ def write_owner_files(directory: Path, items: list[StaleDeal], fmt: OutputFormat
     written: list[Path] = []
     for owner, group in groups:
         path = directory / f"{stems[owner]}.{ext}"
-        atomic_write(path, render_stale.listing(group, fmt))
+        atomic_write(path, render_stale.listing(group, fmt, when=when, filters=filters))
         written.append(path)
     manifest = directory / MANIFEST
     names = {p.name for p in written}

@@ -41,6 +41,7 @@ class OutputFormat(str, Enum):
     email = "email"  # plain text for a mail body (no table rules): pipe stale
     text = "text"  # one deal, for people: pipe show
     sqlite = "sqlite"  # a database file: pipe export
+    html = "html"  # one self-contained page: pipe report and pipe stale (render/html.py)
 
 
 # the formats for programs, the same on every listing command (list, stale, export, log)
@@ -63,8 +64,9 @@ REPORT_FORMATS: tuple[OutputFormat, ...] = (
     OutputFormat.csv,
     OutputFormat.tsv,
     OutputFormat.yaml,
+    OutputFormat.html,
 )
-STALE_FORMATS: tuple[OutputFormat, ...] = (*LISTING_FORMATS, OutputFormat.email)
+STALE_FORMATS: tuple[OutputFormat, ...] = (*LISTING_FORMATS, OutputFormat.email, OutputFormat.html)
 
 
 class ExportFormat(str, Enum):

@@ -589,4 +589,8 @@ def render_report(
         return render_csv(report)
     if fmt is OutputFormat.tsv:
         return render_csv_tabs(report)
+    if fmt is OutputFormat.html:
+        from .html import report_page
+
+        return report_page(report)
     raise ValueError(f"a report has no {fmt.value} format")

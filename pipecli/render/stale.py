@@ -1,4 +1,4 @@
-"""Stale deals as text: the shared listing formats, and a plain-text e-mail body."""
+"""Stale deals as text: the shared listing formats, a plain-text e-mail body, and an HTML page (render/html.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from ..fields import names
 from ..models import DEAL_COLUMNS
-from ..stale import IDLE, NO_NEXT_STEP, OVERDUE, StaleDeal, StaleSummary, group_by_owner, summarize
+from ..stale import IDLE, NO_NEXT_STEP, OVERDUE, AsOf, StaleDeal, StaleSummary, group_by_owner, summarize
 from . import STALE_FORMATS, Column, OutputFormat, Screen, money, render_rows
 
 
@@ -33,7 +33,7 @@ COLUMNS = [
     Column("next_due", "due", priority=5, style=_due_style),
     Column("reason_text", "reason", style=_reason_style),
 ]
-# what pipe stale offers: the formats of every listing, and a mail body (named in render)
+# what pipe stale offers: the formats of every listing, a mail body and a page (named in render)
 FORMATS = STALE_FORMATS
 
 # what json, csv and yaml carry: every number as a number, nothing pre-formatted; the deal's
@@ -57,6 +57,7 @@ EXTENSIONS = {
     OutputFormat.csv: "csv",
     OutputFormat.tsv: "tsv",
     OutputFormat.yaml: "yaml",
+    OutputFormat.html: "html",
 }
 
 
@@ -119,7 +120,8 @@ def summary_line(summary: StaleSummary) -> str:
     return f"{_plural(summary.count, 'stale deal')}, {risk}; {_plural(summary.overdue, 'overdue next step')}"
 
 
-def _group_heading(owner: str | None, items: Sequence[StaleDeal]) -> str:
+def group_heading(owner: str | None, items: Sequence[StaleDeal]) -> str:
+    """An owner's heading in the e-mail and the HTML page: 'marek: 2 stale deals, 52,700 PLN'."""
     s = summarize(items)
     value = " + ".join(money(v, c) for c, v in s.value.items())
     name = owner if owner else "No owner"
@@ -150,20 +152,34 @@ def email(items: Sequence[StaleDeal]) -> str:
     lines = [summary_line(summarize(items))]
     for owner, group in group_by_owner(items):
         lines.append("")
-        lines.append(_group_heading(owner, group))
+        lines.append(group_heading(owner, group))
         for item in group:
             lines.extend(_deal_lines(item))
     return "\n".join(lines) + "\n"
 
 
-def listing(items: Sequence[StaleDeal], fmt: OutputFormat | str, screen: Screen | None = None) -> str:
+def listing(
+    items: Sequence[StaleDeal],
+    fmt: OutputFormat | str,
+    screen: Screen | None = None,
+    *,
+    when: AsOf | None = None,
+    filters: Sequence[str] = (),
+) -> str:
     """The stale deals in any of ``FORMATS``. With none stale, the formats for people
     print nothing (cron mails only when there is something to say) and the machine
-    formats an empty listing: ``[]``, or a CSV header."""
+    formats an empty listing: ``[]``, or a CSV header. ``html`` is a whole page, headed
+    by ``when`` (the as-of day) and the ``filters`` in words."""
     fmt = OutputFormat(fmt)
     if fmt is OutputFormat.email:
         return email(items)
-    if not items and fmt in (OutputFormat.table, OutputFormat.markdown):
+    if not items and fmt in (OutputFormat.table, OutputFormat.markdown, OutputFormat.html):
         return ""
+    if fmt is OutputFormat.html:
+        from .html import stale_page
+
+        if when is None:
+            raise ValueError("an HTML stale list needs the moment it is computed at")
+        return stale_page(items, when, filters)
     rows = [row(i) for i in items]
     return render_rows(rows, COLUMNS, fmt, machine_keys=MACHINE_KEYS, screen=screen)
