@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from . import currencies
 from .documents import first_error
-from .errors import InvalidValue, OutOfOrder, UnknownStage, WrongStatus
+from .errors import InvalidValue, OutOfOrder, UnknownField, UnknownStage, WrongStatus
 from .models import SETTABLE_FIELDS, TRACKED_FIELDS, Deal, NextStep, Note, Pipeline, Snooze, money_text
 from .timeutil import parse_date
 
@@ -288,8 +288,8 @@ def set_snooze(deal: Deal, at: datetime, until: date | None, reason: str | None)
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+    """A field's value as a ``changed`` entry records it: dates as ISO text; amounts stay
+    Decimals, written with their own digits."""
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
@@ -340,6 +340,40 @@ def parse_assignment(text: str) -> tuple[str, str]:
     return name, value
 
 
+_OWN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def parse_custom(text: str) -> tuple[str, str]:
+    """``KEY=VALUE`` for a field of the user's own (``pipe set --custom``): a key that is no
+    field of pipe's, kept in the deal file as it is, its value as text."""
+    if "=" not in text:
+        hint = "write KEY=VALUE, e.g. region=Lombardia"
+        raise InvalidValue(text, text, hint, message=f"{text!r}: {hint}")
+    name, value = text.split("=", 1)
+    name = name.strip()
+    if not _OWN_KEY.match(name):
+        hint = "a key of your own is letters, digits and _, starting with a letter or _"
+        raise InvalidValue(name, value, hint, message=f"{name!r}: {hint}")
+    if name in Deal.model_fields or name in SETTABLE:
+        hint = PROTECTED.get(name, f"{name} is a field of pipe's: set it as {name}=VALUE")
+        raise InvalidValue(name, value, hint, message=f"{name} is not a field of your own: {hint}")
+    return name, value
+
+
+def check_field(deal: Deal, name: str, value: str) -> None:
+    """``UnknownField`` unless ``pipe set`` may set ``name`` on ``deal`` without ``--custom``:
+    a settable field, or a key the deal's file has already (a field of the user's own)."""
+    own = list(deal.model_extra or {})
+    if name in SETTABLE or name in own:
+        return
+    if name.startswith("contact."):
+        raise InvalidValue(name, value, "a contact has name, email and phone")
+    known = [*SETTABLE, *own]
+    by_case = [f for f in known if f.lower() == name.lower()]
+    close = by_case or difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    raise UnknownField(name, value, SETTABLE, close[0] if close else None)
+
+
 def _coerce(name: str, raw: str) -> Any:
     text = raw.strip()
     if name == "value":
@@ -357,11 +391,17 @@ def _coerce(name: str, raw: str) -> Any:
     return text or None
 
 
-def set_fields(deal: Deal, at: datetime, assignments: list[tuple[str, str]]) -> Deal:
-    """Set plain fields (``contact.email``, custom keys too); each change is recorded."""
+def set_fields(
+    deal: Deal, at: datetime, assignments: list[tuple[str, str]], custom: list[tuple[str, str]] | None = None
+) -> Deal:
+    """Set plain fields (``contact.email``, and keys of the user's own the file has) and, from
+    ``custom`` (``parse_custom``), keys of the user's own, new ones too; each change is
+    recorded. A name that is neither is ``UnknownField`` (a typo: ``valeu=5``)."""
+    for name, raw in assignments:
+        check_field(deal, name, raw)
     data = deal.model_dump(by_alias=True)
     entries: list[dict[str, Any]] = []
-    for name, raw in assignments:
+    for name, raw in [*assignments, *(custom or [])]:
         value = _coerce(name, raw)
         if name.startswith("contact."):
             key = name.split(".", 1)[1]

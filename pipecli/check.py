@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,7 @@ from .documents import (
 from .errors import PipeError
 from .merge import CONFLICT_KEY, conflicts_of
 from .merge import describe as describe_conflict
-from .models import TRACKED_FIELDS, Deal, Pipeline
+from .models import TRACKED_FIELDS, Deal, Pipeline, amount_or_raw
 from .store import DEALS_DIR, PIPELINE_FILE, Store, parse_pipeline
 
 
@@ -86,6 +88,90 @@ def check_deal(path: Path, text: str, deal: Deal, pipeline: Pipeline) -> list[Pr
                 at((CONFLICT_KEY, name), describe_conflict(deal.id, str(name), sides))
         else:
             at((CONFLICT_KEY,), f"{CONFLICT_KEY}: is left from a merge but names no field; delete it")
+    return out
+
+
+# -- values other YAML readers read differently ------------------------------------------------
+NUMBER_KEYS = frozenset({"value", "probability"})
+"""Keys whose values are numbers: ``8500.50`` there is the number 8500.50 to every reader."""
+
+
+def _described(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a yes/no value)"
+    if value is None:
+        return "null (nothing)"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, datetime):
+        return f"the time {value.isoformat()}"
+    if isinstance(value, date):
+        return f"the date {value.isoformat()}"
+    return f"the text {value!r}" if isinstance(value, str) else repr(value)
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        return None
+    amount = amount_or_raw(value)
+    return amount if isinstance(amount, Decimal) else None
+
+
+def _where(path: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p) for i, p in enumerate(path))
+
+
+def reader_warnings(path: Path, text: str, deal: Deal) -> list[Problem]:
+    """Warnings for plain values another YAML reader reads differently from pipe: ``0612345678``
+    (a YAML 1.2 reader: the number 612345678), ``no`` (YAML 1.1: false), ``01234`` (1.1: 668,
+    1.2: 1234), ``1e3``. Pipe keeps what was written; other tools (and people's scripts)
+    would not: quoting the value makes every reader agree. Dates in date fields, and
+    numbers in number fields that every reader takes for the same number (``8500.50``),
+    are fine."""
+    out: list[Problem] = []
+    for r in yamlio.plain_readings(text):
+        key = next((p for p in reversed(r.path) if isinstance(p, str)), "")
+        others = {"YAML 1.1": r.yaml11, "YAML 1.2": r.yaml12}
+        if key in yamlio.DATE_KEYS and isinstance(r.yaml11, (date, datetime)):
+            del others["YAML 1.1"]  # a date in a date field: a date to every reader
+        numeric = key in NUMBER_KEYS and len(r.path) == 1
+        if key in ("from", "to") and r.path[0] == "history" and isinstance(r.path[1], int):
+            entry = deal.history[r.path[1]] if r.path[1] < len(deal.history) else None
+            numeric = entry is not None and entry.field in NUMBER_KEYS
+        mine = _number(r.pipe) if numeric else None
+        if mine is not None:
+            differ = {who: v for who, v in others.items() if _number(v) != mine}
+            fix = f"write {yamlio.decimal_text(mine)}"
+            shown = f"{yamlio.decimal_text(mine)}"
+        else:
+            differ = {who: v for who, v in others.items() if not (type(v) is type(r.pipe) and v == r.pipe)}
+            fix = f"quote it: {_where(r.path)}: '{r.text}'" if len(r.path) == 1 else f"quote it: '{r.text}'"
+            shown = _described(r.pipe)
+        if not differ:
+            continue
+        values = list(differ.values())
+        if len(values) == 2 and type(values[0]) is type(values[1]) and values[0] == values[1]:
+            said = f"{_described(values[0])} to YAML 1.1 and 1.2 readers"
+        else:
+            said = " and ".join(f"{_described(v)} to a {who} reader" for who, v in differ.items())
+        number = next((v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)), None)
+        custom = r.path[0] not in Deal.model_fields and r.path[0] != "external_id"  # a key of the user's own
+        if (
+            custom
+            and mine is None
+            and isinstance(r.pipe, str)
+            and number is not None
+            and all(v == number for v in values)
+        ):
+            fix += f" (or write {number!r} if it is a number)"
+        out.append(
+            Problem(
+                path,
+                r.line,
+                f"{_where(r.path)}: {r.text} is {shown} to pipe, but {said}; {fix}",
+                warning=True,
+            )
+        )
     return out
 
 
@@ -271,6 +357,7 @@ def check_files(
             problems.extend(validation_problems(path, text, exc))
             continue
         problems.extend(check_deal(path, text, deal, pipeline))
+        problems.extend(reader_warnings(path, text, deal))
         problems.extend(unrecorded_changes(path, text, deal, committed.get(path.name)))
         if deal.id in seen:
             problems.append(Problem(path, yamlio.locate(text, ("id",)), duplicate_message(deal.id, seen[deal.id])))

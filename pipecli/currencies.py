@@ -176,3 +176,35 @@ def normalize(code: str) -> str:
     close = difflib.get_close_matches(up, sorted(CODES), n=3, cutoff=0.6)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     raise ValueError(f"{code!r} is not an ISO 4217 currency code such as EUR, USD or PLN{hint}")
+
+
+# ISO 4217 minor units of the codes above that do not have 2 (cents): 0 for the yen, 3 for the dinar
+_MINOR_DIGITS: dict[str, int] = {
+    **dict.fromkeys(
+        (
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ),
+        0,
+    ),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+}
+
+
+def minor_digits(code: str) -> int:
+    """Digits after the point of the currency's minor unit (ISO 4217): 2 for EUR, 0 for JPY, 3 for KWD."""
+    return _MINOR_DIGITS.get(code, 2)

@@ -102,6 +102,39 @@ class UnknownStage(InvalidValue):
         super().__init__("stage", value, text, message=text)
 
 
+class UnknownField(InvalidValue):
+    """``pipe set`` of a name that is no field pipe knows and no key of the deal's file: a typo
+    (``suggestion``: the closest field) or a field of the user's own, which is set explicitly."""
+
+    def __init__(self, name: str, value: str, fields: Sequence[str], suggestion: str | None = None) -> None:
+        self.fields = tuple(fields)
+        self.suggestion = suggestion
+        hint = f"did you mean {suggestion}?" if suggestion else f"the fields are {', '.join(self.fields)}"
+        super().__init__(name, value, hint, message=f"unknown field {name!r}: {hint}")
+
+
+class LocalTimeError(PipeError):
+    """A wall-clock time without an offset that its time zone skips (``offsets`` empty: the
+    hour the clocks go forward) or shows twice (``offsets``: each offset it has then, the
+    hour the clocks go back). Never moved to a time the user did not write."""
+
+    def __init__(self, wall: datetime, zone: str, offsets: Sequence[str], suggestion: str) -> None:
+        self.wall = wall
+        self.zone = zone
+        self.offsets = tuple(offsets)
+        shown = wall.isoformat(sep=" ")
+        if self.offsets:
+            stamp = wall.isoformat()
+            choices = " or ".join(f"{stamp}{o}" for o in self.offsets)
+            message = f"{shown} happens twice in {zone} (the clocks go back); say which with its offset: {choices}"
+        else:
+            message = (
+                f"{shown} does not exist in {zone} (the clocks go forward); "
+                f"write the time with its offset, e.g. {suggestion}"
+            )
+        super().__init__(message)
+
+
 class OutOfOrder(PipeError):
     """A change dated ``at``, before the deal's last entry (``last``): history stays in time order."""
 

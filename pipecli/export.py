@@ -13,18 +13,19 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import history
+from . import currencies, history
 from .fsio import replacing
 from .models import EXPORTED_COLUMNS, Deal, Pipeline
 from .query import deal_row
-from .render import OutputFormat, plain, render_rows
+from .render import OutputFormat, json_text, plain, render_rows
+from .yamlio import decimal_text
 
 BASE_COLUMNS: tuple[str, ...] = EXPORTED_COLUMNS  # the fields marked ``exported`` in pipecli.models
 STAGE_EVENTS = history.STAGE_EVENTS
@@ -82,16 +83,17 @@ def to_csv(deals: Sequence[Deal], pipeline: Pipeline, *, tabs: bool = False) -> 
 
 
 def document(deal: Deal) -> dict[str, Any]:
-    """A deal as its file has it, as JSON-ready data."""
-    return plain(deal.canonical())
+    """A deal as its file has it, as JSON-ready data (amounts as Decimals: ``json_text``
+    writes them with their digits)."""
+    return plain(deal.canonical(), exact=True)
 
 
 def to_json(deals: Sequence[Deal]) -> str:
-    return json.dumps([document(d) for d in deals], ensure_ascii=False, indent=2) + "\n"
+    return json_text([document(d) for d in deals], indent=2) + "\n"
 
 
 def to_jsonl(deals: Sequence[Deal]) -> str:
-    return "".join(json.dumps(document(d), ensure_ascii=False) + "\n" for d in deals)
+    return "".join(json_text(document(d)) + "\n" for d in deals)
 
 
 # --------------------------------------------------------------------------------------
@@ -109,8 +111,9 @@ CREATE TABLE deals (
     stage         TEXT NOT NULL,
     stage_index   INTEGER,            -- position on the pipeline's ladder, 0 = first; NULL = unknown stage
     status        TEXT NOT NULL CHECK (status IN ('open', 'won', 'lost')),
-    value         NUMERIC,
-    currency      TEXT NOT NULL,
+    value         TEXT,               -- the amount as the deal file writes it: '12000.50'
+    value_minor   INTEGER,            -- the amount in minor units of its currency (currencies.scale): exact sums
+    currency      TEXT NOT NULL REFERENCES currencies(code),
     probability   REAL,               -- the deal's own, when it has one
     stage_probability REAL,           -- the stage's (pipeline.yaml)
     owner         TEXT,
@@ -163,6 +166,12 @@ CREATE TABLE stages (
     probability REAL NOT NULL,        -- as the report uses it (set, or the stage's rung)
     stale_after TEXT NOT NULL
 );
+CREATE TABLE currencies (
+    code  TEXT PRIMARY KEY,           -- every currency a deal of the export has
+    scale INTEGER NOT NULL,           -- digits after the point in deals.value_minor: the currency's minor unit
+                                      -- (ISO 4217: 2 for EUR, 0 for JPY), more when an amount has more decimals
+    unit  INTEGER NOT NULL            -- 10^scale: value_minor / unit is the amount
+);
 CREATE TABLE deal_tags (
     deal_id TEXT NOT NULL REFERENCES deals(id),
     tag     TEXT NOT NULL,
@@ -185,7 +194,23 @@ def _ts(dt: datetime | None) -> str | None:
 
 
 def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(plain(value), ensure_ascii=False, sort_keys=True)
+    return None if value is None else json_text(plain(value, exact=True), sort_keys=True)
+
+
+def scales(deals: Iterable[Deal], pipeline: Pipeline) -> dict[str, int]:
+    """Each currency of the deals and the digits after the point its amounts are counted in
+    (``value_minor``): its ISO 4217 minor unit, or more when an amount has more decimals."""
+    out: dict[str, int] = {}
+    for d in deals:
+        code = d.currency or pipeline.currency
+        decimals = max(0, -int(d.value.as_tuple().exponent)) if d.value is not None else 0
+        out[code] = max(out.get(code, currencies.minor_digits(code)), decimals)
+    return out
+
+
+def minor_units(value: Decimal | None, scale: int) -> int | None:
+    """``value`` in units of 10^-``scale``, exactly (``scales`` makes every amount whole in them)."""
+    return None if value is None else int(value.scaleb(scale))
 
 
 def _stage_rows(deal: Deal, walk: history.Replay) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -230,6 +255,7 @@ def _fill(con: sqlite3.Connection, deals: Sequence[Deal], pipeline: Pipeline) ->
     field_rows: list[tuple[Any, ...]] = []
     note_rows = []
     tag_rows = []
+    scale = scales(deals, pipeline)
     for d in deals:
         walk = history.replay(d)
         row = flat_row(d, pipeline, walk)
@@ -246,7 +272,8 @@ def _fill(con: sqlite3.Connection, deals: Sequence[Deal], pipeline: Pipeline) ->
                 d.stage,
                 index if index >= 0 else None,
                 d.status,
-                plain(d.value),
+                decimal_text(d.value) if d.value is not None else None,
+                minor_units(d.value, scale[row["currency"]]),
                 row["currency"],
                 d.probability,
                 pipeline.probability(d.stage) if index >= 0 else None,
@@ -268,7 +295,8 @@ def _fill(con: sqlite3.Connection, deals: Sequence[Deal], pipeline: Pipeline) ->
         field_rows += f
         note_rows += [(d.id, i, _ts(n.at), n.text, n.by) for i, n in enumerate(d.notes)]
         tag_rows += [(d.id, t) for t in dict.fromkeys(d.tags)]
-    con.executemany(f"INSERT INTO deals VALUES ({', '.join('?' * 25)})", deal_rows)
+    con.executemany("INSERT INTO currencies VALUES (?, ?, ?)", [(c, n, 10**n) for c, n in sorted(scale.items())])
+    con.executemany(f"INSERT INTO deals VALUES ({', '.join('?' * 26)})", deal_rows)
     con.executemany(f"INSERT INTO stage_changes VALUES ({', '.join('?' * 10)})", stage_rows)
     con.executemany(f"INSERT INTO field_changes VALUES ({', '.join('?' * 7)})", field_rows)
     con.executemany("INSERT INTO notes VALUES (?, ?, ?, ?, ?)", note_rows)

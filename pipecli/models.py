@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     field_validator,
+    model_validator,
 )
 
 from . import currencies
@@ -56,23 +57,29 @@ def money_text(text: str) -> str:
 
 
 def _money_in(v: Any) -> Any:
-    # Floats from YAML become the Decimal of their shortest repr: 1234.56 stays 1234.56.
+    # The file's reader gives an amount written other than as Python writes the number
+    # (8500.50, 1_000) as its text, which becomes the Decimal it spells, digits and all;
+    # a float (written as its repr) becomes the Decimal of that repr: 1234.56 stays 1234.56.
     if isinstance(v, bool):
         raise ValueError("value must be a number")
     if isinstance(v, float):
         return Decimal(repr(v))
     if isinstance(v, str):
+        if len(v) > _MAX_AMOUNT_CHARS:
+            raise ValueError(_TOO_MANY_DIGITS)
         return money_text(v)
     return v
 
 
 MAX_AMOUNT = Decimal(10) ** 15  # amounts are YAML numbers: exact to 15 digits before the point
+_TOO_MANY_DIGITS = "more digits than an amount can keep exactly (at most 15 before the point)"
+_MAX_AMOUNT_CHARS = 100  # no amount is written longer; converting thousands of digits is slow
 
 
 def _money_limit(v: Decimal) -> Decimal:
     # larger amounts cannot be kept exactly, summed to the cent or stored in SQLite's integers
     if abs(v) >= MAX_AMOUNT:
-        raise ValueError("more digits than an amount can keep exactly (at most 15 before the point)")
+        raise ValueError(_TOO_MANY_DIGITS)
     return v
 
 
@@ -146,8 +153,27 @@ class Snooze(_Model):
     reason: str | None = None
 
 
+MONEY_FIELDS = frozenset({"value"})
+"""Fields whose values are amounts: Decimals, in the deal and in its ``changed`` entries."""
+
+
+def amount_or_raw(value: Any) -> Any:
+    """``value`` as the Decimal amount it states (``'8500.50'``, ``12000``, ``8500.5``), or
+    as it is when it states none (a hand-written entry pipe cannot read stays as written)."""
+    if value is None or isinstance(value, (bool, Decimal)):
+        return value
+    try:
+        raw = Decimal(repr(value)) if isinstance(value, float) else Decimal(money_text(str(value)))
+    except (ValueError, ArithmeticError):
+        return value
+    return raw if raw.is_finite() else value
+
+
 class HistoryEntry(_Model):
-    """One append-only history entry: a stage move, a status change or a field change."""
+    """One append-only history entry: a stage move, a status change or a field change.
+
+    The ``from`` and ``to`` of a change of an amount (``MONEY_FIELDS``) are Decimals,
+    with the digits the file has."""
 
     at: Timestamp
     event: Event
@@ -156,6 +182,13 @@ class HistoryEntry(_Model):
     to: Any = None
     reason: str | None = None
     by: str | None = None
+
+    @model_validator(mode="after")
+    def _amounts(self) -> HistoryEntry:
+        if self.field in MONEY_FIELDS:
+            self.from_ = amount_or_raw(self.from_)
+            self.to = amount_or_raw(self.to)
+        return self
 
 
 class Note(_Model):
@@ -212,6 +245,20 @@ class Deal(_Model):
         if isinstance(v, str):
             return [t.strip() for t in v.split(",") if t.strip()]
         return v
+
+    def canonical(self) -> dict[str, Any]:
+        """The plain-data form written to YAML (``_Model.canonical``), amounts as the
+        Decimals they are, so that they are written with their own digits (8500.50)."""
+        data = super().canonical()
+        if self.value is not None:
+            data["value"] = self.value
+        entries = data.get("history") or []
+        for entry, h in zip(entries, self.history, strict=False):
+            if h.field in MONEY_FIELDS:
+                for key, amount in (("from", h.from_), ("to", h.to)):
+                    if isinstance(amount, Decimal):
+                        entry[key] = amount
+        return data
 
     # -- derived state ---------------------------------------------------------
     def timeline(self) -> list[HistoryEntry]:

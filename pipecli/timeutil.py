@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import PipeError, usage_error
+from .errors import LocalTimeError, PipeError, usage_error
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$", re.IGNORECASE)
 _RELATIVE = re.compile(r"^\s*([+-]?\d+)\s*([dw])\s*$", re.IGNORECASE)
@@ -90,10 +90,57 @@ def today() -> date:
 
 
 def localize(dt: datetime) -> datetime:
-    """Attach the local offset to a naive date-time (DST-correct for that moment)."""
+    """Attach the local offset to a naive date-time (DST-correct for that moment): ``local_time``
+    in the local time zone."""
+    return local_time(dt)
+
+
+def _in_zone(moment: datetime, zone: tzinfo | None) -> datetime:
+    """An aware ``moment`` in ``zone`` (None: the system's, ``TZ``)."""
+    return moment.astimezone(zone) if zone is not None else _system_local(moment)
+
+
+def zone_label(zone: tzinfo | None) -> str:
+    """How messages name a time zone: its IANA name, else the system's."""
+    key = getattr(zone, "key", None)
+    return str(key) if key else "the local time zone (TZ)"
+
+
+def local_time(dt: datetime, zone: tzinfo | None = None) -> datetime:
+    """``dt`` with its offset: a naive ``dt`` is a wall-clock time in ``zone`` (None: the local
+    time zone, the pipeline's ``timezone`` else ``TZ``); an aware one is returned as it is.
+
+    The one rule for every time pipe reads without an offset (``--at``, a cell of ``pipe
+    import``): a time the clocks skip (the spring change: 02:30 in Warsaw on the last Sunday
+    of March) or show twice (the autumn one) is refused with ``LocalTimeError``, which says
+    which offsets to write; it is never moved to a time nobody wrote.
+    """
     if dt.tzinfo is not None:
         return dt
-    return dt.replace(tzinfo=_zone) if _zone is not None else _system_local(dt)
+    if zone is None or zone is SYSTEM_ZONE:
+        zone = _zone if zone is None else None
+    probe = dt.replace(tzinfo=timezone.utc)
+    before = _in_zone(probe - timedelta(days=1), zone).utcoffset()
+    after = _in_zone(probe + timedelta(days=1), zone).utcoffset()
+    if before == after:  # no change of clocks within a day of it: the common case
+        return dt.replace(tzinfo=zone) if zone is not None else _system_local(dt)
+    found = []
+    for offset in (before, after):
+        assert offset is not None
+        moment = _in_zone(dt.replace(tzinfo=timezone(offset)), zone)
+        if moment.replace(tzinfo=None) == dt:
+            found.append(moment)
+    if len(found) == 1:
+        return found[0]
+    # the clocks skip it: the wall time read with the offset before the change, on the clock after it
+    assert before is not None
+    later = _in_zone(dt.replace(tzinfo=timezone(before)), zone)
+    raise LocalTimeError(
+        dt,
+        zone_label(zone),
+        [m.isoformat()[len(dt.isoformat()) :] for m in found],
+        later.replace(tzinfo=timezone(later.utcoffset() or timedelta())).isoformat(),
+    )
 
 
 def parse_datetime(text: str, *, option: str = "--at") -> datetime:
@@ -106,18 +153,21 @@ def parse_datetime(text: str, *, option: str = "--at") -> datetime:
     if word == "now":
         return now()
     if word in ("today", "yesterday"):
-        day = today() - timedelta(days=1 if word == "yesterday" else 0)
-        return localize(datetime.combine(day, time()))
+        return start_of_day(today() - timedelta(days=1 if word == "yesterday" else 0))
     try:
         if len(raw) == 10:
-            return localize(datetime.combine(date.fromisoformat(raw), time()))
+            return start_of_day(date.fromisoformat(raw))
         dt = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise usage_error(
             f"{option}: {text!r} is not a date or time; use ISO 8601 such as "
             "2026-03-02, 2026-03-02T14:30 or 2026-03-02T14:30+01:00"
         ) from None
-    return localize(dt).replace(microsecond=0) if dt.microsecond else localize(dt)
+    try:
+        local = local_time(dt)
+    except LocalTimeError as err:
+        raise usage_error(f"{option}: {err.message}") from None
+    return local.replace(microsecond=0) if local.microsecond else local
 
 
 def parse_date(text: str, *, option: str = "--due") -> date:
@@ -161,16 +211,19 @@ def format_duration(delta: timedelta) -> str:
 
 
 def start_of_day(day: date, zone: tzinfo | None = None) -> datetime:
-    """The first instant of ``day`` in ``zone`` (None: the local time zone).
+    """The first instant of ``day`` in ``zone`` (None: the local time zone): midnight, or,
+    where the clocks skip midnight, the moment they go forward (a date alone never fails).
 
     With a zone, the result carries that day's offset (fixed), so that differences
     between such instants are elapsed time, even across a change of clocks.
     """
     midnight = datetime.combine(day, time())
     if zone is None:
-        return localize(midnight)
-    offset = midnight.replace(tzinfo=zone).utcoffset()
-    return midnight.replace(tzinfo=timezone(offset)) if offset is not None else localize(midnight)
+        zone = _zone
+    if zone is None or zone is SYSTEM_ZONE:
+        return _system_local(midnight)
+    offset = midnight.replace(tzinfo=zone).utcoffset()  # fold 0: the offset before a change at midnight
+    return midnight.replace(tzinfo=timezone(offset)) if offset is not None else _system_local(midnight)
 
 
 def end_of_day(day: date, zone: tzinfo | None = None) -> datetime:

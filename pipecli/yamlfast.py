@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -108,6 +109,8 @@ def _scalar(value: Any, flow: bool = False, key: str | None = None) -> str:
             raise _Fallback
         if _plain(value, key):
             return value
+    elif isinstance(value, Decimal):
+        return yamlio.decimal_text(value)  # digits and a point: plain everywhere (not cached: 1.0 == 1.00)
     elif value is None or not isinstance(value, (bool, int, float)):
         raise _Fallback
     kind = type(value).__name__

@@ -8,10 +8,21 @@ Two parsers, one set of rules:
   library that keeps comments, key order, quoting and layout of a hand-edited
   file, so a command changes only the lines it means to change.
 
-Both resolve plain scalars by the same YAML 1.2 core rules (``no`` and ``on``
-stay strings, ``0612`` is the number 612) and neither turns time stamps into
-objects: dates and times reach the models as text, and are written back as
-text, exactly as they were.
+Both resolve plain scalars by the YAML 1.2 core rules (``no`` and ``on`` stay
+strings) with one rule of pipe's own: **a number is read as a number only where
+it is written as the number is written** (``12000``, ``-5``, ``0.7``,
+``1e+20``: what ``str()`` of the int, ``repr()`` of the float, gives). Any
+other spelling a YAML 1.2 reader would take for a number (``0612345678``,
+``01234``, ``1e3``, ``8500.50``, ``1_000``, ``+5``, ``0x1F``, ``.inf``) is read
+as the text written, so nothing a person typed is lost: a text field keeps its
+leading zero, and an amount keeps its digits (the models turn the text into
+the Decimal it spells). ``pipe check`` warns where another YAML reader would read
+a value differently (``plain_readings``). Neither parser turns time stamps into
+objects: dates and times reach the models as text, and are written back as text,
+exactly as they were.
+
+Money is written from Decimals with the digits it has (``decimal_text``):
+``8500.50`` stays ``8500.50``.
 """
 
 from __future__ import annotations
@@ -21,6 +32,8 @@ import io
 import itertools
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import yaml
@@ -52,32 +65,65 @@ _R12 = [
     ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
     ("tag:yaml.org,2002:merge", r"^(?:<<)$", ["<"]),
 ]
+
+
+class _Core12(yaml.resolver.BaseResolver):
+    """The YAML 1.2 core schema's resolution of plain scalars, as any 1.2 reader does it."""
+
+
+_Core12.yaml_implicit_resolvers = {}
 for _tag, _rx, _first in _R12:
     FastLoader.add_implicit_resolver(_tag, re.compile(_rx), _first)
+    _Core12.add_implicit_resolver(_tag, re.compile(_rx), _first)
+_CORE12 = _Core12()
+_NUMBER_TAGS = [(tag, re.compile(rx)) for tag, rx, _ in _R12 if tag.endswith((":int", ":float"))]
+_YAML11 = yaml.resolver.Resolver()  # PyYAML's default, and many other tools': YAML 1.1
+_STR = "tag:yaml.org,2002:str"
 
 
-MAX_NUMBER_CHARS = 100  # far beyond any amount; int() of thousands of digits is slow, or refused
+def tag_12(text: str) -> str:
+    """The tag a YAML 1.2 (core schema) reader gives the plain scalar ``text``."""
+    return str(_CORE12.resolve(yaml.ScalarNode, text, (True, False)))
 
 
-def _construct_int(loader: Any, node: Any) -> int:
-    text = str(loader.construct_scalar(node)).replace("_", "")
+def tag_11(text: str) -> str:
+    """The tag a YAML 1.1 reader (PyYAML's default) gives the plain scalar ``text``."""
+    return str(_YAML11.resolve(yaml.ScalarNode, text, (True, False)))
+
+
+def needs_quotes(text: str) -> bool:
+    """Whether a YAML 1.1 or 1.2 reader would take ``text``, written plain, for something
+    other than this text ('no', '0612', '1e3', '12:30', '2026-01-01', 'null'): such text
+    is written in quotes, so that every reader sees it."""
+    return tag_11(text) != _STR or tag_12(text) != _STR
+
+
+MAX_NUMBER_CHARS = 100  # far beyond any amount; a longer run of digits is text as written
+
+_CANONICAL_INT = re.compile(r"^(?:0|-?[1-9][0-9]*)$")
+
+
+def number_or_text(text: str, tag: str) -> Any:
+    """What a plain scalar resolved as a YAML 1.2 number reads as in pipe: the number when
+    ``text`` is how that number is written (``str`` of the int, ``repr`` of the float),
+    else ``text`` itself. The one statement of the rule; both readers follow it."""
     if len(text) > MAX_NUMBER_CHARS:
-        raise yaml.constructor.ConstructorError(
-            None,
-            None,
-            f"a number of {len(text)} digits; write it as text in quotes if it is not an amount",
-            node.start_mark,
-        )
+        return text
+    if tag.endswith(":int"):
+        return int(text) if _CANONICAL_INT.match(text) else text
     try:
-        if text.startswith("0o"):
-            return int(text[2:], 8)
-        if text.startswith("0x"):
-            return int(text[2:], 16)
-        return int(text, 10)
-    except ValueError:  # an explicit !!int tag on something that is not a number
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{text[:40]!r} is not a whole number", node.start_mark
-        ) from None
+        value = float(text)
+    except ValueError:  # .inf, .nan
+        return text
+    return value if repr(value) == text else text
+
+
+def _construct_int(loader: Any, node: Any) -> Any:
+    return number_or_text(str(loader.construct_scalar(node)), "tag:yaml.org,2002:int")
+
+
+def _construct_float(loader: Any, node: Any) -> Any:
+    return number_or_text(str(loader.construct_scalar(node)), "tag:yaml.org,2002:float")
 
 
 def _refuse_tag(loader: Any, node: Any) -> Any:
@@ -88,6 +134,7 @@ def _refuse_tag(loader: Any, node: Any) -> Any:
 
 
 FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+FastLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 # no Python sets (nothing downstream, JSON or the parse cache, can hold one), and no tags
 # of anyone's own; the other YAML types (binary, omap, an explicit timestamp) become
 # values every command shows
@@ -120,7 +167,9 @@ FastLoader.construct_mapping = _construct_mapping  # type: ignore[method-assign]
 # A Rust parser (yaml-rs, about ten times PyYAML's C loader with its Python constructor)
 # reads what it reads exactly as FastLoader does: YAML 1.2 core scalars, dates as text,
 # a repeated key an error. It is used only on text without the constructs where the two
-# could differ; anything else, and any text it refuses, goes to FastLoader, so errors
+# could differ, and only where every number is written as pipe reads a number
+# (``_numbers_as_written``: yaml-rs reads 0612 and 8500.50 as numbers, pipe as the text
+# written); anything else, and any text it refuses, goes to FastLoader, so errors
 # and their lines are PyYAML's. tests/test_yaml_parsers.py, and every file the test
 # suite reads (``CHECK_FAST``), hold it to FastLoader's result.
 _PYYAML_ONLY = re.compile(
@@ -146,8 +195,26 @@ except ImportError:  # pragma: no cover - a platform without a wheel: PyYAML alo
     _rs_loads = None
 
 
+_NUMBER_TOKEN = re.compile(r"(?:^|(?<=[\s\[,]))[-+.0-9][^\s\[\],#]*")
+
+
+def _numbers_as_written(text: str) -> bool:
+    """Whether every plain token of ``text`` that a YAML 1.2 reader takes for a number is written
+    as pipe reads a number (``number_or_text``): yaml-rs reads 0612 and 8500.50 as numbers,
+    pipe as the text written, so such a text goes to FastLoader. (A token inside quotes or a
+    note counts too: that costs only speed.)"""
+    for match in _NUMBER_TOKEN.finditer(text):
+        token = match.group().removesuffix(":")  # a key's too: 0612: is a text key to pipe
+        for tag, pattern in _NUMBER_TAGS:
+            if pattern.match(token):
+                if isinstance(number_or_text(token, tag), str):
+                    return False
+                break
+    return True
+
+
 def _fast(text: str) -> tuple[bool, Any]:
-    if _rs_loads is None or _PYYAML_ONLY.search(text):
+    if _rs_loads is None or _PYYAML_ONLY.search(text) or not _numbers_as_written(text):
         return False, None
     try:
         return True, _rs_loads(text, parse_datetime=False)
@@ -173,6 +240,87 @@ def _shape(value: Any) -> Any:
     if isinstance(value, list):
         return [_shape(v) for v in value]
     return (type(value).__name__, repr(value))
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+
+
+def _core_12(text: str, tag: str) -> Any:
+    """The value a YAML 1.2 (core schema) reader makes of the plain scalar ``text``."""
+    if tag == _BOOL:
+        return text.lower() == "true"
+    if tag == _NULL:
+        return None
+    if tag.endswith(":int"):
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        if text.startswith("0x"):
+            return int(text[2:], 16)
+        return int(text) if len(text) <= MAX_NUMBER_CHARS else text
+    if tag.endswith(":float"):
+        special = {".inf": "inf", "-.inf": "-inf", "+.inf": "inf", ".nan": "nan"}
+        return float(special.get(text.lower(), text))
+    return text
+
+
+def _yaml_11(text: str) -> Any:
+    """The value a YAML 1.1 reader (PyYAML's safe_load, and many other tools) makes of it."""
+    tag = tag_11(text)
+    if tag == _STR:
+        return text
+    try:
+        return yaml.constructor.SafeConstructor().construct_object(yaml.ScalarNode(tag, text))
+    except (ValueError, yaml.YAMLError):
+        return text
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How three readers read one plain (unquoted) scalar value of a file: ``pipe`` (this
+    module's reader), a YAML 1.1 reader (``yaml11``) and a YAML 1.2 core one (``yaml12``)."""
+
+    path: tuple[str | int, ...]  # keys and list positions down to the value
+    line: int
+    text: str
+    pipe: Any
+    yaml11: Any
+    yaml12: Any
+
+
+def plain_readings(text: str) -> list[Reading]:
+    """Every plain scalar value of a valid document (not keys, not quoted text) that some
+    reader reads differently from another: the places ``pipe check`` looks at."""
+    try:
+        root = yaml.compose(text, Loader=FastLoader)
+    except yaml.YAMLError:
+        return []
+    out: list[Reading] = []
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((v, (*path, str(k.value))) for k, v in reversed(node.value) if isinstance(k, yaml.ScalarNode))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((v, (*path, i)) for i, v in reversed(list(enumerate(node.value))))
+        elif isinstance(node, yaml.ScalarNode) and not node.style and node.value:  # plain: None, or "" (C parser)
+            raw = str(node.value)
+            tag = tag_12(raw)
+            if str(node.tag) != tag:
+                continue  # an explicit tag (!!timestamp 2026-03-01) says what it is, to every reader
+            mine = number_or_text(raw, tag) if tag.endswith((":int", ":float")) else _core_12(raw, tag)
+            try:
+                y12 = _core_12(raw, tag)
+            except ValueError:
+                y12 = raw
+            y11 = _yaml_11(raw)
+            if not (_same(mine, y11) and _same(mine, y12)):
+                out.append(Reading(path, node.start_mark.line + 1, raw, mine, y11, y12))
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
 
 
 def anchor_line(text: str) -> int | None:
@@ -267,11 +415,79 @@ def _resolver() -> Any:
     return Resolver
 
 
+def decimal_text(value: Decimal) -> str:
+    """An amount as it is written: its digits, as many decimals as it has, no exponent
+    (``Decimal('8500.50')`` -> ``8500.50``, ``Decimal('1E+3')`` -> ``1000``)."""
+    return format(value, "f")
+
+
+@functools.lru_cache(maxsize=1024)
+def _rewrites_as_written(text: str) -> bool:
+    """Whether ruamel.yaml writes the number it reads from the plain scalar ``text`` back as
+    ``text`` (``0612`` and ``8500.50`` yes; ``+5``, ``-0`` and ``1__0`` no)."""
+    from ruamel.yaml import YAML
+
+    y = YAML(typ="rt")
+    y.width = 4096
+    buf = io.StringIO()
+    try:
+        y.dump(y.load(f"k: {text}\n"), buf)
+    except Exception:
+        return False
+    return buf.getvalue() == f"k: {text}\n"
+
+
+def _represent_decimal(representer: Any, value: Decimal) -> Any:
+    text = decimal_text(value)
+    tag = "tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int"
+    return representer.represent_scalar(tag, text)
+
+
+@functools.cache
+def _round_trip() -> tuple[Any, Any]:
+    """ruamel.yaml's round-trip constructor and representer with pipe's rules for numbers;
+    made when a command first rewrites a file (commands that only read never import ruamel)."""
+    from ruamel.yaml.constructor import RoundTripConstructor
+    from ruamel.yaml.representer import RoundTripRepresenter
+
+    class Constructor(RoundTripConstructor):  # type: ignore[misc]
+        """Reads numbers by ``number_or_text``: a number written another way than the number
+        is written stays its text, unless ruamel.yaml keeps that spelling itself when it
+        writes the file again."""
+
+        def _number(self, node: Any, construct: Any) -> Any:
+            value = construct(self, node)
+            text = str(node.value)
+            if not isinstance(number_or_text(text, str(node.tag)), str) or _rewrites_as_written(text):
+                return value
+            return text
+
+    def construct_int(self: Any, node: Any) -> Any:
+        return self._number(node, RoundTripConstructor.construct_yaml_int)
+
+    def construct_float(self: Any, node: Any) -> Any:
+        return self._number(node, RoundTripConstructor.construct_yaml_float)
+
+    Constructor.add_constructor("tag:yaml.org,2002:int", construct_int)
+    Constructor.add_constructor("tag:yaml.org,2002:float", construct_float)
+
+    class Representer(RoundTripRepresenter):  # type: ignore[misc]
+        """Writes a Decimal with its own digits."""
+
+        def ignore_aliases(self, data: Any) -> bool:
+            # one amount in two places (the value and the history's `to`) is written twice, never aliased
+            return isinstance(data, Decimal) or bool(super().ignore_aliases(data))
+
+    Representer.add_representer(Decimal, _represent_decimal)
+    return Constructor, Representer
+
+
 def _yaml(indent: int = 2, seq_indent: int = 4, offset: int = 2) -> Any:
     from ruamel.yaml import YAML
 
     y = YAML(typ="rt")
     y.Resolver = _resolver()
+    y.Constructor, y.Representer = _round_trip()
     y.allow_unicode = True
     y.width = 4096
     y.preserve_quotes = True
@@ -324,8 +540,6 @@ def dump_roundtrip(doc: Any, original: str | None = None) -> str:
 
 # keys whose values are dates or time stamps, written plain as the models write them
 DATE_KEYS = frozenset({"created", "close_date", "at", "due", "until"})
-_YAML11 = yaml.resolver.Resolver()
-_STR = "tag:yaml.org,2002:str"
 # characters YAML cannot show as they are (control characters, and the line breaks
 # NEL, LS and PS, which readers fold): only a double-quoted scalar can escape them
 _UNPRINTABLE = re.compile("[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
@@ -367,10 +581,10 @@ def to_node(value: Any, key: str | None = None) -> Any:
             return DoubleQuotedScalarString(value)
         if "\n" in value and not _TAB_INDENT.search(value):
             return LiteralScalarString(value)
-        if key not in DATE_KEYS and _YAML11.resolve(yaml.ScalarNode, value, (True, False)) != _STR:
-            # a YAML 1.1 reader (PyYAML's default, many other tools) would take these for
-            # booleans, numbers, dates or null ('no', '1_000', '12:30', '2026-01-01'):
-            # quote them so every reader sees text
+        if key not in DATE_KEYS and needs_quotes(value):
+            # a YAML 1.1 reader (PyYAML's default, many other tools) or a YAML 1.2 one would
+            # take these for booleans, numbers, dates or null ('no', '0612', '1e3', '12:30',
+            # '2026-01-01'): quote them so every reader sees text
             return SingleQuotedScalarString(value)
     return value
 

@@ -226,7 +226,7 @@ WRITERS = [
     lambda t: ["add", t],
     lambda t: ["add", "Named", "--owner", t, "--company", t],
     lambda t: ["set", "acme", f"owner={t}"],
-    lambda t: ["set", "acme", f"custom_field={t}"],
+    lambda t: ["set", "acme", "--custom", f"custom_field={t}"],
     lambda t: ["next", "acme", t, "--due", "2099-01-01"],
     lambda t: ["snooze", "acme", "--until", "2099-01-01", "--reason", t],
     lambda t: ["move", "acme", "qualified", "--note", t],

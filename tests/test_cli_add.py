@@ -46,7 +46,7 @@ def test_add_every_option(pipe) -> None:
     assert data["title"] == "Caffè Società rollout"
     assert data["company"] == "Caffè Società S.r.l."
     assert data["contact"] == {"name": "Giulia Bianchi", "email": "giulia@societa.it", "phone": "+39 02 1234 5678"}
-    assert data["value"] == "12000.5"
+    assert data["value"] == "12000.50"
     assert data["currency"] == "CHF"
     assert data["stage"] == "meeting"
     assert data["status"] == "open"

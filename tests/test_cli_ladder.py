@@ -58,7 +58,7 @@ def test_won_keeps_stage_and_can_set_value(pipe) -> None:
     out = pipe("won", d, "--value", "12500.50", "--at", "2026-03-10T15:00").stdout
     assert out == f"won {d} (12,500.50 PLN)\n"
     data = raw(pipe, d)
-    assert (data["status"], data["stage"], data["value"]) == ("won", "proposal", "12500.5")
+    assert (data["status"], data["stage"], data["value"]) == ("won", "proposal", "12500.50")
     assert data["history"][-2:] == [
         {"at": "2026-03-10T15:00:00+01:00", "event": "won", "to": "proposal", "by": "tester"},
         {
@@ -66,7 +66,7 @@ def test_won_keeps_stage_and_can_set_value(pipe) -> None:
             "event": "changed",
             "field": "value",
             "from": "10000",
-            "to": "12500.5",
+            "to": "12500.50",
             "by": "tester",
         },
     ]

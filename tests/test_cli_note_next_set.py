@@ -151,7 +151,7 @@ def test_set_contact_fields(pipe) -> None:
 
 def test_set_custom_field_and_clear_it(pipe) -> None:
     d = pipe.add("Custom", "--at", "2026-03-02")
-    pipe("set", d, "region=Lombardia", "--at", "2026-03-03")
+    pipe("set", d, "--custom", "region=Lombardia", "--at", "2026-03-03")
     assert raw(pipe, d)["region"] == "Lombardia"
     assert "region:      Lombardia" in pipe("show", d).stdout
     pipe("set", d, "region=", "--at", "2026-03-04")
@@ -226,3 +226,56 @@ def test_set_currency_empty_falls_back_to_the_pipelines(pipe) -> None:
         "by": "tester",
     }
     assert "  value:       10 EUR\n" in pipe("show", d).stdout
+
+
+def test_set_refuses_a_misspelt_field_naming_the_closest(pipe, run_pipe) -> None:
+    d = pipe.add("Typo", "--value", "100", "--at", "2026-03-02")
+    before = tree_bytes(pipe.root)
+    for assignment, message in (
+        ("valeu=5", "pipe: unknown field 'valeu': did you mean value? (a field of your own: --custom valeu=5)\n"),
+        ("Owner=anna", "pipe: unknown field 'Owner': did you mean owner? (a field of your own: --custom Owner=anna)\n"),
+        (
+            "regon=Nord Est",
+            "pipe: unknown field 'regon': the fields are title, company, contact.name, contact.email, "
+            "contact.phone, value, currency, owner, source, tags, close_date, probability "
+            "(a field of your own: --custom 'regon=Nord Est')\n",
+        ),
+    ):
+        r = run_pipe("-C", str(pipe.root), "set", d, assignment)
+        assert (r.returncode, r.stderr, r.stdout) == (2, message, ""), assignment
+    assert tree_bytes(pipe.root) == before
+
+
+def test_set_custom_makes_a_field_of_your_own_and_plain_set_then_changes_it(pipe, run_pipe) -> None:
+    d = pipe.add("Own", "--at", "2026-03-02")
+    r = run_pipe(
+        "-C", str(pipe.root), "set", d, "--custom", "zip=01234", "--custom", "region=Veneto", "--at", "2026-03-03"
+    )
+    assert (r.returncode, r.stdout) == (0, f"updated {d}: 2 fields changed\n"), r.stderr
+    text = pipe.deal_text(d)
+    assert "zip: '01234'\n" in text and "region: Veneto\n" in text
+    assert raw(pipe, d)["zip"] == "01234"
+    # a key the file has is set like any field; so is one written by hand
+    assert run_pipe("-C", str(pipe.root), "set", d, "region=Lombardia", "--at", "2026-03-04").returncode == 0
+    path = pipe.root / "deals" / f"{d}.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "industry: logistics\n", encoding="utf-8")
+    assert run_pipe("-C", str(pipe.root), "set", d, "industry=retail", "--at", "2026-03-05").returncode == 0
+    assert (raw(pipe, d)["region"], raw(pipe, d)["industry"]) == ("Lombardia", "retail")
+    assert [h["field"] for h in raw(pipe, d)["history"][1:]] == ["zip", "region", "region", "industry"]
+
+
+def test_set_custom_refuses_pipes_own_fields(pipe) -> None:
+    d = pipe.add("Own", "--at", "2026-03-02")
+    for item, words in (
+        ("value=5", "value is not a field of your own: value is a field of pipe's: set it as value=VALUE"),
+        ("stage=x", "use `pipe move DEAL STAGE`"),
+        ("contact.fax=1", "a key of your own is letters, digits and _"),
+        ("region", "write KEY=VALUE"),
+    ):
+        r = pipe("set", d, "--custom", item, ok=False)
+        assert r.exit_code == 2 and words in r.stderr, (item, r.stderr)
+    r = pipe("set", d, ok=False)
+    assert (r.exit_code, r.stderr) == (
+        2,
+        "pipe: give FIELD=VALUE pairs, or --custom KEY=VALUE for a field of your own\n",
+    )

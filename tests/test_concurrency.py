@@ -72,7 +72,7 @@ def test_concurrent_moves_keep_a_consistent_history(pipe) -> None:
 
 def test_concurrent_mixed_changes(pipe) -> None:
     d = pipe.add("Mixed", "--at", "2026-03-01T09:00")
-    procs = [start(pipe.root, "set", d, f"field{i}=value {i}") for i in range(4)]
+    procs = [start(pipe.root, "set", d, "--custom", f"field{i}=value {i}") for i in range(4)]
     procs += [start(pipe.root, "note", d, f"note {i}") for i in range(4)]
     procs.append(start(pipe.root, "next", d, "Call back", "--due", "2026-04-01"))
     results = finish(procs)

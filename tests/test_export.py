@@ -150,7 +150,7 @@ def test_sqlite_answers_the_documented_queries(worked, tmp_path: Path) -> None:
     assert "exported 6 deals to" in r.stderr
     files = read_deals(worked.root)
     con = sqlite3.connect(db)
-    win_sql, stay_sql, lost_sql, to_win_sql = doc_queries()
+    win_sql, stay_sql, lost_sql, to_win_sql, sum_sql = doc_queries()
 
     # win rate per owner, from the files
     closed: dict[str, list[str]] = defaultdict(list)
@@ -200,9 +200,16 @@ def test_sqlite_answers_the_documented_queries(worked, tmp_path: Path) -> None:
         if f["status"] == "lost":
             lost[(f["lost_reason"], f["currency"])].append(Decimal(f.get("value", "0")))
     got = con.execute(lost_sql).fetchall()
-    assert {(g[0], g[1]): (g[2], Decimal(str(g[3]))) for g in got} == {k: (len(v), sum(v)) for k, v in lost.items()}
+    assert {(g[0], g[1]): (g[2], Decimal(g[3])) for g in got} == {k: (len(v), sum(v)) for k, v in lost.items()}
     assert got[0][:2] == ("price", "THB")  # 4000 THB before 350.25 EUR: ordered by the number
-    assert Decimal(str(dict(((g[0], g[1]), g[3]) for g in got)[("price", "EUR")])) == Decimal("350.25")
+    assert dict(((g[0], g[1]), g[3]) for g in got)[("price", "EUR")] == "350.25"  # exact, as text
+
+    # the value of the won deals per currency, summed exactly
+    won: dict[str, Decimal] = defaultdict(Decimal)
+    for f in files.values():
+        if f["status"] == "won":
+            won[f["currency"]] += Decimal(str(f.get("value", "0")))
+    assert con.execute(sum_sql).fetchall() == [(c, f"{v:.2f}") for c, v in sorted(won.items())]
 
     # median days to a win
     wins = []
@@ -221,8 +228,14 @@ def test_sqlite_tables_have_types_and_indexes(worked, tmp_path: Path) -> None:
     assert {"deals", "stage_changes", "field_changes", "notes", "deal_tags", "stages"} <= tables
     indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"deals_status", "deals_owner", "stage_changes_to_stage"} <= indexes
-    assert con.execute("SELECT typeof(value) FROM deals WHERE title = 'Initech'").fetchone() == ("real",)
-    assert con.execute("SELECT typeof(value) FROM deals WHERE title = 'Acme renewal'").fetchone() == ("integer",)
+    # amounts exactly: the text the file has, and whole minor units (cents) to add up
+    amounts = "SELECT value, typeof(value), value_minor, typeof(value_minor) FROM deals WHERE title = ?"
+    assert con.execute(amounts, ("Initech",)).fetchone() == ("350.25", "text", 35025, "integer")
+    assert con.execute(amounts, ("Acme renewal",)).fetchone() == ("900", "text", 90000, "integer")
+    assert con.execute("SELECT code, scale, unit FROM currencies ORDER BY code").fetchall() == [
+        ("EUR", 2, 100),
+        ("THB", 2, 100),
+    ]
     assert con.execute("SELECT COUNT(*) FROM notes").fetchone() == (2,)
     assert con.execute("SELECT tag FROM deal_tags ORDER BY tag").fetchall() == [("pilot",), ("q1",)]
     events = con.execute(
@@ -236,4 +249,4 @@ def test_sqlite_tables_have_types_and_indexes(worked, tmp_path: Path) -> None:
         ("won", None, "proposal", "won"),
     ]
     changes = con.execute("SELECT field, from_value, to_value FROM field_changes").fetchall()
-    assert ("value", "12000.5", "11000") in changes
+    assert ("value", "12000.50", "11000") in changes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,7 @@ def test_sqlite_and_report_json_agree(built, tmp_path: Path) -> None:
     built("export", "--format", "sqlite", "--output", str(db))
     report = json.loads(built("report", "--format", "json", "--by", "owner", "--as-of", "2026-01-31").stdout)
     con = sqlite3.connect(db)
-    win_sql, stage_sql, lost_sql, _ = doc_queries()
+    win_sql, stage_sql, lost_sql, *_ = doc_queries()
 
     # win rate per owner: anna 1 won 1 lost, ben 1 won 2 lost, no owner 1 lost
     by_owner = {g["key"]: g["totals"] for g in report["groups"]}
@@ -71,14 +72,14 @@ def test_sqlite_and_report_json_agree(built, tmp_path: Path) -> None:
     # lost value by reason: price 2,050 EUR (Beta, Eta) and 300 PLN (Delta); timing 700 EUR
     rows = con.execute(lost_sql).fetchall()
     assert [(r, c, n, v) for r, c, n, v in rows] == [
-        ("price", "EUR", 2, 2050),
-        ("timing", "EUR", 1, 700),
-        ("price", "PLN", 1, 300),
+        ("price", "EUR", 2, "2050.00"),
+        ("timing", "EUR", 1, "700.00"),
+        ("price", "PLN", 1, "300.00"),
     ]
-    from_sql: dict[str, dict[str, int]] = {}
+    from_sql: dict[str, dict[str, Decimal]] = {}
     counts: dict[str, int] = {}
     for reason, currency, n, value in rows:
-        from_sql.setdefault(reason, {})[currency] = value
+        from_sql.setdefault(reason, {})[currency] = Decimal(value)
         counts[reason] = counts.get(reason, 0) + n
     assert {x["reason"]: x["value"] for x in report["lost_reasons"]} == from_sql
     assert {x["reason"]: x["deals"] for x in report["lost_reasons"]} == counts

@@ -128,7 +128,7 @@ def test_rewrite_reads_back_equal(tmp_path: Path, deal: Deal, note: str, owner: 
     store.create(deal)
     at = deal.last_activity() + timedelta(minutes=1)
     changed = actions.add_note(deal, at, note)
-    changed = actions.set_fields(changed, at, [("owner", owner), ("title", title), ("region", owner)])
+    changed = actions.set_fields(changed, at, [("owner", owner), ("title", title)], [("region", owner)])
     store.save(deal, changed)
     assert store.read(deal.id) == changed
 
@@ -196,7 +196,7 @@ def test_comments_survive_changes(tmp_path: Path, deal: Deal, where: list[int], 
     assert store.read(deal.id) == deal
     at = deal.last_activity() + timedelta(minutes=1)
     changed = actions.add_note(deal, at, note)
-    changed = actions.set_fields(changed, at, [("owner", "zoe"), ("region", "Kraków")])
+    changed = actions.set_fields(changed, at, [("owner", "zoe")], [("region", "Kraków")])
     changed = actions.move(changed, store.pipeline, "negotiation", at)
     store.save(deal, changed)
     assert store.read(deal.id) == changed

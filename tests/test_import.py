@@ -287,7 +287,7 @@ def test_bad_rows_are_reported_with_line_and_reason_and_the_rest_imported(pipe, 
     assert "4 created, 0 updated, 0 skipped, 9 failed" in result.stdout
     deals = by_external_id(pipe.root)
     assert sorted(deals) == ["A1", "A10", "A12", "A3"]
-    assert deals["A12"]["value"] == "12000.5"
+    assert deals["A12"]["value"] == "12000.50"
     assert deals["A1"]["id"] == "ok-1"
     assert deals["A3"]["title"] == "Two\nlines"
     assert pipe("check").stdout == ""
@@ -355,7 +355,7 @@ def test_pipedrive_export(pipe, tmp_path: Path) -> None:
     assert a["created"] == "2024-02-01T09:30:00+01:00"
     assert a["close_date"] == "2024-04-30"
     b = deals["8"]
-    assert (b["stage"], b["status"], b["value"], b["currency"]) == ("qualified", "won", "4500.5", "PLN")
+    assert (b["stage"], b["status"], b["value"], b["currency"]) == ("qualified", "won", "4500.50", "PLN")
     assert b["history"][-1]["at"] == "2024-02-02T15:45:00+01:00"
     c = deals["9"]
     assert (c["stage"], c["status"], c["lost_reason"]) == ("lead", "lost", "Price too high")

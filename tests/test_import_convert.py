@@ -122,7 +122,8 @@ def test_a_decimal_comma_fails_the_row_rather_than_be_misread(cell: str) -> None
     with pytest.raises(RowError) as err:
         imp.convert(["A", cell])
     assert str(err.value) == (
-        f"Amount: {cell!r} looks like a decimal comma; write the value with a decimal point (12000.50)"
+        f"Amount: {cell!r} looks like a decimal comma; give --decimal-comma if the file's decimals are commas, "
+        "or write the value with a decimal point (12000.50)"
     )
 
 

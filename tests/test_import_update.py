@@ -107,6 +107,14 @@ def test_changed_fields_are_set_at_the_update_and_recorded() -> None:
     assert (new.created, new.stage, new.status) == (old.created, old.stage, old.status)
 
 
+def test_a_key_of_your_own_the_deal_lacks_is_added_by_the_update() -> None:
+    old = imported(Region="")
+    assert "region" not in (old.model_extra or {})
+    _, new = merge(old, Region="Süd")
+    assert (new.model_extra or {})["region"] == "Süd"
+    assert added(new, old) == [("changed", "region", "Süd", AT)]
+
+
 def test_fields_the_mapping_does_not_fill_are_left_alone() -> None:
     old = actions.set_fields(imported(), local(3, 2), [("source", "fair"), ("company", "Nordwind GmbH")])
     old = actions.add_note(old, local(3, 3), "called; wants a demo")

@@ -80,7 +80,7 @@ def test_full_sample_import(tmp_path: Path, env_without_pipe_dir: dict[str, str]
     db = tmp_path / "sample.db"
     assert run("-C", str(root), "export", "--format", "sqlite", "--output", str(db)).returncode == 0
     con = sqlite3.connect(db)
-    win_sql, _, _, to_win_sql = doc_queries()
+    win_sql, _, _, to_win_sql, *_ = doc_queries()
     per_owner = con.execute(win_sql).fetchall()
     assert sum(w for _, w, _, _ in per_owner) == n_won
     assert sum(lost for _, _, lost, _ in per_owner) == n_lost

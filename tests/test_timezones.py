@@ -47,13 +47,13 @@ def test_at_is_local_unless_an_offset_is_given(pipe, at: str, stored: str) -> No
     assert data["history"][0]["at"] == stored
 
 
-def test_nonexistent_local_time_becomes_a_real_instant(pipe) -> None:
-    # 02:30 on 2026-03-29 does not exist in Warsaw (clocks jump from 02:00 to 03:00)
-    d = pipe.add("Gap", "--at", "2026-03-29T02:30")
-    stored = datetime.fromisoformat(raw(pipe, d)["created"])
-    assert stored.utcoffset() is not None
-    local = stored.astimezone(ZoneInfo("Europe/Warsaw"))
-    assert local.isoformat() == stored.isoformat()  # the offset written is the zone's at that instant
+def test_nonexistent_local_time_is_refused_not_moved(pipe) -> None:
+    # 02:30 on 2026-03-29 does not exist in Warsaw (clocks jump from 02:00 to 03:00): it used to
+    # become 03:30+02:00, a time nobody wrote; tests/test_local_times.py has the whole rule
+    r = pipe("add", "Gap", "--at", "2026-03-29T02:30", ok=False)
+    assert r.exit_code == 2 and "does not exist in the local time zone (TZ)" in r.stderr
+    d = pipe.add("Gap", "--at", "2026-03-29T03:30")
+    assert raw(pipe, d)["created"] == "2026-03-29T03:30:00+02:00"
 
 
 def test_every_stored_time_stamp_has_an_offset(pipe) -> None:

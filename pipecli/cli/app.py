@@ -8,6 +8,7 @@ reopen`` that fixes them) and maps each kind of error to its exit code.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import typing
 from pathlib import Path
@@ -29,6 +30,7 @@ from ..errors import (
     NotFound,
     OutOfOrder,
     PipeError,
+    UnknownField,
     UnknownStage,
     Unwritable,
     WrongStatus,
@@ -139,6 +141,9 @@ def describe(err: PipeError) -> str:
         )
     if isinstance(err, WrongStatus) and err.action in _WRONG_STATUS:
         return _WRONG_STATUS[err.action].format(id=err.deal_id, status=err.status)
+    if isinstance(err, UnknownField):
+        own = shlex.quote(f"{err.field}={err.value}" if err.value else f"{err.field}=VALUE")
+        return f"{err.message} (a field of your own: --custom {own})"
     if isinstance(err, UnknownStage):
         if err.status:
             hint = f"; {err.status} is a status: use `pipe {err.status} DEAL`"

@@ -407,36 +407,51 @@ def next_step(
     epilog=examples(
         "pipe set acme value=15000 close_date=2026-12-15",
         "pipe set acme owner=giulia tags=priority,pilot",
-        "pipe set acme contact.phone=",
+        "pipe set acme contact.phone= --custom region=Lombardia",
     ),
 )
 def set_(
     ctx: typer.Context,
     deal: DealArg,
     assignments: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
             help="FIELD=VALUE pairs: title, company, contact.name, contact.email, contact.phone, value, "
-            "currency, owner, source, tags (comma list), close_date, probability, or a custom field. "
-            "An empty VALUE clears the field.",
+            "currency, owner, source, tags (comma list), close_date, probability, or a key of your own "
+            "the deal's file has. An empty VALUE clears the field.",
             show_default=False,
             metavar="FIELD=VALUE",
         ),
-    ],
+    ] = None,
+    custom: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--custom",
+            help="Set a field of your own (a key pipe does not know), new or not, as text; repeat for more.",
+            metavar="KEY=VALUE",
+        ),
+    ] = None,
     at: AtOpt = None,
     no_commit: NoCommitOpt = False,
 ) -> None:
-    """Set plain fields of a deal, each change in its history."""
+    """Set plain fields of a deal, each change in its history.
+
+    A name that is no field of pipe's and no key of the deal's file is refused, with the
+    closest field (a typo such as valeu=5 never makes a field); --custom sets one of your own.
+    """
     from .. import actions
 
-    pairs = [actions.parse_assignment(a) for a in assignments]
+    if not assignments and not custom:
+        raise usage_error("give FIELD=VALUE pairs, or --custom KEY=VALUE for a field of your own")
+    pairs = [actions.parse_assignment(a) for a in assignments or []]
+    own = [actions.parse_custom(c) for c in custom or []]
     store = store_from(ctx)
     when = at_clock(at)
-    named = [name for name, _ in pairs]
+    named = [name for name, _ in [*pairs, *own]]
     old, new = change_deal(
         store,
         deal,
-        lambda d: actions.set_fields(d, when(d), pairs),
+        lambda d: actions.set_fields(d, when(d), pairs, own),
         lambda old, new: _set_message(old, new, named),
         resolves=named,
     )

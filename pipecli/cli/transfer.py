@@ -72,7 +72,8 @@ def import_(
     file: Annotated[
         Path,
         typer.Argument(
-            help="The CSV file (UTF-8; comma, semicolon or tab separated); - reads standard input.",
+            help="The CSV file (UTF-8, UTF-16 with a byte order mark, or --encoding; comma, semicolon or tab "
+            "separated, or --delimiter); - reads standard input.",
             metavar="FILE",
             show_default=False,
         ),
@@ -90,7 +91,7 @@ def import_(
         typer.Option(
             "--map",
             help="Fill a deal field from a column (or a template like '{First} {Last}'); "
-            "repeat; overrides the preset. See docs/import.md.",
+            "repeat; adds to the preset's mappings, FIELD= drops one. See docs/import.md.",
             metavar="FIELD=COLUMN",
         ),
     ] = None,
@@ -125,6 +126,24 @@ def import_(
     lost_reason: Annotated[
         str, typer.Option(help="Lost reason for lost rows that have none.", metavar="TEXT")
     ] = importing.DEFAULT_LOST_REASON,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(help="The column delimiter: one character, or tab (default: told from the file).", metavar="CHAR"),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            help="The file's encoding, e.g. cp1252 or cp1250 for Excel's plain CSV (default: UTF-8, or UTF-16 "
+            "with a byte order mark).",
+            metavar="NAME",
+        ),
+    ] = None,
+    decimal_comma: Annotated[
+        bool,
+        typer.Option(
+            "--decimal-comma", help="Amounts have a decimal comma and points or spaces between thousands: 12.000,50."
+        ),
+    ] = False,
     update: Annotated[
         bool, typer.Option("--update", help="Update deals imported before (same source id) instead of skipping them.")
     ] = False,
@@ -155,13 +174,15 @@ def import_(
         status_map=tuple(importing.parse_pairs(status_map or [], "--status-map")),
         default_date=parse_date(default_date, option="--default-date") if default_date else None,
         lost_reason=lost_reason.strip() or importing.DEFAULT_LOST_REASON,
+        decimal_comma=decimal_comma,
     )
+    sep = importing.delimiter_of(delimiter) if delimiter is not None else None
     from_stdin = str(file) == "-"
     if from_stdin:
         file = Path(STDIN_NAME)
-        header, rows = importing.read_csv(file, sys.stdin.buffer.read())
+        header, rows = importing.read_csv(file, sys.stdin.buffer.read(), delimiter=sep, encoding=encoding)
     else:
-        header, rows = importing.read_csv(file)
+        header, rows = importing.read_csv(file, delimiter=sep, encoding=encoding)
     cmap = importing.resolve(header, options, pipeline, store.root)
     progress = _Progress("importing", len(rows))
     with store.transaction() as tx:
@@ -177,6 +198,7 @@ def import_(
             update=update,
             at=when,
             progress=progress,
+            columns=len(header),
         )
         progress.clear()
         where = display_path(file)

@@ -56,7 +56,7 @@ def built_in_preset_names() -> tuple[str, ...]:
 if TYPE_CHECKING:
     from .apply import apply
     from .convert import Importer, RowError, build_deal, make_id, parse_when
-    from .csvfile import read_csv
+    from .csvfile import delimiter_of, read_csv
     from .fields import FIELDS, PLAIN_FIELDS
     from .mapping import ColumnMap, Options, check_field, parse_pairs, resolve
     from .plan import Failure, Plan, existing_keys, plan
@@ -70,7 +70,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from .apply import apply
     from .convert import Importer, RowError, build_deal, make_id, parse_when
-    from .csvfile import read_csv
+    from .csvfile import delimiter_of, read_csv
     from .fields import FIELDS, PLAIN_FIELDS
     from .mapping import ColumnMap, Options, check_field, parse_pairs, resolve
     from .plan import Failure, Plan, existing_keys, plan
@@ -86,6 +86,7 @@ def __getattr__(name: str) -> Any:
         make_id=make_id,
         parse_when=parse_when,
         read_csv=read_csv,
+        delimiter_of=delimiter_of,
         FIELDS=FIELDS,
         PLAIN_FIELDS=PLAIN_FIELDS,
         ColumnMap=ColumnMap,
@@ -117,6 +118,7 @@ __all__ = [
     "apply",
     "build_deal",
     "check_field",
+    "delimiter_of",
     "existing_keys",
     "make_id",
     "parse_pairs",

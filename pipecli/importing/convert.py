@@ -9,28 +9,67 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from typing import Any
 
 from pydantic import ValidationError
 
 from .. import actions, ids
 from ..documents import first_error
-from ..errors import PipeError
+from ..errors import LocalTimeError, PipeError
 from ..models import STATUSES, Deal, Pipeline
+from ..timeutil import local_time, start_of_day
 from .fields import CONTACT_KEYS, DAY_FIELDS, ENTERED, EXTRA, TEXT_FIELDS
 from .mapping import ColumnMap
 
 # a comma not followed by exactly three digits is no thousands separator: "12 000,50", "1,5"
 _DECIMAL_COMMA = re.compile(r",(?!\d{3}(?:\D|$))")
+# points between groups of three digits only: 1.000 is 1000 in Milan and Warsaw, 1 elsewhere
+_POINT_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(?:\.\d{3})+$")
+# with a decimal comma: 12000,50, 12.000,50 (spaces, no-break spaces and _ are gone by then)
+_COMMA_DECIMALS = re.compile(r"^[+-]?(?:\d+|\d{1,3}(?:\.\d{3})+)(?:,\d+)?$")
+_GROUPING = " _\u00a0\u202f"
+
+
+def amount_text(text: str, column: str, decimal_mark: str | None = None) -> str:
+    """A cell's amount as ``actions.parse_money`` reads it, or a ``RowError``.
+
+    With the decimal mark ``,`` (``--decimal-comma``: Italy, Poland, most of Europe) points,
+    spaces and no-break spaces group thousands: ``12.000,50``, ``12 000,50``. Otherwise a
+    decimal comma fails the row, and, unless the mark is known to be ``.`` (``pipe export``'s
+    files), so does ``1.000``, which is 1000 where the comma is the decimal mark and 1
+    elsewhere: never read as either silently.
+    """
+    raw = "".join(ch for ch in text.strip() if ch not in _GROUPING)
+    if decimal_mark == ",":
+        if not _COMMA_DECIMALS.match(raw):
+            raise RowError(
+                f"{column}: {text!r} is not an amount with a decimal comma; write e.g. 12000,50, 12.000,50 or 12 000,50"
+            )
+        return raw.replace(".", "").replace(",", ".")
+    if _DECIMAL_COMMA.search(text):
+        raise RowError(
+            f"{column}: {text!r} looks like a decimal comma; give --decimal-comma if the file's decimals are "
+            "commas, or write the value with a decimal point (12000.50)"
+        )
+    if decimal_mark is None and _POINT_GROUPS.match(raw):
+        whole = raw.replace(".", "")
+        raise RowError(
+            f"{column}: {text!r} is {whole} with a point grouping thousands (Italy, Poland) and "
+            f"{raw.lstrip('+')} elsewhere; give --decimal-comma if the file's decimals are commas, "
+            f"or write {whole} or {raw.split('.', 1)[0]}.{raw.split('.', 1)[1][:2]}"
+        )
+    return raw
 
 
 class RowError(Exception):
     """Why one row cannot be imported (the caller adds the line number)."""
 
 
-def parse_when(text: str, fmt: str | None, column: str) -> datetime:
-    """A date or date-time from a cell; without an offset it is local time."""
+def parse_when(text: str, fmt: str | None, column: str, zone: tzinfo | None = None) -> datetime:
+    """A date or date-time from a cell; without an offset it is local time in ``zone`` (the
+    pipeline's; None: the local time zone), by the rule of ``--at`` (``timeutil.local_time``):
+    a date alone is the start of that day, a time the clocks skip or show twice fails the row."""
     raw = text.strip()
     dt: datetime | None = None
     if fmt:
@@ -46,9 +85,14 @@ def parse_when(text: str, fmt: str | None, column: str) -> datetime:
         except ValueError:
             wanted = f"the format {fmt} or ISO 8601" if fmt else "ISO 8601 (2017-03-01), or give --date-format"
             raise RowError(f"{column}: {text!r} is not a date in {wanted}") from None
-    if dt.tzinfo is None:
-        dt = dt.astimezone()
-    return dt
+    if dt.tzinfo is not None:
+        return dt
+    if dt.time() == time() and (len(raw) == 10 or (fmt is not None and not any(c in fmt for c in "HIMSp"))):
+        return start_of_day(dt.date(), zone)
+    try:
+        return local_time(dt, zone)
+    except LocalTimeError as err:
+        raise RowError(f"{column}: {text!r}: {err.message}") from None
 
 
 class Importer:
@@ -114,7 +158,7 @@ class Importer:
 
     def when(self, row: Sequence[str], name: str) -> datetime | None:
         text = self.get(row, name)
-        return parse_when(text, self.cmap.date_format, self.label(name)) if text else None
+        return parse_when(text, self.cmap.date_format, self.label(name), self.pipeline.zone) if text else None
 
     def convert(self, row: Sequence[str]) -> dict[str, Any]:
         """Deal data (everything but the id) for one row, or a RowError."""
@@ -138,14 +182,10 @@ class Importer:
         if tags:
             data["tags"] = [t.strip() for t in tags.split(",") if t.strip()]
         value_text = get(row, "value")
-        if value_text and _DECIMAL_COMMA.search(value_text):
-            raise RowError(
-                f"{self.label('value')}: {value_text!r} looks like a decimal comma; "
-                "write the value with a decimal point (12000.50)"
-            )
         if value_text:
+            amount = amount_text(value_text, self.label("value"), self.cmap.decimal_mark)
             try:
-                money = actions.parse_money(value_text, option=self.label("value"))
+                money = actions.parse_money(amount, option=self.label("value"))
             except PipeError as err:
                 raise RowError(err.message) from None
             if not (self.cmap.zero_value_unknown and money == 0):
@@ -156,6 +196,8 @@ class Importer:
                 actions.parse_currency(currency, option=self.label("currency")) if currency else self.pipeline.currency
             )
             prob = get(row, "probability")
+            if prob and self.cmap.decimal_mark == ",":
+                prob = prob.replace(",", ".")
             if prob:
                 data["probability"] = actions.parse_probability(prob)
         except PipeError as err:
@@ -194,13 +236,13 @@ class Importer:
         created = self.when(row, "created")
         closed = self.when(row, "closed_at") if status != "open" else None
         if status != "open" and closed is None and "close_date" in data:
-            closed = datetime.combine(data["close_date"], time()).astimezone()
+            closed = start_of_day(data["close_date"], self.pipeline.zone)
         known = [t for t, _ in entries] + ([closed] if closed else [])
         if created is None:
             if known:
                 created = min(known)
             elif self.cmap.default_date is not None:
-                created = datetime.combine(self.cmap.default_date, time()).astimezone()
+                created = start_of_day(self.cmap.default_date, self.pipeline.zone)
             else:
                 raise RowError("no date in this row; pass --default-date DATE to date rows without one")
         if entries and entries[0][0] < created:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import actions
 from ..errors import PipeError, usage_error
-from ..models import STATUSES, Pipeline
+from ..models import EXPORTED_COLUMNS, STATUSES, Pipeline
 from . import (
     DEFAULT_LOST_REASON,  # defined with the package, which the command line reads cheaply
     presets,
@@ -55,6 +55,7 @@ class Options:
     status_map: tuple[tuple[str, str], ...] = ()
     default_date: date | None = None
     lost_reason: str = DEFAULT_LOST_REASON
+    decimal_comma: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ class ColumnMap:
     zero_value_unknown: bool
     default_date: date | None
     lost_reason: str
+    decimal_mark: str | None = None  # "," (12.000,50), "." (1.000 is 1); None: 1.000 is ambiguous
 
     @property
     def key_field(self) -> str | None:
@@ -157,9 +159,7 @@ def resolve(header: Sequence[str], options: Options, pipeline: Pipeline, root: P
 
     ``root``: the pipeline folder, whose ``presets/`` may hold presets of its own.
     """
-    preset_name = options.preset
-    if preset_name is None and not options.maps:
-        preset_name = presets.DEFAULT
+    preset_name = options.preset if options.preset is not None else presets.DEFAULT  # --map adds to it
     preset = presets.find(preset_name, root) if preset_name is not None else None
     sources: dict[str, Source] = {}
     if preset is not None:
@@ -167,14 +167,21 @@ def resolve(header: Sequence[str], options: Options, pipeline: Pipeline, root: P
             src = _source(header, spec, required=False, fieldname=name)
             if src is not None:
                 sources[name] = src
+    by_option: set[str] = set()  # fields --map names: the preset's decimal mark is not theirs
     for name, column in options.maps:
         fieldname = check_field(name)
+        by_option.add(fieldname)
         if column == "":
             sources.pop(fieldname, None)  # --map FIELD= : do not import this field
             continue
         src = _source(header, [column], required=True, fieldname=fieldname)
         assert src is not None
         sources[fieldname] = src
+    # a preset's decimal mark is for its own files: the default preset's (pipe's, a point) only
+    # for a file pipe export wrote, not for any spreadsheet that has a column named value
+    preset_mark = preset.decimal_mark if preset is not None else None
+    if options.preset is None and tuple(header[: len(EXPORTED_COLUMNS)]) != EXPORTED_COLUMNS:
+        preset_mark = None
     if "title" not in sources:
         raise usage_error(
             f"no column for the deal title; name it with --map title=COLUMN (the file has {_cols(header)})"
@@ -221,6 +228,7 @@ def resolve(header: Sequence[str], options: Options, pipeline: Pipeline, root: P
         zero_value_unknown=preset.zero_value_unknown if preset else False,
         default_date=options.default_date,
         lost_reason=options.lost_reason,
+        decimal_mark="," if options.decimal_comma else (preset_mark if "value" not in by_option else None),
     )
 
 

@@ -62,8 +62,13 @@ def plan(
     update: bool,
     at: datetime,
     progress: Callable[[int], None] | None = None,
+    columns: int | None = None,
 ) -> Plan:
-    """Decide, row by row, what to create, update or skip. ``load`` reads an existing deal."""
+    """Decide, row by row, what to create, update or skip. ``load`` reads an existing deal.
+
+    ``columns``: the header's width; a row with a cell beyond it that is not empty fails (a
+    delimiter in a value that was not quoted would shift every cell after it).
+    """
     importer = Importer(cmap, pipeline)
     result = Plan()
     taken = set(existing_ids)
@@ -74,6 +79,12 @@ def plan(
         if progress is not None and n % 200 == 0:
             progress(n)
         try:
+            if columns is not None and len(row) > columns and any(cell.strip() for cell in row[columns:]):
+                cells = max(i for i, cell in enumerate(row) if cell.strip()) + 1
+                raise RowError(
+                    f"{cells} cells but the header has {columns} columns; quote a cell that holds the "
+                    "delimiter, or name the extra column in the header"
+                )
             data = importer.convert(row)
             given_id = importer.get(row, "id")
             if given_id:

@@ -89,7 +89,9 @@ class Preset(BaseModel):
     ``status_map``: value of the status column -> open, won or lost; ``"*"`` for
     every other value. ``by_field_name``: every field also from the column of its
     own name (``contact_name`` for ``contact.name``) and ``entered.STAGE`` from
-    each ``entered_STAGE`` column, as ``pipe export`` writes them.
+    each ``entered_STAGE`` column, as ``pipe export`` writes them. ``decimal_mark``: how
+    the preset's value column writes decimals, ``.`` (``1.000`` is 1) or ``,`` (``1.000``
+    is 1000); unset, a cell like ``1.000`` fails its row as ambiguous.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -100,6 +102,7 @@ class Preset(BaseModel):
     date_format: Annotated[str, AfterValidator(_strptime_format)] | None = None
     zero_value_unknown: bool = False  # a 0 in the value column means "not known": no value
     by_field_name: bool = False
+    decimal_mark: Literal[".", ","] | None = None
 
     def field_columns(self, header: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """For each field, the headers it may come from in a file with ``header``."""

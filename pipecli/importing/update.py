@@ -65,6 +65,7 @@ def update_deal(
         elif deal.status == "open" and fresh.status == "lost":
             deal = actions.lost(deal, when(close_entry.at if close_entry else None), fresh.lost_reason or "")
     pairs: list[tuple[str, str]] = []
+    own: list[tuple[str, str]] = []
     for name in PLAIN_FIELDS:
         if name in mapped and getattr(fresh, name) != getattr(deal, name):
             pairs.append((name, _text(getattr(fresh, name))))
@@ -79,9 +80,9 @@ def update_deal(
             key = name[len(EXTRA) :]
             new = (fresh.model_extra or {}).get(key)
             if new != (deal.model_extra or {}).get(key):
-                pairs.append((key, _text(new)))
-    if pairs:
-        deal = actions.set_fields(deal, when(None), pairs)
+                own.append((key, _text(new)))
+    if pairs or own:
+        deal = actions.set_fields(deal, when(None), pairs, own)
     if "next_step" in mapped and fresh.next_step != deal.next_step:
         deal = actions.set_next_step(
             deal,

@@ -14,6 +14,8 @@ import csv
 import functools
 import io
 import json
+import re
+import secrets
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -77,16 +79,20 @@ class ExportFormat(str, Enum):
     sqlite = "sqlite"
 
 
-def plain(value: Any) -> Any:
-    """JSON-ready form of a value: Decimals become int or float, dates ISO text."""
+def plain(value: Any, *, exact: bool = False) -> Any:
+    """JSON-ready form of a value: dates ISO text; Decimals (a report's figures) int or
+    float, or with ``exact`` (a deal's amounts) the Decimal itself, which ``to_json``,
+    ``to_yaml`` and the CSV write with its own digits (8500.50)."""
     if isinstance(value, Decimal):
+        if exact:
+            return value
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
+        return {str(k): plain(v, exact=exact) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
+        return [plain(v, exact=exact) for v in value]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, bytes):  # a hand-written !!binary value: as text, like show --format json
@@ -94,37 +100,61 @@ def plain(value: Any) -> Any:
     return value
 
 
+def json_text(data: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:
+    """JSON of plain data (``plain(..., exact=True)``); a Decimal is written as the number
+    it is, with its own digits (``8500.50``, never 8500.5 or a float's noise)."""
+    from ..yamlio import decimal_text
+
+    numbers: dict[str, str] = {}
+    mark = secrets.token_hex(8)
+
+    def number(value: Any) -> str:
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise TypeError(f"{type(value).__name__} is not JSON")
+        key = f"{mark}:{len(numbers)}"
+        numbers[key] = decimal_text(value)
+        return key
+
+    text = json.dumps(data, ensure_ascii=False, indent=indent, sort_keys=sort_keys, default=number)
+    if not numbers:
+        return text
+    return re.sub(f'"({mark}:[0-9]+)"', lambda m: numbers[m.group(1)], text)
+
+
 def to_json(data: Any) -> str:
-    return json.dumps(plain(data), ensure_ascii=False, indent=2) + "\n"
+    return json_text(plain(data, exact=True), indent=2) + "\n"
 
 
 @functools.cache
 def _dumper() -> Any:
     import yaml
 
-    from ..yamlio import load_fast  # the YAML 1.2 rules deal files are read by
+    from ..yamlio import decimal_text, needs_quotes  # the rules the deal files are written by
 
     class Dumper(yaml.SafeDumper):
-        """Quotes text that a YAML 1.2 reader would take for a number or a boolean ('0612', 'true')."""
+        """Quotes text that a YAML 1.1 or 1.2 reader would take for something else ('0612', 'no',
+        'true'); writes a Decimal with its own digits."""
+
+        def ignore_aliases(self, data: Any) -> bool:
+            return isinstance(data, Decimal) or bool(super().ignore_aliases(data))
 
     def _str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
-        style = None
-        if text and text[0] in "0123456789+-.tTfFnN~" and "\n" not in text:
-            try:
-                if not isinstance(load_fast(text), str):
-                    style = "'"
-            except yaml.YAMLError:
-                pass
+        style = "'" if "\n" not in text and needs_quotes(text) else None
         return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
+    def _decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+        text = decimal_text(value)
+        return dumper.represent_scalar("tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int", text)
+
     Dumper.add_representer(str, _str)
+    Dumper.add_representer(Decimal, _decimal)
     return Dumper
 
 
 def to_yaml(data: Any) -> str:
     import yaml
 
-    return yaml.dump(plain(data), Dumper=_dumper(), allow_unicode=True, sort_keys=False, width=4096)
+    return yaml.dump(plain(data, exact=True), Dumper=_dumper(), allow_unicode=True, sort_keys=False, width=4096)
 
 
 def unicode_ok(stream: Any = None) -> bool:
@@ -133,11 +163,17 @@ def unicode_ok(stream: Any = None) -> bool:
 
 
 def money(amount: Any, currency: str | None = None) -> str:
-    """12000 -> '12,000'; 1234.5 -> '1,234.50'; with a currency code after it."""
+    """12000 -> '12,000'; 1234.5 -> '1,234.50'; 1234.567 -> '1,234.567' (an amount's digits are
+    never rounded away); with a currency code after it."""
     if amount is None or amount == "":
         return ""
     d = Decimal(str(amount))
-    text = f"{d:,.0f}" if d == d.to_integral_value() else f"{d:,.2f}"
+    if d == d.to_integral_value():
+        text = f"{d:,.0f}"
+    elif int(d.as_tuple().exponent) < -2:
+        text = f"{d.normalize():,f}"
+    else:
+        text = f"{d:,.2f}"
     return f"{text} {currency}" if currency else text
 
 
@@ -196,11 +232,11 @@ def render_rows(
     if fmt is OutputFormat.markdown:
         return markdown_table(rows, columns)
     keys = list(machine_keys) if machine_keys is not None else [c.key for c in columns]
-    records = [{k: plain(r.get(k)) for k in keys} for r in rows]
+    records = [{k: plain(r.get(k), exact=True) for k in keys} for r in rows]
     if fmt is OutputFormat.json:
         return to_json(records)
     if fmt is OutputFormat.jsonl:
-        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        return "".join(json_text(r) + "\n" for r in records)
     if fmt is OutputFormat.yaml:
         return to_yaml(records) if records else "[]\n"
     if fmt not in (OutputFormat.csv, OutputFormat.tsv):
@@ -214,10 +250,14 @@ def render_rows(
 
 
 def _csv_cell(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        from ..yamlio import decimal_text
+
+        return decimal_text(value)
     if isinstance(value, (list, tuple)):
         return ",".join(str(v) for v in value)
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return json_text(value, sort_keys=True)
     if isinstance(value, bool):
         return "true" if value else "false"
     return value
