@@ -159,23 +159,26 @@ def complete_tag(ctx: typer.Context, incomplete: str) -> list[str]:
 
 
 class Progress:
-    """`reading deals [####......] 1200/8800` on standard error, only at a terminal (both
-    outputs), and only once the work has taken about two seconds."""
+    """`reading deals [####......] 1200/8800` on standard error. By default only at a terminal
+    (both outputs) and once the work has taken ``after`` seconds; ``on`` decides instead where
+    given. ``total`` may be given once here or with each step."""
 
-    def __init__(self, label: str, after: float = 2.0) -> None:
+    def __init__(self, label: str, after: float = 2.0, *, total: int = 0, on: bool | None = None) -> None:
         import time
 
         self.label = label
         self.start = time.monotonic()
         self.after = after
-        self.on = all(s is not None and s.isatty() for s in (sys.stdout, sys.stderr))
+        self.total = total
+        self.on = all(s is not None and s.isatty() for s in (sys.stdout, sys.stderr)) if on is None else on
         self.shown = False
 
-    def __call__(self, n: int, total: int) -> None:
+    def __call__(self, n: int, total: int | None = None) -> None:
         import time
 
         if not self.on or time.monotonic() - self.start < self.after:
             return
+        total = self.total if total is None else total
         width = 30
         done = width * n // max(total, 1)
         sys.stderr.write(f"\r{self.label} [{'#' * done}{'.' * (width - done)}] {n}/{total}")

@@ -17,6 +17,7 @@ from .common import (
     AtOpt,
     NoCommitOpt,
     OwnerOpt,
+    Progress,
     SourceOpt,
     TagOpt,
     at_time,
@@ -31,28 +32,11 @@ from .common import (
 from .helptext import examples
 
 
-class _Progress:
-    """`importing: 1200/8800` on standard error, only when it is a terminal."""
-
-    def __init__(self, label: str, total: int) -> None:
-        self.label = label
-        self.total = total
-        self.on = total >= 500 and sys.stderr is not None and sys.stderr.isatty()
-        self.shown = False
-
-    def __call__(self, n: int) -> None:
-        if self.on:
-            width = 30
-            done = width * n // max(self.total, 1)
-            sys.stderr.write(f"\r{self.label} [{'#' * done}{'.' * (width - done)}] {n}/{self.total}")
-            sys.stderr.flush()
-            self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-            self.shown = False
+def _import_progress(label: str, total: int) -> Progress:
+    """`importing [###...] 1200/8800` on standard error from the start, when it is a terminal
+    and the file has 500 rows or more."""
+    on = total >= 500 and sys.stderr is not None and sys.stderr.isatty()
+    return Progress(label, after=0.0, total=total, on=on)
 
 
 EXPORT_FORMATS = tuple(OutputFormat(f.value) for f in ExportFormat)
@@ -184,7 +168,7 @@ def import_(
     else:
         header, rows = importing.read_csv(file, delimiter=sep, encoding=encoding)
     cmap = importing.resolve(header, options, pipeline, store.root)
-    progress = _Progress("importing", len(rows))
+    progress = _import_progress("importing", len(rows))
     with store.transaction() as tx:
         deal_ids = store.deal_ids()
         keys = importing.existing_keys(store, deal_ids) if cmap.key_field == "external_id" else {}
@@ -212,7 +196,7 @@ def import_(
             by = who(store)
             result.creates = [actions.with_by(None, d, by) for d in result.creates]
             result.updates = [(old, actions.with_by(old, new, by)) for old, new in result.updates]
-            writing = _Progress("writing", len(result.creates))
+            writing = _import_progress("writing", len(result.creates))
             try:
                 importing.apply(store, result, progress=writing)
             finally:
