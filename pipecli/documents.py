@@ -174,9 +174,12 @@ def decode(data: bytes, path: Path | str) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise PipeError("file is not UTF-8 text", path=path, line=line) from None
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text
+    return unix_lines(text)
+
+
+def unix_lines(text: str) -> str:
+    """Text with its line ends as Python's text files give them: CR LF and a lone CR as LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def read_text(path: Path | str, root: Path | str | None = None) -> str:

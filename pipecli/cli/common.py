@@ -261,7 +261,9 @@ def read_stdin(what: str) -> str:
             "convert it first (e.g. iconv -f latin1 -t utf-8)"
         ) from None
     # read as text: CR LF and a lone CR end a line like LF, wherever they stand
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    from ..documents import unix_lines
+
+    return unix_lines(text)
 
 
 def screen_for(ctx: typer.Context | None, *, wide: bool = False) -> Screen:
