@@ -1,10 +1,10 @@
 """The pipeline as a board: a column per ladder stage, a card per open deal.
 
-A pure function of (deals, pipeline, a cut-off): nothing here reads files or prints;
-``pipecli.render.board`` draws the result. Each card is the deal as it stood at the
-cut-off (``snapshot``: the same replay the report reads), marked with what
-``stale.assess`` (``stale.judge`` of its row) says of it, so a card is marked exactly when `pipe stale` lists the
-deal at the same moment.
+A pure function of (deals' rows, pipeline, a cut-off): nothing here reads files or
+prints; ``pipecli.render.board`` draws the result. Each card is the deal as it stood at
+the cut-off (its row, ``digest.row_at``: the same replay the report reads, which the
+index keeps), marked with what ``stale.judge`` says of that row, so a card is marked
+exactly when `pipe stale` lists the deal at the same moment.
 
 - Columns: the pipeline's stages in ladder order, each with its open deals, their
   count and their value per currency (never added across currencies). Open deals in
@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from .digest import Row, days
 from .models import Deal, Pipeline
 from .query import Filters
-from .snapshot import snapshot
-from .stale import OVERDUE, AsOf, StaleDeal, assess
-from .timeutil import days_between
+from .stale import OVERDUE, AsOf, StaleDeal, judge, row_of
 
 SORTS = ("value", "age")
 
@@ -108,31 +107,40 @@ def build_board(
 
     ``filters`` (owner, source, tag) match each deal as it stood then.
     """
+    return board_from_rows((row_of(d, pipeline, when) for d in deals), pipeline, when, filters=filters, sort=sort)
+
+
+def board_from_rows(
+    rows: Iterable[Row | None],
+    pipeline: Pipeline,
+    when: AsOf,
+    *,
+    filters: Filters | None = None,
+    sort: str = "value",
+) -> Board:
+    """``build_board`` of the deals' rows at ``when.moment`` (``digest.row_at``; None: not yet
+    created), as the index gives them, so that no file is read on a warm run."""
     key = sort_key(sort, pipeline.currency)
     columns = {s.id: BoardColumn(s.id, s.title) for s in pipeline.stages}
     extra: dict[str, BoardColumn] = {}
-    for deal in deals:
-        snap = snapshot(deal, pipeline, when.moment)
-        if snap is None or snap.status != "open":
+    for row in rows:
+        if row is None or row.status != "open":
             continue
-        if filters is not None and not filters.matches(snap):
+        if filters is not None and not filters.matches(row):
             continue
-        stay = snap.stays[-1] if snap.stays else None
-        entered = stay.entered if stay is not None else snap.created
-        past = snap.past
         card = Card(
-            id=deal.id,
-            title=past.title,
-            company=past.company,
-            value=snap.value,
-            currency=snap.currency,
-            owner=snap.owner,
-            days_in_stage=max(0.0, days_between(entered, when.moment)),
-            stale=assess(deal, pipeline, when),
+            id=row.id,
+            title=row.title,
+            company=row.company,
+            value=row.value,
+            currency=row.currency or pipeline.currency,
+            owner=row.owner,
+            days_in_stage=max(0.0, days(row.entered, when.micros)),
+            stale=judge(row, pipeline, when),
         )
-        column = columns.get(snap.stage)
+        column = columns.get(row.stage)
         if column is None:
-            column = extra.setdefault(snap.stage, BoardColumn(snap.stage, snap.stage, on_ladder=False))
+            column = extra.setdefault(row.stage, BoardColumn(row.stage, row.stage, on_ladder=False))
         column.cards.append(card)
     ordered = list(columns.values()) + [extra[k] for k in sorted(extra)]
     for column in ordered:

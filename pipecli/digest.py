@@ -160,6 +160,7 @@ class Row(NamedTuple):
     (else None); ``sitting`` is the ladder stage an open deal is in (its position, the days
     of its earlier stays there, when it entered), so that its time there at any cut-off is
     ``earlier + days(entered, cutoff)``. Stages off the ladder count in no time in stage.
+    ``entered`` is when its current stay began, in any stage (the board's days in stage).
     """
 
     id: str
@@ -182,6 +183,7 @@ class Row(NamedTuple):
     cycle: float | None  # days from creation to the last win, for a won deal
     stage_days: tuple[float | None, ...]
     sitting: tuple[int, float, int] | None
+    entered: int  # when it entered the stage it is in (its current stay; its creation when none), in micros
     last_activity: int  # stale.last_activity (snoozing is not activity), in micros
     last_offset: int  # its UTC offset in seconds, as the file wrote it (see ``at``)
     next_step: Step | None
@@ -387,6 +389,7 @@ def row_at(dg: Digest, ladder: Mapping[str, int], cutoff: datetime | None) -> Ro
         cycle=cycle,
         stage_days=tuple(stage_days),
         sitting=sitting,
+        entered=micros(stays[-1].entered) if stays else created,
         last_activity=micros(last),
         last_offset=_offset(last),
         next_step=values["next_step"],

@@ -72,7 +72,7 @@ from .digest import (
 from .documents import Problem
 
 MAGIC = b"pipe deal index\n"
-VERSION = 2
+VERSION = 3
 RACY_NS = 2_000_000_000  # 2 s: FAT and HFS+ stamp whole (or even) seconds
 PARALLEL_FROM = 400  # files to read before it pays to start worker processes
 MAX_INDEX_BYTES = 1 << 31
@@ -225,6 +225,7 @@ ROW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("cycle", _FLOAT),
     ("stage_days", "stage_days"),
     ("sitting", "sitting"),
+    ("entered", _INT),
     ("last_activity", _INT),
     ("last_offset", _INT),
     ("next_step", _STEP),

@@ -1,4 +1,4 @@
-"""Reports, stale lists and listings from the index are exactly those computed from the files,
+"""Reports, stale lists, listings and the board from the index are exactly those computed from the files,
 on random pipelines, whether the index was just built or is read back warm."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipecli import index, yamlio
+from pipecli.board import Board, board_from_rows, build_board
 from pipecli.models import Deal
 from pipecli.query import Filters, deal_row, sort_deals
 from pipecli.render import OutputFormat, to_json
@@ -58,7 +59,10 @@ def write_pipeline(root: Path, deals: list[Deal]) -> None:
         os.utime(path, ns=(HOUR_AGO_NS, HOUR_AGO_NS))
 
 
-def outputs_from_files(store: Store, spec: ReportSpec, filters: Filters, sort: str) -> tuple[str, str, str]:
+Outputs = tuple[str, str, str, Board]
+
+
+def outputs_from_files(store: Store, spec: ReportSpec, filters: Filters, sort: str) -> Outputs:
     pipeline = store.pipeline
     deals = store.load_all(use_cache=False).deals
     cut = AsOf(spec.cutoff_for(pipeline), spec.as_of)
@@ -67,10 +71,11 @@ def outputs_from_files(store: Store, spec: ReportSpec, filters: Filters, sort: s
         render_report(build_report(deals, pipeline, spec), "json"),
         render_stale.listing(find_stale(deals, pipeline, cut), OutputFormat.json),
         to_json([deal_row(d, pipeline) for d in listed]),
+        build_board(deals, pipeline, cut, filters=spec.filters, sort="age" if spec.strict else "value"),
     )
 
 
-def outputs_from_index(store: Store, spec: ReportSpec, filters: Filters, sort: str) -> tuple[str, str, str]:
+def outputs_from_index(store: Store, spec: ReportSpec, filters: Filters, sort: str) -> Outputs:
     pipeline = store.pipeline
     fresh = store.index()
     cut = AsOf(spec.cutoff_for(pipeline), spec.as_of)
@@ -79,6 +84,9 @@ def outputs_from_index(store: Store, spec: ReportSpec, filters: Filters, sort: s
         render_report(report_from_rows(fresh.rows_at(spec.cutoff_for(pipeline)), pipeline, spec), "json"),
         render_stale.listing(stale_rows(fresh.rows_at(cut.moment), pipeline, cut), OutputFormat.json),
         to_json([deal_row(d, pipeline) for d in listed]),
+        board_from_rows(
+            fresh.rows_at(cut.moment), pipeline, cut, filters=spec.filters, sort="age" if spec.strict else "value"
+        ),
     )
 
 

@@ -8,7 +8,7 @@ import typer
 
 from ..errors import EXIT_ERROR, usage_error
 from .app import app
-from .common import OwnerOpt, SourceOpt, TagOpt, output_for, report_problems, store_from
+from .common import OwnerOpt, SourceOpt, TagOpt, indexed, output_for, report_problems, store_from
 from .helptext import examples
 
 SORT_CHOICES = ("value", "age")  # pipecli.board.SORTS; listed here so help needs no import of the library
@@ -72,7 +72,7 @@ def board(
     stale deal is marked "! stale", an overdue next step "! overdue" (in colour
     on a terminal). Columns that do not fit side by side wrap into rows.
     """
-    from ..board import build_board
+    from ..board import board_from_rows
     from ..query import Filters
     from ..render.board import render_board
     from ..stale import AsOf
@@ -81,10 +81,10 @@ def board(
     store = store_from(ctx)  # first: the pipeline may name the time zone that dates are in
     pipeline = store.pipeline
     when = AsOf.end_of(parse_date(as_of, option="--as-of"), pipeline.zone) if as_of else AsOf.at(now())
-    loaded = store.load_all()
+    fresh = indexed(store)
     filters = Filters(status=None, owner=owner, source=source, tag=tag)
-    result = build_board(loaded.deals, pipeline, when, filters=filters, sort=sort)
+    result = board_from_rows(fresh.rows_at(when.moment), pipeline, when, filters=filters, sort=sort)
     out = output_for(ctx)
     out.write(render_board(result, out.screen, width=width))
-    if report_problems(loaded.problems):
+    if report_problems(fresh.problems):
         raise typer.Exit(EXIT_ERROR)
