@@ -183,7 +183,7 @@ def judge(d: Row | None, pipeline: Pipeline, cut: AsOf) -> StaleDeal | None:
     idle_us = max(cut.micros - d.last_activity, 0)
     step = d.next_step
     due = step.due if step is not None else None
-    if due is not None and overdue_by(d, cut.day) is None:
+    if due is not None and cut.day <= due:
         return None
     if due is None and idle_us <= limit_us:
         return None
@@ -208,28 +208,6 @@ def judge(d: Row | None, pipeline: Pipeline, cut: AsOf) -> StaleDeal | None:
         overdue_days=overdue_days,
         currency=d.currency or pipeline.currency,
     )
-
-
-def overdue_by(d: Row, day: date) -> int | None:
-    """Days an open deal's next step is past its due date on ``day`` (None: not overdue, no due
-    date, or not open): a step due on ``day`` is not overdue yet."""
-    step = d.next_step
-    if d.status != "open" or step is None or step.due is None or day <= step.due:
-        return None
-    return (day - step.due).days
-
-
-def list_marks(d: Row | None, pipeline: Pipeline, cut: AsOf) -> dict[str, Any]:
-    """What `pipe list` shows of a deal's state at ``cut`` (``query.STATE_KEYS``): whole days in
-    the stage it is in (an open deal in a stage of the ladder; else None), why ``judge`` finds it
-    stale (None: it is not), and how many days its next step is overdue (``overdue_by``)."""
-    if d is None:
-        return {"days_in_stage": None, "stale": None, "overdue_days": None}
-    found = judge(d, pipeline, cut)
-    days_in = None
-    if d.status == "open" and d.sitting is not None:
-        days_in = max(cut.micros - d.sitting[2], 0) // (86400 * 1_000_000)
-    return {"days_in_stage": days_in, "stale": found.reason if found else None, "overdue_days": overdue_by(d, cut.day)}
 
 
 def find_stale(
