@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from . import currencies
 from .documents import first_error
-from .errors import InvalidValue, OutOfOrder, UnknownField, UnknownStage, WrongStatus
+from .errors import InvalidValue, NoNextStep, OutOfOrder, UnknownField, UnknownStage, WrongStatus
 from .models import SETTABLE_FIELDS, TRACKED_FIELDS, Deal, NextStep, Note, Pipeline, Snooze, money_text
 from .timeutil import parse_date
 
@@ -208,6 +208,8 @@ def move(deal: Deal, pipeline: Pipeline, stage: str, at: datetime, note: str | N
 
 
 def won(deal: Deal, at: datetime, value: Decimal | None = None) -> Deal:
+    """Mark an open deal won (at its stage), with its final ``value`` when given; an open
+    next step is cleared and recorded in the notes (``close_step``)."""
     if deal.status != "open":
         raise WrongStatus(deal.id, deal.status, "close")
     _check_order(deal, at)
@@ -220,7 +222,7 @@ def won(deal: Deal, at: datetime, value: Decimal | None = None) -> Deal:
             _entry(at, "changed", field="value", **{"from": _plain(deal.value), "to": _plain(value)})
         )
         changes["value"] = value
-    return _rebuild(deal, **changes)
+    return close_step(_rebuild(deal, **changes), at, "won")
 
 
 def lost(deal: Deal, at: datetime, reason: str) -> Deal:
@@ -229,12 +231,13 @@ def lost(deal: Deal, at: datetime, reason: str) -> Deal:
     if deal.status != "open":
         raise WrongStatus(deal.id, deal.status, "close")
     _check_order(deal, at)
-    return _rebuild(
+    closed = _rebuild(
         deal,
         status="lost",
         lost_reason=reason.strip(),
         history=_history(deal, _entry(at, "lost", to=deal.stage, reason=reason.strip())),
     )
+    return close_step(closed, at, "lost")
 
 
 def reopen(deal: Deal, pipeline: Pipeline, at: datetime, stage: str | None = None) -> Deal:
@@ -271,6 +274,41 @@ def set_next_step(deal: Deal, at: datetime, text: str | None, due: date | None) 
         next_step=new.model_dump() if new else None,
         history=_history(deal, entry),
     )
+
+
+def reschedule(deal: Deal, at: datetime, due: date) -> Deal:
+    """The current next step, due on ``due`` instead (its text unchanged); ``NoNextStep`` when
+    the deal has none. Recorded as a change of ``next_step``, as ``set_next_step`` records it."""
+    if deal.next_step is None:
+        raise NoNextStep(deal.id, "reschedule")
+    return set_next_step(deal, at, deal.next_step.text, due)
+
+
+def step_note(step: NextStep, outcome: str, note: str | None = None) -> str:
+    """How the notes record a next step that ends: ``Done: Send the offer (due 2026-03-07)``,
+    or, for a deal closed with its step open, ``Open when won: ...``; then ``note`` on a line of its own."""
+    due = f" (due {step.due.isoformat()})" if step.due is not None else ""
+    head = "Done" if outcome == "done" else f"Open when {outcome}"
+    text = f"{head}: {step.text}{due}"
+    return f"{text}\n{note.strip()}" if note and note.strip() else text
+
+
+def complete_step(deal: Deal, at: datetime, note: str | None = None) -> Deal:
+    """Mark the current next step done (``pipe done``): a note at ``at`` records its text and due
+    date (and ``note``, when given), and the step is cleared (a change of ``next_step``).
+    ``NoNextStep`` when the deal has none."""
+    if deal.next_step is None:
+        raise NoNextStep(deal.id, "done")
+    return close_step(deal, at, "done", note)
+
+
+def close_step(deal: Deal, at: datetime, outcome: str, note: str | None = None) -> Deal:
+    """``deal`` with its next step (if any) cleared at ``at`` and recorded in a note (``step_note``)."""
+    step = deal.next_step
+    if step is None:
+        return deal
+    cleared = set_next_step(deal, at, None, None)
+    return _rebuild(cleared, notes=_notes(cleared, at, step_note(step, outcome, note)))
 
 
 def set_snooze(deal: Deal, at: datetime, until: date | None, reason: str | None) -> Deal:
@@ -374,7 +412,7 @@ def check_field(deal: Deal, name: str, value: str) -> None:
     raise UnknownField(name, value, SETTABLE, close[0] if close else None)
 
 
-def _coerce(name: str, raw: str) -> Any:
+def _coerce(name: str, raw: str, at: datetime | None = None) -> Any:
     text = raw.strip()
     if name == "value":
         return parse_money(text, option="value")
@@ -383,7 +421,7 @@ def _coerce(name: str, raw: str) -> Any:
     if name == "probability":
         return parse_probability(text)
     if name == "close_date":
-        return parse_date(text, option="close_date") if text else None
+        return parse_date(text, option="close_date", relative_to=at) if text else None
     if name == "tags":
         return [t.strip() for t in text.split(",") if t.strip()]
     if name == "title" and not text:
@@ -402,7 +440,7 @@ def set_fields(
     data = deal.model_dump(by_alias=True)
     entries: list[dict[str, Any]] = []
     for name, raw in [*assignments, *(custom or [])]:
-        value = _coerce(name, raw)
+        value = _coerce(name, raw, at)
         if name.startswith("contact."):
             key = name.split(".", 1)[1]
             if key not in ("name", "email", "phone"):

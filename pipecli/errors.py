@@ -158,6 +158,16 @@ class WrongStatus(PipeError):
         super().__init__(f"deal {deal_id} is {status}; it cannot be {_DONE.get(action, action)}")
 
 
+class NoNextStep(PipeError):
+    """``action`` (reschedule, done) needs the deal's next step, and it has none."""
+
+    def __init__(self, deal_id: str, action: str) -> None:
+        self.deal_id = deal_id
+        self.action = action
+        what = "to reschedule" if action == "reschedule" else "to mark done"
+        super().__init__(f"deal {deal_id} has no next step {what}")
+
+
 _DONE = {"move": "moved", "close": "closed again", "reopen": "reopened", "snooze": "snoozed"}
 
 

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import LocalTimeError, PipeError, usage_error
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$", re.IGNORECASE)
-_RELATIVE = re.compile(r"^\s*([+-]?\d+)\s*([dw])\s*$", re.IGNORECASE)
 _UNIT_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
 
 
@@ -143,26 +142,160 @@ def local_time(dt: datetime, zone: tzinfo | None = None) -> datetime:
     )
 
 
-def parse_datetime(text: str, *, option: str = "--at") -> datetime:
-    """Parse an ISO date or date-time; a date alone means its start, local time.
+# -- dates people type -----------------------------------------------------------------------
+# The one grammar of every option that takes a day or a time (docs/format.md, "Dates you type"):
+#   2026-03-31  2026-03-31T14:30  2026-03-31 14:30  2026-03-31T14:30+01:00  (ISO 8601)
+#   today  tomorrow  yesterday  now
+#   +3d  -2w  +1m  -1y           (days, weeks, calendar months and years; a month end clamps)
+#   monday ... sunday, mon ... sun   (the next one after the day: on a Friday, `friday` is in a week)
+#   eow  eom  eoq                (the last day of the week (Sunday), the month, the quarter)
+#   a day form then a time: 14:00 (today), yesterday 14:00, friday 9:30, +1d 08:00
+# Relative forms count from ``relative_to`` (``--at`` or ``--as-of`` when given), else from today.
+_RELATIVE = re.compile(r"^([+-])\s*(\d{1,6})\s*([dwmy])$", re.IGNORECASE)
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_WITH_CLOCK = re.compile(r"^(.*?)[\sT]+(\d{1,2}:\d{2}(?::\d{2})?)$", re.IGNORECASE)
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MAX_DATE_TEXT = 64
+DATE_FORMS = "2026-03-31, today, tomorrow, yesterday, +3d, -2w, +1m, friday, eow, eom or eoq"
+TIME_FORMS = "2026-03-31T14:30, 14:30, yesterday 14:30, now, or a day (2026-03-31, -2d: its start)"
 
-    ``now``, ``today`` and ``yesterday`` are accepted too.
-    """
-    raw = text.strip()
-    word = raw.lower()
-    if word == "now":
-        return now()
-    if word in ("today", "yesterday"):
-        return start_of_day(today() - timedelta(days=1 if word == "yesterday" else 0))
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by calendar months; a day the month lacks becomes its last day
+    (January 31 + 1 month is February 28, or 29 in a leap year). OverflowError past year 1..9999."""
+    year, month0 = divmod(day.month - 1 + months, 12)
+    year += day.year
+    if not 1 <= year <= 9999:
+        raise OverflowError("date out of range")
+    return date(year, month0 + 1, min(day.day, _month_days(year, month0 + 1)))
+
+
+def _month_days(year: int, month: int) -> int:
+    after = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return (after - date(year, month, 1)).days
+
+
+def end_of_week(day: date) -> date:
+    """The Sunday of ``day``'s week (weeks start on Monday, as ISO 8601's do): ``eow``."""
+    return day + timedelta(days=6 - day.weekday())
+
+
+def end_of_month(day: date) -> date:
+    """The last day of ``day``'s month: ``eom``."""
+    return day.replace(day=_month_days(day.year, day.month))
+
+
+def end_of_quarter(day: date) -> date:
+    """The last day of ``day``'s calendar quarter (March 31, June 30, September 30, December 31): ``eoq``."""
+    return end_of_month(day.replace(month=(day.month - 1) // 3 * 3 + 3, day=1))
+
+
+def next_weekday(day: date, weekday: int) -> date:
+    """The first day after ``day`` that is ``weekday`` (0 Monday .. 6 Sunday): a week later on that weekday."""
+    return day + timedelta(days=(weekday - day.weekday() - 1) % 7 + 1)
+
+
+def _weekday(word: str) -> int | None:
+    if len(word) < 3:
+        return None
+    for i, name in enumerate(WEEKDAYS):
+        if name.startswith(word):
+            return i
+    return None
+
+
+def local_day(moment: datetime) -> date:
+    """The day ``moment`` falls on in the local time zone (a naive moment: its own date)."""
+    return moment.date() if moment.tzinfo is None else _in_zone(moment, _zone).date()
+
+
+def _base_day(relative_to: date | datetime | None) -> date:
+    """The day relative forms count from: ``relative_to``'s local day, else today."""
+    if relative_to is None:
+        return today()
+    return local_day(relative_to) if isinstance(relative_to, datetime) else relative_to
+
+
+def _day_form(word: str, base: date) -> date | None:
+    """The day a word or relative form names, counted from ``base`` (None: not one)."""
+    if word == "today":
+        return base
+    if word == "tomorrow":
+        return base + timedelta(days=1)
+    if word == "yesterday":
+        return base - timedelta(days=1)
+    if word == "eow":
+        return end_of_week(base)
+    if word == "eom":
+        return end_of_month(base)
+    if word == "eoq":
+        return end_of_quarter(base)
+    rel = _RELATIVE.match(word)
+    if rel:
+        n = int(rel.group(2)) * (1 if rel.group(1) == "+" else -1)
+        unit = rel.group(3).lower()
+        if unit == "m":
+            return add_months(base, n)
+        if unit == "y":
+            return add_months(base, 12 * n)
+        return base + timedelta(days=n * (7 if unit == "w" else 1))
+    weekday = _weekday(word)
+    return next_weekday(base, weekday) if weekday is not None else None
+
+
+def _clock(text: str) -> time | None:
+    m = _CLOCK.match(text)
+    if not m:
+        return None
     try:
-        if len(raw) == 10:
-            return start_of_day(date.fromisoformat(raw))
-        dt = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+        return time(int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
     except ValueError:
-        raise usage_error(
-            f"{option}: {text!r} is not a date or time; use ISO 8601 such as "
-            "2026-03-02, 2026-03-02T14:30 or 2026-03-02T14:30+01:00"
-        ) from None
+        return None
+
+
+def parse_when(
+    text: str, *, option: str = "--at", relative_to: date | datetime | None = None, _forms: str = TIME_FORMS
+) -> date | datetime:
+    """What a person typed for a day or a moment: a ``date`` when it names a day, an aware
+    ``datetime`` when it names a time (``now``, an ISO date-time, a day form with a clock time).
+
+    The one grammar of ``parse_date`` and ``parse_datetime`` (see above); a time without an
+    offset is read in the local time zone (``local_time``: a time the clocks skip or show
+    twice is a usage error). Anything else is a usage error (exit 2) naming ``option``.
+    """
+    raw = str(text).strip()
+    word = raw.lower()
+    problem = f"{option}: {text!r} is not a {'date' if _forms is DATE_FORMS else 'date or time'}; use {_forms}"
+    if not raw or len(raw) > MAX_DATE_TEXT:
+        raise usage_error(problem)
+    try:
+        if word == "now":
+            return now()
+        base = _base_day(relative_to)
+        day = _day_form(word, base)
+        if day is not None:
+            return day
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass
+        clock = _clock(raw)
+        if clock is not None:
+            return _local(datetime.combine(base, clock), option)
+        split = _WITH_CLOCK.match(raw)
+        if split:
+            clock = _clock(split.group(2))
+            head = split.group(1).strip().lower()
+            day = _day_form(head, base) if clock is not None else None
+            if clock is not None and day is not None:
+                return _local(datetime.combine(day, clock), option)
+        dt = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    except (ValueError, OverflowError):
+        raise usage_error(problem) from None
+    return _local(dt, option)
+
+
+def _local(dt: datetime, option: str) -> datetime:
     try:
         local = local_time(dt)
     except LocalTimeError as err:
@@ -170,26 +303,22 @@ def parse_datetime(text: str, *, option: str = "--at") -> datetime:
     return local.replace(microsecond=0) if local.microsecond else local
 
 
-def parse_date(text: str, *, option: str = "--due") -> date:
-    """Parse an ISO date, ``today``, ``tomorrow``, ``yesterday``, or a relative ``+3d`` / ``-2w``."""
-    raw = text.strip()
-    word = raw.lower()
-    if word == "today":
-        return today()
-    if word == "tomorrow":
-        return today() + timedelta(days=1)
-    if word == "yesterday":
-        return today() - timedelta(days=1)
-    rel = _RELATIVE.match(raw)
-    if rel and raw[0] in "+-":
-        n, unit = int(rel.group(1)), rel.group(2).lower()
-        return today() + timedelta(days=n * (7 if unit == "w" else 1))
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise usage_error(
-            f"{option}: {text!r} is not a date; use ISO 8601 (2026-03-31), today, yesterday, tomorrow or +3d / -2w"
-        ) from None
+def parse_datetime(text: str, *, option: str = "--at", relative_to: date | datetime | None = None) -> datetime:
+    """A moment a person typed (``parse_when``'s grammar); a day alone means its start, local time
+    (``start_of_day``): ``--at 2026-03-02``, ``--at yesterday``, ``--at -2d``."""
+    when = parse_when(text, option=option, relative_to=relative_to)
+    return when if isinstance(when, datetime) else start_of_day(when)
+
+
+def parse_date(text: str, *, option: str = "--due", relative_to: date | datetime | None = None) -> date:
+    """A day a person typed (``parse_when``'s grammar): ISO ``2026-03-31``, ``today``, ``tomorrow``,
+    ``yesterday``, ``+3d``, ``-2w``, ``+1m``, a weekday, ``eow``, ``eom``, ``eoq``; relative forms
+    count from ``relative_to`` (a day, or a moment's local day), else from today. A time of day
+    is refused: the option takes a day."""
+    when = parse_when(text, option=option, relative_to=relative_to, _forms=DATE_FORMS)
+    if isinstance(when, datetime):
+        raise usage_error(f"{option}: {text!r} has a time of day; {option} takes a day: {DATE_FORMS}")
+    return when
 
 
 def parse_duration(text: str) -> timedelta:

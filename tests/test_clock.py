@@ -8,16 +8,19 @@ from datetime import datetime, timedelta
 import pytest
 import yaml
 
-from pipecli import timeutil
+from pipecli import actions, timeutil
+from pipecli.store import Store
 
 
 @pytest.fixture
 def ahead(pipe) -> tuple[str, str]:
     """A deal whose last entry is an hour after now, as a writer with a fast clock left it."""
     deal = pipe.add("Acme", "--id", "acme", "--at", "2026-03-02")
-    later = (timeutil.now() + timedelta(hours=1)).isoformat()
-    pipe("note", deal, "from a clock an hour ahead", "--at", later)
-    return deal, later
+    later = timeutil.now() + timedelta(hours=1)
+    # what that writer's `pipe note` did at its own "now" (this machine refuses --at in the future)
+    store = Store.open(pipe.root)
+    store.change(deal, lambda d: actions.add_note(d, later, "from a clock an hour ahead"))
+    return deal, later.isoformat()
 
 
 def entries(pipe, deal: str) -> tuple[list[dict], list[dict]]:
@@ -59,8 +62,8 @@ def test_reopen_without_at_after_a_fast_clock(pipe, ahead: tuple[str, str]) -> N
 
 
 def test_with_at_the_order_is_still_enforced(pipe, ahead: tuple[str, str]) -> None:
-    deal, later = ahead
-    earlier = (datetime.fromisoformat(later) - timedelta(minutes=1)).isoformat()
+    deal, _later = ahead
+    earlier = (timeutil.now() - timedelta(minutes=1)).isoformat()  # past, but before the fast clock's entry
     result = pipe("note", deal, "late", "--at", earlier, ok=False)
     assert result.exit_code == 1
     assert "is before this deal's last entry" in result.stderr and result.stderr.count("\n") == 1

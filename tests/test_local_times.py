@@ -85,7 +85,7 @@ def test_import_refuses_a_time_the_clocks_skip_or_repeat_naming_row_and_column(
 ) -> None:
     zoned(pipe, zone)
     csv = import_file(pipe, f"1,Good,2026-02-01 10:00,,open\n2,Clock,{cell},,open\n")
-    r = run_pipe("-C", str(pipe.root), "import", str(csv), *MAPS, "--at", "2026-12-01T12:00")
+    r = run_pipe("-C", str(pipe.root), "import", str(csv), *MAPS, "--at", "2026-11-01T12:00")
     assert r.returncode == 1
     assert r.stderr.splitlines() == [f"pipe: {csv}:3: {message}"]
     assert r.stdout.endswith("1 created, 0 updated, 0 skipped, 1 failed\n")

@@ -39,11 +39,16 @@ def test_pipe_user_names_who_made_every_entry(pipe, monkeypatch) -> None:
         ("changed", "Zofia Łęcka"),
         ("changed", "Zofia Łęcka"),
         ("lost", "Zofia Łęcka"),
+        ("changed", "Zofia Łęcka"),  # lost cleared the open next step
         ("reopened", "marek"),
         ("won", "marek"),
         ("changed", "marek"),
     ]
-    assert [(n["text"], n["by"]) for n in notes] == [("called", "Zofia Łęcka"), ("signed", "marek")]
+    assert [(n["text"], n["by"]) for n in notes] == [
+        ("called", "Zofia Łęcka"),
+        ("Open when lost: Send it (due 2026-03-10)", "Zofia Łęcka"),
+        ("signed", "marek"),
+    ]
 
 
 def test_outside_git_the_login_name(pipe, tmp_path: Path, monkeypatch) -> None:

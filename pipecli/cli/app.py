@@ -26,6 +26,7 @@ from ..errors import (
     BadSetting,
     InvalidValue,
     LockTimeout,
+    NoNextStep,
     NoPipeline,
     NotFound,
     OutOfOrder,
@@ -141,6 +142,8 @@ def describe(err: PipeError) -> str:
         )
     if isinstance(err, WrongStatus) and err.action in _WRONG_STATUS:
         return _WRONG_STATUS[err.action].format(id=err.deal_id, status=err.status)
+    if isinstance(err, NoNextStep):
+        return f"{err.message}; set one with `pipe next {err.deal_id} TEXT --due DATE`"
     if isinstance(err, UnknownField):
         own = shlex.quote(f"{err.field}={err.value}" if err.value else f"{err.field}=VALUE")
         return f"{err.message} (a field of your own: --custom {own})"

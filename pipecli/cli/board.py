@@ -8,7 +8,7 @@ import typer
 
 from ..errors import EXIT_ERROR, usage_error
 from .app import app
-from .common import OwnerOpt, SourceOpt, TagOpt, indexed, output_for, report_problems, store_from
+from .common import OwnerOpt, SourceOpt, TagOpt, as_of_cut, indexed, output_for, report_problems, store_from
 from .helptext import examples
 
 SORT_CHOICES = ("value", "age")  # pipecli.board.SORTS; listed here so help needs no import of the library
@@ -76,11 +76,15 @@ def board(
     from ..query import Filters
     from ..render.board import render_board
     from ..stale import AsOf
-    from ..timeutil import now, parse_date
+    from ..timeutil import now
 
     store = store_from(ctx)  # first: the pipeline may name the time zone that dates are in
     pipeline = store.pipeline
-    when = AsOf.end_of(parse_date(as_of, option="--as-of"), pipeline.zone) if as_of else AsOf.at(now())
+    if as_of:
+        day, moment = as_of_cut(as_of, pipeline.zone)
+        when = AsOf(moment, day)
+    else:
+        when = AsOf.at(now())
     fresh = indexed(store)
     filters = Filters(status=None, owner=owner, source=source, tag=tag)
     result = board_from_rows(fresh.rows_at(when.moment), pipeline, when, filters=filters, sort=sort)

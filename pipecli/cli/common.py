@@ -8,7 +8,7 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ..index import Fresh
     from ..models import Deal
     from ..store import Store, Transaction
-from ..timeutil import now, parse_date, parse_datetime, today, use_zone
+from ..timeutil import end_of_day, local_day, now, parse_datetime, parse_when, today, use_zone
 from .app import COLOR_KEY, PAGING_KEY
 
 
@@ -201,9 +201,27 @@ def indexed(store: Store) -> Fresh:
         progress.clear()
 
 
+# how far ahead of this machine's clock --at may be: another machine's clock may run a little ahead
+AT_TOLERANCE = timedelta(minutes=5)
+
+
+def past_time(text: str) -> datetime:
+    """``--at TEXT`` (``timeutil.parse_datetime``), refused (exit 2) when it is in the future: an
+    entry records what has happened, and one dated ahead would date every later change as late.
+    A time up to ``AT_TOLERANCE`` ahead is taken (clocks differ a little)."""
+    fixed = parse_datetime(text, option="--at")
+    current = now()
+    if fixed > current + AT_TOLERANCE:
+        raise usage_error(
+            f"--at {text}: {fixed.isoformat()} is in the future (it is now {current.isoformat()}); "
+            "--at records what has already happened: give a past time, or leave --at out"
+        )
+    return fixed
+
+
 def at_time(text: str | None) -> datetime:
-    """The time a change happened: --at, or now."""
-    return parse_datetime(text, option="--at") if text else now()
+    """The time a change happened: --at (never in the future), or now."""
+    return past_time(text) if text else now()
 
 
 def at_clock(text: str | None) -> Callable[..., datetime]:
@@ -216,7 +234,7 @@ def at_clock(text: str | None) -> Callable[..., datetime]:
     the clock.
     """
     if text:
-        fixed = parse_datetime(text, option="--at")
+        fixed = past_time(text)
         return lambda deal=None: fixed
 
     def when(deal: Deal | None = None) -> datetime:
@@ -230,8 +248,21 @@ def at_clock(text: str | None) -> Callable[..., datetime]:
 
 
 def as_of_date(text: str | None) -> date:
-    """The day a report is computed for: --as-of, or today."""
-    return parse_date(text, option="--as-of") if text else today()
+    """The day a view is computed for: --as-of (a date-time: the day it falls on), or today."""
+    if not text:
+        return today()
+    when = parse_when(text, option="--as-of")
+    return local_day(when) if isinstance(when, datetime) else when
+
+
+def as_of_cut(text: str, zone: tzinfo | None) -> tuple[date, datetime]:
+    """``--as-of TEXT``: the day it names and the cut-off (entries before it count). A day
+    (``2026-11-20``, ``yesterday``, ``-1w``, ``eom``) is computed at its end in ``zone`` (the
+    pipeline's; None: the local one); a date-time (``2026-11-20T12:00``, ``now``) at that moment."""
+    when = parse_when(text, option="--as-of")
+    if isinstance(when, datetime):
+        return local_day(when), when
+    return when, end_of_day(when, zone)
 
 
 def report_problems(problems: Iterable[Problem]) -> int:

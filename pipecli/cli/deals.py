@@ -172,7 +172,7 @@ def add(
     when = at_time(at)
     money = actions.parse_money(value)
     code = actions.parse_currency(currency)
-    closes = parse_date(close_date, option="--close-date") if close_date else None
+    closes = parse_date(close_date, option="--close-date", relative_to=when) if close_date else None
     prob = actions.parse_probability(probability)
     tags = [t.strip() for item in tag or [] for t in item.split(",") if t.strip()]
     by = who(store)
@@ -262,9 +262,16 @@ def won(
     store = store_from(ctx)
     when = at_clock(at)
     money = actions.parse_money(value)
-    _, new = change_deal(store, deal, lambda d: actions.won(d, when(d), money), lambda _, new: f"Won {new.id}")
+    old, new = change_deal(store, deal, lambda d: actions.won(d, when(d), money), lambda _, new: f"Won {new.id}")
     shown = f" ({render.money(new.value, new.currency)})" if new.value is not None else ""
-    typer.echo(f"won {new.id}{shown}")
+    typer.echo(f"won {new.id}{shown}{_step_closed(old)}")
+
+
+def _step_closed(old: Deal) -> str:
+    """What `won` and `lost` add to their line when they cleared an open next step."""
+    if old.next_step is None:
+        return ""
+    return f"; its next step {old.next_step.text!r} is cleared and kept in the notes"
 
 
 @app.command(
@@ -292,10 +299,10 @@ def lost(
         raise usage_error("--reason: say why the deal was lost (price, timing, competitor, ...)")
     store = store_from(ctx)
     when = at_clock(at)
-    _, new = change_deal(
+    old, new = change_deal(
         store, deal, lambda d: actions.lost(d, when(d), reason), lambda _, new: f"Lost {new.id}: {new.lost_reason}"
     )
-    typer.echo(f"lost {new.id} at {new.stage}: {new.lost_reason}")
+    typer.echo(f"lost {new.id} at {new.stage}: {new.lost_reason}{_step_closed(old)}")
 
 
 @app.command(
@@ -363,43 +370,103 @@ def note(
     name="next",
     epilog=examples(
         'pipe next acme "Send the revised offer" --due +3d',
-        'pipe next acme "Call the CFO" --due 2026-12-01',
+        "pipe next acme --due friday",
         "pipe next acme --clear",
     ),
 )
 def next_step(
     ctx: typer.Context,
     deal: DealArg,
-    text: Annotated[str | None, typer.Argument(help="The next step, e.g. 'Send the proposal'.", metavar="TEXT")] = None,
+    text: Annotated[
+        str | None,
+        typer.Argument(
+            help="The next step, e.g. 'Send the proposal'; without it, --due moves the current one.", metavar="TEXT"
+        ),
+    ] = None,
     due: Annotated[
-        str | None, typer.Option(help="Due date: ISO date, today, tomorrow, +3d, +2w.", metavar="DATE")
+        str | None,
+        typer.Option(
+            help="Due date: ISO date, today, tomorrow, +3d, -2w, +1m, friday, eow, eom, eoq (counted from --at).",
+            metavar="DATE",
+        ),
     ] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Remove the next step.")] = False,
     at: AtOpt = None,
     no_commit: NoCommitOpt = False,
 ) -> None:
-    """Set (or --clear) a deal's next step and its due date."""
+    """Set, reschedule (--due alone) or --clear a deal's next step.
+
+    `pipe next DEAL --due DATE` moves the current step to another day without
+    retyping it; `pipe done DEAL` marks it done.
+    """
     from .. import actions
 
-    if clear and text:
-        raise usage_error("give a next step or --clear, not both")
-    if not clear and not text:
-        raise usage_error("say what the next step is, or use --clear")
+    if clear and (text or due):
+        raise usage_error("give a next step (or --due DATE) or --clear, not both")
+    if not clear and not text and due is None:
+        raise usage_error("say what the next step is, move it with --due DATE, or use --clear")
     if not clear and due is None:
         raise usage_error("--due DATE: when is the next step due? (e.g. --due +3d)")
     store = store_from(ctx)
-    due_date = parse_date(due) if due else None
     when = at_clock(at)
-    _, new = change_deal(
+    due_date = parse_date(due, option="--due", relative_to=when()) if due else None
+
+    def change(d: Deal) -> Deal:
+        if clear:
+            return actions.set_next_step(d, when(d), None, None)
+        assert due_date is not None
+        if text:
+            return actions.set_next_step(d, when(d), text, due_date)
+        return actions.reschedule(d, when(d), due_date)
+
+    old, new = change_deal(
         store,
         deal,
-        lambda d: actions.set_next_step(d, when(d), None if clear else text, due_date),
+        change,
         lambda _, new: f"Next step for {new.id}" if new.next_step else f"Clear the next step of {new.id}",
     )
-    if new.next_step:
+    if new.next_step and not text and old.next_step is not None:
+        moved = f"due {old.next_step.due} -> {new.next_step.due}"
+        typer.echo(f"moved the next step of {new.id}: {new.next_step.text} ({moved})")
+    elif new.next_step:
         typer.echo(f"next step for {new.id}: {new.next_step.text} (due {new.next_step.due})")
     else:
         typer.echo(f"cleared the next step of {new.id}")
+
+
+@app.command(
+    epilog=examples(
+        "pipe done acme",
+        'pipe done cobalt --note "Sent; they will answer by Friday"',
+        "pipe done thistle-and-rose-hotels-hnw3 --at 2026-11-21T16:00",
+    )
+)
+def done(
+    ctx: typer.Context,
+    deal: DealArg,
+    note: Annotated[
+        str | None, typer.Option("--note", help="Add this to the note that records the step.", metavar="TEXT")
+    ] = None,
+    at: AtOpt = None,
+    no_commit: NoCommitOpt = False,
+) -> None:
+    """Mark a deal's next step done: noted, then cleared.
+
+    The note says what the step was and when it was due (and --note's text); the
+    step is cleared, so set the following one with `pipe next`.
+    """
+    from .. import actions
+
+    store = store_from(ctx)
+    when = at_clock(at)
+    old, new = change_deal(
+        store,
+        deal,
+        lambda d: actions.complete_step(d, when(d), note),
+        lambda old, new: f"Done on {new.id}: {old.next_step.text if old.next_step else ''}",
+    )
+    assert old.next_step is not None
+    typer.echo(f"done on {new.id}: {old.next_step.text}; it has no next step now (set one with `pipe next`)")
 
 
 @app.command(

@@ -9,7 +9,7 @@ import typer
 
 from ..errors import EXIT_ERROR, usage_error
 from ..render import REPORT_FORMATS, OutputFormat
-from ..timeutil import parse_date
+from ..timeutil import parse_date, today
 from .app import app
 from .common import (
     AsOfOpt,
@@ -18,7 +18,7 @@ from .common import (
     SourceOpt,
     TagOpt,
     WideOpt,
-    as_of_date,
+    as_of_cut,
     format_option,
     indexed,
     output_for,
@@ -82,15 +82,16 @@ def report(
 
     form = OutputFormat(fmt)
     store = store_from(ctx)  # first: the pipeline may name the time zone that dates are in
-    day = as_of_date(as_of)
-    first = parse_date(since, option="--since") if since else None
-    last = parse_date(until, option="--until") if until else None
+    day, cut = as_of_cut(as_of, store.pipeline.zone) if as_of else (today(), None)
+    first = parse_date(since, option="--since", relative_to=day) if since else None
+    last = parse_date(until, option="--until", relative_to=day) if until else None
     if first and last and first > last:
         raise usage_error(f"--since {first.isoformat()} is after --until {last.isoformat()}; swap them")
     pipeline = store.pipeline
     fresh = indexed(store)
     spec = ReportSpec(
         as_of=day,
+        cutoff=cut,
         zone=pipeline.zone,
         filters=Filters(status=None, owner=owner, source=source, tag=tag),
         since=first,

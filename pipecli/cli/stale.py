@@ -20,6 +20,7 @@ from .common import (
     OutputOpt,
     OwnerOpt,
     WideOpt,
+    as_of_cut,
     at_clock,
     complete_stage,
     format_option,
@@ -108,7 +109,11 @@ def stale(
         least = None
     store = store_from(ctx)  # first: the pipeline may name the time zone that dates are in
     pipeline = store.pipeline
-    cut = AsOf.end_of(parse_date(as_of, option="--as-of"), pipeline.zone) if as_of else AsOf.at(now())
+    if as_of:
+        day, moment = as_of_cut(as_of, pipeline.zone)
+        cut = AsOf(moment, day)
+    else:
+        cut = AsOf.at(now())
     try:
         stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
     except PipeError as err:  # a typo in a crontab is a command-line mistake (2), not "something is stale" (1)
@@ -199,7 +204,7 @@ def snooze(
     store = store_from(ctx)
     clock = at_clock(at)
     day = clock().date()
-    until_day = parse_date(until, option="--until") if until else None
+    until_day = parse_date(until, option="--until", relative_to=day) if until else None
     if until_day is not None and until_day <= day:
         raise usage_error(
             f"--until {until_day.isoformat()} is not after {day.isoformat()}; a snooze ends on a later day"

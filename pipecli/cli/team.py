@@ -20,6 +20,7 @@ from .common import (
     OutputOpt,
     OwnerOpt,
     WideOpt,
+    as_of_cut,
     complete_deal,
     format_option,
     output_for,
@@ -129,15 +130,16 @@ def log(
     from .. import render
     from ..render import Column
     from ..timeline import KEYS, NOTE, LogSpec, timeline
-    from ..timeutil import end_of_day, parse_date, start_of_day
+    from ..timeutil import parse_date, start_of_day
 
     form = OutputFormat(fmt)
     store = store_from(ctx)
     zone = _zone(store)
+    day, cut = as_of_cut(as_of, zone) if as_of else (None, None)
     spec = LogSpec(
         deal=store.resolve(deal) if deal is not None else None,
-        since=start_of_day(parse_date(since, option="--since"), zone) if since else None,
-        until=end_of_day(parse_date(as_of, option="--as-of"), zone) if as_of else None,
+        since=start_of_day(parse_date(since, option="--since", relative_to=day), zone) if since else None,
+        until=cut,
         owner=owner,
         by=by,
     )

@@ -156,7 +156,7 @@ def import_(
         date_format=date_format,
         stage_map=tuple(importing.parse_pairs(stage_map or [], "--stage-map")),
         status_map=tuple(importing.parse_pairs(status_map or [], "--status-map")),
-        default_date=parse_date(default_date, option="--default-date") if default_date else None,
+        default_date=parse_date(default_date, option="--default-date", relative_to=when) if default_date else None,
         lost_reason=lost_reason.strip() or importing.DEFAULT_LOST_REASON,
         decimal_comma=decimal_comma,
     )

@@ -291,7 +291,7 @@ def deal_text(deal: Any, pipeline: Any) -> str:
     field("value", money(deal.value, currency) if deal.value is not None else None)
     if deal.probability is not None:
         field("probability", percent(deal.probability) + " (deal's own)")
-    else:
+    elif deal.status == "open":  # a won or lost deal's chance is settled: no stage probability
         field("probability", percent(pipeline.probability(deal.stage)) + " (stage)")
     field("owner", deal.owner)
     field("source", deal.source)
