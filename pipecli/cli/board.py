@@ -8,7 +8,7 @@ import typer
 
 from ..errors import EXIT_ERROR, usage_error
 from .app import app
-from .common import OwnerOpt, SourceOpt, TagOpt, output_for, report_problems, store_from
+from .common import OwnerOpt, SourceOpt, TagOpt, output_for, owner_of, report_problems, store_from
 from .helptext import examples
 
 SORT_CHOICES = ("value", "age")  # pipecli.board.SORTS; listed here so help needs no import of the library
@@ -82,6 +82,7 @@ def board(
     pipeline = store.pipeline
     when = AsOf.end_of(parse_date(as_of, option="--as-of"), pipeline.zone) if as_of else AsOf.at(now())
     loaded = store.load_all()
+    owner = owner_of(store, owner, lambda: (d.owner for d in loaded.deals))
     filters = Filters(status=None, owner=owner, source=source, tag=tag)
     result = build_board(loaded.deals, pipeline, when, filters=filters, sort=sort)
     out = output_for(ctx)

@@ -25,6 +25,7 @@ from .common import (
     format_option,
     indexed,
     output_for,
+    owner_of,
     report_problems,
     store_from,
     who,
@@ -113,8 +114,9 @@ def stale(
         stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
     except PipeError as err:  # a typo in a crontab is a command-line mistake (2), not "something is stale" (1)
         raise usage_error(f"--stage: {describe(err)}") from None
-    filters = Filters(stages=stages, status="open", owner=owner)
     fresh = indexed(store)
+    owner = owner_of(store, owner, lambda: (d.owner for d in fresh.views))
+    filters = Filters(stages=stages, status="open", owner=owner)
     items = stale_rows(fresh.rows_at(cut.moment), pipeline, cut, filters=filters, min_idle=least)
     chosen = [f"owner {owner}"] if owner else []
     chosen += [f"stage {', '.join(stages)}"] if stages else []

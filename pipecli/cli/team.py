@@ -23,6 +23,7 @@ from .common import (
     complete_deal,
     format_option,
     output_for,
+    owner_of,
     report_problems,
     store_from,
 )
@@ -134,6 +135,8 @@ def log(
     form = OutputFormat(fmt)
     store = store_from(ctx)
     zone = _zone(store)
+    loaded = store.load_all()
+    owner = owner_of(store, owner, lambda: (d.owner for d in loaded.deals))
     spec = LogSpec(
         deal=store.resolve(deal) if deal is not None else None,
         since=start_of_day(parse_date(since, option="--since"), zone) if since else None,
@@ -141,7 +144,6 @@ def log(
         owner=owner,
         by=by,
     )
-    loaded = store.load_all()
     entries = timeline(loaded.deals, spec)[:limit]
     out = output_for(ctx, wide=wide, path=output)
     if form in (OutputFormat.table, OutputFormat.markdown):
