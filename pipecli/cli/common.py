@@ -438,7 +438,7 @@ def _either(names: Sequence[str]) -> str:
 
 
 # the command that offers a format few others do
-ELSEWHERE = {"email": "stale", "text": "show", "sqlite": "export", "html": "report"}
+ELSEWHERE = {"email": "stale", "text": "show", "sqlite": "export", "html": "report", "ics": "agenda"}
 
 
 def format_option(formats: Sequence[OutputFormat]) -> Any:
