@@ -8,8 +8,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import icalendar
@@ -230,3 +232,46 @@ def test_me_on_the_agenda(day: Any, run_pipe: Any) -> None:
     ]
     done = run_pipe("-C", str(day.root), "agenda", "--owner", "me", env={"PIPE_USER": "nobody"})
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
+
+
+# -- the cron recipes of docs/cron.md, run as cron would -------------------------------------------------
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cron_lines(title: str) -> list[str]:
+    doc = (ROOT / "docs" / "cron.md").read_text(encoding="utf-8")
+    section = doc.split(f"### {title}", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+    lines = [line for block in re.findall(r"```crontab\n(.*?)```", section, re.S) for line in block.splitlines()]
+    return [line.split(None, 5)[5] for line in lines if re.match(r"^[0-9*]", line)]
+
+
+def as_cron(command: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    command = command.replace("/srv/sales", str(ROOT / "examples" / "demo"))
+    command = command.replace("/var/www/html", str(tmp_path / "www")).replace("agenda ", "agenda --as-of 2026-11-20 ")
+    path = f"{PIPE_SCRIPT.parent}:/usr/bin:/bin"
+    return subprocess.run(
+        ["env", "-i", f"PATH={path}", "sh", "-c", command],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_morning_agenda_line(tmp_path: Path, run_pipe: Any) -> None:
+    (line,) = cron_lines("Mail each seller their agenda every weekday at 7:30")
+    done = as_cron(line, tmp_path)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith("Agenda of marek for 2026-11-20\n")
+    expected = run_pipe("-C", str(ROOT / "examples" / "demo"), "agenda", "--as-of", "2026-11-20", "--owner", "marek")
+    assert done.stdout == expected.stdout and "wroclawska-piekarnia-tfyp" in done.stdout
+
+
+def test_the_calendar_line(tmp_path: Path) -> None:
+    (line,) = cron_lines("Keep a calendar of the next steps")
+    (tmp_path / "www" / "calendars").mkdir(parents=True)
+    done = as_cron(line, tmp_path)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    items = todos((tmp_path / "www" / "calendars" / "marek.ics").read_bytes())
+    assert [str(t["SUMMARY"]) for t in items] == ["Check in after the holidays (Wrocławska Piekarnia – kasy)"]
