@@ -85,9 +85,10 @@ def stale(
         ),
     ] = None,
 ) -> None:
-    """List deals in limbo: idle, overdue, or with no next step.
+    """List deals in limbo: untouched, idle, overdue or without a step.
 
-    A deal is stale when it has been idle past its stage's stale_after, its next
+    A deal is stale when it is a new lead nobody has touched within the pipeline's
+    first_touch_within, it has been idle past its stage's stale_after, its next
     step is overdue, or it has no next step (docs/stale.md). The table and the
     e-mail print nothing when no deal is stale, so cron mails only news; JSON
     prints [] and CSV its header.
