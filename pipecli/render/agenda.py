@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -168,12 +167,8 @@ def render_csv(agenda: Agenda) -> str:
     w.writerow(KEYS)
     for _, _, rows in headings(agenda):
         for r in rows:
-            w.writerow(["" if r[k] is None else _csv(plain(r[k], exact=True)) for k in KEYS])
+            w.writerow(["" if r[k] is None else str(plain(r[k], exact=True)) for k in KEYS])
     return buf.getvalue()
-
-
-def _csv(value: Any) -> str:
-    return str(value)
 
 
 # -- iCalendar ----------------------------------------------------------------------------------------
@@ -262,6 +257,3 @@ def render_agenda(
             raise ValueError("an iCalendar file needs the moment it is computed at")
         return render_ics(agenda, name=f"{name}: next steps", stamp=stamp)
     raise ValueError(f"an agenda has no {fmt.value} format")
-
-
-__all__: Sequence[str] = ["FORMATS", "agenda_data", "fold", "ics_text", "render_agenda"]
