@@ -9,7 +9,7 @@ several owners and currencies) and times, each in a fresh process and as the med
 of ``--repeat`` runs:
 
 * the floor: reading every deal file's bytes (os.scandir + read) in one process;
-* `pipe report` (warm, and --as-of a past day, --by owner, --strict), `pipe stale`,
+* `pipe report` (warm, and --as-of a past day, --by owner, --strict), `pipe stale`, `pipe agenda`,
   a filtered `pipe list`, against the floor;
 * cold (no index) against parsing every file with PyYAML's C loader in one process;
 * incremental: after 100 files change, against the warm time plus 100 parses;
@@ -294,6 +294,8 @@ def measure(base: Path, count: int, args: argparse.Namespace) -> None:
         table.add(label, t, t / floor, "<= 1.0x")
     stale = median_of(lambda: run([*cli, "stale", "--format", "json"]), r)
     table.add("warm `pipe stale` / floor", stale, stale / floor, "<= 1.0x")
+    agenda = median_of(lambda: run([*cli, "agenda", "--owner", "anna", "--format", "json"]), r)
+    table.add("warm `pipe agenda --owner anna` / floor", agenda, agenda / floor, "<= 1.0x")
     listed = median_of(lambda: run([*cli, "list", "--owner", "anna", "--status", "all"]), r)
     table.add("warm `pipe list --owner anna --status all` / floor", listed, listed / floor, "<= 1.0x")
     listed2 = median_of(lambda: run([*cli, "list", "--stage", "proposal", "--format", "csv"]), r)

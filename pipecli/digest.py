@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import history
+from .touch import first_touch
 
 if TYPE_CHECKING:
     from .models import Deal
@@ -189,6 +190,7 @@ class Row(NamedTuple):
     next_step: Step | None
     snooze: Pause | None
     settled: int  # the newest of creation, history and notes: any later cut-off gives this row
+    touched: int | None = None  # its first touch before the cut-off (pipecli.touch), in micros; None: none yet
 
 
 class Listed(NamedTuple):
@@ -368,6 +370,7 @@ def row_at(dg: Digest, ladder: Mapping[str, int], cutoff: datetime | None) -> Ro
     times += [t for t in dg.notes if moment is None or t < moment]
     last = max(times)
     settled = max([created, *(micros(h.at) for h in dg.history), *(micros(t) for t in dg.notes)])
+    touch = first_touch(dg.created, dg.history, dg.notes, cutoff)
     return Row(
         id=dg.id,
         title=values["title"],
@@ -395,6 +398,7 @@ def row_at(dg: Digest, ladder: Mapping[str, int], cutoff: datetime | None) -> Ro
         next_step=values["next_step"],
         snooze=values["snooze"],
         settled=settled,
+        touched=None if touch is None else micros(touch),
     )
 
 

@@ -57,6 +57,21 @@ def _listed(items: Sequence[str], limit: int = 8) -> str:
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
+class UnknownMe(PipeError):
+    """ "Me" (``pipecli.owners``) is no owner: ``identity`` (None: unknown), as ``source`` gave it,
+    matches no owner of a deal, or several (``matches``). A usage error (exit 2)."""
+
+    def __init__(self, identity: str | None, source: str | None, matches: Sequence[str] = ()) -> None:
+        self.identity, self.source, self.matches = identity, source, sorted(matches)
+        if identity is None:
+            message = "who you are is unknown"
+        elif self.matches:
+            message = f"{identity} ({source}) could be any of {', '.join(self.matches)}"
+        else:
+            message = f"{identity} ({source}) is no owner of a deal here"
+        super().__init__(message, exit_code=EXIT_USAGE)
+
+
 class NotFound(PipeError):
     """No deal has this id or starts with it; ``candidates`` are ids close to it."""
 

@@ -198,6 +198,8 @@ _DECIMAL = "decimal"
 _DATE = "date"
 _TIME = "time"
 _TEXT = "text"
+_OPT_INT = "opt_int"  # an integer or None (kept as _NONE_INT)
+_NONE_INT = -(2**63)
 _TAGS = "tags"
 _STEP = "step"
 _PAUSE = "pause"
@@ -231,6 +233,7 @@ ROW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("next_step", _STEP),
     ("snooze", _PAUSE),
     ("settled", _INT),
+    ("touched", "opt_int"),
 )
 # the listing's columns beyond the row's (the file's own stage, status and lost reason ...)
 LIST_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -363,6 +366,8 @@ def encode(entries: Sequence[Entry], stage_ids: Sequence[str]) -> bytes:
         values = [_row_value(e, name) for e in good]
         if kind == _INT:
             w.numbers(name, "q", values)
+        elif kind == _OPT_INT:
+            w.numbers(name, "q", [_NONE_INT if v is None else v for v in values])
         elif kind == _FLOAT:
             w.numbers(name, "d", [float("nan") if v is None else v for v in values])
         elif kind == "stage_days":
@@ -455,6 +460,8 @@ class Stored:
         n = self.n_deals
         if kind == _INT:
             return list(self._numbers(name, "q", n))
+        if kind == _OPT_INT:
+            return [None if x == _NONE_INT else x for x in self._numbers(name, "q", n)]
         if kind == _FLOAT:
             return [None if x != x else x for x in self._numbers(name, "d", n)]
         if kind == "stage_days":

@@ -356,6 +356,7 @@ class Pipeline(_Model):
     currency: Currency = "EUR"
     timezone: Annotated[str | None, AfterValidator(_zone_name)] = None
     stale_after: Duration = "14d"
+    first_touch_within: Duration = "24h"  # a new deal not touched this long after its creation is stale
     stages: list[Stage] = Field(min_length=1)
     auto_commit: bool = True  # in a git work tree, each writing command commits what it changed
 
@@ -398,6 +399,11 @@ class Pipeline(_Model):
             return 0.0
         p = self.stages[i].probability
         return p if p is not None else (i + 1) / (len(self.stages) + 1)
+
+    @property
+    def first_touch_limit(self) -> timedelta:
+        """``first_touch_within`` as a duration: how soon a new deal should be touched (pipecli.touch)."""
+        return parse_duration(self.first_touch_within)
 
     def stale_after_for(self, stage_id: str) -> timedelta:
         s = self.stage(stage_id)

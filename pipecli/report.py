@@ -26,6 +26,7 @@ from .snapshot import snapshot  # noqa: F401  (one deal at a cut-off, with its D
 from .stale import AsOf, StaleDeal, StaleSummary, in_list_order, judge, summarize
 from .stats import km_median, mean, median
 from .timeutil import SYSTEM_ZONE, end_of_day, start_of_day
+from .touch import figures as first_touch_figures
 
 GROUP_KEYS = ("owner", "source", "tag")
 CENT = Decimal("0.01")
@@ -125,6 +126,12 @@ class Totals:
     stale: int = 0  # the deals `pipe stale --as-of` lists (docs/stale.md)
     stale_value: MoneyMap = field(default_factory=dict)
     overdue_next_steps: int = 0
+    # first touch (pipecli.touch): hours from creation to the first note, move or status change
+    touched: int = 0  # deals touched before the cut-off: what the median and mean cover
+    first_touch_median_hours: float | None = None
+    first_touch_mean_hours: float | None = None
+    first_touch_within_rate: float | None = None  # touched within first_touch_within, of those decided
+    untouched: int = 0  # open deals not touched yet
     extra: dict[str, Any] = field(default_factory=dict)  # supplied by ReportSpec.extras
 
 
@@ -183,6 +190,7 @@ class Report:
     by: str | None = None
     groups: list[Group] = field(default_factory=list)
     stale: list[StaleDeal] = field(default_factory=list)  # what totals.stale counts, as `pipe stale` lists it
+    first_touch_within: str = "24h"  # the pipeline's limit, as pipeline.yaml writes it
 
 
 # -- small helpers -------------------------------------------------------------------------
@@ -510,6 +518,10 @@ def report_from_rows(
         t = totals(part, pipeline)
         found = stale_figures(part, stale)
         t.stale, t.stale_value, t.overdue_next_steps = found.count, found.value, found.overdue
+        touch = first_touch_figures(part, pipeline.first_touch_limit, micros(cutoff))
+        t.touched, t.untouched = touch.touched, touch.untouched
+        t.first_touch_median_hours, t.first_touch_mean_hours = touch.median_hours, touch.mean_hours
+        t.first_touch_within_rate = touch.within
         if spec.extras is not None:
             if deals_of is None:
                 raise ValueError("extra totals need the deals themselves")
@@ -539,6 +551,7 @@ def report_from_rows(
         lost_reasons=lost_reasons(scope, pipeline),
         by=by,
         stale=in_list_order(stale.values()),
+        first_touch_within=pipeline.first_touch_within,
     )
     if by is not None:
         members: dict[str | None, list[Row]] = {}

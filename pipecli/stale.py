@@ -15,6 +15,11 @@ The rules (docs/stale.md has examples):
 * Activity is the creation, a stage move (back moves too), a status change, a note
   and a field change. Snoozing is not activity: when a snooze ends, the idle time
   counts from the last real activity.
+* A new deal nobody has touched yet (``pipecli.touch``: no note, move or status change
+  since its creation) is listed as ``not touched`` once it is older than the pipeline's
+  ``first_touch_within`` (default 24h), unless a next step with a due date says when
+  (then the due date rules: ahead, it keeps the deal off; past, it is ``overdue``).
+  Its limit is that setting, whatever the stage's ``stale_after``.
 * As of a cut-off, only entries before it count: the stage, status, next step,
   snooze, owner and value are those the deal had then (``Deal.as_of``, which replays
   the history with ``pipecli.history``).
@@ -40,11 +45,13 @@ from .digest import Row, at, digest, ladder_of, micros, row_at
 from .models import Deal, Pipeline
 from .query import Filters
 from .timeutil import end_of_day
+from .touch import untouched
 
 IDLE = "idle"
 OVERDUE = "overdue"
 NO_NEXT_STEP = "no next step"
-REASONS = (OVERDUE, NO_NEXT_STEP, IDLE)
+UNTOUCHED = "not touched"
+REASONS = (UNTOUCHED, OVERDUE, NO_NEXT_STEP, IDLE)
 
 DAY = timedelta(days=1)
 
@@ -153,6 +160,18 @@ def _limit(pipeline: Pipeline, stage_id: str) -> tuple[timedelta, str, int]:
     return found
 
 
+def _first_touch_limit(pipeline: Pipeline) -> tuple[timedelta, str, int]:
+    """``first_touch_within``, its text, and the limit in microseconds (computed once per pipeline)."""
+    if _LIMITS[0] is not pipeline:
+        _LIMITS[:] = [pipeline, {}]
+    known: dict[Any, tuple[timedelta, str, int]] = _LIMITS[1]
+    found = known.get(UNTOUCHED)  # never a stage id: stage ids have no spaces
+    if found is None:
+        limit = pipeline.first_touch_limit
+        found = known[UNTOUCHED] = (limit, pipeline.first_touch_within, limit // timedelta(microseconds=1))
+    return found
+
+
 def threshold_text(pipeline: Pipeline, stage_id: str) -> str:
     """The stage's ``stale_after`` as written (the pipeline's default when it has none)."""
     stage = pipeline.stage(stage_id)
@@ -179,12 +198,27 @@ def judge(d: Row | None, pipeline: Pipeline, cut: AsOf) -> StaleDeal | None:
     """
     if d is None or d.status != "open" or is_snoozed(d, cut.day):
         return None
-    threshold, text, limit_us = _limit(pipeline, d.stage)
     idle_us = max(cut.micros - d.last_activity, 0)
     step = d.next_step
     due = step.due if step is not None else None
     if due is not None and cut.day <= due:
         return None
+    if due is None and untouched(d):
+        first, first_text, first_us = _first_touch_limit(pipeline)
+        over_us = cut.micros - d.created - first_us
+        if over_us > 0:
+            return StaleDeal(
+                deal=d,
+                reason=UNTOUCHED,
+                last_activity=at(d.last_activity, d.last_offset),
+                idle=timedelta(microseconds=idle_us),
+                threshold=first,
+                threshold_text=first_text,
+                past=timedelta(microseconds=over_us),
+                overdue_days=None,
+                currency=d.currency or pipeline.currency,
+            )
+    threshold, text, limit_us = _limit(pipeline, d.stage)
     if due is None and idle_us <= limit_us:
         return None
     idle = timedelta(microseconds=idle_us)

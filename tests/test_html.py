@@ -144,7 +144,7 @@ def same_rate(shown: str, rate: float | None) -> bool:
 def same_days(shown: str, days: float | None) -> bool:
     if days is None:
         return shown == "-"
-    return abs(float(shown) - days) <= 0.05
+    return abs(float(shown) - days) <= 0.05 + 1e-9  # shown to one decimal, stored to two: 299.55 is "299.6"
 
 
 def same(shown: str, value: Any) -> bool:
@@ -245,6 +245,8 @@ def check_report(page: Page, data: dict[str, Any]) -> None:
             assert r[1:6] == [str(t["deals"]), str(t["open"]), str(t["won"]), str(t["lost"]), r[5]]
             assert same_rate(r[5], t["win_rate"]) and same_money(r[6], t["won_value"])
             assert same_money(r[7], t["open_value"])
+            assert same_days(r[8], t["first_touch_median_hours"]) and same_days(r[9], t["first_touch_mean_hours"])
+            assert same_rate(r[10], t["first_touch_within_rate"]) and r[11] == str(t["untouched"])
             check_funnel(body(page, f"group-{i}-funnel"), g["funnel"], data["filters"]["strict"])
     else:
         assert "groups" not in page.tables
@@ -262,7 +264,8 @@ def check_stale_rows(rows: list[list[str]], listed: list[dict[str, Any]]) -> Non
             {x["currency"]: Decimal(str(x["value"]))} if x["value"] is not None else {}
         )
         assert r[7] == (x["next_step"] or "") and r[8] == (x["next_due"] or "")
-        assert r[9] == (f"overdue {x['overdue_days']}d" if x["reason"] == "overdue" else x["reason"])
+        reasons = {"overdue": f"overdue {x['overdue_days']}d", "not touched": f"not touched within {x['stale_after']}"}
+        assert r[9] == reasons.get(x["reason"], x["reason"])
 
 
 def assert_self_contained(text: str, page: Page) -> None:

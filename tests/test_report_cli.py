@@ -77,6 +77,7 @@ def test_json_contract_keys(demo) -> None:
         "cutoff",
         "pipeline",
         "currency",
+        "first_touch_within",
         "filters",
         "totals",
         "funnel",

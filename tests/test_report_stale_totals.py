@@ -25,11 +25,16 @@ def test_report_totals_count_stale_deals_as_of_the_day(pipe) -> None:
     assert t["stale"] == 2
     assert t["stale_value"] == {"EUR": 5000, "PLN": 1200}
     assert t["overdue_next_steps"] == 1
-    # as of the 4th nothing is stale yet: 2 days idle, next step not yet due
+    # as of the 4th: the idle and the busy lead, created on the 2nd and not touched yet, are
+    # past the first-touch limit (24h); the next step of the third is not yet due
     t = totals("2026-03-04")
+    assert t["stale"] == 2
+    assert t["stale_value"] == {"EUR": 5700}
+    assert t["overdue_next_steps"] == 0
+    # as of the 2nd the two leads are 15 hours old: nothing is stale yet
+    t = totals("2026-03-02")
     assert t["stale"] == 0
     assert t["stale_value"] == {}
-    assert t["overdue_next_steps"] == 0
     assert idle != busy
 
 

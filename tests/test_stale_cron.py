@@ -39,7 +39,8 @@ def elsewhere(tmp_path: Path) -> Path:
 
 
 def test_clean_pipeline_is_silent_and_exits_0(pipe: Any, elsewhere: Path) -> None:
-    pipe.add("Fresh lead", "--at", "2026-03-19T12:00")
+    fresh = pipe.add("Fresh lead", "--at", "2026-03-19T12:00")
+    pipe("note", fresh, "Called: a demo next week", "--at", "2026-03-19T15:00")
     closed = pipe.add("Old but won", "--at", "2026-01-05T12:00")
     pipe("won", closed, "--at", "2026-01-06T12:00")
     root = shlex.quote(str(pipe.root))
@@ -51,6 +52,7 @@ def test_clean_pipeline_is_silent_and_exits_0(pipe: Any, elsewhere: Path) -> Non
 def test_stale_pipeline_prints_the_list_and_fails_with_fail_if_any(pipe: Any, elsewhere: Path) -> None:
     old = pipe.add("ระบบ CRM สำหรับโรงแรม", "--owner", "สมชาย", "--value", "41300", "--at", "2026-03-01T12:00")
     fresh = pipe.add("Fresh lead", "--at", "2026-03-19T12:00")
+    pipe("note", fresh, "Called: a demo next week", "--at", "2026-03-19T15:00")
     root = shlex.quote(str(pipe.root))
     done = cron(f"pipe -C {root} stale --as-of 2026-03-20 --format email --fail-if-any", elsewhere)
     assert done.returncode == 1

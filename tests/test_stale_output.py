@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,10 @@ def seven(pipe: Any) -> Any:
     """Seven stale deals, 41,300 EUR, three overdue next steps (the issue's example line)."""
 
     def add(deal_id: str, title: str, at: str, *opts: str) -> None:
-        pipe("add", title, "--id", deal_id, "--at", at, *opts)
+        # created an hour before ``at`` and called then: idle since ``at``, never "not touched"
+        created = (datetime.fromisoformat(at) - timedelta(hours=1)).isoformat(timespec="minutes")
+        pipe("add", title, "--id", deal_id, "--at", created, *opts)
+        pipe("note", deal_id, "First call", "--at", at)
 
     add("a1", "Acme rollout", "2026-03-12T12:00", "--company", "Acme", "--owner", "Anna", "--value", "10000")
     pipe("next", "a1", "Send offer", "--due", "2026-03-15", "--at", "2026-03-12T12:00")  # overdue 5

@@ -15,6 +15,7 @@ from pipecli.stale import (
     NO_NEXT_STEP,
     NO_OWNER_STEM,
     OVERDUE,
+    UNTOUCHED,
     AsOf,
     find_stale,
     group_by_owner,
@@ -28,7 +29,7 @@ PIPELINE = Pipeline(stages=[Stage.model_validate(s) for s in DEFAULT_STAGES])
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def make(i: int, created_h: int, stage: str, value: int | None, currency: str, due: int | None):
+def make(i: int, created_h: int, stage: str, value: int | None, currency: str, due: int | None, call_h: int | None):
     created = START + timedelta(hours=created_h)
     d = actions.new_deal(
         PIPELINE,
@@ -41,6 +42,8 @@ def make(i: int, created_h: int, stage: str, value: int | None, currency: str, d
     )
     if due is not None:
         d = actions.set_next_step(d, created, "Call", created.date() + timedelta(days=due))
+    if call_h is not None:  # the first call, a note that many hours after the creation
+        d = actions.add_note(d, created + timedelta(hours=call_h), "Called")
     return d
 
 
@@ -51,6 +54,7 @@ deal_specs = st.lists(
         st.one_of(st.none(), st.integers(0, 10**6)),
         st.sampled_from(["EUR", "PLN", "THB"]),
         st.one_of(st.none(), st.integers(-5, 40)),
+        st.one_of(st.none(), st.integers(1, 24 * 30)),
     ),
     max_size=25,
 )
@@ -68,10 +72,16 @@ def test_the_rules_hold_for_every_deal(specs, as_of_h: int) -> None:
         if d.created >= moment:
             assert d.id not in listed
             continue
-        idle = moment - d.created  # the only activity: creation (and the next step, set then)
+        # the only activity: creation (and the next step, set then), and the first call if made by then
+        calls = [n.at for n in d.notes if n.at < moment]
+        idle = moment - (calls[0] if calls else d.created)
         limit = PIPELINE.stale_after_for(d.stage)
         due = d.next_step.due if d.next_step else None
-        if due is None:
+        if due is None and not calls and moment - d.created > PIPELINE.first_touch_limit:
+            assert listed[d.id].reason == UNTOUCHED
+            assert listed[d.id].past == moment - d.created - PIPELINE.first_touch_limit
+            assert listed[d.id].threshold_text == "24h"
+        elif due is None:
             assert (d.id in listed) == (idle > limit)
             if d.id in listed:
                 assert listed[d.id].reason == NO_NEXT_STEP

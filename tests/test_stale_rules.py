@@ -16,6 +16,7 @@ PIPELINE_WITH_UNITS = """\
 name: Units
 currency: EUR
 stale_after: 10d
+first_touch_within: 4w  # the deals here are never touched: these tests are about stale_after
 stages:
   - id: contact
     stale_after: 24h
@@ -114,7 +115,8 @@ def test_an_overdue_next_step_lists_a_deal_whatever_its_last_activity(pipe: Any)
 
 
 def test_a_next_step_without_a_due_date_does_not_keep_a_deal_fresh(pipe: Any) -> None:
-    deal = pipe.add("Vague", "--at", "2026-03-01T10:00")
+    deal = pipe.add("Vague", "--at", "2026-03-01T09:00")
+    pipe("note", deal, "First call", "--at", "2026-03-01T10:00")
     path = pipe.root / "deals" / f"{deal}.yaml"
     path.write_text(pipe.deal_text(deal) + "next_step:\n  text: Think about it\n", encoding="utf-8")
     assert stale(pipe, "2026-03-07") == []  # 6d14h < 7d
@@ -189,8 +191,10 @@ def test_a_back_move_resets_the_idle_clock(pipe: Any) -> None:
 
 
 def test_a_field_change_resets_the_idle_clock(pipe: Any) -> None:
-    changed = pipe.add("Value agreed", "--at", "2026-03-01T10:00")
-    untouched = pipe.add("Untouched", "--at", "2026-03-01T10:00")
+    changed = pipe.add("Value agreed", "--at", "2026-03-01T09:00")
+    untouched = pipe.add("Untouched", "--at", "2026-03-01T09:00")
+    for deal in (changed, untouched):  # a field change is not a first touch: both were called
+        pipe("note", deal, "First call", "--at", "2026-03-01T10:00")
     pipe("set", changed, "value=5000", "--at", "2026-03-08T10:00")
     assert ids(stale(pipe, "2026-03-12")) == [untouched]
     rows = stale(pipe, "2026-03-15")  # 2026-03-08T10:00 .. 2026-03-16T00:00: 7d14h
@@ -214,8 +218,10 @@ def test_fields_and_filters_are_as_the_deal_stood_at_the_cut_off(pipe: Any) -> N
 
 # -- filters and order ---------------------------------------------------------------------------
 def test_sorted_by_how_far_past_the_threshold(pipe: Any) -> None:
-    a = pipe.add("A, 2 days past", "--at", "2026-03-03T00:00")  # lead 7d: idle 9d -> 2 past
-    b = pipe.add("B, 5 days past", "--stage", "proposal", "--at", "2026-02-25T00:00")  # 10d: idle 15d -> 5
+    a = pipe.add("A, 2 days past", "--at", "2026-03-02T23:00")  # lead 7d: idle 9d -> 2 past
+    pipe("note", a, "First call", "--at", "2026-03-03T00:00")
+    b = pipe.add("B, 5 days past", "--stage", "proposal", "--at", "2026-02-24T23:00")  # 10d: idle 15d -> 5
+    pipe("note", b, "First call", "--at", "2026-02-25T00:00")
     c = pipe.add("C, overdue 3 days", "--stage", "negotiation", "--at", "2026-03-10T00:00")
     pipe("next", c, "Sign", "--due", "2026-03-08", "--at", "2026-03-10T00:00")  # idle 2d, overdue 11-8 = 3
     rows = stale(pipe, "2026-03-11")
@@ -236,7 +242,7 @@ def test_owner_stage_and_min_idle_filters(pipe: Any) -> None:
 
 
 def test_nothing_stale_prints_nothing_for_people_and_an_empty_listing_for_programs(pipe: Any) -> None:
-    pipe.add("Fresh", "--at", "2026-03-10T10:00")
+    pipe.add("Fresh", "--at", "2026-03-11T10:00")  # 14h old: not yet past the first-touch limit
     header = "id,title,company,owner,stage,reason,idle_days,idle_hours,stale_after,past_days,overdue_days,"
     expected = {
         "table": "",  # cron mails only when there is something to say

@@ -32,6 +32,7 @@ from ..errors import (
     OutOfOrder,
     PipeError,
     UnknownField,
+    UnknownMe,
     UnknownStage,
     Unwritable,
     WrongStatus,
@@ -153,6 +154,11 @@ def describe(err: PipeError) -> str:
         else:
             hint = f"; did you mean {err.suggestion}?" if err.suggestion else ""
         return f"unknown stage {err.value!r}: the stages are {', '.join(err.stages)}{hint}"
+    if isinstance(err, UnknownMe):
+        if err.identity is None:
+            return "--owner me: who you are is unknown; set PIPE_USER to your owner name (or git's user.email)"
+        fix = "set PIPE_USER to one of them" if err.matches else "set PIPE_USER to your owner name"
+        return f"--owner me: {err.message}; {fix}, or give --owner NAME"
     if isinstance(err, NotFound):
         return err.message if err.candidates else f"{err.message}; `pipe list` shows the ids"
     if isinstance(err, Ambiguous):

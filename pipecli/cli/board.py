@@ -8,7 +8,17 @@ import typer
 
 from ..errors import EXIT_ERROR, usage_error
 from .app import app
-from .common import OwnerOpt, SourceOpt, TagOpt, as_of_cut, indexed, output_for, report_problems, store_from
+from .common import (
+    OwnerOpt,
+    SourceOpt,
+    TagOpt,
+    as_of_cut,
+    indexed,
+    output_for,
+    owner_of,
+    report_problems,
+    store_from,
+)
 from .helptext import examples
 
 SORT_CHOICES = ("value", "age")  # pipecli.board.SORTS; listed here so help needs no import of the library
@@ -86,6 +96,7 @@ def board(
     else:
         when = AsOf.at(now())
     fresh = indexed(store)
+    owner = owner_of(store, owner, lambda: (v.owner for v in fresh.views))
     filters = Filters(status=None, owner=owner, source=source, tag=tag)
     result = board_from_rows(fresh.rows_at(when.moment), pipeline, when, filters=filters, sort=sort)
     out = output_for(ctx)

@@ -79,6 +79,36 @@ def who(store: Store) -> str | None:
     return login_name(store.settings)
 
 
+def me_identity(store: Store) -> tuple[str | None, str | None]:
+    """Who ``--owner me`` is, and where that came from: ``PIPE_USER``, else git's
+    ``user.email`` when the pipeline is in a git work tree; (None, None) when neither says."""
+    if store.settings.user:
+        return store.settings.user, "PIPE_USER"
+    from ..git import GitError, repo_of
+
+    repo = repo_of(store)
+    if repo is not None:
+        try:
+            email = (repo.get("user.email") or "").strip()
+        except GitError:
+            email = ""
+        if email and len(email) <= 200 and not any(ord(ch) < 32 for ch in email):
+            return email, "git's user.email"
+    return None, None
+
+
+def owner_of(store: Store, owner: str | None, owners: Callable[[], Iterable[str | None]]) -> str | None:
+    """The ``--owner`` of every command: as given, or for ``me`` the owner you are
+    (``pipecli.owners``: PIPE_USER, else git's user.email, matched against ``owners()``,
+    the owners the deals name). The one resolution list, stale, agenda and report use."""
+    from ..owners import is_me, resolve
+
+    if not is_me(owner):
+        return owner
+    identity, source = me_identity(store)
+    return resolve(owner, identity, source, owners())
+
+
 def change_deal(
     store: Store,
     ref: str,
@@ -439,7 +469,7 @@ def _either(names: Sequence[str]) -> str:
 
 
 # the command that offers a format few others do
-ELSEWHERE = {"email": "stale", "text": "show", "sqlite": "export", "html": "report"}
+ELSEWHERE = {"email": "stale", "text": "show", "sqlite": "export", "html": "report", "ics": "agenda"}
 
 
 def format_option(formats: Sequence[OutputFormat]) -> Any:
@@ -486,7 +516,12 @@ NoCommitOpt = Annotated[
 ]
 OwnerOpt = Annotated[
     str | None,
-    typer.Option("--owner", help="Only deals of this owner.", autocompletion=complete_owner, metavar="NAME"),
+    typer.Option(
+        "--owner",
+        help="Only deals of this owner; me: yours (PIPE_USER, else git's user.email).",
+        autocompletion=complete_owner,
+        metavar="NAME",
+    ),
 ]
 SourceOpt = Annotated[str | None, typer.Option("--source", help="Only deals from this lead source.", metavar="SOURCE")]
 TagOpt = Annotated[

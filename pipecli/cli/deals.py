@@ -35,6 +35,7 @@ from .common import (
     interactive,
     notify,
     output_for,
+    owner_of,
     read_stdin,
     report_problems,
     screen_for,
@@ -705,8 +706,9 @@ def list_(
         if word in ("open", "won", "lost", "all") and pipeline.stage(s) is None:
             raise usage_error(f"--stage {s}: {word} is a status, not a stage; use --status {word}")
     stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
-    filters = Filters(stages=stages, status=None if status == "all" else status, owner=owner, source=source, tag=tag)
     fresh = indexed(store)
+    owner = owner_of(store, owner, lambda: (d.owner for d in fresh.views))
+    filters = Filters(stages=stages, status=None if status == "all" else status, owner=owner, source=source, tag=tag)
     deals = sort_deals([d for d in fresh.views if filters.matches(d)], sort, pipeline)
     rows = [deal_row(d, pipeline) for d in deals]
     out = output_for(ctx, wide=wide, path=output)

@@ -22,6 +22,7 @@ from .common import (
     format_option,
     indexed,
     output_for,
+    owner_of,
     report_problems,
     store_from,
 )
@@ -89,6 +90,7 @@ def report(
         raise usage_error(f"--since {first.isoformat()} is after --until {last.isoformat()}; swap them")
     pipeline = store.pipeline
     fresh = indexed(store)
+    owner = owner_of(store, owner, lambda: (d.owner for d in fresh.views))
     spec = ReportSpec(
         as_of=day,
         cutoff=cut,

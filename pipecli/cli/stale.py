@@ -26,6 +26,7 @@ from .common import (
     format_option,
     indexed,
     output_for,
+    owner_of,
     report_problems,
     store_from,
     who,
@@ -85,9 +86,10 @@ def stale(
         ),
     ] = None,
 ) -> None:
-    """List deals in limbo: idle, overdue, or with no next step.
+    """List deals in limbo: untouched, idle, overdue or without a step.
 
-    A deal is stale when it has been idle past its stage's stale_after, its next
+    A deal is stale when it is a new lead nobody has touched within the pipeline's
+    first_touch_within, it has been idle past its stage's stale_after, its next
     step is overdue, or it has no next step (docs/stale.md). The table and the
     e-mail print nothing when no deal is stale, so cron mails only news; JSON
     prints [] and CSV its header.
@@ -118,8 +120,9 @@ def stale(
         stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
     except PipeError as err:  # a typo in a crontab is a command-line mistake (2), not "something is stale" (1)
         raise usage_error(f"--stage: {describe(err)}") from None
-    filters = Filters(stages=stages, status="open", owner=owner)
     fresh = indexed(store)
+    owner = owner_of(store, owner, lambda: (d.owner for d in fresh.views))
+    filters = Filters(stages=stages, status="open", owner=owner)
     items = stale_rows(fresh.rows_at(cut.moment), pipeline, cut, filters=filters, min_idle=least)
     chosen = [f"owner {owner}"] if owner else []
     chosen += [f"stage {', '.join(stages)}"] if stages else []

@@ -24,6 +24,7 @@ from .common import (
     complete_deal,
     format_option,
     output_for,
+    owner_of,
     report_problems,
     store_from,
 )
@@ -136,6 +137,8 @@ def log(
     store = store_from(ctx)
     zone = _zone(store)
     day, cut = as_of_cut(as_of, zone) if as_of else (None, None)
+    loaded = store.load_all()
+    owner = owner_of(store, owner, lambda: (d.owner for d in loaded.deals))
     spec = LogSpec(
         deal=store.resolve(deal) if deal is not None else None,
         since=start_of_day(parse_date(since, option="--since", relative_to=day), zone) if since else None,
@@ -143,7 +146,6 @@ def log(
         owner=owner,
         by=by,
     )
-    loaded = store.load_all()
     entries = timeline(loaded.deals, spec)[:limit]
     out = output_for(ctx, wide=wide, path=output)
     if form in (OutputFormat.table, OutputFormat.markdown):

@@ -23,6 +23,7 @@ from .common import (
     at_time,
     complete_stage,
     format_option,
+    owner_of,
     report_problems,
     screen_for,
     store_from,
@@ -271,8 +272,9 @@ def export_(
     if fmt is ExportFormat.sqlite and (output is None or str(output) == "-"):
         raise usage_error("--format sqlite writes a database file: give --output FILE.db")
     stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
-    filters = Filters(stages=stages, status=None if status == "all" else status, owner=owner, source=source, tag=tag)
     loaded = store.load_all()
+    owner = owner_of(store, owner, lambda: (d.owner for d in loaded.deals))
+    filters = Filters(stages=stages, status=None if status == "all" else status, owner=owner, source=source, tag=tag)
     deals = sorted(select(loaded.deals, filters), key=lambda d: d.id)
     if output is not None and str(output) != "-" and output.is_dir():
         raise PipeError(f"cannot write {display_path(output)}: it is a folder; give a file name")

@@ -42,6 +42,7 @@ class OutputFormat(str, Enum):
     text = "text"  # one deal, for people: pipe show
     sqlite = "sqlite"  # a database file: pipe export
     html = "html"  # one self-contained page: pipe report and pipe stale (render/html.py)
+    ics = "ics"  # an iCalendar file: pipe agenda (render/agenda.py)
 
 
 # the formats for programs, the same on every listing command (list, stale, export, log)
@@ -67,6 +68,13 @@ REPORT_FORMATS: tuple[OutputFormat, ...] = (
     OutputFormat.html,
 )
 STALE_FORMATS: tuple[OutputFormat, ...] = (*LISTING_FORMATS, OutputFormat.email, OutputFormat.html)
+AGENDA_FORMATS: tuple[OutputFormat, ...] = (
+    OutputFormat.table,
+    OutputFormat.markdown,
+    OutputFormat.json,
+    OutputFormat.csv,
+    OutputFormat.ics,
+)
 
 
 class ExportFormat(str, Enum):

@@ -175,7 +175,7 @@ TILES = (  # key in the JSON totals, label, style
 )
 
 
-def _total_cells(t: Totals) -> list[tuple[str, str, str]]:
+def _total_cells(t: Totals, limit: str = "24h") -> list[tuple[str, str, str]]:
     """(JSON key, label, shown value) of every total, in the order of the text report."""
     cells = [
         ("deals", "deals", str(t.deals)),
@@ -192,6 +192,11 @@ def _total_cells(t: Totals) -> list[tuple[str, str, str]]:
         ("stale", "stale", str(t.stale)),
         ("stale_value", "stale value", _money_lines(t.stale_value)),
         ("overdue_next_steps", "overdue next steps", str(t.overdue_next_steps)),
+        ("touched", "touched", str(t.touched)),
+        ("first_touch_median_hours", "hours to first touch, median", _days(t.first_touch_median_hours)),
+        ("first_touch_mean_hours", "hours to first touch, mean", _days(t.first_touch_mean_hours)),
+        ("first_touch_within_rate", f"touched within {esc(limit)}", _pct(t.first_touch_within_rate)),
+        ("untouched", "untouched", str(t.untouched)),
     ]
     for key, value in t.extra.items():
         shown = _money_lines(value) if isinstance(value, dict) else ("-" if value is None else esc(value))
@@ -201,7 +206,7 @@ def _total_cells(t: Totals) -> list[tuple[str, str, str]]:
 
 def tiles_section(report: Report) -> str:
     """The key figures at the top of the page, each as the totals table shows it."""
-    cells = {key: shown for key, _, shown in _total_cells(report.totals)}
+    cells = {key: shown for key, _, shown in _total_cells(report.totals, report.first_touch_within)}
     tiles = "".join(
         f'<div class="tile {style}" data-key="{key}"><div class=k>{label}</div><div class=v>{cells[key]}</div></div>'
         for key, label, style in TILES
@@ -212,7 +217,7 @@ def tiles_section(report: Report) -> str:
 def totals_section(report: Report) -> str:
     rows = "".join(
         f'<tr data-key="{esc(key)}"><td>{label}</td><td class=n>{shown}</td></tr>'
-        for key, label, shown in _total_cells(report.totals)
+        for key, label, shown in _total_cells(report.totals, report.first_touch_within)
     )
     table = (
         f'<table id="totals"><thead><tr><th>total</th><th class=n>value</th></tr></thead><tbody>{rows}</tbody></table>'
@@ -431,10 +436,16 @@ def groups_section(report: Report) -> str:
             _pct(g.totals.win_rate),
             _money_lines(g.totals.won_value),
             _money_lines(g.totals.open_value),
+            _days(g.totals.first_touch_median_hours),
+            _days(g.totals.first_touch_mean_hours),
+            _pct(g.totals.first_touch_within_rate),
+            str(g.totals.untouched),
         ]
         for g in report.groups
     ]
     headers = [esc(report.by), "deals", "open", "won", "lost", "won/closed", "won value", "open value"]
+    headers += ["hours to first touch, median", "mean", f"touched within {esc(report.first_touch_within)}"]
+    headers += ["untouched"]
     parts = [_table("groups", headers, rows)]
     for i, g in enumerate(report.groups):
         parts.append(f"<h3>Funnel, {esc(report.by)} {esc(g.key or '(none)')}</h3>")

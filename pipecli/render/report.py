@@ -47,6 +47,11 @@ def totals_data(t: Totals) -> dict[str, Any]:
         "stale": t.stale,
         "stale_value": t.stale_value,
         "overdue_next_steps": t.overdue_next_steps,
+        "touched": t.touched,
+        "first_touch_median_hours": _days(t.first_touch_median_hours),
+        "first_touch_mean_hours": _days(t.first_touch_mean_hours),
+        "first_touch_within_rate": t.first_touch_within_rate,
+        "untouched": t.untouched,
     }
     for key, value in t.extra.items():
         data.setdefault(key, value)
@@ -95,6 +100,7 @@ def report_data(report: Report) -> dict[str, Any]:
         "cutoff": report.cutoff.isoformat(),
         "pipeline": report.pipeline,
         "currency": report.currency,
+        "first_touch_within": report.first_touch_within,
         "filters": plain(report.filters),
         "totals": totals_data(report.totals),
         "funnel": [stage_data(r) for r in report.funnel],
@@ -260,7 +266,7 @@ def _note(text: str, screen: Screen | None) -> str:
     return textwrap.fill(" ".join(text.split()), width=max(20, width)) + "\n"
 
 
-def totals_table(t: Totals, tablefmt: str, sep: str, screen: Screen | None = None) -> str:
+def totals_table(t: Totals, tablefmt: str, sep: str, screen: Screen | None = None, limit: str = "24h") -> str:
     body: list[list[Any]] = [
         ["deals", t.deals],
         ["open", t.open],
@@ -275,6 +281,11 @@ def totals_table(t: Totals, tablefmt: str, sep: str, screen: Screen | None = Non
         ["stale", t.stale],
         ["stale value", _money_cell(t.stale_value, sep)],
         ["overdue next steps", t.overdue_next_steps],
+        ["touched", t.touched],
+        ["hours to first touch, median", _num(t.first_touch_median_hours)],
+        ["hours to first touch, mean", _num(t.first_touch_mean_hours)],
+        [f"touched within {limit}", _pct(t.first_touch_within_rate)],
+        ["untouched", t.untouched],
     ]
     for key, value in t.extra.items():
         shown = _money_cell(value, sep) if isinstance(value, dict) else ("-" if value is None else value)
@@ -452,6 +463,32 @@ def groups_table(report: Report, tablefmt: str, sep: str, screen: Screen | None 
     return _table(columns, body, tablefmt, screen)
 
 
+def first_touch_table(report: Report, tablefmt: str, screen: Screen | None = None) -> str:
+    """Per group: deals touched, median and mean hours to first touch, the share within the limit, untouched."""
+    limit = report.first_touch_within
+    body = [
+        [
+            g.key or "(none)",
+            str(g.totals.touched),
+            _num(g.totals.first_touch_median_hours),
+            _num(g.totals.first_touch_mean_hours),
+            _pct(g.totals.first_touch_within_rate),
+            str(g.totals.untouched),
+        ]
+        for g in report.groups
+    ]
+    by = report.by or "group"
+    columns = [
+        Column(by, by, max_width=16, min_width=8),
+        _col("touched"),
+        _col("median h"),
+        _col("mean h", 1),
+        _col(f"within {limit}"),
+        _col("untouched"),
+    ]
+    return _table(columns, body, tablefmt, screen)
+
+
 def _heading(report: Report) -> str:
     f = report.filters
     parts = [f"{report.pipeline} pipeline as of {report.as_of.isoformat()}"]
@@ -470,7 +507,7 @@ def _heading(report: Report) -> str:
 def _sections(report: Report, tablefmt: str, sep: str, screen: Screen | None = None) -> list[tuple[str, str]]:
     t = report.totals
     out = [
-        ("Totals", totals_table(t, tablefmt, sep, screen)),
+        ("Totals", totals_table(t, tablefmt, sep, screen, report.first_touch_within)),
         ("Funnel", funnel_table(report.funnel, report.strict, tablefmt, screen)),
         ("Lost deals by stage", lost_table(report.funnel, tablefmt, sep, screen)),
         ("Time in stage (days)", time_table(report.funnel, tablefmt, screen)),
@@ -482,6 +519,7 @@ def _sections(report: Report, tablefmt: str, sep: str, screen: Screen | None = N
         out.append(("Lost reasons", reasons_table(report, tablefmt, sep, screen)))
     if report.by is not None:
         out.append((f"By {report.by}", groups_table(report, tablefmt, sep, screen)))
+        out.append((f"First touch by {report.by}", first_touch_table(report, tablefmt, screen)))
         for g in report.groups:
             title = f"Funnel, {report.by} {g.key or '(none)'}"
             out.append((title, funnel_table(g.funnel, report.strict, tablefmt, screen)))

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..fields import names
 from ..models import DEAL_COLUMNS
-from ..stale import IDLE, NO_NEXT_STEP, OVERDUE, AsOf, StaleDeal, StaleSummary, group_by_owner, summarize
+from ..stale import IDLE, NO_NEXT_STEP, OVERDUE, UNTOUCHED, AsOf, StaleDeal, StaleSummary, group_by_owner, summarize
 from . import STALE_FORMATS, Column, OutputFormat, Screen, money, render_rows
 
 
@@ -81,6 +81,8 @@ def idle_long(idle: timedelta) -> str:
 def reason_text(item: StaleDeal) -> str:
     if item.reason == OVERDUE:
         return f"overdue {item.overdue_days}d"
+    if item.reason == UNTOUCHED:
+        return f"{UNTOUCHED} within {item.threshold_text}"
     return item.reason
 
 
@@ -136,6 +138,8 @@ def _deal_lines(item: StaleDeal) -> list[str]:
     step = d.next_step
     if item.reason == OVERDUE and step is not None and step.due is not None:
         why = f"overdue {_plural(item.overdue_days or 0, 'day')}: {step.text} (due {step.due.isoformat()})"
+    elif item.reason == UNTOUCHED:
+        why = f"{UNTOUCHED} within {item.threshold_text} of its creation"
     elif item.reason == NO_NEXT_STEP:
         why = "no next step"
     elif item.reason == IDLE and step is not None:
