@@ -29,9 +29,9 @@ The query is folded the same way, so accents never matter in either direction: `
 **Queries** (:func:`parse_query`): the words of the query, each of which must be found
 somewhere in the deal (in any of its searched fields: AND), as part of a word (``ross``
 finds "Rossi"). A part in double quotes is one term, spaces included (``"revised
-offer"``). A term that is a number written with spaces, dashes, dots, brackets or a
-plus (``+48 600-123-456``, ``(02) 1234``) is also found in a phone number whose digits
-contain its digits, however either is spaced.
+offer"``). A term that is a number of three digits or more, written with spaces,
+dashes, dots, brackets, slashes or a plus (``+48 600-123-456``, ``(02) 1234``), is also
+found in a phone number whose digits contain its digits, however either is spaced.
 """
 
 from __future__ import annotations
@@ -164,6 +164,7 @@ def _term(text: str) -> Term | None:
     digits = None
     if _PHONE_TERM.fullmatch(text.strip()):
         digits = _NOT_DIGIT.sub("", text)
+        digits = digits if len(digits) >= 3 else None  # a date's day, a count: only as written
     return Term(text, folded, digits)
 
 

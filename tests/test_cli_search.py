@@ -179,6 +179,17 @@ def test_a_bad_file_is_named_and_the_good_ones_still_found(run_pipe, pipe, deals
     assert "broken.yaml" in run.stderr
 
 
+def test_the_sample_in_the_docs_is_what_pipe_prints(runner) -> None:
+    from pipecli.cli import app
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "search.md").read_text(encoding="utf-8")
+    block = docs.split("```\n$ pipe -C examples/demo search zazolc\n", 1)[1].split("```", 1)[0]
+    demo = Path(__file__).resolve().parent.parent / "examples" / "demo"
+    result = runner.invoke(app, ["-C", str(demo), "search", "zazolc"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == block
+
+
 # -- never a stale text -----------------------------------------------------------------------
 def search_path(root: Path) -> Path:
     return Store(root).state_path(textindex.NAME)
