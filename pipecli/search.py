@@ -130,6 +130,10 @@ _SPACES = re.compile(" {2,}")
 def folded_spans(text: str) -> tuple[str, str, list[int]]:
     """``(shown, folded, starts)``: the text as shown (NFC), folded (``fold``), and where in
     the folded text each shown character begins (one more at the end: the folded length)."""
+    if text.isascii():
+        out = text.lower().translate(_ASCII_SPACES)
+        if "  " not in out:  # one character for one: positions are the same
+            return text, out, list(range(len(text) + 1))
     shown = unicodedata.normalize("NFC", text)
     starts = [0]
     pieces: list[str] = []
@@ -215,12 +219,12 @@ def deal_items(deal: Any, fields: Sequence[str]) -> list[Item]:
     return out
 
 
-def haystack(items: Iterable[Item]) -> str:
-    """The folded texts of a deal, one after another with ``SEPARATOR`` between them; a
-    phone also as its digits alone."""
+def haystack(items: Iterable[Item], folded: Sequence[str] | None = None) -> str:
+    """The folded texts of a deal (``folded``, when they are at hand), one after another
+    with ``SEPARATOR`` between them; a phone also as its digits alone."""
     parts = []
-    for item in items:
-        parts.append(fold(item.text))
+    for n, item in enumerate(items):
+        parts.append(fold(item.text) if folded is None else folded[n])
         if item.field == PHONE_FIELD:
             parts.append(_NOT_DIGIT.sub("", item.text))
     return SEPARATOR.join(parts)
@@ -253,8 +257,13 @@ def _digit_spans(shown: str, digits: str) -> list[tuple[int, int]]:
     return out
 
 
-def find(item: Item, terms: Sequence[Term]) -> Hit | None:
-    """Where the terms are found in one text, or None when none is."""
+def find(item: Item, terms: Sequence[Term], folded: str | None = None) -> Hit | None:
+    """Where the terms are found in one text, or None when none is (``folded``: the text
+    folded, when it is at hand: a text in which no term is found is not mapped)."""
+    if folded is not None and not any(
+        t.folded in folded or (t.digits and t.digits in _NOT_DIGIT.sub("", item.text)) for t in terms
+    ):
+        return None
     shown, folded, starts = folded_spans(item.text)
     spans: list[tuple[int, int]] = []
     for term in terms:
@@ -285,9 +294,11 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def matches(items: Sequence[Item], terms: Sequence[Term]) -> list[Hit] | None:
     """The texts of a deal in which a term is found, when every term is found in one of
     them (AND); None when some term is found nowhere."""
-    if not terms or not all(term_in(t, haystack(items)) for t in terms):
+    folded = [fold(item.text) for item in items]
+    whole = haystack(items, folded)
+    if not terms or not all(term_in(t, whole) for t in terms):
         return None
-    return [h for h in (find(item, terms) for item in items) if h is not None]
+    return [h for h in (find(item, terms, f) for item, f in zip(items, folded, strict=True)) if h is not None]
 
 
 @dataclass(frozen=True)

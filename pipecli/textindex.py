@@ -150,9 +150,8 @@ class Texts:
             if not isinstance(names, list) or len(names) != n or not all(isinstance(x, str) for x in names):
                 raise Unreadable("bad names")
             self.names: list[str] = names
-            flat = numbers("keys", 4 * n)
-            self.keys: list[Key] = list(zip(flat[0::4], flat[1::4], flat[2::4], flat[3::4], strict=True))
-            self.reads: list[int] = list(numbers("reads", n))
+            self._keys = numbers("keys", 4 * n)  # kept flat: 100,000 tuples would cost 20 MB
+            self.reads: array[int] = numbers("reads", n)
             self._spans: list[tuple[int, array[int]]] = []
             for which in (0, 1):
                 start, end = section(f"texts{which}")
@@ -164,6 +163,15 @@ class Texts:
             raise
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, struct.error) as exc:
             raise Unreadable(str(exc)) from None
+
+    def key(self, i: int) -> Key:
+        """The stat key of file ``i`` when its texts were read."""
+        k = self._keys
+        return (k[4 * i], k[4 * i + 1], k[4 * i + 2], k[4 * i + 3])
+
+    @property
+    def keys(self) -> list[Key]:
+        return [self.key(i) for i in range(len(self.names))]
 
     def _range(self, which: int, i: int) -> tuple[int, int]:
         start, offsets = self._spans[which]
@@ -279,7 +287,7 @@ def refresh(
             keys.append(key)
             reads.append(e.read_ns)
             texts.append(e.texts or EMPTY)
-        elif stored is not None and i >= 0 and stored.keys[i] == key and trusted(key, stored.reads[i]):
+        elif stored is not None and i >= 0 and stored.key(i) == key and trusted(key, stored.reads[i]):
             keys.append(key)
             reads.append(stored.reads[i])
             texts.append(i)
