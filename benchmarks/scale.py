@@ -1,6 +1,6 @@
 """How `pipe` scales: 1,000 to 100,000 deals, every figure against its target, in one run.
 
-    python benchmarks/scale.py --deals 1000 10000 100000 [--repeat 3] [--keep DIR]
+    python benchmarks/scale.py --deals 1000 10000 100000 [--repeat 3] [--keep DIR] [--search-only]
                                [--peer-cmd 'node /path/to/dist/main.js']
 
 Generates pipelines with realistic histories (about ten entries per deal: moves
@@ -16,6 +16,9 @@ of ``--repeat`` runs:
 * one-deal commands, `pipe --help` and a completion request against
   ``python -c "import typer"``;
 * the peak memory of the warm report (/usr/bin/time's maximum resident set size);
+* `pipe search`: the first one on a warm index (it reads every file for its texts),
+  then warm ones against the floor (``--search-only``: just these, the floors and the
+  warm report);
 * with ``--peer-cmd``: the same pipeline written in the peer's format (a git-based
   CRM whose records are JSON files in ``.forkyou/``), its pipeline report and
   one-record commands side by side with ours.
@@ -255,6 +258,43 @@ class Table:
         sys.stdout.flush()
 
 
+def search_figures(table: Table, cli: list[str], root: Path, count: int, floor: float, csafe: float, r: int) -> None:
+    """`pipe search` on a warm index: the first one (which reads every file for its texts
+    once), then warm ones: a rare query (a few deals), a common one (a sixth of the
+    deals, every match written as JSON) and one narrowed by a filter."""
+    shutil.rmtree(root / ".pipe" / "search", ignore_errors=True)
+    number = count // 2 + 7  # a deal number in a title: the few titles that hold it
+    rare = [*cli, "search", f"roma {number}", "--format", "json"]
+    first = run_any(rare)
+    table.add("first `pipe search` (reads every file) / CSafeLoader", first, first / csafe)
+    run_any(rare)  # the entries read within the racy margin are read again once
+    time.sleep(2.1)
+    run_any(rare)
+    for label, cmd in (
+        ("warm `pipe search 'roma N'` (a few hits) / floor", rare),
+        ("warm `pipe search gesla --owner anna` / floor", [*cli, "search", "gesla", "--owner", "anna"]),
+        ("warm `pipe search caffe -f json` (1/6 hit) / floor", [*cli, "search", "caffe", "--format", "json"]),
+    ):
+        t = median_of(lambda cmd=cmd: run_any(cmd), r)
+        table.add(label, t, t / floor, "<= 1.0x")
+    mib = peak_mib_any(rare)
+    table.add("peak memory of the warm rare search", f"{mib:.0f} MiB", None, "< 300 MiB")
+
+
+def run_any(cmd: Sequence[str]) -> float:
+    """Wall time of one process that may exit 1 (a search that found nothing)."""
+    t = time.perf_counter()
+    done = subprocess.run(list(cmd), capture_output=True)
+    if done.returncode not in (0, 1):
+        raise subprocess.CalledProcessError(done.returncode, cmd, done.stdout, done.stderr)
+    return time.perf_counter() - t
+
+
+def peak_mib_any(cmd: Sequence[str]) -> float:
+    out = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True)
+    return int(out.stderr.strip().splitlines()[-1]) / 1024
+
+
 def measure(base: Path, count: int, args: argparse.Namespace) -> None:
     root = base / f"pipe-{count}"
     for extra in (root / "deals").glob("bench-added-*.yaml"):
@@ -285,6 +325,10 @@ def measure(base: Path, count: int, args: argparse.Namespace) -> None:
     run(report)  # the first warm run reads again the entries that were racily clean
     warm = median_of(lambda: run(report), r)
     table.add("warm `pipe report --format json` / floor", warm, warm / floor, "<= 1.0x")
+    if args.search_only:
+        search_figures(table, cli, root, count, floor, csafe, r)
+        table.print()
+        return
     for label, extra in (
         ("warm report --as-of a past day / floor", ["--as-of", PAST_DAY.isoformat()]),
         ("warm report --by owner / floor", ["--by", "owner"]),
@@ -302,6 +346,7 @@ def measure(base: Path, count: int, args: argparse.Namespace) -> None:
     table.add("warm `pipe list --stage proposal -f csv` / floor", listed2, listed2 / floor, "<= 1.0x")
     mib = peak_mib(report)
     table.add("peak memory of the warm report", f"{mib:.0f} MiB", None, "< 300 MiB")
+    search_figures(table, cli, root, count, floor, csafe, r)
 
     rng = random.Random(count)
     hundred = csafe / count * 100
@@ -392,6 +437,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", type=Path, help="generate into this folder and leave it there (reused next time)")
     parser.add_argument("--peer-cmd", help="the peer's command, e.g. 'node /path/to/dist/main.js'")
+    parser.add_argument(
+        "--search-only", action="store_true", help="only the floors, the warm report and the `pipe search` figures"
+    )
     args = parser.parse_args()
     base = args.keep or Path(tempfile.mkdtemp(prefix="pipe-scale-"))
     print(f"# benchmarks/scale.py --deals {' '.join(map(str, args.deals))}\n\n{machine()}")

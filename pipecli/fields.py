@@ -18,6 +18,8 @@ kind            the list                                                  built 
                                                                           ``export.BASE_COLUMNS``
 ``importable``  what an import column may fill                            ``models.IMPORTABLE_FIELDS``
 ``stale``       the deal's columns in ``pipe stale``'s machine formats    ``render.stale.MACHINE_KEYS``
+``searchable``  the texts ``pipe search`` looks in (a list: each          ``models.SEARCHABLE_FIELDS``
+                element; a next step or note: its text)
 ==============  ========================================================  ===================================
 
 ``models.PLAIN_SETTABLE_FIELDS`` is the settable fields without the contact's: what
@@ -38,8 +40,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Kind = Literal["settable", "tracked", "listed", "exported", "importable", "stale"]
-KINDS: tuple[Kind, ...] = ("settable", "tracked", "listed", "exported", "importable", "stale")
+Kind = Literal["settable", "tracked", "listed", "exported", "importable", "stale", "searchable"]
+KINDS: tuple[Kind, ...] = ("settable", "tracked", "listed", "exported", "importable", "stale", "searchable")
 # lists of columns (keys of rows) use "_" for a sub-field; the others name fields as people type them
 COLUMN_KINDS = frozenset({"listed", "exported", "stale"})
 
@@ -54,6 +56,7 @@ class Col:
     exported: int | None = None
     importable: int | None = None
     stale: int | None = None
+    searchable: int | None = None
     name: str | None = None  # when the field's own name is not the one used
 
     def position(self, kind: Kind) -> int | None:

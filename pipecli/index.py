@@ -110,16 +110,20 @@ class Entry:
     digest_json: bytes | memoryview = b""
     problem: tuple[int | None, str] | None = None  # line, message
     deal_id: str | None = None
+    texts: tuple[bytes, bytes] | None = None  # what ``pipe search`` keeps (``textindex.texts_of``), when asked for
 
     @property
     def ok(self) -> bool:
         return self.problem is None
 
 
-def read_entry(deals_dir: str, name: str, key: Key, ladder: dict[str, int], root: str | None) -> Entry:
+def read_entry(
+    deals_dir: str, name: str, key: Key, ladder: dict[str, int], root: str | None, texts: bool = False
+) -> Entry:
     """Read and digest one deal file, as ``Store.load_all`` reads it: by the rules of
     ``documents.read_text`` inside the pipeline folder ``root``, and refused as it refuses
-    a deal whose history is out of time order."""
+    a deal whose history is out of time order. With ``texts``, also the deal's searched
+    texts (``textindex.texts_of``)."""
     from . import yamlio
     from .documents import order_finding, parse_document, read_text
     from .errors import PipeError
@@ -144,13 +148,18 @@ def read_entry(deals_dir: str, name: str, key: Key, ladder: dict[str, int], root
     row = row_at(dg, ladder, None)
     assert row is not None  # no cut-off: every deal exists
     plain = json.dumps(to_plain(dg), ensure_ascii=True, separators=(",", ":"), allow_nan=False)
-    return Entry(name, key, read_ns, row=row, view=listed(dg), digest_json=plain.encode("ascii"), deal_id=deal.id)
+    entry = Entry(name, key, read_ns, row=row, view=listed(dg), digest_json=plain.encode("ascii"), deal_id=deal.id)
+    if texts:
+        from .textindex import texts_of
+
+        entry.texts = texts_of(deal)
+    return entry
 
 
-def _read_chunk(args: tuple[str, list[tuple[str, Key]], list[str], str | None]) -> list[Entry]:
-    deals_dir, items, stage_ids, root = args
+def _read_chunk(args: tuple[str, list[tuple[str, Key]], list[str], str | None, bool]) -> list[Entry]:
+    deals_dir, items, stage_ids, root, texts = args
     ladder = ladder_of(stage_ids)
-    return [read_entry(deals_dir, name, key, ladder, root) for name, key in items]
+    return [read_entry(deals_dir, name, key, ladder, root, texts) for name, key in items]
 
 
 def read_entries(
@@ -159,23 +168,25 @@ def read_entries(
     stage_ids: Sequence[str],
     progress: Callable[[int, int], None] | None = None,
     root: str | None = None,
+    texts: bool = False,
 ) -> list[Entry]:
     """Read many files, on every core when there are many (``PARALLEL_FROM``), in order;
-    symlinks are followed only inside ``root`` (``documents.read_text``)."""
+    symlinks are followed only inside ``root`` (``documents.read_text``); with ``texts``,
+    each deal's searched texts too."""
     ladder = ladder_of(stage_ids)
     total = len(items)
     workers = min(os.cpu_count() or 1, 8)
     if total < PARALLEL_FROM or workers < 2:
         out = []
         for n, (name, key) in enumerate(items, 1):
-            out.append(read_entry(deals_dir, name, key, ladder, root))
+            out.append(read_entry(deals_dir, name, key, ladder, root, texts))
             if progress is not None and n % 200 == 0:
                 progress(n, total)
         return out
     import multiprocessing
 
     chunk = 100
-    jobs = [(deals_dir, list(items[i : i + chunk]), list(stage_ids), root) for i in range(0, total, chunk)]
+    jobs = [(deals_dir, list(items[i : i + chunk]), list(stage_ids), root, texts) for i in range(0, total, chunk)]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     ctx = multiprocessing.get_context(method)
     out = []
@@ -861,6 +872,11 @@ class Fresh:
         return out
 
     @property
+    def names(self) -> list[str]:
+        """The file name of each deal of ``rows`` and ``views``, in their order."""
+        return [self.files[pos][0] for pos in self._good()]
+
+    @property
     def rows(self) -> list[Row]:
         """The settled rows (each deal after its last entry), by file name."""
         return self._each("rows")
@@ -984,13 +1000,16 @@ def refresh(
     *,
     save: bool = True,
     root: Path | None = None,
+    texts: bool = False,
 ) -> Fresh:
     """The index brought up to date with the files: stat every file, read those whose entry
     cannot be trusted, and write the index anew when anything changed.
 
     ``root`` is the pipeline folder (default: the parent of ``deals_dir``): files are read
     by ``documents.read_text``'s rules inside it. With no ``index_path`` (``.pipe/`` cannot
-    hold one: a symlink, a read-only folder), every file is read and nothing is saved."""
+    hold one: a symlink, a read-only folder), every file is read and nothing is saved.
+    With ``texts``, the files read now carry their searched texts (``Entry.texts``), for
+    ``textindex``."""
     stage_ids = list(stage_ids)
     root = deals_dir.parent if root is None else root
     files, anew = scan(deals_dir)
@@ -1013,7 +1032,7 @@ def refresh(
             where.append(len(plan))
             plan.append(-1)
             todo.append((name, key))
-    new: list[Entry] = read_entries(str(deals_dir), todo, stage_ids, progress, str(root)) if todo else []
+    new: list[Entry] = read_entries(str(deals_dir), todo, stage_ids, progress, str(root), texts) if todo else []
     for pos, entry in zip(where, new, strict=True):
         plan[pos] = entry
     digests = Digests(digests_path)
@@ -1023,7 +1042,9 @@ def refresh(
         try:
             entries = fresh.entries()
         except Unreadable:  # an index that looked whole but was not: read every file again
-            return refresh(deals_dir, _nowhere(index_path), digests_path, stage_ids, progress, save=save, root=root)
+            return refresh(
+                deals_dir, _nowhere(index_path), digests_path, stage_ids, progress, save=save, root=root, texts=texts
+            )
         if digests.put(new):
             write_index(index_path, entries, stage_ids)
     return fresh

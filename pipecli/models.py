@@ -136,11 +136,11 @@ def _email(v: str | None) -> str | None:
 
 
 class Contact(_Model):
-    name: Annotated[str | None, Col(settable=30, listed=120, exported=50, importable=50)] = None
-    email: Annotated[str | None, AfterValidator(_email), Col(settable=40, listed=130, exported=60, importable=60)] = (
-        None
-    )
-    phone: Annotated[str | None, Col(settable=50, listed=140, exported=70, importable=70)] = None
+    name: Annotated[str | None, Col(settable=30, listed=120, exported=50, importable=50, searchable=30)] = None
+    email: Annotated[
+        str | None, AfterValidator(_email), Col(settable=40, listed=130, exported=60, importable=60, searchable=40)
+    ] = None
+    phone: Annotated[str | None, Col(settable=50, listed=140, exported=70, importable=70, searchable=50)] = None
 
 
 class NextStep(_Model):
@@ -201,10 +201,12 @@ class Deal(_Model):
     """One deal file. ``Col`` says in which lists each field appears (pipecli.fields)."""
 
     id: Annotated[str, Col(listed=10, exported=10, importable=10, stale=10)]
-    title: Annotated[str, Col(settable=10, tracked=10, listed=20, exported=30, importable=30, stale=20)] = Field(
-        min_length=1
-    )
-    company: Annotated[str | None, Col(settable=20, tracked=20, listed=30, exported=40, importable=40, stale=30)] = None
+    title: Annotated[
+        str, Col(settable=10, tracked=10, listed=20, exported=30, importable=30, stale=20, searchable=10)
+    ] = Field(min_length=1)
+    company: Annotated[
+        str | None, Col(settable=20, tracked=20, listed=30, exported=40, importable=40, stale=30, searchable=20)
+    ] = None
     contact: Contact | None = None  # its fields carry their own Col
     value: Annotated[Money | None, Col(settable=60, tracked=60, listed=60, exported=100, importable=80, stale=120)] = (
         None
@@ -219,18 +221,18 @@ class Deal(_Model):
     ] = None
     owner: Annotated[str | None, Col(settable=80, tracked=80, listed=90, exported=130, importable=130, stale=40)] = None
     source: Annotated[str | None, Col(settable=90, tracked=90, listed=100, exported=140, importable=140)] = None
-    tags: Annotated[list[str], Col(settable=100, tracked=100, listed=110, exported=150, importable=150)] = Field(
-        default_factory=list
-    )
+    tags: Annotated[
+        list[str], Col(settable=100, tracked=100, listed=110, exported=150, importable=150, searchable=60)
+    ] = Field(default_factory=list)
     created: Annotated[Timestamp, Col(listed=150, exported=160, importable=160)]
     close_date: Annotated[date | None, Col(settable=110, tracked=110, listed=160, exported=180, importable=180)] = None
-    lost_reason: Annotated[str | None, Col(listed=170, exported=200, importable=200)] = None
-    next_step: Annotated[NextStep | None, Col(tracked=130, listed=180, exported=210, importable=210, stale=140)] = (
-        None  # as a column: its text (its due date is next_due)
-    )
+    lost_reason: Annotated[str | None, Col(listed=170, exported=200, importable=200, searchable=70)] = None
+    next_step: Annotated[
+        NextStep | None, Col(tracked=130, listed=180, exported=210, importable=210, stale=140, searchable=80)
+    ] = None  # as a column: its text (its due date is next_due)
     snooze: Annotated[Snooze | None, Col(tracked=140)] = None
     history: list[HistoryEntry] = Field(default_factory=list)
-    notes: list[Note] = Field(default_factory=list)
+    notes: Annotated[list[Note], Col(searchable=90)] = Field(default_factory=list)  # searched: each note's text
 
     @field_validator("history", "notes", mode="before")
     @classmethod
@@ -441,6 +443,8 @@ EXPORTED_COLUMNS = names(DEAL_COLUMNS, "exported")
 """The columns of ``pipe export``'s CSV before its ``entered_STAGE`` ones, in order."""
 IMPORTABLE_FIELDS = names(DEAL_COLUMNS, "importable")
 """The fields an import column may fill (besides ``entered.STAGE`` and ``extra.KEY``)."""
+SEARCHABLE_FIELDS = names(DEAL_COLUMNS, "searchable")
+"""The fields ``pipe search`` looks in (``search.deal_items``), in order."""
 
 
 DEFAULT_STAGES: list[dict[str, Any]] = [

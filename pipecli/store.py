@@ -440,11 +440,12 @@ class Store:
         self.writable_file(path)
         return path
 
-    def index(self, progress: Callable[[int, int], None] | None = None) -> Fresh:
+    def index(self, progress: Callable[[int, int], None] | None = None, *, texts: bool = False) -> Fresh:
         """Every deal file as the derived index in ``.pipe/`` knows it, brought up to date
         first (``pipecli.index``): what reports, stale lists and listings read. Its deals and
         problems are those of ``load_all``: files are read by the same rules, and deals/
-        that leads out of the folder is the one problem, as there."""
+        that leads out of the folder is the one problem, as there. With ``texts``, a file
+        read now also gives its searched texts (for ``pipecli.textindex``)."""
         from .index import DIGESTS_NAME, INDEX_NAME, Fresh, refresh
 
         stage_ids = self.pipeline.stage_ids
@@ -459,6 +460,7 @@ class Store:
             stage_ids,
             progress,
             root=self.root,
+            texts=texts,
         )
 
     def _state_file(self, name: str) -> Path | None:

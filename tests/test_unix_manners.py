@@ -109,7 +109,12 @@ def offered(name: str) -> list[str]:
 
 
 WITH_FORMAT = sorted(n for n, c in COMMANDS.items() if any("--format" in p.opts for p in c.params))
-DEMO_ARGS = {"show": ["acme"], "report": ["--as-of", "2026-11-20"], "stale": ["--as-of", "2026-11-20"]}
+DEMO_ARGS = {
+    "show": ["acme"],
+    "report": ["--as-of", "2026-11-20"],
+    "stale": ["--as-of", "2026-11-20"],
+    "search": ["zazolc"],
+}
 
 
 def test_the_listings_share_the_machine_formats() -> None:

@@ -12,7 +12,7 @@ import os
 
 # isort: off
 # The order of pipe --help: each module's commands in the order they are imported.
-from . import deals, report, stale, agenda, board, team, transfer  # noqa: F401
+from . import deals, search, report, stale, agenda, board, team, transfer  # noqa: F401
 
 # isort: on
 from .app import app

@@ -39,6 +39,7 @@ STYLES = {
     "stale": "33",  # yellow: idle too long, or no next step
     "negative": "31",  # red: a figure below zero
     "heading": "1",  # bold: a report section's title
+    "match": "1;31",  # bold red: what a search found, in its context (as grep shows it)
 }
 
 
