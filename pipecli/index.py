@@ -72,7 +72,8 @@ from .digest import (
 from .documents import Problem
 
 MAGIC = b"pipe deal index\n"
-VERSION = 2
+VERSION = 3
+NO_TIME = -(1 << 63)  # a time column's None (times are microseconds since 1970)
 RACY_NS = 2_000_000_000  # 2 s: FAT and HFS+ stamp whole (or even) seconds
 PARALLEL_FROM = 400  # files to read before it pays to start worker processes
 MAX_INDEX_BYTES = 1 << 31
@@ -230,6 +231,9 @@ ROW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("next_step", _STEP),
     ("snooze", _PAUSE),
     ("settled", _INT),
+    ("closed", "micros"),
+    ("entered_first", "stage_times"),
+    ("slips", "slips"),
 )
 # the listing's columns beyond the row's (the file's own stage, status and lost reason ...)
 LIST_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -366,6 +370,13 @@ def encode(entries: Sequence[Entry], stage_ids: Sequence[str]) -> bytes:
             w.numbers(name, "d", [float("nan") if v is None else v for v in values])
         elif kind == "stage_days":
             w.numbers(name, "d", [float("nan") if d is None else d for v in values for d in v])
+        elif kind == "micros":
+            w.numbers(name, "q", [NO_TIME if v is None else v for v in values])
+        elif kind == "stage_times":
+            w.numbers(name, "q", [NO_TIME if t is None else t for v in values for t in v])
+        elif kind == "slips":
+            w.numbers(name + ".count", "q", [len(v) for v in values])
+            w.numbers(name, "q", [x for v in values for slip in v for x in slip])
         elif kind == "sitting":
             w.numbers(name + ".stage", "q", [-1 if v is None else v[0] for v in values])
             w.numbers(name + ".earlier", "d", [0.0 if v is None else v[1] for v in values])
@@ -462,6 +473,25 @@ class Stored:
             if width == 0:
                 return [()] * n
             return list(zip(*(flat[i::width] for i in range(width)), strict=True))
+        if kind == "micros":
+            return [None if x == NO_TIME else x for x in self._numbers(name, "q", n)]
+        if kind == "stage_times":
+            width = len(self.stage_ids)
+            flat = [None if x == NO_TIME else x for x in self._numbers(name, "q", n * width)]
+            if width == 0:
+                return [()] * n
+            return list(zip(*(flat[i::width] for i in range(width)), strict=True))
+        if kind == "slips":
+            counts = self._numbers(name + ".count", "q", n)
+            if counts and min(counts) < 0:
+                raise Unreadable("a negative count")
+            flat = self._numbers(name, "q", 2 * sum(counts))
+            out: list[Any] = []
+            at = 0
+            for c in counts:
+                out.append(tuple((flat[at + 2 * j], flat[at + 2 * j + 1]) for j in range(c)))
+                at += 2 * c
+            return out
         if kind == "sitting":
             where = self._numbers(name + ".stage", "q", n)
             earlier = self._numbers(name + ".earlier", "d", n)
