@@ -485,11 +485,11 @@ class Stored:
             counts = self._numbers(name + ".count", "q", n)
             if counts and min(counts) < 0:
                 raise Unreadable("a negative count")
-            flat = self._numbers(name, "q", 2 * sum(counts))
+            pairs = self._numbers(name, "q", 2 * sum(counts))
             out: list[Any] = []
             at = 0
             for c in counts:
-                out.append(tuple((flat[at + 2 * j], flat[at + 2 * j + 1]) for j in range(c)))
+                out.append(tuple((pairs[at + 2 * j], pairs[at + 2 * j + 1]) for j in range(c)))
                 at += 2 * c
             return out
         if kind == "sitting":
