@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import textwrap
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -270,9 +271,9 @@ def _signed(e: float | None) -> str:
 
 
 ACCURACY_NOTE = (
-    "forecast: open deals at the period's start with a close date in it, weighted by\n"
-    "probability (exp. wins: the probabilities added up); error: (forecast - won) / won;\n"
-    "MAPE: the mean of the errors' sizes over complete periods with a won value.\n"
+    "expected: deals open at the period's start with a close date in it; exp. wins:\n"
+    "their probabilities added up; forecast: their weighted value; error: (forecast -\n"
+    "won value) / won value; its mean size over complete periods: the MAPE above.\n"
 )
 
 
@@ -291,7 +292,11 @@ def accuracy_table(pr: PeriodReport, tablefmt: str, sep: str, screen: Screen | N
         return _markdown(headers, rows) + "\n" + mape_line(pr)
     columns = [Column("period", "period", align="left")]
     columns += [Column(h, h, align="right", priority=p) for h, p in zip(headers[1:], (2, 3, 0, 1, 1, 0), strict=True)]
-    return fit(columns, rows, screen) + "\n" + mape_line(pr) + ACCURACY_NOTE
+    mape = mape_line(pr)
+    width = None if screen is None or screen.wide else screen.width
+    if width is not None and len(mape) > width:
+        mape = textwrap.fill(mape, width=max(20, width), subsequent_indent="  ") + "\n"
+    return fit(columns, rows, screen) + "\n" + mape + ACCURACY_NOTE
 
 
 def _markdown(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
