@@ -7,7 +7,9 @@ import csv
 import io
 import json
 import os
+import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from conftest import Pipe
@@ -260,3 +262,16 @@ def test_wrong_ranges_are_usage_errors(make_pipe: Any, run_pipe: Any) -> None:
     r = run_pipe("-C", root, "report", "--period", "month", "--since", "2026-03-01", "--until", "2026-02-01")
     assert r.returncode == 2 and "swap them" in r.stderr
     assert "Traceback" not in r.stderr and os.sep in root
+
+
+def test_the_readme_capture_is_what_pipe_prints_at_80_columns(run_pipe: Any) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The pipeline month by month", 1)[1].split("\n## ", 1)[0]
+    command = re.search(r"`(pipe -C examples/demo report [^`]*)`", section).group(1)  # type: ignore[union-attr]
+    block = re.search(r"```\n(.*?)```", section, re.S).group(1)  # type: ignore[union-attr]
+    args = command.split()[1:]
+    args[1] = str(DEMO)
+    r = run_pipe(*args, env={"COLUMNS": "80"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(block)
+    assert max(wcswidth(line) for line in block.splitlines()) <= 80

@@ -45,7 +45,6 @@ class GroupBy(str, Enum):
     epilog=examples(
         "pipe report --as-of 2026-06-30 --by owner",
         "pipe report --format html -o report.html",
-        "pipe report --since 2026-01-01 --format json > q1.json",
         "pipe report --period month --since 2026-01-01",
     )
 )
