@@ -823,6 +823,7 @@ class Fresh:
         self.rebuilt = stored is None
         self.extra: list[Problem] = []  # problems of deals/ itself (``Store.index``)
         self._duplicates: dict[int, tuple[str, str]] | None = None
+        self._replayed: dict[str, Digest | None] = {}  # digests decoded by rows_at, by file name
 
     @classmethod
     def unreadable(cls, deals_dir: Path, stage_ids: list[str], problem: Problem) -> Fresh:
@@ -952,15 +953,17 @@ class Fresh:
     def rows_at(self, cutoff: datetime) -> list[Row]:
         """Every deal's row at ``cutoff`` (``digest.row_at``), by file name: the settled row of a
         deal with nothing at or after the cut-off; else its replay from its digest (kept in
-        ``.pipe/digests``, or read from the file again when it is not there)."""
+        ``.pipe/digests``, or read from the file again when it is not there). A digest once
+        decoded is kept for the next call (the report per period asks for many cut-offs)."""
         now = micros(cutoff)
         ladder = ladder_of(self.stage_ids)
         rows = self.rows
         names = [self.files[pos][0] for pos in self._good()]
         keys = {name: key for name, key in self.files}
         replay: dict[int, str] = {}
+        decoded = self._replayed
         for i, row in enumerate(rows):
-            if row.settled >= now and row.created < now:
+            if row.settled >= now and row.created < now and names[i] not in decoded:
                 replay[i] = names[i]
         found: dict[str, bytes] = {}
         if replay:
@@ -985,12 +988,16 @@ class Fresh:
                 continue
             name = names[i]
             dg: Digest | None = None
-            try:
-                dg = from_plain(json.loads(found[name]))
-            except Exception:  # not stored, or stored wrong: read the file itself
-                fresh = read_entry(str(self.deals_dir), name, keys[name], ladder, self.root)
-                if fresh.ok:
-                    dg = from_plain(json.loads(bytes(fresh.digest_json)))
+            if name in decoded:
+                dg = decoded[name]
+            else:
+                try:
+                    dg = from_plain(json.loads(found[name]))
+                except Exception:  # not stored, or stored wrong: read the file itself
+                    fresh = read_entry(str(self.deals_dir), name, keys[name], ladder, self.root)
+                    if fresh.ok:
+                        dg = from_plain(json.loads(bytes(fresh.digest_json)))
+                decoded[name] = dg
             past = row_at(dg, ladder, cutoff) if dg is not None else None
             if past is not None:
                 out.append(past)

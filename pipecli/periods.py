@@ -25,6 +25,7 @@ it ends there and is ``partial``.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -208,11 +209,6 @@ def reached_at(row: Row, stage: int, *, strict: bool = False) -> int | None:
     return min(times, default=None)
 
 
-def slips_in(row: Row, start: int, end: int) -> list[int]:
-    """The days each close-date move of the deal in [start, end) put its close date later by."""
-    return [moved for at, moved in row.slips if start <= at < end]
-
-
 def forecast_for(rows: Sequence[Row], pipeline: Pipeline, first: date, last: date) -> tuple[int, float, MoneyMap]:
     """Open deals expected to close on ``first`` .. ``last``: how many, their probabilities
     added up, and their weighted value per currency (``report.weight``, to cents)."""
@@ -275,43 +271,71 @@ def by_period(
     report_cutoff = spec.cutoff_for(pipeline)
     ladder = pipeline.stages
     strict = spec.strict
+    found = spans(spec.periods, spec.as_of)
+    if not found:
+        return PeriodReport(unit, [])
+    # each period is [its first day's start, the next one's): one list of boundaries places every event
+    bounds = [micros(start_of_day(first, zone)) for first, _, _ in found]
+    top = micros(min(end_of_day(found[-1][1], zone), report_cutoff))
+
+    def slot(t: int | None) -> int | None:
+        if t is None or t < bounds[0] or t >= top:
+            return None
+        return bisect_right(bounds, t) - 1
+
+    n = len(found)
+    created: list[list[Row]] = [[] for _ in range(n)]
+    closed: list[list[Row]] = [[] for _ in range(n)]
+    reached = [[0] * len(ladder) for _ in range(n)]
+    slipped: list[set[str]] = [set() for _ in range(n)]
+    slip_days = [0] * n
+    for r in rows:
+        i = slot(r.created)
+        if i is not None:
+            created[i].append(r)
+        if r.status != "open":
+            i = slot(r.closed)
+            if i is not None:
+                closed[i].append(r)
+        for k in range(len(ladder)):
+            i = slot(reached_at(r, k, strict=strict))
+            if i is not None:
+                reached[i][k] += 1
+        for at, moved in r.slips:
+            i = slot(at)
+            if i is not None:
+                slipped[i].add(r.id)
+                slip_days[i] += moved
+
+    # the pipeline as the report saw it as of a day (the end of one period is the start of the next)
+    seen: dict[datetime, list[Row]] = {report_cutoff: list(rows)}
+
+    def as_of(day: date) -> list[Row]:
+        at_day = replace(spec, as_of=day, cutoff=None, periods=None, by=None)
+        cut = at_day.cutoff_for(pipeline)
+        if cut not in seen:
+            seen[cut] = in_scope(rows_at(cut), pipeline, at_day)
+        return seen[cut]
+
     out: list[Period] = []
-    for first, last, calendar_last in spans(spec.periods, spec.as_of):
-        start = start_of_day(first, zone)
-        end = min(end_of_day(last, zone), report_cutoff)
-        lo, hi = micros(start), micros(end)
+    for i, (first, last, calendar_last) in enumerate(found):
         p = Period(first, last, last < calendar_last, label(first, unit))
-        created = [r for r in rows if lo <= r.created < hi]
-        p.new = len(created)
-        p.new_value = _value(created, pipeline)
-        for i, s in enumerate(ladder):
-            n = 0
-            for r in rows:
-                when = reached_at(r, i, strict=strict)
-                if when is not None and lo <= when < hi:
-                    n += 1
-            p.reached.append(Reached(s.id, s.title, n))
-        closed = [r for r in rows if r.closed is not None and r.status != "open" and lo <= r.closed < hi]
-        t = totals(closed, pipeline)
+        p.new, p.new_value = len(created[i]), _value(created[i], pipeline)
+        p.reached = [Reached(s.id, s.title, reached[i][k]) for k, s in enumerate(ladder)]
+        t = totals(closed[i], pipeline)
         p.won, p.won_value, p.lost, p.lost_value = t.won, t.won_value, t.lost, t.lost_value
         p.win_rate, p.median_cycle_days = t.win_rate, t.median_cycle_days
-        reasons = lost_reasons(closed, pipeline)
+        reasons = lost_reasons(closed[i], pipeline)
         if reasons:
             p.top_lost_reason, p.top_lost_reason_deals = reasons[0].reason, reasons[0].deals
-        for r in rows:
-            moves = slips_in(r, lo, hi)
-            if moves:
-                p.slipped += 1
-                p.slip_days += sum(moves)
-        # the pipeline at the period's end: the report as of its last day
-        at_end = replace(spec, as_of=last, cutoff=None, periods=None, by=None)
-        now = totals(in_scope(rows_at(at_end.cutoff_for(pipeline)), pipeline, at_end), pipeline)
-        p.open, p.open_value, p.weighted_value = now.open, now.open_value, now.weighted_value
+        p.slipped, p.slip_days = len(slipped[i]), slip_days[i]
         # what the forecast said at its start: the report as of the day before
-        before = replace(spec, as_of=first - timedelta(days=1), cutoff=None, periods=None, by=None)
-        then = in_scope(rows_at(before.cutoff_for(pipeline)), pipeline, before)
+        then = as_of(first - timedelta(days=1))
         p.forecast_deals, p.forecast_wins, p.forecast_value = forecast_for(then, pipeline, first, calendar_last)
         p.forecast_error = None if p.partial else forecast_error(p.forecast_value, p.won_value)
+        # the pipeline at the period's end: the report as of its last day
+        now = totals(as_of(last), pipeline)
+        p.open, p.open_value, p.weighted_value = now.open, now.open_value, now.weighted_value
         out.append(p)
     result = PeriodReport(unit, out)
     result.forecast_mape, result.forecast_graded = mape(out)

@@ -3,22 +3,27 @@ and the properties that tie the periods to the plain report."""
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from deal_strategies import PIPELINE as PROP_PIPELINE
-from deal_strategies import command_deals
+from deal_strategies import T0, command_deals, deals_with_ids
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from report_helpers import PIPE, build
+from test_index_agrees import write_pipeline
 
 from pipecli.models import Deal
 from pipecli.periods import MAX_PERIODS, PeriodSpec, TooManyPeriods, label, period_start, spans
 from pipecli.query import Filters
 from pipecli.render.periods import sparkline
-from pipecli.report import ReportSpec, build_report
+from pipecli.render.report import render_report
+from pipecli.report import ReportSpec, build_report, report_from_rows
+from pipecli.store import Store
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 EUR = "EUR"
@@ -243,3 +248,35 @@ def test_periods_add_up_to_the_report_and_end_where_the_report_stands(
         plain = build_report(ds, PROP_PIPELINE, ReportSpec(as_of=p.end, filters=filters, strict=strict)).totals
         assert (p.open, p.open_value, p.weighted_value) == (plain.open, plain.open_value, plain.weighted_value)
     assert pr.periods[-1].end == as_of
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    deals_with_ids(),
+    st.integers(-3, 140),
+    UNITS,
+    st.sampled_from([None, "anna"]),
+    st.booleans(),
+)
+def test_the_index_gives_the_periods_the_files_give(
+    drawn: list[Deal], day: int, unit: str, owner: str | None, strict: bool
+) -> None:
+    """Hand-written files too (no history, shuffled, refused values): the index's rows at every
+    period's start and end, and the new columns it keeps, give the figures the files give."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "pipeline"
+        write_pipeline(root, drawn)
+        store = Store(root)
+        pipeline = store.pipeline
+        spec = ReportSpec(
+            as_of=T0.date() + timedelta(days=day),
+            filters=Filters(status=None, owner=owner),
+            strict=strict,
+            periods=PeriodSpec(unit, since=date(2026, 1, 1)),
+        )
+        expected = render_report(build_report(store.load_all(use_cache=False).deals, pipeline, spec), "json")
+        for _ in range(2):  # built now, then read back
+            fresh = store.index()
+            rows = fresh.rows_at(spec.cutoff_for(pipeline))
+            got = render_report(report_from_rows(rows, pipeline, spec, rows_at=fresh.rows_at), "json")
+            assert got == expected
