@@ -13,8 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from conftest import Pipe
+from hypothesis import given
+from hypothesis import strategies as st
 from terminal_helpers import DEMO
 from test_html import assert_self_contained, read_page, same, same_money, same_rate
+from test_no_traceback import HOSTILE as HOSTILE_SETTINGS
+from test_no_traceback import assert_clean, words
 from wcwidth import wcswidth
 
 AS_OF = "2026-11-20"
@@ -275,3 +279,24 @@ def test_the_readme_capture_is_what_pipe_prints_at_80_columns(run_pipe: Any) -> 
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith(block)
     assert max(wcswidth(line) for line in block.splitlines()) <= 80
+
+
+@HOSTILE_SETTINGS
+@given(unit=st.sampled_from(["week", "month", "quarter", "year"]), args=st.lists(words, max_size=5))
+def test_hostile_arguments_with_a_period_never_reach_a_user_as_a_traceback(
+    pipe: Any, unit: str, args: list[str]
+) -> None:
+    if not (pipe.root / "deals" / "acme-one.yaml").exists():
+        pipe.add("Acme one", "--id", "acme-one", "--at", "2026-03-01")
+    argv = [a.replace("\x00", "") for a in ["report", "--period", unit, *args]]
+    assert_clean(pipe(*argv, input="", ok=False), argv)
+
+
+def test_a_bad_file_is_named_and_the_good_deals_still_counted(pipe: Any) -> None:
+    good = pipe.add("Zażółć gęślą jaźń", "--value", "900", "--at", "2026-03-02")
+    pipe("won", good, "--at", "2026-03-04")
+    (pipe.root / "deals" / "broken.yaml").write_text("id: [unclosed\n", encoding="utf-8")
+    result = pipe("report", "--period", "week", "--as-of", "2026-03-08", "--format", "json", ok=False)
+    assert result.exit_code == 1 and "broken.yaml" in result.stderr
+    *_, week = json.loads(result.stdout)["periods"]
+    assert (week["label"], week["won"], week["won_value"]) == ("2026-W10", 1, {"EUR": 900})
