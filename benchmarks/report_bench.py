@@ -30,6 +30,7 @@ from pipecli import actions, yamlio
 from pipecli.errors import PipeError
 from pipecli.fsio import atomic_write
 from pipecli.models import Deal, Pipeline
+from pipecli.periods import PeriodSpec
 from pipecli.render.report import render_report
 from pipecli.report import ReportSpec, build_report
 from pipecli.scaffold import init_pipeline
@@ -131,6 +132,8 @@ def main() -> None:
         assert not loaded.problems, loaded.problems[:3]
         t_compute, report = timed(lambda: build_report(deals, pipeline, AS_OF), args.repeat)
         t_by, _ = timed(lambda: build_report(deals, pipeline, ReportSpec(AS_OF, by="owner", strict=True)), args.repeat)
+        months = ReportSpec(AS_OF, periods=PeriodSpec("month", since=date(2025, 7, 1)))  # twelve months
+        t_months, _ = timed(lambda: build_report(deals, pipeline, months), args.repeat)
         t_table, _ = timed(lambda: render_report(report, "table"), args.repeat)
         t_json, _ = timed(lambda: render_report(report, "json"), args.repeat)
 
@@ -139,6 +142,8 @@ def main() -> None:
         env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
         subprocess.run(cmd, capture_output=True, check=True, env=env)  # warm-up
         t_cli, _ = timed(lambda: subprocess.run(cmd, capture_output=True, check=True, env=env), args.repeat)
+        by_month = [*cmd, "--period", "month", "--since", "2025-07-01"]
+        t_cli_months, _ = timed(lambda: subprocess.run(by_month, capture_output=True, check=True, env=env), args.repeat)
         t_start, _ = timed(lambda: subprocess.run([pipe, "--version"], capture_output=True, check=True), args.repeat)
 
         n = len(deals)
@@ -149,9 +154,11 @@ def main() -> None:
         print(f"  load, parse cache warm           {t_load:8.3f} s   {t_load / n * 1e6:7.1f} us/deal")
         print(f"  compute report                   {t_compute:8.3f} s   {t_compute / n * 1e6:7.1f} us/deal")
         print(f"  compute with --by owner --strict {t_by:8.3f} s   {t_by / n * 1e6:7.1f} us/deal")
+        print(f"  compute 12 months (--period)     {t_months:8.3f} s   {t_months / n * 1e6:7.1f} us/deal")
         print(f"  render table                     {t_table:8.3f} s")
         print(f"  render json                      {t_json:8.3f} s")
         print(f"  `pipe report` in a new process   {t_cli:8.3f} s   (target: under 2 s)")
+        print(f"  `pipe report --period month` x12 {t_cli_months:8.3f} s")
         print(f"  `pipe --version` (start-up only) {t_start:8.3f} s")
         print("ratios:")
         print(f"  load without cache / with cache  {t_cold / t_load:8.1f}")
@@ -159,6 +166,8 @@ def main() -> None:
         print(f"  compute / render table           {t_compute / t_table:8.1f}")
         print(f"  (load + compute + render) / cli  {(t_load + t_compute + t_table) / t_cli:8.2f}")
         print(f"  start-up / cli                   {t_start / t_cli:8.2f}")
+        print(f"  twelve months / one day, compute {t_months / t_compute:8.1f}")
+        print(f"  twelve months / one day, cli     {t_cli_months / t_cli:8.1f}")
     finally:
         if args.keep is None:
             shutil.rmtree(root.parent, ignore_errors=True)

@@ -191,6 +191,9 @@ class Row(NamedTuple):
     snooze: Pause | None
     settled: int  # the newest of creation, history and notes: any later cut-off gives this row
     touched: int | None = None  # its first touch before the cut-off (pipecli.touch), in micros; None: none yet
+    closed: int | None = None  # when a closed deal was won (its last win) or lost; None: open, or not known
+    entered_first: tuple[int | None, ...] = ()  # per ladder stage: when it first entered it (None: never)
+    slips: tuple[tuple[int, int], ...] = ()  # close date moved later: (when, by how many days), in order
 
 
 class Listed(NamedTuple):
@@ -360,6 +363,12 @@ def row_at(dg: Digest, ladder: Mapping[str, int], cutoff: datetime | None) -> Ro
             stage_days[ladder[stage_id]] = total
     created = micros(dg.created)
     cycle = days(created, micros(won_at)) if walk.status == "won" and won_at is not None else None
+    closed_at = walk.closed_at if dg.history else None  # a file without a history: when is unknown
+    first_in: list[int | None] = [None] * len(ladder)
+    for e in walk.entrances:
+        i = ladder.get(e.stage, -1)
+        if i >= 0 and first_in[i] is None:
+            first_in[i] = max(micros(e.at), created)
     moment = cutoff
     times = [dg.created]
     times += [
@@ -399,7 +408,26 @@ def row_at(dg: Digest, ladder: Mapping[str, int], cutoff: datetime | None) -> Ro
         snooze=values["snooze"],
         settled=settled,
         touched=None if touch is None else micros(touch),
+        closed=None if walk.status == "open" or closed_at is None else micros(closed_at),
+        entered_first=tuple(first_in),
+        slips=_slips(dg, cutoff),
     )
+
+
+def _slips(dg: Digest, cutoff: datetime | None) -> tuple[tuple[int, int], ...]:
+    """The ``changed`` entries of ``close_date`` before ``cutoff`` that moved a date to a later
+    one: (when, days later). The date after a change is the ``from`` of the next change of
+    the field, else today's (``row_at``'s rule); a change from or to no date is no slip."""
+    dated = [ch for ch in dg.changes if ch.field == "close_date"]
+    out: list[tuple[int, int]] = []
+    for i, ch in enumerate(dated):
+        if (cutoff is not None and ch.at >= cutoff) or not ch.ok or ch.value is None:
+            continue
+        after = dated[i + 1] if i + 1 < len(dated) else None
+        new = after.value if after is not None and after.ok else dg.close_date
+        if new is not None and new > ch.value:
+            out.append((micros(ch.at), (new - ch.value).days))
+    return tuple(out)
 
 
 # -- stored as plain data (JSON) ----------------------------------------------------------------

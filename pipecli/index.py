@@ -72,7 +72,7 @@ from .digest import (
 from .documents import Problem
 
 MAGIC = b"pipe deal index\n"
-VERSION = 3
+VERSION = 4
 RACY_NS = 2_000_000_000  # 2 s: FAT and HFS+ stamp whole (or even) seconds
 PARALLEL_FROM = 400  # files to read before it pays to start worker processes
 MAX_INDEX_BYTES = 1 << 31
@@ -245,6 +245,9 @@ ROW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("snooze", _PAUSE),
     ("settled", _INT),
     ("touched", "opt_int"),
+    ("closed", _OPT_INT),
+    ("entered_first", "stage_times"),
+    ("slips", "slips"),
 )
 # the listing's columns beyond the row's (the file's own stage, status and lost reason ...)
 LIST_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -383,6 +386,11 @@ def encode(entries: Sequence[Entry], stage_ids: Sequence[str]) -> bytes:
             w.numbers(name, "d", [float("nan") if v is None else v for v in values])
         elif kind == "stage_days":
             w.numbers(name, "d", [float("nan") if d is None else d for v in values for d in v])
+        elif kind == "stage_times":
+            w.numbers(name, "q", [_NONE_INT if t is None else t for v in values for t in v])
+        elif kind == "slips":
+            w.numbers(name + ".count", "q", [len(v) for v in values])
+            w.numbers(name, "q", [x for v in values for slip in v for x in slip])
         elif kind == "sitting":
             w.numbers(name + ".stage", "q", [-1 if v is None else v[0] for v in values])
             w.numbers(name + ".earlier", "d", [0.0 if v is None else v[1] for v in values])
@@ -481,6 +489,23 @@ class Stored:
             if width == 0:
                 return [()] * n
             return list(zip(*(flat[i::width] for i in range(width)), strict=True))
+        if kind == "stage_times":
+            width = len(self.stage_ids)
+            flat = [None if x == _NONE_INT else x for x in self._numbers(name, "q", n * width)]
+            if width == 0:
+                return [()] * n
+            return list(zip(*(flat[i::width] for i in range(width)), strict=True))
+        if kind == "slips":
+            counts = self._numbers(name + ".count", "q", n)
+            if counts and min(counts) < 0:
+                raise Unreadable("a negative count")
+            pairs = self._numbers(name, "q", 2 * sum(counts))
+            out: list[Any] = []
+            at = 0
+            for c in counts:
+                out.append(tuple((pairs[at + 2 * j], pairs[at + 2 * j + 1]) for j in range(c)))
+                at += 2 * c
+            return out
         if kind == "sitting":
             where = self._numbers(name + ".stage", "q", n)
             earlier = self._numbers(name + ".earlier", "d", n)
@@ -812,6 +837,7 @@ class Fresh:
         self.rebuilt = stored is None
         self.extra: list[Problem] = []  # problems of deals/ itself (``Store.index``)
         self._duplicates: dict[int, tuple[str, str]] | None = None
+        self._replayed: dict[str, Digest | None] = {}  # digests decoded by rows_at, by file name
 
     @classmethod
     def unreadable(cls, deals_dir: Path, stage_ids: list[str], problem: Problem) -> Fresh:
@@ -946,15 +972,17 @@ class Fresh:
     def rows_at(self, cutoff: datetime) -> list[Row]:
         """Every deal's row at ``cutoff`` (``digest.row_at``), by file name: the settled row of a
         deal with nothing at or after the cut-off; else its replay from its digest (kept in
-        ``.pipe/digests``, or read from the file again when it is not there)."""
+        ``.pipe/digests``, or read from the file again when it is not there). A digest once
+        decoded is kept for the next call (the report per period asks for many cut-offs)."""
         now = micros(cutoff)
         ladder = ladder_of(self.stage_ids)
         rows = self.rows
         names = [self.files[pos][0] for pos in self._good()]
         keys = {name: key for name, key in self.files}
         replay: dict[int, str] = {}
+        decoded = self._replayed
         for i, row in enumerate(rows):
-            if row.settled >= now and row.created < now:
+            if row.settled >= now and row.created < now and names[i] not in decoded:
                 replay[i] = names[i]
         found: dict[str, bytes] = {}
         if replay:
@@ -979,12 +1007,16 @@ class Fresh:
                 continue
             name = names[i]
             dg: Digest | None = None
-            try:
-                dg = from_plain(json.loads(found[name]))
-            except Exception:  # not stored, or stored wrong: read the file itself
-                fresh = read_entry(str(self.deals_dir), name, keys[name], ladder, self.root)
-                if fresh.ok:
-                    dg = from_plain(json.loads(bytes(fresh.digest_json)))
+            if name in decoded:
+                dg = decoded[name]
+            else:
+                try:
+                    dg = from_plain(json.loads(found[name]))
+                except Exception:  # not stored, or stored wrong: read the file itself
+                    fresh = read_entry(str(self.deals_dir), name, keys[name], ladder, self.root)
+                    if fresh.ok:
+                        dg = from_plain(json.loads(bytes(fresh.digest_json)))
+                decoded[name] = dg
             past = row_at(dg, ladder, cutoff) if dg is not None else None
             if past is not None:
                 out.append(past)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .digest import Row, days, digest, ladder_of, micros, row_at
 from .models import Deal, Pipeline
@@ -27,6 +27,9 @@ from .stale import AsOf, StaleDeal, StaleSummary, in_list_order, judge, summariz
 from .stats import km_median, mean, median
 from .timeutil import SYSTEM_ZONE, end_of_day, start_of_day
 from .touch import figures as first_touch_figures
+
+if TYPE_CHECKING:
+    from .periods import PeriodReport, PeriodSpec
 
 GROUP_KEYS = ("owner", "source", "tag")
 CENT = Decimal("0.01")
@@ -50,7 +53,8 @@ class ReportSpec:
     is the instant before which history counts. ``filters`` (owner, source, tag) match
     the deals' values at the cut-off; ``since``/``until`` choose a cohort by creation
     day; ``by`` repeats funnel and totals per owner, source or tag; ``strict`` counts
-    deals only through the stages they entered in order; ``extras`` adds totals.
+    deals only through the stages they entered in order; ``extras`` adds totals;
+    ``periods`` adds the figures per week, month, quarter or year (``pipecli.periods``).
     """
 
     as_of: date
@@ -62,6 +66,7 @@ class ReportSpec:
     by: str | None = None
     strict: bool = False
     extras: ExtraTotals | None = None
+    periods: PeriodSpec | None = None
 
     def __post_init__(self) -> None:
         if self.by is not None and self.by not in GROUP_KEYS:
@@ -191,6 +196,7 @@ class Report:
     groups: list[Group] = field(default_factory=list)
     stale: list[StaleDeal] = field(default_factory=list)  # what totals.stale counts, as `pipe stale` lists it
     first_touch_within: str = "24h"  # the pipeline's limit, as pipeline.yaml writes it
+    periods: PeriodReport | None = None  # with ReportSpec.periods
 
 
 # -- small helpers -------------------------------------------------------------------------
@@ -462,6 +468,15 @@ def group_keys(row: Row, by: str) -> list[str | None]:
     return list(seen.values()) or [None]
 
 
+def in_scope(rows: Sequence[Row], pipeline: Pipeline, spec: ReportSpec) -> list[Row]:
+    """The rows a report counts: its cohort (``since``/``until``) and filters, matched at the cut-off."""
+    match = spec.filters or Filters(status=None)
+    if match == Filters(status=None) and spec.since is None and spec.until is None:
+        return list(rows)
+    zone = spec.zone_for(pipeline)
+    return [r for r in rows if in_cohort(r, spec.since, spec.until, zone) and match.matches(r)]
+
+
 def stale_figures(part: Iterable[Row], stale: Mapping[int, StaleDeal]) -> StaleSummary:
     """The stale deals among ``part`` counted: ``stale`` maps a row's ``id()`` to what
     ``stale.judge`` found (the deals `pipe stale` lists at the same day; docs/stale.md)."""
@@ -480,12 +495,19 @@ def build_report(deals: Iterable[Deal], pipeline: Pipeline, spec: ReportSpec | d
     ladder = ladder_of(pipeline.stage_ids)
     rows: list[Row] = []
     sources: dict[int, Deal] = {}
+    digests = []
     for deal in deals:
-        row = row_at(digest(deal), ladder, cutoff)
+        dg = digest(deal)
+        digests.append(dg)
+        row = row_at(dg, ladder, cutoff)
         if row is not None:
             rows.append(row)
             sources[id(row)] = deal
-    return report_from_rows(rows, pipeline, spec, lambda part: [sources[id(r)] for r in part])
+
+    def rows_at(moment: datetime) -> list[Row]:
+        return [r for dg in digests if (r := row_at(dg, ladder, moment)) is not None]
+
+    return report_from_rows(rows, pipeline, spec, lambda part: [sources[id(r)] for r in part], rows_at)
 
 
 def report_from_rows(
@@ -493,20 +515,16 @@ def report_from_rows(
     pipeline: Pipeline,
     spec: ReportSpec,
     deals_of: Callable[[Sequence[Row]], Sequence[Deal]] | None = None,
+    rows_at: Callable[[datetime], Sequence[Row]] | None = None,
 ) -> Report:
     """The report from the rows of the deals at the spec's cut-off (``digest.row_at``): what
     ``build_report`` computes from deal files, and the index from what it keeps.
-    ``deals_of`` gives the deals of some rows, for ``spec.extras``."""
-    zone = spec.zone_for(pipeline)
+    ``deals_of`` gives the deals of some rows, for ``spec.extras``; ``rows_at`` the rows at
+    another cut-off, for ``spec.periods`` (the pipeline at each period's start and end)."""
     cutoff = spec.cutoff_for(pipeline)
     when = AsOf(cutoff, spec.as_of)  # due dates and snoozes are compared with the as-of day
     match = spec.filters or Filters(status=None)
-    everything = match == Filters(status=None) and spec.since is None and spec.until is None
-    scope = (
-        list(rows)
-        if everything
-        else [r for r in rows if in_cohort(r, spec.since, spec.until, zone) and match.matches(r)]
-    )
+    scope = in_scope(rows, pipeline, spec)
     stale: dict[int, StaleDeal] = {}
     for r in scope:
         if r.status == "open":
@@ -564,4 +582,10 @@ def report_from_rows(
         for folded in sorted(members, key=lambda k: (k is None, k or "")):
             part = members[folded]
             report.groups.append(Group(names[folded], _totals(part), funnel(part, pipeline, cutoff, strict=strict)))
+    if spec.periods is not None:
+        if rows_at is None:
+            raise ValueError("figures per period need the rows at other cut-offs")
+        from .periods import by_period
+
+        report.periods = by_period(scope, rows_at, pipeline, spec)
     return report

@@ -15,6 +15,7 @@ import pytest
 
 from pipecli import actions
 from pipecli.models import Deal, Pipeline
+from pipecli.render import to_json
 from pipecli.render.report import report_data, time_table
 from pipecli.report import ReportSpec, StageRow, build_report
 from pipecli.stale import AsOf, find_stale
@@ -61,6 +62,8 @@ def deal(deal_id: str, value: str, currency: str, steps: list[tuple[int, str]], 
             d = actions.lost(d, when, op[5:])
         elif op.startswith("reopen:"):
             d = actions.reopen(d, PIPELINE, when, op[7:])
+        elif op.startswith("set:"):  # set:FIELD=VALUE
+            d = actions.set_fields(d, when, [tuple(op[4:].split("=", 1))])  # type: ignore[list-item]
         elif op.startswith("next:"):  # next:YYYY-MM-DD:text
             _, due, text = op.split(":", 2)
             d = actions.set_next_step(d, when, text, date.fromisoformat(due))
@@ -90,7 +93,13 @@ def example() -> list[Deal]:
             probability=0.5,
             close_date=date(2026, 4, 15),
         ),
-        deal("zeta", "3000", "EUR", [(10, "lead"), (10, "next:2026-03-20:Call back")], close_date=date(2026, 3, 18)),
+        deal(
+            "zeta",
+            "3000",
+            "EUR",
+            [(10, "lead"), (10, "next:2026-03-20:Call back"), (12, "set:close_date=2026-03-18")],
+            close_date=date(2026, 3, 12),
+        ),
         deal("eta", "5000", "EUR", [(5, "lead"), (8, "qualified"), (9, "lost:timing"), (13, "reopen:qualified")]),
         deal("theta", "7000", "EUR", [(25, "lead")]),
     ]
@@ -249,6 +258,10 @@ def test_the_page_lists_every_json_key() -> None:
     data = report_data(build_report(example(), PIPELINE, ReportSpec(AS_OF, by="owner")))
     keys = set(data) | set(data["totals"]) | set(data["funnel"][0]) | set(data["velocity"][0])
     keys |= set(data["forecast"][0]) | set(data["lost_reasons"][0]) | set(data["groups"][0])
+    periods = report_data(example_week_report())
+    keys |= set(periods) | set(periods["period"]) | set(periods["periods"][0])
+    keys |= set(periods["periods"][0]["reached"][0]) | set(periods["periods"][0]["forecast"])
+    keys |= set(periods["periods"][0]["top_lost_reason"] or {}) | set(periods["periods"][1]["top_lost_reason"])
     assert keys <= named, keys - named
 
 
@@ -256,3 +269,80 @@ def report_data_row(row: StageRow) -> dict:
     from pipecli.render.report import stage_data
 
     return stage_data(row)
+
+
+# -- periods ------------------------------------------------------------------------------
+def example_week_report():
+    """`pipe report --period week --since 2026-03-02 --as-of 2026-03-22`: W10, W11, W12."""
+    from zoneinfo import ZoneInfo
+
+    from pipecli.periods import PeriodSpec
+
+    spec = ReportSpec(
+        date(2026, 3, 22), zone=ZoneInfo("Europe/Warsaw"), periods=PeriodSpec("week", since=date(2026, 3, 2))
+    )
+    return build_report(example(), PIPELINE, spec)
+
+
+def example_weeks():
+    periods = example_week_report().periods
+    assert periods is not None
+    return periods
+
+
+def test_periods_events() -> None:
+    w10, w11, w12 = example_weeks().periods
+    assert [(p.label, p.start, p.end) for p in (w10, w11, w12)] == [
+        ("2026-W10", date(2026, 3, 2), date(2026, 3, 8)),
+        ("2026-W11", date(2026, 3, 9), date(2026, 3, 15)),
+        ("2026-W12", date(2026, 3, 16), date(2026, 3, 22)),
+    ]
+    assert [p.new for p in (w10, w11, w12)] == [6, 1, 0]
+    assert w10.new_value == {"EUR": Decimal(33000), "PLN": Decimal(20000)}
+    # beta reached Qualified on the 5th, by jumping to Proposal; delta reached Negotiation by its win
+    assert [[r.deals for r in p.reached] for p in (w10, w11, w12)] == [[6, 5, 1, 0], [1, 0, 3, 1], [0, 0, 0, 1]]
+    assert [(p.won, p.won_value) for p in (w10, w11, w12)] == [
+        (0, {}),
+        (1, {"PLN": Decimal(20000)}),
+        (1, {"EUR": Decimal(10000)}),
+    ]
+    # eta, lost on the 9th and reopened on the 13th, is not lost as of the 22nd: it counts in no week
+    assert [(p.lost, p.lost_value, p.top_lost_reason) for p in (w10, w11, w12)] == [
+        (1, {"EUR": Decimal(4000)}, "no budget"),
+        (1, {"EUR": Decimal(6000)}, "price"),
+        (0, {}, None),
+    ]
+    assert [p.win_rate for p in (w10, w11, w12)] == [0.0, 0.5, 1.0]
+    assert [p.median_cycle_days for p in (w10, w11, w12)] == [None, 9.0, 14.0]
+    assert [(p.slipped, p.slip_days) for p in (w10, w11, w12)] == [(0, 0), (1, 6), (0, 0)]  # zeta, 12th to 18th
+
+
+def test_periods_pipeline_at_the_end_and_the_forecast() -> None:
+    pr = example_weeks()
+    w10, w11, w12 = pr.periods
+    assert (w10.open, w10.open_value, w10.weighted_value) == (
+        5,
+        {"EUR": Decimal(29000), "PLN": Decimal(20000)},
+        {"EUR": Decimal(10300), "PLN": Decimal(6000)},
+    )
+    assert (w11.open, w11.open_value, w11.weighted_value) == (4, {"EUR": Decimal(26000)}, {"EUR": Decimal(11800)})
+    assert (w12.open, w12.open_value, w12.weighted_value) == (3, {"EUR": Decimal(16000)}, {"EUR": Decimal(5800)})
+    assert [(p.forecast_deals, p.forecast_wins, p.forecast_value) for p in (w10, w11, w12)] == [
+        (0, 0.0, {}),
+        (0, 0.0, {}),
+        (1, 0.1, {"EUR": Decimal(300)}),  # zeta, expected on the 18th, 3,000 x 0.1
+    ]
+    assert [p.forecast_error for p in (w10, w11, w12)] == [{}, {"PLN": -1.0}, {"EUR": pytest.approx(-0.97)}]
+    assert pr.forecast_mape == {"EUR": pytest.approx(0.97), "PLN": 1.0}
+    assert pr.forecast_graded == {"EUR": 1, "PLN": 1}
+
+
+def test_the_page_shows_the_periods_json_the_code_gives() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    data = report_data(example_week_report())
+    block = re.search(r"```json\n(\{\n  \"start\": \"2026-03-09\".*?\n\})\n```", text, re.S)
+    assert block is not None, "docs/metrics.md lost its JSON example of a period"
+    assert json.loads(block.group(1)) == json.loads(to_json(data["periods"][1]))
+    period = re.search(r"```json\n(\{\n  \"unit\": \"week\".*?\n\})\n```", text, re.S)
+    assert period is not None, "docs/metrics.md lost its JSON example of the period key"
+    assert json.loads(period.group(1)) == json.loads(to_json(data["period"]))

@@ -29,6 +29,13 @@ from .common import (
 from .helptext import examples
 
 
+class PeriodUnit(str, Enum):
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
 class GroupBy(str, Enum):
     owner = "owner"
     source = "source"
@@ -39,17 +46,32 @@ class GroupBy(str, Enum):
     epilog=examples(
         "pipe report --as-of 2026-06-30 --by owner",
         "pipe report --format html -o report.html",
-        "pipe report --since 2026-01-01 --format json > q1.json",
+        "pipe report --period month --since 2026-01-01",
     )
 )
 def report(
     ctx: typer.Context,
     as_of: AsOfOpt = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="Only deals created on or after this day.", metavar="DATE")
+        str | None,
+        typer.Option(
+            "--since", help="Only deals created on or after this day (--period: the first period).", metavar="DATE"
+        ),
     ] = None,
     until: Annotated[
-        str | None, typer.Option("--until", help="Only deals created on or before this day.", metavar="DATE")
+        str | None,
+        typer.Option(
+            "--until", help="Only deals created on or before this day (--period: the last period).", metavar="DATE"
+        ),
+    ] = None,
+    period: Annotated[
+        PeriodUnit | None,
+        typer.Option(
+            "--period",
+            help="A column per week, month, quarter or year, with a trend and the forecast graded.",
+            case_sensitive=False,
+            metavar="UNIT",
+        ),
     ] = None,
     owner: OwnerOpt = None,
     source: SourceOpt = None,
@@ -77,6 +99,7 @@ def report(
     Definitions of every number: docs/metrics.md; --format json is a versioned
     contract for scripts; --format html is one self-contained page for a mail.
     """
+    from ..periods import MAX_PERIODS, PeriodSpec, TooManyPeriods, spans
     from ..query import Filters
     from ..render.report import render_report
     from ..report import ReportSpec, report_from_rows
@@ -88,6 +111,19 @@ def report(
     last = parse_date(until, option="--until", relative_to=day) if until else None
     if first and last and first > last:
         raise usage_error(f"--since {first.isoformat()} is after --until {last.isoformat()}; swap them")
+    periods = None
+    if period is not None:  # --since and --until choose the periods, not a cohort
+        periods = PeriodSpec(period.value, first, last)
+        first = last = None
+        if periods.since is not None and periods.since > day:
+            raise usage_error(f"--since {periods.since.isoformat()} is after the as-of day {day.isoformat()}")
+        try:
+            spans(periods, day)
+        except TooManyPeriods as err:
+            raise usage_error(
+                f"--since {periods.since} gives {err.count:,} {err.unit}s, at most {MAX_PERIODS}:"
+                " choose a later --since or a longer --period"
+            ) from None
     pipeline = store.pipeline
     fresh = indexed(store)
     owner = owner_of(store, owner, lambda: (d.owner for d in fresh.views))
@@ -100,8 +136,9 @@ def report(
         until=last,
         by=by.value if by else None,
         strict=strict,
+        periods=periods,
     )
-    result = report_from_rows(fresh.rows_at(spec.cutoff_for(pipeline)), pipeline, spec)
+    result = report_from_rows(fresh.rows_at(spec.cutoff_for(pipeline)), pipeline, spec, rows_at=fresh.rows_at)
     out = output_for(ctx, wide=wide, path=output)
     out.write(render_report(result, form, screen=out.screen), form)
     if report_problems(fresh.problems):

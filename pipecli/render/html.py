@@ -475,7 +475,78 @@ def report_page(report: Report) -> str:
         velocity_section(report),
         groups_section(report),
     ]
+    if report.periods is not None:
+        sections.insert(1, periods_section(report))
     return _page(esc(title), header, [s for s in sections if s])
+
+
+# -- the report per period (--period) ------------------------------------------------------------
+TREND_HEIGHT = 80  # the tallest column of a trend, in CSS pixels
+TREND_STEP = 46  # one period's column and the gap after it
+TREND_LABEL = 18  # room under the columns for the period's label
+
+
+def trend_svg(report: Report, figure: str, title: str, currency: str, colour: str) -> str:
+    """A column per period, its height proportional to ``figure`` (won value, open value at
+    the end) in ``currency``; each column says its value in ``data-value``."""
+    assert report.periods is not None
+    periods = report.periods.periods
+    values = [getattr(p, figure).get(currency, Decimal(0)) for p in periods]
+    top = max([*values, Decimal(0)])
+    width = TREND_STEP * len(periods) + 4
+    height = TREND_HEIGHT + TREND_LABEL + 4
+    out = [
+        f'<svg class="trend" role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+        f"<title>{esc(title)} in {esc(currency)}, by {esc(report.periods.unit)}</title>"
+    ]
+    for i, (p, v) in enumerate(zip(periods, values, strict=True)):
+        h = 0.0 if top <= 0 else float(v / top) * TREND_HEIGHT
+        x = 2 + i * TREND_STEP
+        out.append(
+            f'<rect class="trend-bar" data-figure="{figure}" data-currency="{esc(currency)}" '
+            f'data-period="{esc(p.label)}" data-value="{v}" x="{x}" y="{2 + TREND_HEIGHT - h:.2f}" '
+            f'width="{TREND_STEP - 10}" height="{h:.2f}" rx="2" fill="{colour}"/>'
+            f'<text x="{x}" y="{height - 4}" fill="#52606d">{esc(p.label[-3:])}</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _lines(text: str) -> str:
+    """A table cell's text with one line per currency, each escaped."""
+    return "<br>".join(esc(line) for line in text.split("\n"))
+
+
+def periods_section(report: Report) -> str:
+    """The trend (won value and open pipeline per period, per currency), the figures per
+    period as `pipe report --period` prints them, and the forecast graded."""
+    from .periods import accuracy_rows, figure_rows, mape_line
+
+    pr = report.periods
+    assert pr is not None
+    title = f"By {pr.unit}"
+    if not pr.periods:
+        return _section("periods-section", title, '<p class="note">No period up to the as-of day.</p>')
+    parts = []
+    for figure, name, colour in (("won_value", "won value", GREEN), ("open_value", "open at end", BLUE)):
+        currencies = sorted({c for p in pr.periods for c in getattr(p, figure)})
+        for c in currencies:
+            parts.append(f"<h3>{esc(name)}, {esc(c)}</h3>" + trend_svg(report, figure, name, c, colour))
+    headers = ["figure"] + [esc(p.label + ("*" if p.partial else "")) for p in pr.periods]
+    rows = [[esc(name), *map(_lines, cells)] for name, _, cells in figure_rows(pr, "\n")]
+    parts.append(_table("periods", headers, rows))
+    if any(p.partial for p in pr.periods):
+        parts.append('<p class="note">*: up to the as-of day</p>')
+    parts.append(f"<h3>Forecast accuracy by {esc(pr.unit)}</h3>")
+    heads = ["period", "expected", "exp. wins", "won", "forecast", "won value", "error"]
+    rows = [[_lines(cell) for cell in row] for row in accuracy_rows(pr, "\n")]
+    parts.append(_table("accuracy", heads, rows))
+    parts.append(f'<p class="note" id="mape">{esc(mape_line(pr).strip())}</p>')
+    parts.append(
+        '<p class="note">forecast: open deals at the period\'s start with a close date in it, weighted by '
+        "probability (exp. wins: the probabilities added up); error: (forecast - won) / won.</p>"
+    )
+    return _section("periods-section", title, *parts)
 
 
 # -- the stale list -------------------------------------------------------------------------

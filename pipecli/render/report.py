@@ -130,6 +130,10 @@ def report_data(report: Report) -> dict[str, Any]:
             {"key": g.key, "totals": totals_data(g.totals), "funnel": [stage_data(r) for r in g.funnel]}
             for g in report.groups
         ]
+    if report.periods is not None:
+        from .periods import periods_data
+
+        data.update(periods_data(report.periods))
     return _currencies_sorted(data)
 
 
@@ -493,6 +497,8 @@ def _heading(report: Report) -> str:
     f = report.filters
     parts = [f"{report.pipeline} pipeline as of {report.as_of.isoformat()}"]
     chosen = [f"{k} {f[k]}" for k in ("owner", "source", "tag") if f.get(k)]
+    if report.periods is not None:
+        parts[0] += f", by {report.periods.unit}"
     if f.get("since") or f.get("until"):
         since = f["since"].isoformat() if f.get("since") else "..."
         until = f["until"].isoformat() if f.get("until") else "..."
@@ -535,6 +541,10 @@ def render_table(report: Report, *, ascii_only: bool = False, screen: Screen | N
     """The report for people: a funnel chart, then a table per section, fitted to ``screen``."""
     if screen is None:
         screen = Screen(unicode=not ascii_only)
+    if report.periods is not None:
+        from . import periods
+
+        return periods.render_table(report, _heading(report), screen)
     chart = funnel_chart(report.funnel, _through(report), screen=screen)
     parts = [_heading(report), "", chart]
     for title, body in _sections(report, "simple", "\n", screen):
@@ -543,6 +553,10 @@ def render_table(report: Report, *, ascii_only: bool = False, screen: Screen | N
 
 
 def render_markdown(report: Report, *, ascii_only: bool = False) -> str:
+    if report.periods is not None:
+        from . import periods
+
+        return periods.render_markdown(report, _heading(report), ascii_only=ascii_only)
     chart = funnel_chart(report.funnel, _through(report), ascii_only=ascii_only)
     parts = [f"# {_heading(report)}", "", "```text", chart.rstrip("\n"), "```", ""]
     for title, body in _sections(report, "github", " + "):
@@ -575,7 +589,12 @@ _CSV_VALUES = ["reached_value", "advanced_value", "lost_value", "lost_here_value
 
 
 def render_csv(report: Report) -> str:
-    """The funnel, one row per stage (and per group with ``--by``); money in a column per currency."""
+    """The funnel, one row per stage (and per group with ``--by``); money in a column per currency.
+    With periods: a row per period (``render.periods.render_csv``)."""
+    if report.periods is not None:
+        from . import periods
+
+        return periods.render_csv(report)
     scopes: list[tuple[str, str, list[StageRow]]] = [("all", "", report.funnel)]
     scopes += [("group", g.key or "", g.funnel) for g in report.groups]
     found = {report.currency}
