@@ -187,6 +187,7 @@ class Row(NamedTuple):
     next_step: Step | None
     snooze: Pause | None
     settled: int  # the newest of creation, history and notes: any later cut-off gives this row
+    closed_at: datetime | None = None  # when a closed deal was won or lost (its last close); None: open, or unknown
 
 
 class Listed(NamedTuple):
@@ -335,10 +336,11 @@ def row_at(dg: Digest, ladder: Mapping[str, int], cutoff: datetime | None) -> Ro
         and 0 <= ladder.get(step.to_stage, -1) < ladder.get(step.from_stage or "", -1)
     )
     stays, won_at, lost_reason = walk.stays, walk.won_at, walk.lost_reason
+    closed_at = walk.closed_at if walk.status != "open" else None
     if not dg.history and walk.status != "open":
         # a hand-written file with no history says it is closed, not when: its time in
         # stage and its sales cycle are unknown, not zero
-        stays, won_at = (), None
+        stays, won_at, closed_at = (), None, None
         if walk.status == "lost":
             lost_reason = dg.lost_reason
     totals: dict[str, float] = {}
@@ -392,6 +394,7 @@ def row_at(dg: Digest, ladder: Mapping[str, int], cutoff: datetime | None) -> Ro
         next_step=values["next_step"],
         snooze=values["snooze"],
         settled=settled,
+        closed_at=closed_at,
     )
 
 

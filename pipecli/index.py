@@ -72,7 +72,7 @@ from .digest import (
 from .documents import Problem
 
 MAGIC = b"pipe deal index\n"
-VERSION = 2
+VERSION = 3  # 3: rows keep closed_at (the day a deal was won or lost, for rates.yaml)
 RACY_NS = 2_000_000_000  # 2 s: FAT and HFS+ stamp whole (or even) seconds
 PARALLEL_FROM = 400  # files to read before it pays to start worker processes
 MAX_INDEX_BYTES = 1 << 31
@@ -230,6 +230,7 @@ ROW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("next_step", _STEP),
     ("snooze", _PAUSE),
     ("settled", _INT),
+    ("closed_at", _TIME),
 )
 # the listing's columns beyond the row's (the file's own stage, status and lost reason ...)
 LIST_COLUMNS: tuple[tuple[str, str], ...] = (
