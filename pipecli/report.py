@@ -22,6 +22,7 @@ from typing import Any
 from .digest import Row, days, digest, ladder_of, micros, row_at
 from .models import Deal, Pipeline
 from .query import Filters
+from .rates import Rate, RateTable, convert_rows
 from .snapshot import snapshot  # noqa: F401  (one deal at a cut-off, with its Deal objects)
 from .stale import AsOf, StaleDeal, StaleSummary, in_list_order, judge, summarize
 from .stats import km_median, mean, median
@@ -50,6 +51,8 @@ class ReportSpec:
     the deals' values at the cut-off; ``since``/``until`` choose a cohort by creation
     day; ``by`` repeats funnel and totals per owner, source or tag; ``strict`` counts
     deals only through the stages they entered in order; ``extras`` adds totals.
+    ``currency`` converts every amount with ``rates`` (pipecli.rates; the extras' deals
+    are as recorded); ``calibration`` adds the stages' calibration (pipecli.calibration).
     """
 
     as_of: date
@@ -61,6 +64,9 @@ class ReportSpec:
     by: str | None = None
     strict: bool = False
     extras: ExtraTotals | None = None
+    currency: str | None = None  # every figure in this currency (rates.convert_rows); None: as recorded
+    rates: RateTable | None = None  # the rates for ``currency`` (None: none, only that currency converts)
+    calibration: bool = False  # also the stages' probabilities against the outcomes (calibration.py)
 
     def __post_init__(self) -> None:
         if self.by is not None and self.by not in GROUP_KEYS:
@@ -183,6 +189,8 @@ class Report:
     by: str | None = None
     groups: list[Group] = field(default_factory=list)
     stale: list[StaleDeal] = field(default_factory=list)  # what totals.stale counts, as `pipe stale` lists it
+    converted_to: str | None = None  # ReportSpec.currency: every amount is in it
+    rates_used: list[Rate] = field(default_factory=list)  # the lines of rates.yaml the conversion used
 
 
 # -- small helpers -------------------------------------------------------------------------
@@ -499,6 +507,15 @@ def report_from_rows(
         if everything
         else [r for r in rows if in_cohort(r, spec.since, spec.until, zone) and match.matches(r)]
     )
+    used: list[Rate] = []
+    if spec.currency is not None:
+        table = spec.rates or RateTable()
+        converted, used = convert_rows(scope, table, spec.currency, pipeline.currency, spec.as_of, zone)
+        if deals_of is not None:
+            recorded = {id(new): old for new, old in zip(converted, scope, strict=True)}
+            of_recorded = deals_of
+            deals_of = lambda part: of_recorded([recorded[id(r)] for r in part])  # noqa: E731
+        scope = converted
     stale: dict[int, StaleDeal] = {}
     for r in scope:
         if r.status == "open":
@@ -539,6 +556,8 @@ def report_from_rows(
         lost_reasons=lost_reasons(scope, pipeline),
         by=by,
         stale=in_list_order(stale.values()),
+        converted_to=spec.currency,
+        rates_used=used,
     )
     if by is not None:
         members: dict[str | None, list[Row]] = {}

@@ -28,6 +28,16 @@ from .common import (
 from .helptext import examples
 
 
+def currency_option(text: str) -> str:
+    """``--currency``'s code, checked (a usage error, exit 2, when it is not ISO 4217)."""
+    from ..currencies import normalize
+
+    try:
+        return normalize(text)
+    except ValueError as exc:
+        raise usage_error(f"--currency: {exc}") from None
+
+
 class GroupBy(str, Enum):
     owner = "owner"
     source = "source"
@@ -39,6 +49,8 @@ class GroupBy(str, Enum):
         "pipe report --as-of 2026-06-30 --by owner",
         "pipe report --format html -o report.html",
         "pipe report --since 2026-01-01 --format json > q1.json",
+        "pipe report --currency EUR --by owner",
+        "pipe report --calibration --as-of 2026-06-30",
     )
 )
 def report(
@@ -65,6 +77,21 @@ def report(
             "--strict", help="Count a deal only through the stages it entered in order, up to its first skip."
         ),
     ] = False,
+    currency: Annotated[
+        str | None,
+        typer.Option(
+            "--currency",
+            help="Every amount in this currency, at the rates of rates.yaml (won and lost: of their day).",
+            metavar="CODE",
+        ),
+    ] = None,
+    calibration: Annotated[
+        bool,
+        typer.Option(
+            "--calibration",
+            help="Also each stage's probability against the share of closed deals won from it.",
+        ),
+    ] = False,
     fmt: Annotated[str, format_option(REPORT_FORMATS)] = "table",
     wide: WideOpt = False,
     output: OutputOpt = None,
@@ -87,7 +114,13 @@ def report(
     last = parse_date(until, option="--until") if until else None
     if first and last and first > last:
         raise usage_error(f"--since {first.isoformat()} is after --until {last.isoformat()}; swap them")
+    target = currency_option(currency) if currency is not None else None
     pipeline = store.pipeline
+    rates = None
+    if target is not None:
+        from ..rates import load_rates
+
+        rates = load_rates(store.root)
     fresh = indexed(store)
     spec = ReportSpec(
         as_of=day,
@@ -97,6 +130,9 @@ def report(
         until=last,
         by=by.value if by else None,
         strict=strict,
+        currency=target,
+        rates=rates,
+        calibration=calibration,
     )
     result = report_from_rows(fresh.rows_at(spec.cutoff_for(pipeline)), pipeline, spec)
     out = output_for(ctx, wide=wide, path=output)

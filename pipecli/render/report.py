@@ -119,6 +119,11 @@ def report_data(report: Report) -> dict[str, Any]:
         ],
         "lost_reasons": [plain({"reason": r.reason, "deals": r.deals, "value": r.value}) for r in report.lost_reasons],
     }
+    if report.converted_to is not None:
+        from ..rates import rates_data
+
+        data["converted_to"] = report.converted_to
+        data["rates_used"] = [plain(x) for x in rates_data(report.rates_used)]
     if report.by is not None:
         data["groups"] = [
             {"key": g.key, "totals": totals_data(g.totals), "funnel": [stage_data(r) for r in g.funnel]}
@@ -501,7 +506,17 @@ def render_table(report: Report, *, ascii_only: bool = False, screen: Screen | N
     parts = [_heading(report), "", chart]
     for title, body in _sections(report, "simple", "\n", screen):
         parts += [paint(title, "heading", screen), body]
+    if report.converted_to is not None:
+        parts.append(_note(rates_note(report), screen))
     return "\n".join(parts)
+
+
+def rates_note(report: Report) -> str:
+    """The line under a report in one currency: which rates of rates.yaml it used."""
+    if not report.rates_used:
+        return f"Amounts in {report.converted_to}; no rate was needed.\n"
+    used = "; ".join(r.text() for r in report.rates_used)
+    return f"Amounts in {report.converted_to} at the rates of rates.yaml: {used}.\n"
 
 
 def render_markdown(report: Report, *, ascii_only: bool = False) -> str:
@@ -509,6 +524,8 @@ def render_markdown(report: Report, *, ascii_only: bool = False) -> str:
     parts = [f"# {_heading(report)}", "", "```text", chart.rstrip("\n"), "```", ""]
     for title, body in _sections(report, "github", " + "):
         parts += [f"## {title}", "", body]
+    if report.converted_to is not None:
+        parts.append(rates_note(report))
     return "\n".join(parts)
 
 
