@@ -245,6 +245,9 @@ def check_report(page: Page, data: dict[str, Any]) -> None:
             assert r[1:6] == [str(t["deals"]), str(t["open"]), str(t["won"]), str(t["lost"]), r[5]]
             assert same_rate(r[5], t["win_rate"]) and same_money(r[6], t["won_value"])
             assert same_money(r[7], t["open_value"])
+            assert same_money(r[8], t["weighted_value"]) and same_money(r[9], t["lost_value"])
+            assert same_days(r[10], t["median_cycle_days"])
+            assert r[11:] == [str(t["stale"]), str(t["overdue_next_steps"])]
             check_funnel(body(page, f"group-{i}-funnel"), g["funnel"], data["filters"]["strict"])
     else:
         assert "groups" not in page.tables

@@ -431,10 +431,16 @@ def groups_section(report: Report) -> str:
             _pct(g.totals.win_rate),
             _money_lines(g.totals.won_value),
             _money_lines(g.totals.open_value),
+            _money_lines(g.totals.weighted_value),
+            _money_lines(g.totals.lost_value),
+            _days(g.totals.median_cycle_days),
+            str(g.totals.stale),
+            str(g.totals.overdue_next_steps),
         ]
         for g in report.groups
     ]
     headers = [esc(report.by), "deals", "open", "won", "lost", "won/closed", "won value", "open value"]
+    headers += ["weighted", "lost value", "median cycle, days", "stale", "overdue next steps"]
     parts = [_table("groups", headers, rows)]
     for i, g in enumerate(report.groups):
         parts.append(f"<h3>Funnel, {esc(report.by)} {esc(g.key or '(none)')}</h3>")

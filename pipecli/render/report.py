@@ -431,30 +431,51 @@ def reasons_table(report: Report, tablefmt: str, sep: str, screen: Screen | None
     return _table(columns, body, tablefmt, screen)
 
 
+GROUP_NAME = 24  # a group's name keeps this many columns before other columns give way
+GROUP_NOTE = "cycle: median days from creation to win; stale: deals `pipe stale` lists; overdue: their next steps.\n"
+
+
 def groups_table(report: Report, tablefmt: str, sep: str, screen: Screen | None = None) -> str:
-    body = [
-        [
-            g.key or "(none)",
-            str(g.totals.deals),
-            str(g.totals.open),
-            str(g.totals.won),
-            str(g.totals.lost),
-            _pct(g.totals.win_rate),
-            _money_cell(g.totals.won_value, sep),
-        ]
-        for g in report.groups
-    ]
+    """Each group's totals, as the totals table has them; a long name is cut only to fit the screen."""
+    body = []
+    for g in report.groups:
+        t = g.totals
+        body.append(
+            [
+                g.key or "(none)",
+                str(t.deals),
+                str(t.open),
+                str(t.won),
+                str(t.lost),
+                _pct(t.win_rate),
+                _money_cell(t.won_value, sep),
+                _money_cell(t.open_value, sep),
+                _money_cell(t.weighted_value, sep),
+                _money_cell(t.lost_value, sep),
+                _num(t.median_cycle_days),
+                str(t.stale),
+                str(t.overdue_next_steps),
+            ]
+        )
     by = report.by or "group"
+    # a name is cut only when the essential columns leave no room: other columns give way first
+    longest = max((display_width(row[0]) for row in body), default=8)
     columns = [
-        Column(by, by, max_width=16, min_width=8),
+        Column(by, by, min_width=max(8, min(longest, GROUP_NAME))),
         _col("deals"),
         _col("open", 2),
         _col("won", 1),
         _col("lost", 1),
         _col("won/closed"),
-        _col("won value", 3),
+        _col("won value", 1),
+        _col("open value", 2),
+        _col("weighted", 3),
+        _col("lost value", 4),
+        _col("cycle", 4),
+        _col("stale", 5),
+        _col("overdue", 6),
     ]
-    return _table(columns, body, tablefmt, screen)
+    return _table(columns, body, tablefmt, screen) + "\n" + _note(GROUP_NOTE, screen)
 
 
 def _heading(report: Report) -> str:
