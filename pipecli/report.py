@@ -19,6 +19,7 @@ from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from .calibration import Calibration, calibrate
 from .digest import Row, days, digest, ladder_of, micros, row_at
 from .models import Deal, Pipeline
 from .query import Filters
@@ -171,6 +172,7 @@ class Group:
     key: str | None
     totals: Totals
     funnel: list[StageRow]
+    calibration: list[Calibration] | None = None  # with ReportSpec.calibration
 
 
 @dataclass
@@ -191,6 +193,7 @@ class Report:
     stale: list[StaleDeal] = field(default_factory=list)  # what totals.stale counts, as `pipe stale` lists it
     converted_to: str | None = None  # ReportSpec.currency: every amount is in it
     rates_used: list[Rate] = field(default_factory=list)  # the lines of rates.yaml the conversion used
+    calibration: list[Calibration] | None = None  # with ReportSpec.calibration (pipecli.calibration)
 
 
 # -- small helpers -------------------------------------------------------------------------
@@ -558,6 +561,7 @@ def report_from_rows(
         stale=in_list_order(stale.values()),
         converted_to=spec.currency,
         rates_used=used,
+        calibration=calibrate(scope, pipeline, strict=strict) if spec.calibration else None,
     )
     if by is not None:
         members: dict[str | None, list[Row]] = {}
@@ -569,5 +573,8 @@ def report_from_rows(
                 members.setdefault(folded, []).append(r)
         for folded in sorted(members, key=lambda k: (k is None, k or "")):
             part = members[folded]
-            report.groups.append(Group(names[folded], _totals(part), funnel(part, pipeline, cutoff, strict=strict)))
+            group = Group(names[folded], _totals(part), funnel(part, pipeline, cutoff, strict=strict))
+            if spec.calibration:
+                group.calibration = calibrate(part, pipeline, strict=strict)
+            report.groups.append(group)
     return report

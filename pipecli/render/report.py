@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from ..calibration import Calibration
 from ..report import Report, StageRow, Totals
 from . import REPORT_FORMATS, OutputFormat, money, percent, plain, to_json, to_yaml
 from .fit import Column, display_width, fit, truncate
@@ -124,11 +125,20 @@ def report_data(report: Report) -> dict[str, Any]:
 
         data["converted_to"] = report.converted_to
         data["rates_used"] = [plain(x) for x in rates_data(report.rates_used)]
+    if report.calibration is not None:
+        from ..calibration import calibration_data
+
+        data["calibration"] = calibration_data(report.calibration)
     if report.by is not None:
         data["groups"] = [
             {"key": g.key, "totals": totals_data(g.totals), "funnel": [stage_data(r) for r in g.funnel]}
             for g in report.groups
         ]
+        if report.calibration is not None:
+            from ..calibration import calibration_data
+
+            for g, shown in zip(report.groups, data["groups"], strict=True):
+                shown["calibration"] = calibration_data(g.calibration or [])
     return _currencies_sorted(data)
 
 
@@ -478,6 +488,38 @@ def groups_table(report: Report, tablefmt: str, sep: str, screen: Screen | None 
     return _table(columns, body, tablefmt, screen) + "\n" + _note(GROUP_NOTE, screen)
 
 
+def calibration_table(rows: Sequence[Calibration], tablefmt: str, screen: Screen | None = None) -> str:
+    """Per stage: the configured probability, the won share of the closed deals that reached it, the
+    count, the 95% interval and the verdict; a line for each stage whose probability is outside it."""
+    from ..calibration import MIN_CLOSED, verdict_line
+
+    shown = {"ok": "ok", "low": "too low", "high": "too high", "too_few": "too few"}
+    body = [
+        [
+            c.label,
+            _pct(c.probability),
+            _pct(c.observed),
+            str(c.closed),
+            "-" if c.low is None or c.high is None else f"{percent(c.low)}-{percent(c.high)}",
+            shown[c.verdict],
+        ]
+        for c in rows
+    ]
+    columns = [
+        _stage_col(),
+        _col("configured"),
+        _col("won/closed"),
+        _col("closed"),
+        _col("95% interval", 1),
+        _col("verdict", align="left"),
+    ]
+    lines = [line for c in rows if (line := verdict_line(c)) is not None]
+    lines.append(f"closed: closed deals that reached the stage; too few: under {MIN_CLOSED} of them.")
+    width = screen.width if screen is not None and screen.width and not screen.wide else 80
+    note = "".join(textwrap.fill(line, width=max(20, width), subsequent_indent="  ") + "\n" for line in lines)
+    return _table(columns, body, tablefmt, screen, _stage_styles(len(body))) + "\n" + note
+
+
 def _heading(report: Report) -> str:
     f = report.filters
     parts = [f"{report.pipeline} pipeline as of {report.as_of.isoformat()}"]
@@ -506,11 +548,21 @@ def _sections(report: Report, tablefmt: str, sep: str, screen: Screen | None = N
     ]
     if report.lost_reasons:
         out.append(("Lost reasons", reasons_table(report, tablefmt, sep, screen)))
+    if report.calibration is not None:
+        out.append(
+            (
+                "Calibration: stage probability against closed deals",
+                calibration_table(report.calibration, tablefmt, screen),
+            )
+        )
     if report.by is not None:
         out.append((f"By {report.by}", groups_table(report, tablefmt, sep, screen)))
         for g in report.groups:
             title = f"Funnel, {report.by} {g.key or '(none)'}"
             out.append((title, funnel_table(g.funnel, report.strict, tablefmt, screen)))
+            if g.calibration is not None:
+                title = f"Calibration, {report.by} {g.key or '(none)'}"
+                out.append((title, calibration_table(g.calibration, tablefmt, screen)))
     return out
 
 
