@@ -106,9 +106,9 @@ def test_without_currency_nothing_changes_and_rates_are_not_read(money) -> None:
 def test_the_table_says_which_rates_it_used(money) -> None:
     out = money("report", "--as-of", "2026-03-20", "--currency", "EUR").stdout
     assert "2,352.94 EUR" in out
-    assert out.rstrip().endswith(
-        "Amounts in EUR at the rates of rates.yaml: 2026-01-01 EUR PLN 4.00; 2026-01-01 USD EUR 0.90; "
-        "2026-02-01 EUR PLN 4.25; 2026-03-15 EUR PLN 4.30."
+    assert out.endswith(  # wrapped to 80 columns
+        "\nAmounts in EUR at the rates of rates.yaml: 2026-01-01 EUR PLN 4.00; 2026-01-01\n"
+        "  USD EUR 0.90; 2026-02-01 EUR PLN 4.25; 2026-03-15 EUR PLN 4.30.\n"
     )
     md = money("report", "--as-of", "2026-03-20", "--currency", "EUR", "--format", "markdown").stdout
     assert "at the rates of rates.yaml: 2026-01-01 EUR PLN 4.00" in md

@@ -57,73 +57,50 @@ def test_each_group_has_its_full_totals_in_json(team) -> None:
     )
 
 
-def _group_lines(out: str) -> list[str]:
-    lines = out.split("By owner\n", 1)[1].splitlines()
+def _table_lines(out: str, title: str) -> list[str]:
+    lines = out.split(f"\n{title}\n", 1)[1].splitlines()
     return lines[: lines.index("")]
 
 
-def test_the_table_shows_every_total_and_the_whole_name_when_there_is_room(team, run_pipe) -> None:
+def test_the_tables_show_every_total_and_the_whole_name_when_there_is_room(team, run_pipe) -> None:
     out = team("report", "--as-of", "2026-03-20", "--by", "owner").stdout  # not a terminal: every column
-    header, _, anna, long = _group_lines(out)  # in name order
-    assert header.split() == [
-        "owner", "deals", "open", "won", "lost", "won/closed", "won", "value", "open", "value",
-        "weighted", "lost", "value", "cycle", "stale", "overdue",
-    ]  # fmt: skip
-    assert long.startswith(LONG + "  ")
-    assert long.split()[2:] == ["3", "1", "1", "1", "50%", "10,000", "EUR", "6,000", "EUR", "3,600", "EUR", "4,000",
-                                "EUR", "10.0", "1", "1"]  # fmt: skip
-    assert anna.split() == ["anna", "1", "1", "0", "0", "-", "-", "2,000", "PLN", "200", "PLN", "-", "-", "1", "0"]
-    # a terminal 140 columns wide: the name whole (it was cut to 16 before), every column
+    header, _, anna, long = _table_lines(out, "By owner")  # in name order
+    assert header.split() == ["owner", "deals", "open", "won", "lost", "won/closed", "cycle", "stale", "overdue"]
+    assert long.startswith(LONG + "  ")  # cut to 16 columns before
+    assert long.split()[2:] == ["3", "1", "1", "1", "50%", "10.0", "1", "1"]
+    assert anna.split() == ["anna", "1", "1", "0", "0", "-", "-", "1", "0"]
+    header, _, anna, long = _table_lines(out, "Value by owner")
+    assert header.split() == ["owner", "won", "value", "open", "value", "weighted", "lost", "value"]
+    assert long.split()[2:] == ["10,000", "EUR", "6,000", "EUR", "3,600", "EUR", "4,000", "EUR"]
+    assert anna.split() == ["anna", "-", "2,000", "PLN", "200", "PLN", "-"]
+    # a terminal 100 columns wide: the name whole, every column
     wide = run_pipe(
-        "-C", str(team.root), "report", "--as-of", "2026-03-20", "--by", "owner", env={**os.environ, "COLUMNS": "140"}
+        "-C", str(team.root), "report", "--as-of", "2026-03-20", "--by", "owner", env={**os.environ, "COLUMNS": "100"}
     ).stdout
-    lines = _group_lines(wide)
-    assert lines[3].startswith(LONG + "  ")
-    assert all(len(line) <= 140 for line in lines) and lines[0].split()[-1] == "overdue"
-    # 100 columns: 24 columns of the name at least, the last columns give way first
-    lines = _group_lines(
-        run_pipe(
-            "-C",
-            str(team.root),
-            "report",
-            "--as-of",
-            "2026-03-20",
-            "--by",
-            "owner",
-            env={**os.environ, "COLUMNS": "100"},
-        ).stdout
-    )
-    assert all(len(line) <= 100 for line in lines)
-    assert lines[3].startswith("Bartholomew Longname-Wiś") and "overdue" not in lines[0]
+    for title in ("By owner", "Value by owner"):
+        lines = _table_lines(wide, title)
+        assert lines[3].startswith(LONG + "  ")
+        assert all(len(line) <= 100 for line in lines) and lines[0].split()[-1] in ("overdue", "value")
+    # 50 columns: 24 columns of the name at least, the last columns give way first
     narrow = run_pipe(
-        "-C", str(team.root), "report", "--as-of", "2026-03-20", "--by", "owner", env={**os.environ, "COLUMNS": "60"}
+        "-C", str(team.root), "report", "--as-of", "2026-03-20", "--by", "owner", env={**os.environ, "COLUMNS": "50"}
     ).stdout
-    lines = _group_lines(narrow)
-    assert all(len(line) <= 60 for line in lines)
-    assert lines[3].startswith("Bartholomew Longname-Wi")  # 24 columns kept, then cut: the columns went first
+    lines = _table_lines(narrow, "By owner")
+    assert all(len(line) <= 50 for line in lines)
+    assert lines[3].startswith("Bartholomew Longname-Wiś") and "overdue" not in lines[0]
     assert lines[0].split()[:2] == ["owner", "deals"]
 
 
 def test_markdown_has_every_total_per_group(team) -> None:
     md = team("report", "--as-of", "2026-03-20", "--by", "owner", "--format", "markdown").stdout
-    section = md.split("## By owner", 1)[1]
-    row = next(line for line in section.splitlines() if line.startswith(f"| {LONG}"))
-    cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells == [
-        LONG,
-        "3",
-        "1",
-        "1",
-        "1",
-        "50%",
-        "10,000 EUR",
-        "6,000 EUR",
-        "3,600 EUR",
-        "4,000 EUR",
-        "10.0",
-        "1",
-        "1",
-    ]
+
+    def row(title: str) -> list[str]:
+        section = md.split(f"## {title}\n", 1)[1]
+        line = next(x for x in section.splitlines() if x.startswith(f"| {LONG}"))
+        return [c.strip() for c in line.strip("|").split("|")]
+
+    assert row("By owner") == [LONG, "3", "1", "1", "1", "50%", "10.0", "1", "1"]
+    assert row("Value by owner") == [LONG, "10,000 EUR", "6,000 EUR", "3,600 EUR", "4,000 EUR"]
 
 
 MONEY = ("won_value", "open_value", "lost_value", "stale_value")

@@ -48,9 +48,7 @@ class GroupBy(str, Enum):
     epilog=examples(
         "pipe report --as-of 2026-06-30 --by owner",
         "pipe report --format html -o report.html",
-        "pipe report --since 2026-01-01 --format json > q1.json",
-        "pipe report --currency EUR --by owner",
-        "pipe report --calibration --as-of 2026-06-30",
+        "pipe report --currency EUR --calibration",
     )
 )
 def report(

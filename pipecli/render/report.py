@@ -442,11 +442,19 @@ def reasons_table(report: Report, tablefmt: str, sep: str, screen: Screen | None
 
 
 GROUP_NAME = 24  # a group's name keeps this many columns before other columns give way
-GROUP_NOTE = "cycle: median days from creation to win; stale: deals `pipe stale` lists; overdue: their next steps.\n"
+GROUP_NOTE = "cycle: median days from creation to win; stale: deals `pipe stale` lists; overdue: their next steps."
+
+
+def _group_column(report: Report, names: Sequence[str]) -> Column:
+    """The first column of a table by group: a name is cut only when the essential columns
+    leave no room (other columns give way first), and never below GROUP_NAME columns."""
+    by = report.by or "group"
+    longest = max((display_width(n) for n in names), default=8)
+    return Column(by, by, min_width=max(8, min(longest, GROUP_NAME)))
 
 
 def groups_table(report: Report, tablefmt: str, sep: str, screen: Screen | None = None) -> str:
-    """Each group's totals, as the totals table has them; a long name is cut only to fit the screen."""
+    """Each group's totals, as the totals table has them: the counts (the values: ``group_values_table``)."""
     body = []
     for g in report.groups:
         t = g.totals
@@ -458,34 +466,49 @@ def groups_table(report: Report, tablefmt: str, sep: str, screen: Screen | None 
                 str(t.won),
                 str(t.lost),
                 _pct(t.win_rate),
-                _money_cell(t.won_value, sep),
-                _money_cell(t.open_value, sep),
-                _money_cell(t.weighted_value, sep),
-                _money_cell(t.lost_value, sep),
                 _num(t.median_cycle_days),
                 str(t.stale),
                 str(t.overdue_next_steps),
             ]
         )
-    by = report.by or "group"
-    # a name is cut only when the essential columns leave no room: other columns give way first
-    longest = max((display_width(row[0]) for row in body), default=8)
     columns = [
-        Column(by, by, min_width=max(8, min(longest, GROUP_NAME))),
+        _group_column(report, [row[0] for row in body]),
         _col("deals"),
         _col("open", 2),
         _col("won", 1),
         _col("lost", 1),
         _col("won/closed"),
-        _col("won value", 1),
-        _col("open value", 2),
-        _col("weighted", 3),
-        _col("lost value", 4),
-        _col("cycle", 4),
-        _col("stale", 5),
-        _col("overdue", 6),
+        _col("cycle", 3),
+        _col("stale", 4),
+        _col("overdue", 5),
     ]
-    return _table(columns, body, tablefmt, screen) + "\n" + _note(GROUP_NOTE, screen)
+    return _table(columns, body, tablefmt, screen) + "\n" + _wrapped([GROUP_NOTE], screen)
+
+
+def group_values_table(report: Report, tablefmt: str, sep: str, screen: Screen | None = None) -> str:
+    """Each group's money: won, open, weighted open and lost value, per currency."""
+    body = [
+        [g.key or "(none)"]
+        + [
+            _money_cell(m, sep)
+            for m in (g.totals.won_value, g.totals.open_value, g.totals.weighted_value, g.totals.lost_value)
+        ]
+        for g in report.groups
+    ]
+    columns = [
+        _group_column(report, [row[0] for row in body]),
+        _col("won value"),
+        _col("open value", 1),
+        _col("weighted", 2),
+        _col("lost value", 3),
+    ]
+    return _table(columns, body, tablefmt, screen)
+
+
+def _wrapped(lines: Sequence[str], screen: Screen | None) -> str:
+    """Lines under a table, each wrapped to the screen (80 columns when it has no width)."""
+    width = screen.width if screen is not None and screen.width and not screen.wide else 80
+    return "".join(textwrap.fill(line, width=max(20, width), subsequent_indent="  ") + "\n" for line in lines)
 
 
 def calibration_table(rows: Sequence[Calibration], tablefmt: str, screen: Screen | None = None) -> str:
@@ -515,9 +538,7 @@ def calibration_table(rows: Sequence[Calibration], tablefmt: str, screen: Screen
     ]
     lines = [line for c in rows if (line := verdict_line(c)) is not None]
     lines.append(f"closed: closed deals that reached the stage; too few: under {MIN_CLOSED} of them.")
-    width = screen.width if screen is not None and screen.width and not screen.wide else 80
-    note = "".join(textwrap.fill(line, width=max(20, width), subsequent_indent="  ") + "\n" for line in lines)
-    return _table(columns, body, tablefmt, screen, _stage_styles(len(body))) + "\n" + note
+    return _table(columns, body, tablefmt, screen, _stage_styles(len(body))) + "\n" + _wrapped(lines, screen)
 
 
 def _heading(report: Report) -> str:
@@ -557,6 +578,7 @@ def _sections(report: Report, tablefmt: str, sep: str, screen: Screen | None = N
         )
     if report.by is not None:
         out.append((f"By {report.by}", groups_table(report, tablefmt, sep, screen)))
+        out.append((f"Value by {report.by}", group_values_table(report, tablefmt, sep, screen)))
         for g in report.groups:
             title = f"Funnel, {report.by} {g.key or '(none)'}"
             out.append((title, funnel_table(g.funnel, report.strict, tablefmt, screen)))
@@ -580,16 +602,16 @@ def render_table(report: Report, *, ascii_only: bool = False, screen: Screen | N
     for title, body in _sections(report, "simple", "\n", screen):
         parts += [paint(title, "heading", screen), body]
     if report.converted_to is not None:
-        parts.append(_note(rates_note(report), screen))
+        parts.append(_wrapped([rates_note(report)], screen))
     return "\n".join(parts)
 
 
 def rates_note(report: Report) -> str:
     """The line under a report in one currency: which rates of rates.yaml it used."""
     if not report.rates_used:
-        return f"Amounts in {report.converted_to}; no rate was needed.\n"
+        return f"Amounts in {report.converted_to}; no rate was needed."
     used = "; ".join(r.text() for r in report.rates_used)
-    return f"Amounts in {report.converted_to} at the rates of rates.yaml: {used}.\n"
+    return f"Amounts in {report.converted_to} at the rates of rates.yaml: {used}."
 
 
 def render_markdown(report: Report, *, ascii_only: bool = False) -> str:
@@ -598,7 +620,7 @@ def render_markdown(report: Report, *, ascii_only: bool = False) -> str:
     for title, body in _sections(report, "github", " + "):
         parts += [f"## {title}", "", body]
     if report.converted_to is not None:
-        parts.append(rates_note(report))
+        parts.append(rates_note(report) + "\n")
     return "\n".join(parts)
 
 
