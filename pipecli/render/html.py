@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from ..calibration import Calibration
 from ..report import Report, StageRow, Totals
 from ..stale import AsOf, StaleDeal, group_by_owner, summarize
 from . import money, percent
@@ -448,6 +449,50 @@ def groups_section(report: Report) -> str:
     return _section("groups-section", f"By {report.by}", *parts)
 
 
+def calibration_table(rows: Sequence[Calibration], table_id: str = "calibration") -> str:
+    from ..calibration import verdict_line
+
+    shown = {"ok": "ok", "low": "too low", "high": "too high", "too_few": "too few"}
+    body = [
+        [
+            _stage_cell(c.label),
+            _pct(c.probability),
+            _pct(c.observed),
+            str(c.closed),
+            "-" if c.low is None or c.high is None else f"{_pct(c.low)}-{_pct(c.high)}",
+            shown[c.verdict],
+        ]
+        for c in rows
+    ]
+    headers = ["stage", "configured", "won/closed", "closed", "95% interval", "verdict"]
+    notes = "".join(f'<p class="note">{esc(line)}</p>' for c in rows if (line := verdict_line(c)) is not None)
+    return _table(table_id, headers, body, numeric=(1, 2, 3, 4)) + notes
+
+
+def calibration_section(report: Report) -> str:
+    """Each stage's configured probability against the closed deals that reached it (``--calibration``)."""
+    if report.calibration is None:
+        return ""
+    from ..calibration import MIN_CLOSED
+
+    note = f'<p class="note">closed: closed deals that reached the stage; too few: under {MIN_CLOSED} of them.</p>'
+    parts = [calibration_table(report.calibration), note]
+    for i, g in enumerate(report.groups):
+        if g.calibration is not None:
+            parts.append(f"<h3>Calibration, {esc(report.by)} {esc(g.key or '(none)')}</h3>")
+            parts.append(calibration_table(g.calibration, f"group-{i}-calibration"))
+    return _section("calibration-section", "Calibration: stage probability against closed deals", *parts)
+
+
+def rates_section(report: Report) -> str:
+    """Which rates of rates.yaml a report in one currency used (``--currency``)."""
+    if report.converted_to is None:
+        return ""
+    from .report import rates_note
+
+    return f'<p class="note" id="rates">{esc(rates_note(report))}</p>'
+
+
 def report_page(report: Report) -> str:
     """The whole report as one HTML page."""
     title = f"{report.pipeline} pipeline as of {report.as_of.isoformat()}"
@@ -469,6 +514,8 @@ def report_page(report: Report) -> str:
         lost_section(report),
         velocity_section(report),
         groups_section(report),
+        calibration_section(report),
+        rates_section(report),
     ]
     return _page(esc(title), header, [s for s in sections if s])
 
