@@ -212,6 +212,15 @@ def rate_day(row: Row, as_of: date, zone: tzinfo) -> date:
     return as_of
 
 
+def convert_amount(table: RateTable, amount: Decimal, frm: str, to: str, day: date) -> tuple[Decimal, Rate | None]:
+    """``amount`` in ``frm`` as ``to`` at the rate in force on ``day`` (rounded as ``convert``), and
+    the line of the table used (None for the same currency, which is never rounded)."""
+    if frm == to:
+        return amount, None
+    rate, inverse, line = table.rate_at(frm, to, day)
+    return convert(amount, rate, inverse, to), line
+
+
 def convert_rows(
     rows: Iterable[Row], table: RateTable, target: str, default: str, as_of: date, zone: tzinfo
 ) -> tuple[list[Row], list[Rate]]:
@@ -226,14 +235,13 @@ def convert_rows(
         if r.value is None or source == target:
             out.append(r if r.currency == target else r._replace(currency=target))
             continue
-        day = rate_day(r, as_of, zone)
         try:
-            rate, inverse, line = table.rate_at(source, target, day)
+            value, line = convert_amount(table, r.value, source, target, rate_day(r, as_of, zone))
         except MissingRate as err:
             raise MissingRate(err.frm, err.to, err.day, err.path, deal_id=r.id) from None
         if line is not None:
             used[line.line] = line
-        out.append(r._replace(value=convert(r.value, rate, inverse, target), currency=target))
+        out.append(r._replace(value=value, currency=target))
     return out, sorted(used.values(), key=lambda x: (x.day, x.base, x.quote, x.line))
 
 

@@ -236,3 +236,32 @@ def test_to_a_currency_and_back_at_the_same_rate_is_within_one_minor_unit(
     there = convert(amount, rate, False, to)
     back = convert(there, rate, True, frm)
     assert abs(back - amount) <= unit
+
+
+def test_export_adds_each_value_in_one_currency(money, run_pipe) -> None:
+    import csv
+    import io
+
+    r = run_pipe("-C", str(money.root), "export", "--currency", "EUR")
+    assert r.returncode == 0, r.stderr
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(r.stdout))}
+    # closed deals at the rate of their day; open ones at today's (every rate here is older than today)
+    got = {
+        i: (row["value"], row["currency"], row["converted_value"], row["converted_currency"]) for i, row in rows.items()
+    }
+    assert got == {
+        "a": ("10000", "PLN", "2352.94", "EUR"),
+        "b": ("3000", "PLN", "750.00", "EUR"),
+        "c": ("4300", "PLN", "1000.00", "EUR"),
+        "d": ("1000", "USD", "900.00", "EUR"),
+        "e": ("2000", "EUR", "2000", "EUR"),
+    }
+    plain = run_pipe("-C", str(money.root), "export")
+    assert "converted_value" not in plain.stdout
+    assert plain.stdout.splitlines()[0] == r.stdout.splitlines()[0].removesuffix(",converted_value,converted_currency")
+    wrong = run_pipe("-C", str(money.root), "export", "--currency", "EUR", "--format", "json")
+    assert wrong.returncode == 2 and wrong.stderr.startswith("pipe: --currency adds columns to csv and tsv")
+    missing = run_pipe("-C", str(money.root), "export", "--currency", "PLN")
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("pipe: no USD-PLN rate in force on ")
+    assert "(deal d) in rates.yaml" in missing.stderr and missing.stdout == ""

@@ -19,6 +19,7 @@ from .common import (
     TagOpt,
     WideOpt,
     as_of_date,
+    currency_option,
     format_option,
     indexed,
     output_for,
@@ -26,16 +27,6 @@ from .common import (
     store_from,
 )
 from .helptext import examples
-
-
-def currency_option(text: str) -> str:
-    """``--currency``'s code, checked (a usage error, exit 2, when it is not ISO 4217)."""
-    from ..currencies import normalize
-
-    try:
-        return normalize(text)
-    except ValueError as exc:
-        raise usage_error(f"--currency: {exc}") from None
 
 
 class GroupBy(str, Enum):
