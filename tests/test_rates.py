@@ -24,7 +24,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import assume, given
+from deal_strategies import deals_with_ids
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from pipecli.currencies import minor_digits
@@ -265,3 +266,42 @@ def test_export_adds_each_value_in_one_currency(money, run_pipe) -> None:
     assert missing.returncode == 1
     assert missing.stderr.startswith("pipe: no USD-PLN rate in force on ")
     assert "(deal d) in rates.yaml" in missing.stderr and missing.stdout == ""
+
+
+PARITY = "".join(f"- 2026-01-01 {c} EUR 1\n" for c in ("PLN", "USD", "THB"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(deals_with_ids(8), st.integers(0, 80), st.sampled_from([None, "owner"]))
+def test_at_parity_every_figure_is_the_sum_of_its_currencies(deals, day, by) -> None:
+    """With every rate 1, a report in EUR adds up what the report per currency keeps apart:
+    every money figure goes through the conversion (none keeps its own currency)."""
+    from datetime import timedelta
+
+    from deal_strategies import PIPELINE
+
+    from pipecli.report import ReportSpec, build_report
+
+    table = read_rates(Path("rates.yaml"), PARITY)[0]
+    as_of = date(2026, 1, 5) + timedelta(days=day)
+    apart = build_report(deals, PIPELINE, ReportSpec(as_of, by=by))
+    together = build_report(deals, PIPELINE, ReportSpec(as_of, by=by, currency="EUR", rates=table))
+
+    def one(m: dict[str, Decimal]) -> dict[str, Decimal]:
+        return {"EUR": sum(m.values(), Decimal(0))} if m else {}
+
+    pairs = [(apart.totals, together.totals)] + [
+        (a.totals, b.totals) for a, b in zip(apart.groups, together.groups, strict=True)
+    ]
+    for a, b in pairs:
+        for key in ("won_value", "open_value", "lost_value", "stale_value"):
+            assert one(getattr(a, key)) == getattr(b, key), key
+        assert (a.deals, a.won, a.lost, a.open, a.stale) == (b.deals, b.won, b.lost, b.open, b.stale)
+        weighted = one(a.weighted_value).get("EUR", Decimal(0))
+        assert abs(weighted - b.weighted_value.get("EUR", Decimal(0))) <= Decimal("0.005") * len(a.weighted_value)
+    for fa, fb in zip(apart.funnel, together.funnel, strict=True):
+        assert one(fa.reached_value) == fb.reached_value and one(fa.lost_here_value) == fb.lost_here_value
+    assert sum((one(b.value).get("EUR", Decimal(0)) for b in apart.forecast), Decimal(0)) == sum(
+        (b.value.get("EUR", Decimal(0)) for b in together.forecast), Decimal(0)
+    )
+    assert {v.currency for v in together.velocity} <= {"EUR"}
