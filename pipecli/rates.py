@@ -23,11 +23,13 @@ example, docs/format.md the file format.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import cached_property
 from pathlib import Path
 
 from . import currencies
@@ -75,13 +77,24 @@ class RateTable:
         """
         if frm == to:
             return Decimal(1), False, None
-        best: Rate | None = None
-        for r in self.rates:
-            if r.day <= day and {r.base, r.quote} == {frm, to} and (best is None or r.day > best.day):
-                best = r
-        if best is None:
+        days, lines = self._pairs.get(frozenset((frm, to)), ((), ()))
+        i = bisect.bisect_right(days, day)
+        if i == 0:
             raise MissingRate(frm, to, day, self.path)
+        best = lines[i - 1]
         return best.rate, best.base != frm, best
+
+    @cached_property
+    def _pairs(self) -> dict[frozenset[str], tuple[list[date], list[Rate]]]:
+        """Each pair's rates in date order (one per day: ``read_rates`` refuses a second)."""
+        by_pair: dict[frozenset[str], list[Rate]] = {}
+        for r in self.rates:
+            by_pair.setdefault(frozenset((r.base, r.quote)), []).append(r)
+        out = {}
+        for pair, rates in by_pair.items():
+            rates.sort(key=lambda r: r.day)
+            out[pair] = ([r.day for r in rates], rates)
+        return out
 
 
 def convert(amount: Decimal, rate: Decimal, inverse: bool, to: str) -> Decimal:

@@ -305,3 +305,20 @@ def test_at_parity_every_figure_is_the_sum_of_its_currencies(deals, day, by) -> 
         (b.value.get("EUR", Decimal(0)) for b in together.forecast), Decimal(0)
     )
     assert {v.currency for v in together.velocity} <= {"EUR"}
+
+
+def test_extra_totals_still_get_the_deals_as_recorded() -> None:
+    from report_helpers import PIPE, build
+
+    from pipecli.report import ReportSpec, build_report
+
+    deals = [build("x", [(0, "a")], value="430", currency="PLN"), build("y", [(0, "a")], value="100")]
+    table = read_rates(Path("rates.yaml"), "- 2026-01-01 EUR PLN 4.30\n")[0]
+
+    def extras(found, cutoff):
+        return {"recorded": {d.currency: d.value for d in found}}
+
+    spec = ReportSpec(date(2026, 3, 20), currency="EUR", rates=table, extras=extras)
+    t = build_report(deals, PIPE, spec).totals
+    assert t.open_value == {"EUR": Decimal(200)}  # 430 / 4.30 + 100
+    assert t.extra == {"recorded": {"PLN": Decimal(430), "EUR": Decimal(100)}}
