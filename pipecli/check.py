@@ -281,7 +281,9 @@ def check_folder(store: Store, *, staged: bool = False) -> list[Problem]:
         pipeline = store.pipeline
     except PipeError as err:
         return [Problem.from_error(err)]
-    problems: list[Problem] = []
+    from .rates import check_rates
+
+    problems: list[Problem] = check_rates(store.root)
     try:
         deal_ids = store.deal_ids()
     except PipeError as err:  # deals/ is a symlink out of the folder

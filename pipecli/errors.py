@@ -11,7 +11,7 @@ code. Code that catches a ``PipeError`` keeps working with any of them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 EXIT_OK = 0
@@ -295,3 +295,16 @@ class BadSetting(PipeError):
         self.value = value
         self.hint = hint
         super().__init__(f"{name}={value!r}: {hint}")
+
+
+class MissingRate(PipeError):
+    """No rate between two currencies in force on a day (rates.yaml; rates are not chained)."""
+
+    def __init__(self, frm: str, to: str, day: date, path: Path | str | None = None, *, deal_id: str | None = None):
+        self.frm, self.to, self.day, self.deal_id = frm, to, day, deal_id
+        name = Path(path).name if path is not None else "rates.yaml"
+        deal = f" (deal {deal_id})" if deal_id else ""
+        super().__init__(
+            f"no {frm}-{to} rate in force on {day.isoformat()}{deal} in {name}; add one on or before that day, "
+            f"such as '- {day.isoformat()} {to} {frm} RATE' (1 {to} = RATE {frm}); rates are not chained"
+        )

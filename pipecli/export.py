@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -70,7 +70,15 @@ def flat_row(deal: Deal, pipeline: Pipeline, walk: history.Replay | None = None)
     return row
 
 
-def to_csv(deals: Sequence[Deal], pipeline: Pipeline, *, tabs: bool = False) -> str:
+def to_csv(
+    deals: Sequence[Deal],
+    pipeline: Pipeline,
+    *,
+    tabs: bool = False,
+    extra: Mapping[str, Mapping[str, Any]] | None = None,
+) -> str:
+    """The deals as CSV (TSV with ``tabs``); ``extra`` adds columns after the others, by deal id
+    (``pipe export --currency``: ``converted_value``, ``converted_currency``)."""
     rows = [flat_row(d, pipeline) for d in deals]
     # the csv_columns header, read off the rows: each deal's history is replayed once
     stages = list(pipeline.stage_ids)
@@ -79,7 +87,38 @@ def to_csv(deals: Sequence[Deal], pipeline: Pipeline, *, tabs: bool = False) -> 
             if key.startswith("entered_") and key[len("entered_") :] not in stages:
                 stages.append(key[len("entered_") :])
     columns = [*BASE_COLUMNS, *(f"entered_{s}" for s in stages)]
+    if extra is not None:
+        added: list[str] = []
+        for d, row in zip(deals, rows, strict=True):
+            for key, value in extra.get(d.id, {}).items():
+                row[key] = value
+                if key not in added:
+                    added.append(key)
+        columns += added
     return render_rows(rows, [], OutputFormat.tsv if tabs else OutputFormat.csv, machine_keys=columns)
+
+
+def converted_columns(
+    deals: Sequence[Deal], pipeline: Pipeline, table: Any, target: str, today: Any, zone: Any
+) -> dict[str, dict[str, Any]]:
+    """Each deal's value in ``target`` (``pipe export --currency``): a closed deal at the rate of the
+    day it was won or lost, an open one at today's (``rates.convert_amount``); empty for no value."""
+    from .errors import MissingRate
+    from .rates import convert_amount
+    from .timeutil import day_in
+
+    out: dict[str, dict[str, Any]] = {}
+    for d in deals:
+        converted = None
+        if d.value is not None:
+            walk = history.replay(d)
+            day = day_in(walk.closed_at, zone) if d.status != "open" and walk.closed_at is not None else today
+            try:
+                converted = convert_amount(table, d.value, d.currency or pipeline.currency, target, day)[0]
+            except MissingRate as err:
+                raise MissingRate(err.frm, err.to, err.day, err.path, deal_id=d.id) from None
+        out[d.id] = {"converted_value": converted, "converted_currency": target}
+    return out
 
 
 def document(deal: Deal) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from .timeutil import end_of_day, start_of_day
 
 if TYPE_CHECKING:
     from .models import Pipeline
+    from .rates import Rate
     from .report import MoneyMap, ReportSpec
 
 UNITS = ("week", "month", "quarter", "year")
@@ -260,10 +261,12 @@ def by_period(
     rows_at: Callable[[datetime], Sequence[Row]],
     pipeline: Pipeline,
     spec: ReportSpec,
+    used: list[Rate] | None = None,
 ) -> PeriodReport:
     """The figures of each period of ``spec.periods``. ``rows`` are the rows the report counts
-    (at its cut-off, in scope); ``rows_at`` gives every deal's row at another cut-off."""
-    from .report import in_scope, lost_reasons, totals
+    (at its cut-off, in scope, in ``spec.currency`` when it is given); ``rows_at`` gives every
+    deal's row at another cut-off; the lines of rates.yaml that convert those are added to ``used``."""
+    from .report import convert_scope, in_scope, lost_reasons, totals
 
     assert spec.periods is not None
     unit = spec.periods.unit
@@ -307,6 +310,7 @@ def by_period(
                 slipped[i].add(r.id)
                 slip_days[i] += moved
 
+    lines: list[Rate] = [] if used is None else used
     # the pipeline as the report saw it as of a day (the end of one period is the start of the next)
     seen: dict[datetime, list[Row]] = {report_cutoff: list(rows)}
 
@@ -314,7 +318,7 @@ def by_period(
         at_day = replace(spec, as_of=day, cutoff=None, periods=None, by=None)
         cut = at_day.cutoff_for(pipeline)
         if cut not in seen:
-            seen[cut] = in_scope(rows_at(cut), pipeline, at_day)
+            seen[cut] = convert_scope(in_scope(rows_at(cut), pipeline, at_day), pipeline, at_day, lines)
         return seen[cut]
 
     out: list[Period] = []

@@ -19,9 +19,11 @@ from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
+from .calibration import Calibration, calibrate
 from .digest import Row, days, digest, ladder_of, micros, row_at
 from .models import Deal, Pipeline
 from .query import Filters
+from .rates import Rate, RateTable, convert_rows
 from .snapshot import snapshot  # noqa: F401  (one deal at a cut-off, with its Deal objects)
 from .stale import AsOf, StaleDeal, StaleSummary, in_list_order, judge, summarize
 from .stats import km_median, mean, median
@@ -55,6 +57,8 @@ class ReportSpec:
     day; ``by`` repeats funnel and totals per owner, source or tag; ``strict`` counts
     deals only through the stages they entered in order; ``extras`` adds totals;
     ``periods`` adds the figures per week, month, quarter or year (``pipecli.periods``).
+    ``currency`` converts every amount with ``rates`` (pipecli.rates; the extras' deals
+    are as recorded); ``calibration`` adds the stages' calibration (pipecli.calibration).
     """
 
     as_of: date
@@ -67,6 +71,9 @@ class ReportSpec:
     strict: bool = False
     extras: ExtraTotals | None = None
     periods: PeriodSpec | None = None
+    currency: str | None = None  # every figure in this currency (rates.convert_rows); None: as recorded
+    rates: RateTable | None = None  # the rates for ``currency`` (None: none, only that currency converts)
+    calibration: bool = False  # also the stages' probabilities against the outcomes (calibration.py)
 
     def __post_init__(self) -> None:
         if self.by is not None and self.by not in GROUP_KEYS:
@@ -177,6 +184,7 @@ class Group:
     key: str | None
     totals: Totals
     funnel: list[StageRow]
+    calibration: list[Calibration] | None = None  # with ReportSpec.calibration
 
 
 @dataclass
@@ -197,6 +205,9 @@ class Report:
     stale: list[StaleDeal] = field(default_factory=list)  # what totals.stale counts, as `pipe stale` lists it
     first_touch_within: str = "24h"  # the pipeline's limit, as pipeline.yaml writes it
     periods: PeriodReport | None = None  # with ReportSpec.periods
+    converted_to: str | None = None  # ReportSpec.currency: every amount is in it
+    rates_used: list[Rate] = field(default_factory=list)  # the lines of rates.yaml the conversion used
+    calibration: list[Calibration] | None = None  # with ReportSpec.calibration (pipecli.calibration)
 
 
 # -- small helpers -------------------------------------------------------------------------
@@ -477,6 +488,18 @@ def in_scope(rows: Sequence[Row], pipeline: Pipeline, spec: ReportSpec) -> list[
     return [r for r in rows if in_cohort(r, spec.since, spec.until, zone) and match.matches(r)]
 
 
+def convert_scope(rows: Sequence[Row], pipeline: Pipeline, spec: ReportSpec, used: list[Rate]) -> list[Row]:
+    """The rows with every amount in ``spec.currency`` at the rates of ``spec.rates`` (open deals
+    at the as-of day's, closed ones at their closing day's: ``rates.convert_rows``), adding
+    the lines of rates.yaml used to ``used``; the rows as they are without ``spec.currency``."""
+    if spec.currency is None:
+        return list(rows)
+    table = spec.rates or RateTable()
+    converted, lines = convert_rows(rows, table, spec.currency, pipeline.currency, spec.as_of, spec.zone_for(pipeline))
+    used.extend(lines)
+    return converted
+
+
 def stale_figures(part: Iterable[Row], stale: Mapping[int, StaleDeal]) -> StaleSummary:
     """The stale deals among ``part`` counted: ``stale`` maps a row's ``id()`` to what
     ``stale.judge`` found (the deals `pipe stale` lists at the same day; docs/stale.md)."""
@@ -525,6 +548,14 @@ def report_from_rows(
     when = AsOf(cutoff, spec.as_of)  # due dates and snoozes are compared with the as-of day
     match = spec.filters or Filters(status=None)
     scope = in_scope(rows, pipeline, spec)
+    used: list[Rate] = []
+    if spec.currency is not None:
+        converted = convert_scope(scope, pipeline, spec, used)
+        if deals_of is not None:
+            recorded = {id(new): old for new, old in zip(converted, scope, strict=True)}
+            of_recorded = deals_of
+            deals_of = lambda part: of_recorded([recorded[id(r)] for r in part])  # noqa: E731
+        scope = converted
     stale: dict[int, StaleDeal] = {}
     for r in scope:
         if r.status == "open":
@@ -570,6 +601,8 @@ def report_from_rows(
         by=by,
         stale=in_list_order(stale.values()),
         first_touch_within=pipeline.first_touch_within,
+        converted_to=spec.currency,
+        calibration=calibrate(scope, pipeline, strict=strict) if spec.calibration else None,
     )
     if by is not None:
         members: dict[str | None, list[Row]] = {}
@@ -581,11 +614,15 @@ def report_from_rows(
                 members.setdefault(folded, []).append(r)
         for folded in sorted(members, key=lambda k: (k is None, k or "")):
             part = members[folded]
-            report.groups.append(Group(names[folded], _totals(part), funnel(part, pipeline, cutoff, strict=strict)))
+            group = Group(names[folded], _totals(part), funnel(part, pipeline, cutoff, strict=strict))
+            if spec.calibration:
+                group.calibration = calibrate(part, pipeline, strict=strict)
+            report.groups.append(group)
     if spec.periods is not None:
         if rows_at is None:
             raise ValueError("figures per period need the rows at other cut-offs")
         from .periods import by_period
 
-        report.periods = by_period(scope, rows_at, pipeline, spec)
+        report.periods = by_period(scope, rows_at, pipeline, spec, used)
+    report.rates_used = sorted({r.line: r for r in used}.values(), key=lambda x: (x.day, x.base, x.quote, x.line))
     return report

@@ -99,6 +99,11 @@ def _in_zone(moment: datetime, zone: tzinfo | None) -> datetime:
     return moment.astimezone(zone) if zone is not None else _system_local(moment)
 
 
+def day_in(moment: datetime, zone: tzinfo | None) -> date:
+    """The calendar day of an aware ``moment`` in ``zone`` (None or ``SYSTEM_ZONE``: the system's)."""
+    return _in_zone(moment, None if zone is SYSTEM_ZONE else zone).date()
+
+
 def zone_label(zone: tzinfo | None) -> str:
     """How messages name a time zone: its IANA name, else the system's."""
     key = getattr(zone, "key", None)

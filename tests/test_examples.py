@@ -30,6 +30,7 @@ def test_demo_is_reproducible(tmp_path: Path) -> None:
     _same, mismatch, errors = filecmp.cmpfiles(DEMO / "deals", out / "deals", committed, shallow=False)
     assert mismatch == [] and errors == []
     assert (out / "pipeline.yaml").read_bytes() == (DEMO / "pipeline.yaml").read_bytes()
+    assert (out / "rates.yaml").read_bytes() == (DEMO / "rates.yaml").read_bytes()
 
 
 def test_demo_passes_check_and_has_what_the_readme_promises(runner: CliRunner) -> None:

@@ -245,11 +245,40 @@ def check_report(page: Page, data: dict[str, Any]) -> None:
             assert r[1:6] == [str(t["deals"]), str(t["open"]), str(t["won"]), str(t["lost"]), r[5]]
             assert same_rate(r[5], t["win_rate"]) and same_money(r[6], t["won_value"])
             assert same_money(r[7], t["open_value"])
-            assert same_days(r[8], t["first_touch_median_hours"]) and same_days(r[9], t["first_touch_mean_hours"])
-            assert same_rate(r[10], t["first_touch_within_rate"]) and r[11] == str(t["untouched"])
+            assert same_money(r[8], t["weighted_value"]) and same_money(r[9], t["lost_value"])
+            assert same_days(r[10], t["median_cycle_days"])
+            assert r[11:13] == [str(t["stale"]), str(t["overdue_next_steps"])]
+            assert same_days(r[13], t["first_touch_median_hours"]) and same_days(r[14], t["first_touch_mean_hours"])
+            assert same_rate(r[15], t["first_touch_within_rate"]) and r[16] == str(t["untouched"])
             check_funnel(body(page, f"group-{i}-funnel"), g["funnel"], data["filters"]["strict"])
     else:
         assert "groups" not in page.tables
+    if "calibration" in data:
+        check_calibration(body(page, "calibration"), data["calibration"])
+        for i, g in enumerate(data.get("groups", [])):
+            check_calibration(body(page, f"group-{i}-calibration"), g["calibration"])
+    else:
+        assert "calibration" not in page.tables
+    if "rates_used" in data:
+        for r in data["rates_used"]:
+            assert f"{r['date']} {r['from']} {r['to']} " in page.by_id["rates"]
+    else:
+        assert "rates" not in page.by_id
+
+
+VERDICTS = {"ok": "ok", "low": "too low", "high": "too high", "too_few": "too few"}
+
+
+def check_calibration(rows: list[list[str]], calibration: list[dict[str, Any]]) -> None:
+    assert [r[0] for r in rows] == [c["label"] for c in calibration]
+    for r, c in zip(rows, calibration, strict=True):
+        assert same_rate(r[1], c["probability"]) and same_rate(r[2], c["observed"]), (r, c)
+        assert r[3] == str(c["closed"]) and r[5] == VERDICTS[c["verdict"]], (r, c)
+        if c["low"] is None:
+            assert r[4] == "-"
+        else:
+            low, high = r[4].split("-")
+            assert same_rate(low, c["low"]) and same_rate(high, c["high"]), (r, c)
 
 
 def check_stale_rows(rows: list[list[str]], listed: list[dict[str, Any]]) -> None:
@@ -315,6 +344,15 @@ def test_filters_groups_and_strict_are_on_the_page(run_pipe: Any) -> None:
     check_report(page, data)
     assert page.by_id["filters"] == "Filters: owner giulia"
     assert {r[3] for r in body(page, "stale")} == {"giulia"}
+
+
+def test_calibration_and_one_currency_are_on_the_page(run_pipe: Any) -> None:
+    args = ["-C", str(DEMO), "report", "--as-of", AS_OF, "--by", "owner", "--calibration", "--currency", "EUR"]
+    _, page, data = report_of(run_pipe, *args)
+    check_report(page, data)
+    assert len(body(page, "calibration")) == len(data["calibration"]) == 5
+    assert len(data["rates_used"]) >= 4
+    assert all(set(t["won_value"]) <= {"EUR"} for t in [data["totals"], *(g["totals"] for g in data["groups"])])
 
 
 @pytest.mark.parametrize(("day", "deals"), [("2026-05-25", 4), ("2026-04-01", 0)])

@@ -232,9 +232,86 @@ def test_as_of_before_the_win() -> None:
 
 
 def test_groups_by_owner() -> None:
-    groups = build_report(example(), PIPELINE, ReportSpec(AS_OF, by="owner")).groups
+    report = build_report(example(), PIPELINE, ReportSpec(AS_OF, by="owner"))
+    groups = report.groups
     got = [(g.key, g.totals.deals, g.totals.won, g.totals.lost, g.totals.win_rate) for g in groups]
     assert got == [("anna", 2, 1, 1, 0.5), ("bob", 3, 1, 1, 0.5), (None, 2, 0, 0, None)]
+    eur, pln = "EUR", "PLN"
+    full = [
+        (
+            g.totals.open,
+            g.totals.won_value,
+            g.totals.open_value,
+            g.totals.weighted_value,
+            g.totals.lost_value,
+            g.totals.median_cycle_days,
+            g.totals.stale,
+            g.totals.overdue_next_steps,
+        )
+        for g in groups
+    ]
+    assert full == [
+        (0, {eur: 10000}, {}, {}, {eur: 6000}, 14.0, 0, 0),
+        (1, {pln: 20000}, {eur: 8000}, {eur: 4000}, {eur: 4000}, 9.0, 1, 1),
+        (2, {}, {eur: 8000}, {eur: 1800}, {}, None, 0, 0),
+    ]
+    assert sum(g.totals.deals for g in groups) == report.totals.deals == 7
+    assert sum(g.totals.open for g in groups) == report.totals.open == 3
+
+
+EXAMPLE_RATES = "- 2026-03-01 EUR PLN 4.25\n- 2026-03-15 EUR PLN 4.30\n"
+
+
+def _in(currency: str):
+    from pathlib import Path
+
+    from pipecli.rates import read_rates
+
+    table, problems = read_rates(Path("rates.yaml"), EXAMPLE_RATES)
+    assert problems == []
+    assert f"```yaml\n{EXAMPLE_RATES}```" in DOC.read_text(encoding="utf-8")
+    return build_report(example(), PIPELINE, ReportSpec(AS_OF, currency=currency, rates=table))
+
+
+def test_one_currency() -> None:
+    eur = _in("EUR")
+    assert eur.totals.won_value == {"EUR": Decimal("14705.88")}  # 10,000 + 20,000 / 4.25
+    assert [r.text() for r in eur.rates_used] == ["2026-03-01 EUR PLN 4.25"]
+    pln = _in("PLN")
+    t = pln.totals
+    assert t.won_value == {"PLN": Decimal(63000)}  # alfa 10,000 x 4.30 (won on the 16th) + delta 20,000
+    assert t.lost_value == {"PLN": Decimal(42500)}  # beta 6,000 x 4.25 + gamma 4,000 x 4.25
+    assert t.open_value == {"PLN": Decimal(68800)}  # 16,000 x 4.30, the as-of day
+    assert t.weighted_value == {"PLN": Decimal(24940)}
+    assert [(v.currency, v.per_day) for v in pln.velocity] == [("PLN", Decimal("4108.70"))]
+    assert [r.text() for r in pln.rates_used] == ["2026-03-01 EUR PLN 4.25", "2026-03-15 EUR PLN 4.30"]
+    text = DOC.read_text(encoding="utf-8")
+    for shown in ("14,705.88 EUR", "| 63,000 |", "| 42,500 |", "| 68,800 |", "| 24,940 |", "| 4,108.70 |"):
+        assert shown in text
+
+
+def test_calibration() -> None:
+    from pipecli.calibration import wilson
+
+    rows = build_report(example(), PIPELINE, ReportSpec(AS_OF, calibration=True)).calibration
+    assert rows is not None
+    assert [(c.probability, c.closed, c.won) for c in rows] == [(0.1, 4, 2), (0.3, 3, 2), (0.6, 3, 2), (0.8, 2, 2)]
+    assert [round(c.observed or 0, 3) for c in rows] == [0.5, 0.667, 0.667, 1.0]
+    assert [(round(c.low or 0, 3), round(c.high or 0, 3)) for c in rows] == [
+        (0.15, 0.85),
+        (0.208, 0.939),
+        (0.208, 0.939),
+        (0.342, 1.0),
+    ]
+    assert [c.verdict for c in rows] == ["too_few"] * 4
+    strict = build_report(example(), PIPELINE, ReportSpec(AS_OF, calibration=True, strict=True)).calibration
+    assert strict is not None
+    assert [(c.closed, c.won) for c in strict] == [(4, 2), (3, 2), (2, 1), (0, 0)]
+    low, high = wilson(4, 13)
+    assert (round(low, 3), round(high, 3)) == (0.127, 0.576)
+    text = DOC.read_text(encoding="utf-8")
+    assert "| Lead | 0.1 | 4 | 2 | 0.5 | 0.150 to 0.850 | too_few |" in text
+    assert "the interval is 0.127 to 0.576" in text
 
 
 def test_the_page_shows_the_json_the_code_gives() -> None:
@@ -255,13 +332,20 @@ def test_the_page_lists_every_json_key() -> None:
     text = DOC.read_text(encoding="utf-8")
     contract = text.split("### JSON: the contract for scripts", 1)[1].split("The example's `totals`", 1)[0]
     named = set(re.findall(r"`([a-z_]+)`", contract))
-    data = report_data(build_report(example(), PIPELINE, ReportSpec(AS_OF, by="owner")))
+    from pathlib import Path
+
+    from pipecli.rates import read_rates
+
+    table = read_rates(Path("rates.yaml"), EXAMPLE_RATES)[0]
+    spec = ReportSpec(AS_OF, by="owner", currency="EUR", rates=table, calibration=True)
+    data = report_data(build_report(example(), PIPELINE, spec))
     keys = set(data) | set(data["totals"]) | set(data["funnel"][0]) | set(data["velocity"][0])
     keys |= set(data["forecast"][0]) | set(data["lost_reasons"][0]) | set(data["groups"][0])
     periods = report_data(example_week_report())
     keys |= set(periods) | set(periods["period"]) | set(periods["periods"][0])
     keys |= set(periods["periods"][0]["reached"][0]) | set(periods["periods"][0]["forecast"])
     keys |= set(periods["periods"][0]["top_lost_reason"] or {}) | set(periods["periods"][1]["top_lost_reason"])
+    keys |= set(data["rates_used"][0]) | set(data["calibration"][0])
     assert keys <= named, keys - named
 
 

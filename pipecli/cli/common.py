@@ -295,6 +295,16 @@ def as_of_cut(text: str, zone: tzinfo | None) -> tuple[date, datetime]:
     return when, end_of_day(when, zone)
 
 
+def currency_option(text: str) -> str:
+    """``--currency``'s code (report, export), checked: a usage error (exit 2) when it is not ISO 4217."""
+    from ..currencies import normalize
+
+    try:
+        return normalize(text)
+    except ValueError as exc:
+        raise usage_error(f"--currency: {exc}") from None
+
+
 def report_problems(problems: Iterable[Problem]) -> int:
     """Name each bad file on stderr; return how many there were."""
     n = 0

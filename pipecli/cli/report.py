@@ -19,6 +19,7 @@ from .common import (
     TagOpt,
     WideOpt,
     as_of_cut,
+    currency_option,
     format_option,
     indexed,
     output_for,
@@ -44,9 +45,9 @@ class GroupBy(str, Enum):
 
 @app.command(
     epilog=examples(
-        "pipe report --as-of 2026-06-30 --by owner",
-        "pipe report --format html -o report.html",
         "pipe report --period month --since 2026-01-01",
+        "pipe report --by owner --currency EUR --calibration",
+        "pipe report --format html -o report.html",
     )
 )
 def report(
@@ -88,6 +89,21 @@ def report(
             "--strict", help="Count a deal only through the stages it entered in order, up to its first skip."
         ),
     ] = False,
+    currency: Annotated[
+        str | None,
+        typer.Option(
+            "--currency",
+            help="Every amount in this currency, at the rates of rates.yaml (won and lost: of their day).",
+            metavar="CODE",
+        ),
+    ] = None,
+    calibration: Annotated[
+        bool,
+        typer.Option(
+            "--calibration",
+            help="Also each stage's probability against the share of closed deals won from it.",
+        ),
+    ] = False,
     fmt: Annotated[str, format_option(REPORT_FORMATS)] = "table",
     wide: WideOpt = False,
     output: OutputOpt = None,
@@ -124,7 +140,13 @@ def report(
                 f"--since {periods.since} gives {err.count:,} {err.unit}s, at most {MAX_PERIODS}:"
                 " choose a later --since or a longer --period"
             ) from None
+    target = currency_option(currency) if currency is not None else None
     pipeline = store.pipeline
+    rates = None
+    if target is not None:
+        from ..rates import load_rates
+
+        rates = load_rates(store.root)
     fresh = indexed(store)
     owner = owner_of(store, owner, lambda: (d.owner for d in fresh.views))
     spec = ReportSpec(
@@ -137,6 +159,9 @@ def report(
         by=by.value if by else None,
         strict=strict,
         periods=periods,
+        currency=target,
+        rates=rates,
+        calibration=calibration,
     )
     result = report_from_rows(fresh.rows_at(spec.cutoff_for(pipeline)), pipeline, spec, rows_at=fresh.rows_at)
     out = output_for(ctx, wide=wide, path=output)

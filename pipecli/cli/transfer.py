@@ -20,8 +20,10 @@ from .common import (
     Progress,
     SourceOpt,
     TagOpt,
+    as_of_date,
     at_time,
     complete_stage,
+    currency_option,
     format_option,
     owner_of,
     report_problems,
@@ -253,6 +255,14 @@ def export_(
     owner: OwnerOpt = None,
     source: SourceOpt = None,
     tag: TagOpt = None,
+    currency: Annotated[
+        str | None,
+        typer.Option(
+            "--currency",
+            help="CSV and TSV: add each value in this currency (rates.yaml; closed deals at their day's rate).",
+            metavar="CODE",
+        ),
+    ] = None,
 ) -> None:
     """Export deals as CSV, TSV, JSON, JSON Lines or SQLite.
 
@@ -271,6 +281,11 @@ def export_(
         raise usage_error(f"--status {status!r}: use open, won, lost or all")
     if fmt is ExportFormat.sqlite and (output is None or str(output) == "-"):
         raise usage_error("--format sqlite writes a database file: give --output FILE.db")
+    target = None
+    if currency is not None:
+        target = currency_option(currency)
+        if fmt not in (ExportFormat.csv, ExportFormat.tsv):
+            raise usage_error("--currency adds columns to csv and tsv; json, jsonl and sqlite keep the files' amounts")
     stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
     loaded = store.load_all()
     owner = owner_of(store, owner, lambda: (d.owner for d in loaded.deals))
@@ -284,7 +299,13 @@ def export_(
             export.write_sqlite(deals, pipeline, output)
         else:
             if fmt in (ExportFormat.csv, ExportFormat.tsv):
-                text = export.to_csv(deals, pipeline, tabs=fmt is ExportFormat.tsv)
+                extra = None
+                if target is not None:
+                    from ..rates import load_rates
+
+                    table = load_rates(store.root)
+                    extra = export.converted_columns(deals, pipeline, table, target, as_of_date(None), pipeline.zone)
+                text = export.to_csv(deals, pipeline, tabs=fmt is ExportFormat.tsv, extra=extra)
             elif fmt is ExportFormat.json:
                 text = export.to_json(deals)
             else:

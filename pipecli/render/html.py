@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from ..calibration import Calibration
 from ..report import Report, StageRow, Totals
 from ..stale import AsOf, StaleDeal, group_by_owner, summarize
 from . import money, percent
@@ -436,6 +437,11 @@ def groups_section(report: Report) -> str:
             _pct(g.totals.win_rate),
             _money_lines(g.totals.won_value),
             _money_lines(g.totals.open_value),
+            _money_lines(g.totals.weighted_value),
+            _money_lines(g.totals.lost_value),
+            _days(g.totals.median_cycle_days),
+            str(g.totals.stale),
+            str(g.totals.overdue_next_steps),
             _days(g.totals.first_touch_median_hours),
             _days(g.totals.first_touch_mean_hours),
             _pct(g.totals.first_touch_within_rate),
@@ -444,6 +450,7 @@ def groups_section(report: Report) -> str:
         for g in report.groups
     ]
     headers = [esc(report.by), "deals", "open", "won", "lost", "won/closed", "won value", "open value"]
+    headers += ["weighted", "lost value", "median cycle, days", "stale", "overdue next steps"]
     headers += ["hours to first touch, median", "mean", f"touched within {esc(report.first_touch_within)}"]
     headers += ["untouched"]
     parts = [_table("groups", headers, rows)]
@@ -451,6 +458,50 @@ def groups_section(report: Report) -> str:
         parts.append(f"<h3>Funnel, {esc(report.by)} {esc(g.key or '(none)')}</h3>")
         parts.append(funnel_table(g.funnel, report.strict, table_id=f"group-{i}-funnel"))
     return _section("groups-section", f"By {report.by}", *parts)
+
+
+def calibration_table(rows: Sequence[Calibration], table_id: str = "calibration") -> str:
+    from ..calibration import verdict_line
+
+    shown = {"ok": "ok", "low": "too low", "high": "too high", "too_few": "too few"}
+    body = [
+        [
+            _stage_cell(c.label),
+            _pct(c.probability),
+            _pct(c.observed),
+            str(c.closed),
+            "-" if c.low is None or c.high is None else f"{_pct(c.low)}-{_pct(c.high)}",
+            shown[c.verdict],
+        ]
+        for c in rows
+    ]
+    headers = ["stage", "configured", "won/closed", "closed", "95% interval", "verdict"]
+    notes = "".join(f'<p class="note">{esc(line)}</p>' for c in rows if (line := verdict_line(c)) is not None)
+    return _table(table_id, headers, body, numeric=(1, 2, 3, 4)) + notes
+
+
+def calibration_section(report: Report) -> str:
+    """Each stage's configured probability against the closed deals that reached it (``--calibration``)."""
+    if report.calibration is None:
+        return ""
+    from ..calibration import MIN_CLOSED
+
+    note = f'<p class="note">closed: closed deals that reached the stage; too few: under {MIN_CLOSED} of them.</p>'
+    parts = [calibration_table(report.calibration), note]
+    for i, g in enumerate(report.groups):
+        if g.calibration is not None:
+            parts.append(f"<h3>Calibration, {esc(report.by)} {esc(g.key or '(none)')}</h3>")
+            parts.append(calibration_table(g.calibration, f"group-{i}-calibration"))
+    return _section("calibration-section", "Calibration: stage probability against closed deals", *parts)
+
+
+def rates_section(report: Report) -> str:
+    """Which rates of rates.yaml a report in one currency used (``--currency``)."""
+    if report.converted_to is None:
+        return ""
+    from .report import rates_note
+
+    return f'<p class="note" id="rates">{esc(rates_note(report))}</p>'
 
 
 def report_page(report: Report) -> str:
@@ -474,6 +525,8 @@ def report_page(report: Report) -> str:
         lost_section(report),
         velocity_section(report),
         groups_section(report),
+        calibration_section(report),
+        rates_section(report),
     ]
     if report.periods is not None:
         sections.insert(1, periods_section(report))

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from ..calibration import Calibration
 from ..report import Report, StageRow, Totals
 from . import REPORT_FORMATS, OutputFormat, money, percent, plain, to_json, to_yaml
 from .fit import Column, display_width, fit, truncate
@@ -125,11 +126,25 @@ def report_data(report: Report) -> dict[str, Any]:
         ],
         "lost_reasons": [plain({"reason": r.reason, "deals": r.deals, "value": r.value}) for r in report.lost_reasons],
     }
+    if report.converted_to is not None:
+        from ..rates import rates_data
+
+        data["converted_to"] = report.converted_to
+        data["rates_used"] = [plain(x) for x in rates_data(report.rates_used)]
+    if report.calibration is not None:
+        from ..calibration import calibration_data
+
+        data["calibration"] = calibration_data(report.calibration)
     if report.by is not None:
         data["groups"] = [
             {"key": g.key, "totals": totals_data(g.totals), "funnel": [stage_data(r) for r in g.funnel]}
             for g in report.groups
         ]
+        if report.calibration is not None:
+            from ..calibration import calibration_data
+
+            for g, shown in zip(report.groups, data["groups"], strict=True):
+                shown["calibration"] = calibration_data(g.calibration or [])
     if report.periods is not None:
         from .periods import periods_data
 
@@ -441,28 +456,66 @@ def reasons_table(report: Report, tablefmt: str, sep: str, screen: Screen | None
     return _table(columns, body, tablefmt, screen)
 
 
-def groups_table(report: Report, tablefmt: str, sep: str, screen: Screen | None = None) -> str:
-    body = [
-        [
-            g.key or "(none)",
-            str(g.totals.deals),
-            str(g.totals.open),
-            str(g.totals.won),
-            str(g.totals.lost),
-            _pct(g.totals.win_rate),
-            _money_cell(g.totals.won_value, sep),
-        ]
-        for g in report.groups
-    ]
+GROUP_NAME = 24  # a group's name keeps this many columns before other columns give way
+GROUP_NOTE = "cycle: median days from creation to win; stale: deals `pipe stale` lists; overdue: their next steps."
+
+
+def _group_column(report: Report, names: Sequence[str]) -> Column:
+    """The first column of a table by group: a name is cut only when the essential columns
+    leave no room (other columns give way first), and never below GROUP_NAME columns."""
     by = report.by or "group"
+    longest = max((display_width(n) for n in names), default=8)
+    return Column(by, by, min_width=max(8, min(longest, GROUP_NAME)))
+
+
+def groups_table(report: Report, tablefmt: str, sep: str, screen: Screen | None = None) -> str:
+    """Each group's totals, as the totals table has them: the counts (the values: ``group_values_table``)."""
+    body = []
+    for g in report.groups:
+        t = g.totals
+        body.append(
+            [
+                g.key or "(none)",
+                str(t.deals),
+                str(t.open),
+                str(t.won),
+                str(t.lost),
+                _pct(t.win_rate),
+                _num(t.median_cycle_days),
+                str(t.stale),
+                str(t.overdue_next_steps),
+            ]
+        )
     columns = [
-        Column(by, by, max_width=16, min_width=8),
+        _group_column(report, [row[0] for row in body]),
         _col("deals"),
         _col("open", 2),
         _col("won", 1),
         _col("lost", 1),
         _col("won/closed"),
-        _col("won value", 3),
+        _col("cycle", 3),
+        _col("stale", 4),
+        _col("overdue", 5),
+    ]
+    return _table(columns, body, tablefmt, screen) + "\n" + _wrapped([GROUP_NOTE], screen)
+
+
+def group_values_table(report: Report, tablefmt: str, sep: str, screen: Screen | None = None) -> str:
+    """Each group's money: won, open, weighted open and lost value, per currency."""
+    body = [
+        [g.key or "(none)"]
+        + [
+            _money_cell(m, sep)
+            for m in (g.totals.won_value, g.totals.open_value, g.totals.weighted_value, g.totals.lost_value)
+        ]
+        for g in report.groups
+    ]
+    columns = [
+        _group_column(report, [row[0] for row in body]),
+        _col("won value"),
+        _col("open value", 1),
+        _col("weighted", 2),
+        _col("lost value", 3),
     ]
     return _table(columns, body, tablefmt, screen)
 
@@ -491,6 +544,42 @@ def first_touch_table(report: Report, tablefmt: str, screen: Screen | None = Non
         _col("untouched"),
     ]
     return _table(columns, body, tablefmt, screen)
+
+
+def _wrapped(lines: Sequence[str], screen: Screen | None) -> str:
+    """Lines under a table, each wrapped to the screen (80 columns when it has no width)."""
+    width = screen.width if screen is not None and screen.width and not screen.wide else 80
+    return "".join(textwrap.fill(line, width=max(20, width), subsequent_indent="  ") + "\n" for line in lines)
+
+
+def calibration_table(rows: Sequence[Calibration], tablefmt: str, screen: Screen | None = None) -> str:
+    """Per stage: the configured probability, the won share of the closed deals that reached it, the
+    count, the 95% interval and the verdict; a line for each stage whose probability is outside it."""
+    from ..calibration import MIN_CLOSED, verdict_line
+
+    shown = {"ok": "ok", "low": "too low", "high": "too high", "too_few": "too few"}
+    body = [
+        [
+            c.label,
+            _pct(c.probability),
+            _pct(c.observed),
+            str(c.closed),
+            "-" if c.low is None or c.high is None else f"{percent(c.low)}-{percent(c.high)}",
+            shown[c.verdict],
+        ]
+        for c in rows
+    ]
+    columns = [
+        _stage_col(),
+        _col("configured"),
+        _col("won/closed"),
+        _col("closed"),
+        _col("95% interval", 1),
+        _col("verdict", align="left"),
+    ]
+    lines = [line for c in rows if (line := verdict_line(c)) is not None]
+    lines.append(f"closed: closed deals that reached the stage; too few: under {MIN_CLOSED} of them.")
+    return _table(columns, body, tablefmt, screen, _stage_styles(len(body))) + "\n" + _wrapped(lines, screen)
 
 
 def _heading(report: Report) -> str:
@@ -523,12 +612,23 @@ def _sections(report: Report, tablefmt: str, sep: str, screen: Screen | None = N
     ]
     if report.lost_reasons:
         out.append(("Lost reasons", reasons_table(report, tablefmt, sep, screen)))
+    if report.calibration is not None:
+        out.append(
+            (
+                "Calibration: stage probability against closed deals",
+                calibration_table(report.calibration, tablefmt, screen),
+            )
+        )
     if report.by is not None:
         out.append((f"By {report.by}", groups_table(report, tablefmt, sep, screen)))
         out.append((f"First touch by {report.by}", first_touch_table(report, tablefmt, screen)))
+        out.append((f"Value by {report.by}", group_values_table(report, tablefmt, sep, screen)))
         for g in report.groups:
             title = f"Funnel, {report.by} {g.key or '(none)'}"
             out.append((title, funnel_table(g.funnel, report.strict, tablefmt, screen)))
+            if g.calibration is not None:
+                title = f"Calibration, {report.by} {g.key or '(none)'}"
+                out.append((title, calibration_table(g.calibration, tablefmt, screen)))
     return out
 
 
@@ -549,7 +649,17 @@ def render_table(report: Report, *, ascii_only: bool = False, screen: Screen | N
     parts = [_heading(report), "", chart]
     for title, body in _sections(report, "simple", "\n", screen):
         parts += [paint(title, "heading", screen), body]
+    if report.converted_to is not None:
+        parts.append(_wrapped([rates_note(report)], screen))
     return "\n".join(parts)
+
+
+def rates_note(report: Report) -> str:
+    """The line under a report in one currency: which rates of rates.yaml it used."""
+    if not report.rates_used:
+        return f"Amounts in {report.converted_to}; no rate was needed."
+    used = "; ".join(r.text() for r in report.rates_used)
+    return f"Amounts in {report.converted_to} at the rates of rates.yaml: {used}."
 
 
 def render_markdown(report: Report, *, ascii_only: bool = False) -> str:
@@ -561,6 +671,8 @@ def render_markdown(report: Report, *, ascii_only: bool = False) -> str:
     parts = [f"# {_heading(report)}", "", "```text", chart.rstrip("\n"), "```", ""]
     for title, body in _sections(report, "github", " + "):
         parts += [f"## {title}", "", body]
+    if report.converted_to is not None:
+        parts.append(rates_note(report) + "\n")
     return "\n".join(parts)
 
 
