@@ -91,8 +91,13 @@ def test_each_matching_text_says_its_field_and_shows_the_match_as_written(pipe, 
     (note,) = search(pipe, "lodzi")
     assert note["field"] == "notes" and note["at"].startswith("2026-03-03T10:00")
     assert note["match"] == "Łodzi" and note["snippet"] == "Spotkanie w Łodzi: chcą pilotażu w gęślą jaźń."
+    # losing the deal closed its open step and kept it in the notes, where it is found
     (step,) = [r for r in search(pipe, "caffe") if r["id"] == deals["en"]]
-    assert (step["field"], step["status"], step["owner"]) == ("next_step", "lost", "sarah")
+    assert (step["field"], step["status"], step["owner"]) == ("notes", "lost", "sarah")
+    assert step["snippet"].startswith("Open when lost: Send the caffe price list")
+    pipe("next", deals["it"], "Bring the espresso samples", "--due", "2026-03-25", "--at", "2026-03-07T09:00")
+    (step,) = search(pipe, "espresso")
+    assert (step["field"], step["match"], step["owner"]) == ("next_step", "espresso", "giulia")
     (phone,) = search(pipe, '"600 123"')
     assert (phone["field"], phone["match"]) == ("contact_phone", "600-123")
 

@@ -322,3 +322,19 @@ def test_extra_totals_still_get_the_deals_as_recorded() -> None:
     t = build_report(deals, PIPE, spec).totals
     assert t.open_value == {"EUR": Decimal(200)}  # 430 / 4.30 + 100
     assert t.extra == {"recorded": {"PLN": Decimal(430), "EUR": Decimal(100)}}
+
+
+def test_per_period_the_pipeline_at_each_end_is_at_that_day_s_rate_and_its_rates_are_listed(money) -> None:
+    args = ("--as-of", "2026-03-20", "--owner", "anna", "--currency", "EUR")
+    plain = report_json(money, *args)
+    assert [r["line"] for r in plain["rates_used"]] == [3, 4]  # won at 4.25, open at 4.30
+    data = report_json(money, *args, "--period", "month", "--since", "2026-01-01")
+    ends = [(p["end"], p["open_value"], p["won_value"]) for p in data["periods"]]
+    assert ends == [
+        ("2026-01-31", {"EUR": 2500}, {}),  # Alpha open: 10,000 PLN at 01-31's 4.00
+        ("2026-02-28", {}, {"EUR": 2352.94}),  # won on 02-10 at 4.25
+        ("2026-03-20", {"EUR": 1000}, {}),  # Gamma open: 4,300 PLN at 03-20's 4.30
+    ]
+    assert [r["line"] for r in data["rates_used"]] == [2, 3, 4]  # the end of January's rate too
+    out = money("report", *args, "--period", "month", "--since", "2026-01-01").stdout
+    assert "Amounts in EUR at the rates of rates.yaml: 2026-01-01 EUR PLN 4.00; 2026-02-01" in out

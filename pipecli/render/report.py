@@ -644,11 +644,11 @@ def render_table(report: Report, *, ascii_only: bool = False, screen: Screen | N
     if report.periods is not None:
         from . import periods
 
-        return periods.render_table(report, _heading(report), screen)
-    chart = funnel_chart(report.funnel, _through(report), screen=screen)
-    parts = [_heading(report), "", chart]
-    for title, body in _sections(report, "simple", "\n", screen):
-        parts += [paint(title, "heading", screen), body]
+        parts = [periods.render_table(report, _heading(report), screen)]
+    else:
+        parts = [_heading(report), "", funnel_chart(report.funnel, _through(report), screen=screen)]
+        for title, body in _sections(report, "simple", "\n", screen):
+            parts += [paint(title, "heading", screen), body]
     if report.converted_to is not None:
         parts.append(_wrapped([rates_note(report)], screen))
     return "\n".join(parts)
@@ -666,11 +666,12 @@ def render_markdown(report: Report, *, ascii_only: bool = False) -> str:
     if report.periods is not None:
         from . import periods
 
-        return periods.render_markdown(report, _heading(report), ascii_only=ascii_only)
-    chart = funnel_chart(report.funnel, _through(report), ascii_only=ascii_only)
-    parts = [f"# {_heading(report)}", "", "```text", chart.rstrip("\n"), "```", ""]
-    for title, body in _sections(report, "github", " + "):
-        parts += [f"## {title}", "", body]
+        parts = [periods.render_markdown(report, _heading(report), ascii_only=ascii_only)]
+    else:
+        chart = funnel_chart(report.funnel, _through(report), ascii_only=ascii_only)
+        parts = [f"# {_heading(report)}", "", "```text", chart.rstrip("\n"), "```", ""]
+        for title, body in _sections(report, "github", " + "):
+            parts += [f"## {title}", "", body]
     if report.converted_to is not None:
         parts.append(rates_note(report) + "\n")
     return "\n".join(parts)
