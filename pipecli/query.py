@@ -90,9 +90,12 @@ def sort_deals(deals: list[D], key: str, pipeline: Pipeline) -> list[D]:
     return present + missing
 
 
+# What `pipe list` says of a deal's state now, after its fields (``stale.list_marks``): whole days
+# in its stage, why `pipe stale` lists it (or null), how many days its next step is overdue (or null).
+STATE_KEYS = ("days_in_stage", "stale", "overdue_days")
 # The columns of a listing's machine formats (json, csv, yaml), in order: deal_row's keys
-# (the fields marked ``listed`` in pipecli.models; see pipecli.fields).
-ROW_KEYS = LISTED_COLUMNS
+# (the fields marked ``listed`` in pipecli.models; see pipecli.fields), then STATE_KEYS.
+ROW_KEYS = (*LISTED_COLUMNS, *STATE_KEYS)
 
 
 def deal_row(deal: Deal | Listed, pipeline: Pipeline) -> dict[str, Any]:

@@ -54,6 +54,7 @@ UNTOUCHED = "not touched"
 REASONS = (UNTOUCHED, OVERDUE, NO_NEXT_STEP, IDLE)
 
 DAY = timedelta(days=1)
+DAY_MICROS = 86_400_000_000
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,7 @@ def judge(d: Row | None, pipeline: Pipeline, cut: AsOf) -> StaleDeal | None:
     idle_us = max(cut.micros - d.last_activity, 0)
     step = d.next_step
     due = step.due if step is not None else None
-    if due is not None and cut.day <= due:
+    if due is not None and overdue_by(d, cut.day) is None:
         return None
     if due is None and untouched(d):
         first, first_text, first_us = _first_touch_limit(pipeline)
@@ -242,6 +243,26 @@ def judge(d: Row | None, pipeline: Pipeline, cut: AsOf) -> StaleDeal | None:
         overdue_days=overdue_days,
         currency=d.currency or pipeline.currency,
     )
+
+
+def overdue_by(d: Row, day: date) -> int | None:
+    """Days an open deal's next step is past its due date on ``day`` (None: not overdue, no due
+    date, or not open): a step due on ``day`` is not overdue yet."""
+    step = d.next_step
+    if d.status != "open" or step is None or step.due is None or day <= step.due:
+        return None
+    return (day - step.due).days
+
+
+def list_marks(d: Row | None, pipeline: Pipeline, cut: AsOf | None) -> dict[str, Any]:
+    """What `pipe list` shows of a deal's state at ``cut`` (``query.STATE_KEYS``): whole days in
+    the stage it is in, since it last entered it (an open deal; else None), why ``judge`` finds it
+    stale (None: it is not), and how many days its next step is overdue (``overdue_by``)."""
+    if d is None or cut is None:
+        return {"days_in_stage": None, "stale": None, "overdue_days": None}
+    found = judge(d, pipeline, cut)
+    days_in = max(cut.micros - d.entered, 0) // DAY_MICROS if d.status == "open" else None
+    return {"days_in_stage": days_in, "stale": found.reason if found else None, "overdue_days": overdue_by(d, cut.day)}
 
 
 def find_stale(

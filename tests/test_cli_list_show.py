@@ -45,7 +45,19 @@ def test_list_table_shows_open_deals_in_stage_order(sample) -> None:
     pipe, _ = sample
     out = pipe("list").stdout
     lines = out.splitlines()
-    assert lines[0].split() == ["id", "title", "company", "stage", "status", "value", "cur", "owner", "due"]
+    assert lines[0].split() == [
+        "id",
+        "title",
+        "company",
+        "stage",
+        "status",
+        "value",
+        "cur",
+        "owner",
+        "due",
+        "days",
+        "!",
+    ]
     body = [line.split()[0] for line in lines[2:]]
     # lead, qualified, meeting, proposal; won and lost are not open
     assert body == ["beta", "thai", "caffe", "acme"]
@@ -145,7 +157,7 @@ def test_list_markdown(sample) -> None:
     pipe, _ = sample
     lines = pipe("list", "--format", "markdown").stdout.splitlines()
     assert [c.strip() for c in lines[0].strip("|").split("|")] == [
-        "id", "title", "company", "stage", "status", "value", "cur", "owner", "due",
+        "id", "title", "company", "stage", "status", "value", "cur", "owner", "due", "days", "!",
     ]  # fmt: skip
     assert re.fullmatch(r"\|[-:| ]+\|", lines[1])
     assert len(lines) == 2 + 4

@@ -49,7 +49,12 @@ STALE_COLUMNS = (
 
 
 def test_the_derived_lists_keep_the_names_and_order_they_had() -> None:
-    assert LISTED_COLUMNS == query.ROW_KEYS == LIST_COLUMNS
+    assert LISTED_COLUMNS == LIST_COLUMNS
+    assert (
+        query.ROW_KEYS
+        == (*LIST_COLUMNS, *query.STATE_KEYS)
+        == (*LIST_COLUMNS, "days_in_stage", "stale", "overdue_days")
+    )
     assert EXPORTED_COLUMNS == export.BASE_COLUMNS == EXPORT_COLUMNS
     assert tuple(render_stale.MACHINE_KEYS) == STALE_COLUMNS
     # import names a contact's fields with a dot, as --map does; same order as the export's columns
@@ -77,10 +82,11 @@ def test_every_field_set_can_change_is_undone_as_of_an_earlier_day_but_the_conta
 def test_listing_rows_have_the_listed_columns_in_order(pipe) -> None:
     deal = pipe.add("Acme", "--value", "100", "--owner", "anna", "--at", "2026-03-02")
     pipe("next", deal, "Call", "--due", "2026-03-05", "--at", "2026-03-02")
+    listing = (*LIST_COLUMNS, "days_in_stage", "stale", "overdue_days")  # the fields, then the deal's state now
     header = next(csv.reader(io.StringIO(pipe("list", "--format", "csv").stdout)))
-    assert tuple(header) == LIST_COLUMNS
+    assert tuple(header) == listing
     (row,) = json.loads(pipe("list", "--format", "json").stdout)
-    assert tuple(row) == LIST_COLUMNS
+    assert tuple(row) == listing
     header = next(csv.reader(io.StringIO(pipe("export", "--format", "csv").stdout)))
     stages = ("lead", "qualified", "meeting", "proposal", "negotiation")
     assert tuple(header) == EXPORT_COLUMNS + tuple(f"entered_{s}" for s in stages)

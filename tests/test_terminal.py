@@ -20,7 +20,7 @@ TITLES = {
     "thai": "ระบบบัญชี สยามเทค จำกัด มหาชน สำนักงานใหญ่ กรุงเทพมหานคร",
     "plain": "Short one",
 }
-LIST_HEADERS = ["id", "title", "company", "stage", "status", "value", "cur", "owner", "due"]
+LIST_HEADERS = ["id", "title", "company", "stage", "status", "value", "cur", "owner", "due", "days", "!"]
 STALE_HEADERS = ["deal", "title", "company", "owner", "stage", "idle (limit)", "value", "next step", "due", "reason"]
 
 

@@ -645,6 +645,17 @@ def _money_text(value: Any) -> str:
     return render.money(value) if value is not None else ""
 
 
+def _mark(row: Mapping[str, Any]) -> str:
+    """The list's mark of a deal: its next step overdue, else why it is stale."""
+    if row.get("overdue_days") is not None:
+        return f"overdue {row['overdue_days']}d"
+    return f"stale: {row['stale']}" if row.get("stale") else ""
+
+
+def _mark_style(row: Mapping[str, Any]) -> str | None:
+    return "overdue" if row.get("overdue_days") is not None else ("stale" if row.get("stale") else None)
+
+
 # columns for people; priority 0 stays on every screen, higher numbers give way first
 LIST_COLUMNS = [
     Column("id", "id"),
@@ -656,6 +667,8 @@ LIST_COLUMNS = [
     Column("currency", "cur", priority=1),
     Column("owner", "owner", max_width=12, min_width=8, priority=3),
     Column("next_due", "due", priority=2, style=_due_style),
+    Column("days_in_stage", "days", align="right", priority=6),
+    Column("mark", "!", priority=6, style=_mark_style),
 ]
 LIST_FORMATS = render.LISTING_FORMATS
 
@@ -695,6 +708,8 @@ def list_(
     """List deals, open ones unless --status says otherwise."""
     from .. import actions
     from ..query import ROW_KEYS, Filters, deal_row, sort_deals
+    from ..stale import AsOf, list_marks
+    from ..timeutil import now
 
     form = OutputFormat(fmt)
     store = store_from(ctx)
@@ -710,7 +725,17 @@ def list_(
     owner = owner_of(store, owner, lambda: (d.owner for d in fresh.views))
     filters = Filters(stages=stages, status=None if status == "all" else status, owner=owner, source=source, tag=tag)
     deals = sort_deals([d for d in fresh.views if filters.matches(d)], sort, pipeline)
-    rows = [deal_row(d, pipeline) for d in deals]
+    try:
+        cut: AsOf | None = AsOf.at(now())
+    except PipeError:  # a clock no time stamp can say (TZ=UTC+24): the deals, without their marks
+        cut = None
+    # each deal after its last entry, as its listing is: the index's rows, no file read on a warm run
+    state = {r.id: r for r in fresh.rows} if cut is not None else {}
+    rows = []
+    for d in deals:
+        row = deal_row(d, pipeline) | list_marks(state.get(d.id), pipeline, cut)
+        row["mark"] = _mark(row)
+        rows.append(row)
     out = output_for(ctx, wide=wide, path=output)
     out.write(render.render_rows(rows, LIST_COLUMNS, form, machine_keys=ROW_KEYS, screen=out.screen), form)
     if report_problems(fresh.problems):

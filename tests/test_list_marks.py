@@ -1,0 +1,51 @@
+"""`pipe list` shows days in stage and marks stale deals and overdue next steps (the stale rule is
+``stale.judge``'s: the deals marked are those `pipe stale` lists)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+
+from pipecli import timeutil
+
+
+def whole_days_since(text: str) -> int:
+    return (timeutil.now() - datetime.fromisoformat(text)).days
+
+
+def test_list_gives_days_in_stage_stale_and_overdue(pipe, run_pipe) -> None:
+    late = pipe.add("Wrocławska Piekarnia", "--at", "2026-01-01T10:00")
+    pipe("move", late, "qualified", "--at", "2026-02-01T09:00")
+    pipe("next", late, "Call back", "--due", "2026-02-10", "--at", "2026-02-01T09:30")
+    idle = pipe.add("Caffè Nero", "--at", "2026-01-05T10:00")
+    pipe("note", idle, "Called: not now", "--at", "2026-01-05T15:00")  # touched, then idle
+    fresh = pipe.add("ระบบบัญชี สยามเทค", "--at", "2026-01-05T10:00")
+    pipe("next", fresh, "Demo", "--due", "+1m")
+    closed = pipe.add("Won already", "--at", "2026-01-05T10:00")
+    pipe("won", closed, "--at", "2026-01-06")
+    root = str(pipe.root)
+    r = run_pipe("-C", root, "list", "--status", "all", "--format", "json")
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    rows = {row["id"]: row for row in json.loads(r.stdout)}
+    state = {k: (v["days_in_stage"], v["stale"], v["overdue_days"]) for k, v in rows.items()}
+    overdue = (timeutil.today() - datetime(2026, 2, 10).date()).days
+    assert state == {
+        late: (whole_days_since("2026-02-01T09:00:00+01:00"), "overdue", overdue),
+        idle: (whole_days_since("2026-01-05T10:00:00+01:00"), "no next step", None),
+        fresh: (whole_days_since("2026-01-05T10:00:00+01:00"), None, None),
+        closed: (None, None, None),
+    }
+    stale = json.loads(run_pipe("-C", root, "stale", "--format", "json").stdout)
+    assert sorted(s["id"] for s in stale) == sorted(k for k, v in state.items() if v[1])
+    table = run_pipe("-C", root, "list").stdout.splitlines()
+    assert table[0].split()[-2:] == ["days", "!"]
+    line = next(row for row in table if row.startswith(late))
+    assert line.endswith(f"{state[late][0]}  overdue {overdue}d")
+    assert next(row for row in table if row.startswith(idle)).endswith("stale: no next step")
+    header = next(csv.reader(io.StringIO(run_pipe("-C", root, "list", "--format", "csv").stdout)))
+    assert header[-3:] == ["days_in_stage", "stale", "overdue_days"]
+    # a warm run (from the index) says the same
+    again = json.loads(run_pipe("-C", root, "list", "--status", "all", "--format", "json").stdout)
+    assert {row["id"]: row for row in again} == rows
