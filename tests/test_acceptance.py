@@ -20,7 +20,8 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def test_the_readme_lead_to_won_walkthrough_runs_as_written(tmp_path: Path) -> None:
     section = README.split("## A deal from lead to won", 1)[1].split("\n## ", 1)[0]
-    script = re.search(r"```sh\n(.+?)\n```", section, re.S).group(1)  # type: ignore[union-attr]
+    script, morning = re.findall(r"```sh\n(.+?)\n```", section, re.S)[:2]
+    script += "\n" + morning  # the morning after, in the same folder
     env = {**os.environ, "PATH": f"{PIPE_SCRIPT.parent}{os.pathsep}{os.environ['PATH']}"}
     run = subprocess.run(
         ["bash", "-e", "-c", script],
@@ -41,6 +42,15 @@ def test_the_readme_lead_to_won_walkthrough_runs_as_written(tmp_path: Path) -> N
     assert ",proposal,won,12000,PLN," in csv_rows[0]
     deal = (Path(os.environ["HOME"]) / "sales" / "deals" / f"{new_id}.yaml").read_text(encoding="utf-8")
     assert "at: 2026-03-09T14:00:00+01:00" in deal
+    # the morning: the agenda, the search and the step done
+    assert "Agenda of marek" in run.stdout
+    assert re.search(r"^wroclawska-piekarnia-[a-z0-9]{4} .*Wrocławska Piekarnia: kasy$", run.stdout, re.M)
+    assert re.search(r"^  company +Wrocławska Piekarnia$", run.stdout, re.M)  # what search matched
+    bakery = next((Path(os.environ["HOME"]) / "sales" / "deals").glob("wroclawska-*.yaml")).read_text("utf-8")
+    assert "Done: Send the pilot offer" in bakery and "Offer sent" in bakery
+    assert "done on wroclawska-piekarnia-" in run.stdout and "it has no next step now" in run.stdout
+    ics = (Path(os.environ["HOME"]) / "next-steps.ics").read_text(encoding="utf-8")
+    assert ics.startswith("BEGIN:VCALENDAR")
 
 
 def _pipeline(tmp_path: Path) -> Path:
