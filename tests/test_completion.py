@@ -128,8 +128,13 @@ def test_tab_in_an_interactive_bash_types_the_owner_quoted(owners: Any, run_pipe
         encoding="utf-8",
     )
     env = {**os.environ, "HOME": str(home), "TERM": "dumb", "INPUTRC": "/dev/null"}
-    # type, Tab; then Enter runs the line as completed; then leave
-    _, out = _bash_session(rc, env, [b"pipe list --owner Ann\t", b"\n", b"exit\n"])
+    # type, Tab; then Enter runs the line as completed; then leave. On a loaded machine the
+    # pseudo-terminal now and then drops typed letters before the Tab (the line echoes as
+    # "ie lis --owne Ann", so pipe is never asked): that session is typed again, at most twice.
+    for _ in range(3):
+        _, out = _bash_session(rc, env, [b"pipe list --owner Ann\t", b"\n", b"exit\n"])
+        if "pipe list --owner Ann" in out:
+            break
     assert "pipe list --owner Anna\\ Snelling" in out, out
     assert "acme" in out  # the command ran with the owner as one argument
 
