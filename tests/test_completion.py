@@ -135,6 +135,8 @@ def test_tab_in_an_interactive_bash_types_the_owner_quoted(owners: Any, run_pipe
         _, out = _bash_session(rc, env, [b"pipe list --owner Ann\t", b"\n", b"exit\n"])
         if "pipe list --owner Ann" in out:
             break
+    else:  # what the Tab does is still tested without a terminal, above
+        pytest.skip(f"the pseudo-terminal lost typed letters in three sessions: {out.splitlines()[0]!r}")
     assert "pipe list --owner Anna\\ Snelling" in out, out
     assert "acme" in out  # the command ran with the owner as one argument
 
@@ -172,7 +174,9 @@ def _bash_session(rc: Path, env: dict[str, str], lines: list[bytes]) -> tuple[in
                 output += chunk
                 quiet_since = time.monotonic()
             elif todo and output.endswith(b"$ ") and time.monotonic() - quiet_since > 0.5:
-                os.write(controller, todo.pop(0))
+                for key in todo.pop(0):  # typed key by key, as a person types
+                    os.write(controller, bytes([key]))
+                    time.sleep(0.02)
             elif todo and todo[0] == b"\n" and time.monotonic() - quiet_since > 2:
                 os.write(controller, todo.pop(0))  # Enter, once the completion has been typed
     finally:
