@@ -610,10 +610,9 @@ def decode(data: Any, stage_ids: Sequence[str]) -> Stored:
         raise Unreadable(str(exc)) from None
 
 
-def read_index(path: Path, stage_ids: Sequence[str]) -> Stored | None:
-    """The index at ``path``, or None when there is none this version can trust (a symlink,
-    another format, another ladder, anything truncated or malformed). The file is mapped
-    into memory, not read: only the sections a command decodes are touched."""
+def map_state_file(path: Path) -> Any:
+    """A state file of ``.pipe/`` mapped into memory (read only), or None: missing, a symlink
+    (never followed), not a regular file, empty or larger than ``MAX_INDEX_BYTES``."""
     import mmap
 
     try:
@@ -624,11 +623,20 @@ def read_index(path: Path, stage_ids: Sequence[str]) -> Stored | None:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or not 0 < st.st_size <= MAX_INDEX_BYTES:
             return None
-        data: Any = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError):
         return None
     finally:
         os.close(fd)  # the map keeps the file's pages; a rename over it changes nothing
+
+
+def read_index(path: Path, stage_ids: Sequence[str]) -> Stored | None:
+    """The index at ``path``, or None when there is none this version can trust (a symlink,
+    another format, another ladder, anything truncated or malformed). The file is mapped
+    into memory, not read: only the sections a command decodes are touched."""
+    data = map_state_file(path)
+    if data is None:
+        return None
     try:
         return decode(data, stage_ids)
     except Unreadable:

@@ -29,8 +29,6 @@ import bisect
 import contextlib
 import itertools
 import json
-import os
-import stat
 import struct
 import sys
 import unicodedata
@@ -40,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .index import MAX_INDEX_BYTES, Entry, Key, read_entries, trusted
+from .index import Entry, Key, map_state_file, read_entries, trusted
 from .search import FOLD_VERSION, SEPARATOR, Item, Term
 
 if TYPE_CHECKING:
@@ -233,21 +231,9 @@ class Texts:
 
 def read(path: Path) -> Texts | None:
     """The file at ``path`` (mapped into memory), or None when there is none to trust."""
-    import mmap
-
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
+    data = map_state_file(path)
+    if data is None:
         return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or not 0 < st.st_size <= MAX_INDEX_BYTES:
-            return None
-        data: Any = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):
-        return None
-    finally:
-        os.close(fd)
     try:
         return Texts(data)
     except Unreadable:
