@@ -43,9 +43,15 @@ def micros(t: datetime) -> int:
     return (t - EPOCH) // MICROSECOND
 
 
+_ZONES: dict[int, timezone] = {}  # UTC offset in seconds -> its zone, made once
+
+
 def at(us: int, offset: int) -> datetime:
     """The time ``micros`` gave, in the UTC offset (seconds) it was written with."""
-    return (EPOCH + timedelta(microseconds=us)).astimezone(timezone(timedelta(seconds=offset)))
+    zone = _ZONES.get(offset)
+    if zone is None:
+        zone = _ZONES[offset] = timezone(timedelta(seconds=offset))
+    return (EPOCH + timedelta(microseconds=us)).astimezone(zone)
 
 
 def _offset(t: datetime) -> int:

@@ -338,10 +338,12 @@ def time_in_stage(
     going: list[list[float]] = [[] for _ in ids]
     age: list[list[float]] = [[] for _ in ids]
     now = micros(cutoff)
+    if rows:
+        # one column per stage (zip does the transposing in C): 100,000 deals x 7 stages
+        # would otherwise be 700,000 steps of a Python loop
+        for i, column in enumerate(zip(*(r.stage_days for r in rows), strict=True)):
+            done[i] = [total for total in column if total is not None]
     for r in rows:
-        for i, total in enumerate(r.stage_days):
-            if total is not None:
-                done[i].append(total)
         sitting = r.sitting
         if sitting is not None:
             i, earlier, entered = sitting
