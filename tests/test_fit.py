@@ -155,3 +155,31 @@ def test_screen_lines_counts_wrapped_lines() -> None:
     assert screen_lines("a\nb\n", 80) == 2
     assert screen_lines("x" * 170 + "\n", 80) == 3
     assert screen_lines("\x1b[36m" + "x" * 80 + "\x1b[0m\n", 80) == 1
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20) | st.text(max_size=20))
+def test_display_width_is_what_wcwidth_counts(text: str) -> None:
+    """Printable ASCII is counted by its length without asking wcwidth: the same number it gives."""
+    from wcwidth import wcwidth
+
+    expected = wcswidth(text)
+    if expected < 0:  # a control character: counted as nothing
+        expected = sum(max(wcwidth(ch), 0) for ch in text)
+    assert display_width(text) == expected
+
+
+def test_a_cell_cut_and_padded_in_every_alignment() -> None:
+    columns = [
+        Column("a", "a", max_width=6, align="right"),
+        Column("b", "b", max_width=7, align="center"),
+        Column("c", "c"),
+    ]
+    rows = [{"a": "Zażółć gęślą", "b": "ab", "c": "x"}, {"a": "12", "b": "ร้านกาแฟ ok", "c": "tab\there"}]
+    out = fit_table(rows, columns, Screen(width=None, unicode=True))
+    assert out.splitlines() == [
+        "     a     b     c",
+        "------  -------  -------",
+        "Zażół…    ab     x",
+        "    12  ร้านกาแ…  tab\there",
+    ]

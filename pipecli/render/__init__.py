@@ -199,6 +199,8 @@ def percent(rate: float | None) -> str:
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
+    if type(value) is str:  # most cells: nothing to convert (a str subclass, an Enum, goes on)
+        return value
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict):

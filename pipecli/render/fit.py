@@ -57,6 +57,8 @@ class Column:
 
 def display_width(text: str) -> int:
     """Columns a string takes on a terminal: Thai vowel marks take none, CJK two."""
+    if text.isascii() and text.isprintable():
+        return len(text)  # what wcwidth says of printable ASCII, without asking it per character
     from wcwidth import wcswidth, wcwidth
 
     width = wcswidth(text)
@@ -86,16 +88,6 @@ def truncate(text: str, width: int | None, *, ascii_only: bool = False) -> str:
         out.append(ch)
         used += w
     return "".join(out) + ("~" if ascii_only else "…")
-
-
-def _pad(text: str, width: int, align: str | None) -> tuple[str, str, str]:
-    """(left padding, text, right padding) that make ``text`` exactly ``width`` columns."""
-    room = max(0, width - display_width(text))
-    if align == "right":
-        return " " * room, text, ""
-    if align == "center":
-        return " " * (room // 2), text, " " * (room - room // 2)
-    return "", text, " " * room
 
 
 def plan(columns: Sequence[Column], natural: Sequence[int], width: int | None) -> list[int | None]:
@@ -140,10 +132,12 @@ def fit(
     a header line, a rule of dashes, then the rows; no trailing spaces."""
     screen = screen or Screen()
     capped = [None if screen.wide else c.max_width for c in columns]
-    lines_of = [[cell.split("\n") for cell in row] for row in cells]
+    # each cell's lines, and each line's display width, measured once
+    lines_of = [[cell.split("\n") if "\n" in cell else [cell] for cell in row] for row in cells]
+    widths_of = [[[display_width(text) for text in lines] for lines in row] for row in lines_of]
     natural = []
     for j, c in enumerate(columns):
-        longest = max((display_width(line) for row in lines_of for line in row[j]), default=0)
+        longest = max((w for row in widths_of for w in row[j]), default=0)
         cap = capped[j]
         natural.append(max(display_width(c.header), longest if cap is None else min(longest, cap)))
     widths = plan(columns, natural, None if screen.wide else screen.width)
@@ -153,30 +147,40 @@ def fit(
     def line(parts: list[str]) -> str:
         return (" " * GAP).join(parts).rstrip()
 
+    def cell(text: str, used: int, j: int) -> tuple[str, str, str]:
+        """(left padding, text cut to fit, right padding) that make ``text`` (``used`` columns wide)
+        exactly column ``j``'s width."""
+        width = widths[j] or 0
+        if used > width:
+            text = truncate(text, width, ascii_only=ascii_only)
+            used = display_width(text)
+        room = width - used if width > used else 0
+        align = columns[j].align
+        if align == "right":
+            return " " * room, text, ""
+        if align == "center":
+            return " " * (room // 2), text, " " * (room - room // 2)
+        return "", text, " " * room
+
     out = [
-        line(
-            [
-                "".join(
-                    _pad(
-                        truncate(columns[j].header, widths[j], ascii_only=ascii_only), widths[j] or 0, columns[j].align
-                    )
-                )
-                for j in shown
-            ]
-        ),
+        line(["".join(cell(columns[j].header, display_width(columns[j].header), j)) for j in shown]),
         line(["-" * (widths[j] or 0) for j in shown]),
     ]
+    plain = styles is None and not screen.color
     for r, row in enumerate(lines_of):
+        measured = widths_of[r]
         height = max((len(row[j]) for j in shown), default=1)
         for k in range(height):
             parts = []
             for j in shown:
-                text = row[j][k] if k < len(row[j]) else ""
-                left, text, right = _pad(
-                    truncate(text, widths[j], ascii_only=ascii_only), widths[j] or 0, columns[j].align
-                )
-                role = styles[r][j] if styles is not None else None
-                parts.append(left + paint(text, role, screen) + right)
+                lines = row[j]
+                text, used = (lines[k], measured[j][k]) if k < len(lines) else ("", 0)
+                left, text, right = cell(text, used, j)
+                if plain:
+                    parts.append(left + text + right)
+                else:
+                    role = styles[r][j] if styles is not None else None
+                    parts.append(left + paint(text, role, screen) + right)
             out.append(line(parts))
     return "\n".join(out) + "\n"
 
