@@ -310,11 +310,20 @@ def _check_staged(store: Store) -> list[Problem]:
     repo = Repo.find(store.root)
     if repo is None:
         raise NotGit(store.root, "--staged checks what git is about to commit; run `pipe check` without it")
-    index = repo.staged(store.root, [PIPELINE_FILE, DEALS_DIR], max_bytes=MAX_FILE_BYTES)
+    from .rates import RATES_FILE, read_rates
+
+    index = repo.staged(store.root, [PIPELINE_FILE, RATES_FILE, DEALS_DIR], max_bytes=MAX_FILE_BYTES)
     problems = [
         Problem(store.root / name, None, "not merged yet: git is in the middle of a merge; `pipe sync` finishes it")
         for name in index.unmerged
     ]
+    if RATES_FILE in index.texts:  # the staged rates.yaml, as `pipe check` reads the file
+        rates_text = index.texts.pop(RATES_FILE)
+        rates_file = store.root / RATES_FILE
+        if rates_text is None:
+            problems.append(Problem(rates_file, None, "not UTF-8 text, or over 1 MiB"))
+        else:
+            problems.extend(read_rates(rates_file, rates_text)[1])
     pipeline_text = index.texts.pop(PIPELINE_FILE, None) if PIPELINE_FILE in index.texts else None
     if pipeline_text is None:
         reason = "is not staged" if PIPELINE_FILE not in index.unmerged else "is not merged yet"

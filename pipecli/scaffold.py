@@ -21,6 +21,7 @@ name: {name}
 currency: {currency}      # ISO 4217 code used when a deal names none
 # timezone: Europe/Warsaw   # IANA name: where days begin and end, the same for the whole team
 stale_after: 14d     # a deal idle this long in a stage is stale (h, d or w); stages may override
+first_touch_within: 24h   # a new deal nobody has called, written to or moved by then is "not touched"
 stages:
 {stages}"""
 

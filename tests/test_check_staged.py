@@ -130,3 +130,18 @@ def test_the_pre_commit_framework_hook_definition() -> None:
         assert files.search(name), name
     for name in ("README.md", "deals/sub/x.yaml", "mypipeline.yaml", "deals/notes.txt"):
         assert not files.search(name), name
+
+
+def test_a_staged_rates_yaml_is_checked_as_the_file_is(repo) -> None:
+    rates = repo.root / "rates.yaml"
+    bad = "- 2026-01-01 EUR PLN 4.3\n- 2026-02-30 EUR PLN -1\n"
+    rates.write_text(bad, encoding="utf-8")
+    found = repo("check", ok=False)  # what `pipe check` says of the file in the work tree
+    assert found.exit_code == 1 and str(rates) in found.stdout
+    git(repo.root, "add", "rates.yaml")
+    rates.write_text("- 2026-01-01 EUR PLN 4.3\n", encoding="utf-8")
+    assert repo("check").stdout == ""  # the work tree is fine again, the staged file is not
+    staged = repo("check", "--staged", ok=False)
+    assert (staged.exit_code, staged.stdout) == (1, found.stdout)
+    git(repo.root, "add", "rates.yaml")
+    assert repo("check", "--staged").stdout == ""

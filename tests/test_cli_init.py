@@ -18,6 +18,7 @@ def test_init_default_pipeline(runner, tmp_path: Path) -> None:
     data = yaml.safe_load((root / "pipeline.yaml").read_text(encoding="utf-8"))
     assert [s["id"] for s in data["stages"]] == ["lead", "qualified", "meeting", "proposal", "negotiation"]
     assert data["currency"] == "EUR"
+    assert data["first_touch_within"] == "24h"  # written out, so it can be found and changed
     probs = [s["probability"] for s in data["stages"]]
     assert probs == sorted(probs) and all(0 < p < 1 for p in probs)
     assert (root / "deals").is_dir()
