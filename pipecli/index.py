@@ -846,6 +846,7 @@ class Fresh:
         self.extra: list[Problem] = []  # problems of deals/ itself (``Store.index``)
         self._duplicates: dict[int, tuple[str, str]] | None = None
         self._replayed: dict[str, Digest | None] = {}  # digests decoded by rows_at, by file name
+        self._settled: tuple[list[Row], list[str], dict[str, Key]] | None = None  # rows_at's, made once
 
     @classmethod
     def unreadable(cls, deals_dir: Path, stage_ids: list[str], problem: Problem) -> Fresh:
@@ -984,9 +985,9 @@ class Fresh:
         decoded is kept for the next call (the report per period asks for many cut-offs)."""
         now = micros(cutoff)
         ladder = ladder_of(self.stage_ids)
-        rows = self.rows
-        names = [self.files[pos][0] for pos in self._good()]
-        keys = {name: key for name, key in self.files}
+        if self._settled is None:  # the same for every cut-off: made once (--period asks for many)
+            self._settled = (self.rows, self.names, dict(self.files))
+        rows, names, keys = self._settled
         replay: dict[int, str] = {}
         decoded = self._replayed
         for i, row in enumerate(rows):
