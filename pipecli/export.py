@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import currencies, history
-from .fsio import replacing
+from .fsio import output_target, replacing, write_into
 from .models import EXPORTED_COLUMNS, Deal, Pipeline
 from .query import deal_row
 from .render import OutputFormat, json_text, plain, render_rows
@@ -277,14 +278,26 @@ def _stage_rows(deal: Deal, walk: history.Replay) -> tuple[list[tuple[Any, ...]]
 
 
 def write_sqlite(deals: Sequence[Deal], pipeline: Pipeline, path: Path) -> None:
-    """Write a new SQLite database at ``path`` (replacing a file there, atomically)."""
-    with replacing(path) as tmp:
-        con = sqlite3.connect(tmp)
-        try:
-            _fill(con, deals, pipeline)
-            con.commit()
-        finally:
-            con.close()
+    """Write a new SQLite database at ``path``: replacing a file there (or a link's file)
+    atomically; into a device or a FIFO (``-o /dev/stdout``) as its bytes, never replacing it."""
+    target = output_target(path)
+    if target is None:
+        with tempfile.TemporaryDirectory() as folder:
+            built = Path(folder) / "export.db"
+            _build(deals, pipeline, built)
+            write_into(path, built.read_bytes())
+        return
+    with replacing(target) as tmp:
+        _build(deals, pipeline, tmp)
+
+
+def _build(deals: Sequence[Deal], pipeline: Pipeline, path: Path) -> None:
+    con = sqlite3.connect(path)
+    try:
+        _fill(con, deals, pipeline)
+        con.commit()
+    finally:
+        con.close()
 
 
 def _fill(con: sqlite3.Connection, deals: Sequence[Deal], pipeline: Pipeline) -> None:

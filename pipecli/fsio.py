@@ -147,6 +147,40 @@ def atomic_write(path: Path, data: str | bytes, *, sync: bool = True) -> None:
         sync_folder(path.parent)
 
 
+def output_target(path: Path) -> Path | None:
+    """Where a file the user named for output (``-o FILE``) is written atomically: the file
+    itself, or what a symbolic link there points to (the link stays a link); None when it is
+    not a file at all (``/dev/null``, ``/dev/stdout``, a FIFO), which is written into as it
+    is and never replaced."""
+    try:
+        st = os.stat(path)  # through links: what a shell's ``>`` would write into
+    except FileNotFoundError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        return None
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def write_into(path: Path, data: str | bytes) -> None:
+    """Write ``data`` into something that is not a file (a device, a FIFO), as a shell's ``>`` does."""
+    fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        _write_all(fd, _encoded(data))
+    finally:
+        os.close(fd)
+
+
+def write_output(path: Path, data: str | bytes) -> None:
+    """Write a file the user named for output: a file (or a link's file) is replaced
+    atomically (``atomic_write``); a device or a FIFO is written into, never replaced
+    (``-o /dev/null`` must leave /dev/null a device)."""
+    target = output_target(path)
+    if target is None:
+        write_into(path, data)
+    else:
+        atomic_write(target, data)
+
+
 @contextlib.contextmanager
 def replacing(path: Path) -> Iterator[Path]:
     """For writers that need a file name (SQLite): an empty temporary file beside

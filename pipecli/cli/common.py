@@ -368,12 +368,12 @@ class Output:
             write(text, fmt=fmt, screen=self.screen, redirect_hint=True)
             return
         from ..documents import display_path
-        from ..fsio import atomic_write
+        from ..fsio import write_output
 
         if self.path.is_dir():
             raise PipeError(f"cannot write {display_path(self.path)}: it is a folder; give a file name")
         try:
-            atomic_write(self.path, text)
+            write_output(self.path, text)
         except OSError as err:
             raise PipeError(f"cannot write {display_path(self.path)}: {err.strerror or err}") from None
 

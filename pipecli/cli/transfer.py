@@ -271,7 +271,7 @@ def export_(
     """
     from .. import actions, export
     from ..documents import display_path
-    from ..fsio import atomic_write
+    from ..fsio import write_output
     from ..query import Filters, select
 
     fmt = ExportFormat(OutputFormat(fmt_name).value)
@@ -313,7 +313,7 @@ def export_(
             if output is None or str(output) == "-":
                 write(text, fmt=OutputFormat(fmt.value), screen=screen_for(ctx))
             else:
-                atomic_write(output, text)
+                write_output(output, text)
     except OSError as err:
         if output is None or str(output) == "-" or isinstance(err, BrokenPipeError):
             raise
