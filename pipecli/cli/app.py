@@ -37,12 +37,17 @@ from ..errors import (
     Unwritable,
     WrongStatus,
 )
-from . import completion
+from . import coercion, completion
 from .helptext import PipeTyper
 
 
 class PipeGroup(TyperGroup):
     """Maps every PipeError (and stray OS errors) to one line on stderr and an exit code."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params: list[Any] = super().get_params(ctx)
+        coercion.install(params)  # the global options (-C, --color, ...) and the help option
+        return params
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if not args and self.no_args_is_help:

@@ -10,7 +10,7 @@ paragraph of its docstring) whole. Every command of ``app`` uses it:
 A command's examples go in its ``epilog``, made by :func:`examples`, so they are
 the last thing its help shows.
 
-This module imports nothing but typer.
+This module imports nothing but typer (and ``coercion``, which imports only typer).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import Any
 
 import typer
 from typer.core import TyperArgument, TyperCommand
+
+from . import coercion
 
 
 def argument_placeholder(param: Any) -> str:
@@ -48,7 +50,14 @@ def example_lines(epilog: str | None) -> list[str]:
 
 
 class PipeCommand(TyperCommand):
-    """A command whose help shows no Python types and no braces."""
+    """A command whose help shows no Python types and no braces, and whose text values
+    skip typer's Pydantic coercion where it would give them back unchanged
+    (``pipecli.cli.coercion``)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params: list[Any] = super().get_params(ctx)
+        coercion.install(params)  # its own and the help option, made on first use
+        return params
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
