@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,11 +67,38 @@ def test_bytes_that_were_not_utf8_are_left_to_typer() -> None:
     assert quick_value(list[str], param.type_descriptor.parameter_info, ["ok", mangled]) is _NO
 
 
+def coerced(coercion: Any, param: Any, value: str) -> Any:
+    try:
+        return coercion._coerce_value(value, param=param, ctx=None)
+    except BadParameter as err:
+        return ("error", err.format_message())
+    finally:
+        param._runtime_param = None
+
+
+def test_paths_are_checked_as_typer_checks_them(tmp_path: Path) -> None:
+    (tmp_path / "a file").write_text("x", encoding="utf-8")
+    (tmp_path / "zażółć").mkdir()
+    paths = [(n, p) for n, p in OTHER_PARAMS if p.type_descriptor.annotation is Path]
+    assert {"pipe directory", "init directory", "list output"} <= {f"{n} {p.name}" for n, p in paths}
+    for value in ["", ".", str(tmp_path), str(tmp_path / "a file"), str(tmp_path / "zażółć"), str(tmp_path / "none")]:
+        for name, param in paths:
+            descriptor = param.type_descriptor
+            coercion = QuickCoercion(parameter_info=descriptor.parameter_info, annotation=descriptor.annotation)
+            got = coerced(coercion, param, value)
+            try:
+                expected: Any = typer_value(param, value)
+            except BadParameter as err:
+                expected = ("error", err.format_message())
+            assert got == expected, (name, param.name, value)
+            assert type(got) is type(expected)
+
+
 @pytest.mark.parametrize("value", ["3", "-2", "x", "today", "owner", "month"])
-def test_paths_numbers_and_choices_are_left_to_typer(value: str) -> None:
+def test_numbers_and_choices_are_left_to_typer(value: str) -> None:
     for name, param in OTHER_PARAMS:
         descriptor = param.type_descriptor
-        if descriptor.annotation is bool:
+        if descriptor.annotation in (bool, Path):
             continue
         coercion = QuickCoercion(parameter_info=descriptor.parameter_info, annotation=descriptor.annotation)
         assert quick_value(param.type_descriptor.annotation, param.type_descriptor.parameter_info, value) is _NO
@@ -78,13 +106,7 @@ def test_paths_numbers_and_choices_are_left_to_typer(value: str) -> None:
             expected: Any = typer_value(param, value)
         except BadParameter as err:
             expected = ("error", err.format_message())
-        try:
-            got: Any = coercion._coerce_value(value, param=param, ctx=None)
-        except BadParameter as err:
-            got = ("error", err.format_message())
-        finally:
-            param._runtime_param = None
-        assert got == expected, (name, param.name)
+        assert coerced(coercion, param, value) == expected, (name, param.name)
 
 
 def test_a_command_gets_the_same_values_and_errors(pipe) -> None:
