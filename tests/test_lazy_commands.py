@@ -115,22 +115,44 @@ try:
     main()
 except SystemExit:
     pass
-print(json.dumps(sorted(m for m in sys.modules if m.startswith(("pipecli.cli.", "typer._adapters")))))
+loader = sys.modules.get("pydantic.plugin._loader")
+shown = ("pipecli.cli.", "typer._adapters", "importlib.metadata")
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(shown))))
+print(getattr(loader, "pipe_stand_in", False), list(loader.get_plugins()) if loader else None)
 """
+
+
+def probe(root: Any, *args: str, env: dict[str, str] | None = None) -> tuple[str, list[str], str]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, "-C", str(root), *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, **(env or {})},
+    )
+    assert done.returncode == 0, done.stderr
+    said, modules, plugins = done.stdout.splitlines()
+    return said, json.loads(modules), plugins
 
 
 def test_a_one_deal_command_imports_its_own_module_and_not_typers_pydantic_coercion(pipe) -> None:
     deal = pipe.add("Acme", "--id", "acme", "--at", "2026-03-02")
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, "-C", str(pipe.root), "note", deal, "Ciao, สวัสดี", "--at", "2026-03-03"],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-    )
-    assert done.returncode == 0, done.stderr
-    said, modules = done.stdout.splitlines()
+    said, loaded, plugins = probe(pipe.root, "note", deal, "Ciao, สวัสดี", "--at", "2026-03-03")
     assert said == "noted on acme"
-    loaded = json.loads(modules)
     assert "pipecli.cli.deals" in loaded
     assert not {"pipecli.cli.report", "pipecli.cli.transfer", "pipecli.cli.team", "typer._adapters"} & set(loaded)
+    # plugins are off: pydantic is told so without importing importlib.metadata to look for them
+    assert plugins == "True []"
+    assert not [m for m in loaded if m.startswith("importlib.metadata")]
     assert "Ciao, สวัสดี" in pipe("show", deal).stdout
+
+
+def test_plugins_named_in_the_environment_are_looked_up_by_pydantics_own_loader(pipe) -> None:
+    deal = pipe.add("Acme", "--id", "acme", "--at", "2026-03-02")
+    said, loaded, plugins = probe(
+        pipe.root, "note", deal, "hello", "--at", "2026-03-03", env={"PYDANTIC_DISABLE_PLUGINS": "some-plugin"}
+    )
+    assert said == "noted on acme"
+    assert plugins == "False []"  # pydantic's loader, which found no plugin installed
+    assert "importlib.metadata" in loaded
+    assert "hello" in pipe("show", deal).stdout

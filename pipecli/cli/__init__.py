@@ -10,9 +10,12 @@ every command (and every TAB of completion) pays only for what it uses
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+import types
 from collections.abc import Sequence
+from typing import Any
 
 from .app import app
 
@@ -42,10 +45,47 @@ def command_named(args: Sequence[str]) -> str | None:
     return None
 
 
+_LOADER = "pydantic.plugin._loader"
+_NO_PLUGINS = ("__all__", "1", "true")  # the values that turn every plugin off (pydantic's docs)
+
+
+def _real_loader() -> types.ModuleType:
+    """pydantic's own plugin loader, in place of the stand-in."""
+    if getattr(sys.modules.get(_LOADER), "pipe_stand_in", False):
+        del sys.modules[_LOADER]
+    return importlib.import_module(_LOADER)
+
+
+def _stand_in_loader() -> types.ModuleType:
+    """A stand-in for pydantic's plugin loader while plugins are off: pydantic asks it for
+    the plugins each time it builds a validator, and the loader's module imports
+    importlib.metadata (email, zipfile, csv, ...) before it reads the variable that turns
+    plugins off. The stand-in answers "none" while PYDANTIC_DISABLE_PLUGINS says so, and
+    hands anything else to pydantic's own loader."""
+    stand_in = types.ModuleType(_LOADER)
+
+    def get_plugins() -> Any:
+        if os.environ.get("PYDANTIC_DISABLE_PLUGINS") in _NO_PLUGINS:
+            return ()
+        return _real_loader().get_plugins()
+
+    def __getattr__(name: str) -> Any:
+        if name.startswith("__"):  # what the import system asks of any module (__path__, ...)
+            raise AttributeError(name)
+        return getattr(_real_loader(), name)
+
+    stand_in.get_plugins = get_plugins  # type: ignore[attr-defined]
+    stand_in.__getattr__ = __getattr__  # type: ignore[method-assign]
+    stand_in.pipe_stand_in = True  # type: ignore[attr-defined]
+    return stand_in
+
+
 def main() -> None:
     # pipe uses no pydantic plugins: looking them up reads the entry points of every
     # installed distribution, a tenth of a one-deal command (typer skips it the same way)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if os.environ["PYDANTIC_DISABLE_PLUGINS"] in _NO_PLUGINS and _LOADER not in sys.modules:
+        sys.modules[_LOADER] = _stand_in_loader()
     app.run_only(command_named(sys.argv[1:]))
     try:
         app(prog_name="pipe")
