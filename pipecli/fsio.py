@@ -31,6 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import LockTimeout
@@ -242,8 +243,19 @@ def write_many(
 LOCK_POLL = 0.005  # seconds between tries where a blocking wait is not possible (threads, Windows)
 
 
+@dataclass
+class Held:
+    """A lock as its holder has it. ``taken``: the lock file's mtime (ns) when it was taken,
+    before its holder wrote its name (what the holder before left: by ``leave``, or the time
+    it wrote or let go). ``leave``: the mtime to give the lock file as it is let go (None:
+    the time of letting go), so the next holder can tell what this one saw."""
+
+    taken: int | None
+    leave: int | None = None
+
+
 @contextlib.contextmanager
-def file_lock(path: Path, timeout: float, holder: str = "") -> Iterator[None]:
+def file_lock(path: Path, timeout: float, holder: str = "") -> Iterator[Held]:
     """An exclusive advisory lock on ``path``, released even if the process is killed.
 
     Waiters block in the kernel (no polling), so the lock passes on the moment it is
@@ -259,11 +271,18 @@ def file_lock(path: Path, timeout: float, holder: str = "") -> Iterator[None]:
             if not _wait_lock(fd, timeout):
                 last = _holder(fd)
                 raise LockTimeout(path, timeout, holder=last or first, several=bool(first and last and first != last))
+        try:
+            held = Held(os.fstat(fd).st_mtime_ns)
+        except OSError:  # pragma: no cover - fstat of an open file
+            held = Held(None)
         _announce(fd, f"pid {os.getpid()}" + (f", {holder}" if holder else ""))
         try:
-            yield
+            yield held
         finally:
             _announce(fd, "")
+            if held.leave is not None:
+                with contextlib.suppress(OSError, NotImplementedError):
+                    os.utime(fd, ns=(held.leave, held.leave))
             _unlock(fd)
     finally:
         os.close(fd)

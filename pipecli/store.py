@@ -24,6 +24,8 @@ import difflib
 import os
 import re
 import stat
+import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +58,7 @@ from .errors import (
     UnsafePath,
     Unwritable,
 )
-from .fsio import atomic_write, file_lock, sync_folder, write_many
+from .fsio import Held, atomic_write, file_lock, sync_folder, write_many
 from .models import Deal, Pipeline
 from .settings import Settings, current
 
@@ -218,6 +220,8 @@ class Prepared:
     data: bytes | None
 
 
+# the clock Linux stamps files with (time.CLOCK_REALTIME_COARSE from Python 3.13 on; 5 in Linux's ABI)
+_LINUX_REALTIME_COARSE = 5 if sys.platform.startswith("linux") else None
 _TEMP_NAME = re.compile(r"^\..+\.yaml\.[0-9a-f]{16}\.tmp$")  # fsio.create_temp's names for deal files
 
 
@@ -660,11 +664,45 @@ class Store:
         except OSError:
             return []
 
+    def _seen_clean(self, held: Held) -> bool:
+        """True when deals/ has not changed since a writer let the lock go having seen it
+        without leftovers: that writer gave the lock file deals/'s mtime plus 1 ns
+        (``_clean_mark``), and any entry made in deals/ since (a killed writer's temporary
+        file, or one put there by hand) would have moved deals/'s mtime. A writer killed
+        while holding the lock leaves the lock file with the time it wrote its name, which
+        is never deals/'s mtime plus 1 ns afterwards."""
+        if held.taken is None:
+            return False
+        try:
+            return held.taken == os.stat(self.deals_dir).st_mtime_ns + 1
+        except OSError:
+            return False
+
+    def _clean_mark(self) -> int | None:
+        """The lock file's mtime that tells the next writer deals/ is as this one left it,
+        free of leftovers (``_seen_clean``); None when that cannot be told. Only once the
+        clock the file system stamps with has moved past deals/'s mtime: an entry made
+        later then moves the mtime for certain. File systems that stamp whole milliseconds
+        or coarser (FAT, HFS+) are not told."""
+        coarse = getattr(time, "CLOCK_REALTIME_COARSE", _LINUX_REALTIME_COARSE)
+        try:
+            mtime = os.stat(self.deals_dir).st_mtime_ns
+        except OSError:
+            return None
+        if coarse is None or mtime % 1_000_000 == 0:
+            return None
+        deadline = time.monotonic() + 0.05  # the clock moves every few milliseconds
+        while time.clock_gettime_ns(coarse) <= mtime:
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.0002)
+        return mtime + 1
+
     @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self) -> Iterator[Held]:
         """Serialize writers: one pipe command changes the folder at a time."""
-        with file_lock(self.state_path(LOCK_FILE), self.settings.lock_timeout, self.command):
-            yield
+        with file_lock(self.state_path(LOCK_FILE), self.settings.lock_timeout, self.command) as held:
+            yield held
 
     @contextlib.contextmanager
     def transaction(self, message: str = "") -> Iterator[Transaction]:
@@ -683,13 +721,15 @@ class Store:
                 self._tx.message = message
             yield self._tx
             return
-        leftovers = self._leftovers()  # listed before the lock: its time does not grow with deals/
-        with self.lock():
+        with self.lock() as held:
             # every writer makes its temporary files under the lock: those still here now
-            # were left by one that was killed (git would show them)
-            for path in leftovers:
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
+            # were left by one that was killed (git would show them). deals/ is listed only
+            # when it changed since the last writer saw it clean: at 100,000 deals listing
+            # it costs more than the rest of a one-deal change
+            if not self._seen_clean(held):
+                for path in self._leftovers():
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
             tx = Transaction(self, message)
             self._tx = tx
             try:
@@ -698,6 +738,7 @@ class Store:
                 self._tx = None
             if tx.paths and self.on_commit is not None:
                 self.on_commit(tx)
+            held.leave = self._clean_mark()
 
     def create(self, deal: Deal) -> Path:
         """Write a new deal file in a transaction of its own. Never overwrites."""

@@ -37,12 +37,17 @@ from ..errors import (
     Unwritable,
     WrongStatus,
 )
-from . import completion
+from . import coercion, completion
 from .helptext import PipeTyper
 
 
 class PipeGroup(TyperGroup):
     """Maps every PipeError (and stray OS errors) to one line on stderr and an exit code."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params: list[Any] = super().get_params(ctx)
+        coercion.install(params)  # the global options (-C, --color, ...) and the help option
+        return params
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if not args and self.no_args_is_help:
@@ -298,8 +303,44 @@ def _silence_stdout() -> None:
         pass
 
 
+# Every command, in the order pipe --help lists them, and the module that registers it:
+# a module is imported when one of its commands is first needed (pipecli.cli.main runs
+# one command with its module alone). tests/test_lazy_commands.py holds this table to
+# what the modules register.
+COMMAND_MODULES = {
+    **dict.fromkeys(
+        [
+            "init",
+            "add",
+            "move",
+            "won",
+            "lost",
+            "reopen",
+            "note",
+            "next",
+            "done",
+            "set",
+            "edit",
+            "list",
+            "show",
+            "check",
+        ],
+        "pipecli.cli.deals",
+    ),
+    "search": "pipecli.cli.search",
+    "report": "pipecli.cli.report",
+    "stale": "pipecli.cli.stale",
+    "snooze": "pipecli.cli.stale",
+    "agenda": "pipecli.cli.agenda",
+    "board": "pipecli.cli.board",
+    **dict.fromkeys(["sync", "log", "undo", "merge-driver"], "pipecli.cli.team"),
+    **dict.fromkeys(["import", "export"], "pipecli.cli.transfer"),
+}
+
+
 app = PipeTyper(
     name="pipe",
+    modules=COMMAND_MODULES,
     cls=PipeGroup,
     add_completion=False,  # pipecli.cli.completion: --install-completion takes the shell's name
     no_args_is_help=True,

@@ -10,16 +10,20 @@ paragraph of its docstring) whole. Every command of ``app`` uses it:
 A command's examples go in its ``epilog``, made by :func:`examples`, so they are
 the last thing its help shows.
 
-This module imports nothing but typer.
+This module imports nothing but typer (and ``coercion``, which imports only typer).
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
+from collections.abc import Mapping
 from typing import Any
 
 import typer
 from typer.core import TyperArgument, TyperCommand
+
+from . import coercion
 
 
 def argument_placeholder(param: Any) -> str:
@@ -48,7 +52,14 @@ def example_lines(epilog: str | None) -> list[str]:
 
 
 class PipeCommand(TyperCommand):
-    """A command whose help shows no Python types and no braces."""
+    """A command whose help shows no Python types and no braces, and whose text values
+    skip typer's Pydantic coercion where it would give them back unchanged
+    (``pipecli.cli.coercion``)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params: list[Any] = super().get_params(ctx)
+        coercion.install(params)  # its own and the help option, made on first use
+        return params
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
@@ -83,8 +94,66 @@ class PipeCommand(TyperCommand):
 
 
 class PipeTyper(typer.Typer):
-    """A Typer app whose commands are :class:`PipeCommand` unless they say otherwise."""
+    """A Typer app whose commands are :class:`PipeCommand` unless they say otherwise,
+    registered by the modules ``modules`` names, imported when the commands are first needed.
+
+    ``modules`` maps each command's name to the module that registers it, in the order of
+    the help's list of commands (the order the commands are listed in, whatever order the
+    modules are imported in). :meth:`run_only` narrows the app to one command: only its
+    module is imported and only it is built (`pipe note ...` runs without importing or
+    building the other commands).
+    """
+
+    def __init__(self, *args: Any, modules: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        self.modules: dict[str, str] = dict(modules or {})
+        self._order = {name: i for i, name in enumerate(self.modules)}
+        self._only: str | None = None
+        self._loading = False
+        self._registered: list[Any] = []
+        super().__init__(*args, **kwargs)
 
     def command(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("cls", PipeCommand)
-        return super().command(*args, **kwargs)
+        decorate = super().command(*args, **kwargs)
+
+        def register(function: Any) -> Any:
+            loading, self._loading = self._loading, True  # typer appends to the list itself
+            try:
+                return decorate(function)
+            finally:
+                self._loading = loading
+
+        return register
+
+    def run_only(self, name: str | None) -> None:
+        """Narrow the app to the command ``name`` (a name of ``modules``), or widen it to every
+        command again (None)."""
+        self._only = name if name in self.modules else None
+
+    @property
+    def registered_commands(self) -> list[Any]:  # type: ignore[override]
+        """The commands typer builds: every command, or the one of :meth:`run_only`."""
+        if not self._loading:
+            self._loading = True  # the modules' @app.command() read this list to add to it
+            try:
+                wanted = [self.modules[self._only]] if self._only else self.modules.values()
+                for module in dict.fromkeys(wanted):
+                    importlib.import_module(module)
+            finally:
+                self._loading = False
+        else:
+            return self._registered
+        if self._only is not None:
+            return [info for info in self._registered if command_name(info) == self._only]
+        last = len(self._order)
+        self._registered.sort(key=lambda info: self._order.get(command_name(info), last))
+        return self._registered
+
+    @registered_commands.setter
+    def registered_commands(self, commands: list[Any]) -> None:
+        self._registered = commands
+
+
+def command_name(info: Any) -> str:
+    """The name a registered command is run by (typer's rule: the function's name, with -)."""
+    return str(info.name or info.callback.__name__.lower().replace("_", "-"))
