@@ -202,7 +202,7 @@ _NUMBER_TOKEN = re.compile(r"(?:^|(?<=[\s\[,]))[-+.0-9][^\s\[\],#]*")
 # passed over inside the regular expression, not in a Python loop. A token starts where
 # _NUMBER_TOKEN's do: after a space (the search skips from space to space), after another
 # blank, '[' or ',', or at the start of the text.
-_NUMBER_REST = r"([-+.0-9][-+.0-9a-zA-Z]*+:?)(?=[\s\[\],#]|\Z)"
+_NUMBER_REST = r"((?:[0-9]|[-+.][-+.0-9a-zA-Z])[-+.0-9a-zA-Z]*+:?)(?=[\s\[\],#]|\Z)"  # '-' alone is no number
 _NUMBER_AFTER_SPACE = re.compile(" " + _NUMBER_REST)
 _NUMBER_AFTER_BLANK = re.compile(r"[^\S ]" + _NUMBER_REST)  # a blank other than a space
 _NUMBER_AFTER_MARK = re.compile(r"[\[,]" + _NUMBER_REST)
