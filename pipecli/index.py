@@ -117,6 +117,9 @@ class Entry:
         return self.problem is None
 
 
+_DIGEST_JSON = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)  # made once, not per file
+
+
 def read_entry(
     deals_dir: str, name: str, key: Key, ladder: dict[str, int], root: str | None, texts: bool = False
 ) -> Entry:
@@ -147,7 +150,7 @@ def read_entry(
     dg = digest(deal)
     row = row_at(dg, ladder, None)
     assert row is not None  # no cut-off: every deal exists
-    plain = json.dumps(to_plain(dg), ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    plain = _DIGEST_JSON.encode(to_plain(dg))
     entry = Entry(name, key, read_ns, row=row, view=listed(dg), digest_json=plain.encode("ascii"), deal_id=deal.id)
     if texts:
         from .textindex import texts_of

@@ -198,11 +198,15 @@ except ImportError:  # pragma: no cover - a platform without a wheel: PyYAML alo
 _NUMBER_TOKEN = re.compile(r"(?:^|(?<=[\s\[,]))[-+.0-9][^\s\[\],#]*")
 # The tokens of _NUMBER_TOKEN that can be numbers at all: made only of the characters of a
 # number (signs, digits, points, letters: 0x1F, 1e5, .inf), with one ':' at most at the end,
-# ending where a token ends. A time stamp (an inner ':') or a word with other characters is
-# passed over inside the regular expression, not in a Python loop. A token starts where
+# ending where a token ends, and not an int as pipe reads one (digits, no leading zero, at most
+# MAX_NUMBER_CHARS). A time stamp (an inner ':'), a word with other characters and a plain
+# amount are passed over inside the regular expression, not in a Python loop. A token starts where
 # _NUMBER_TOKEN's do: after a space (the search skips from space to space), after another
 # blank, '[' or ',', or at the start of the text.
-_NUMBER_REST = r"((?:[0-9]|[-+.][-+.0-9a-zA-Z])[-+.0-9a-zA-Z]*+:?)(?=[\s\[\],#]|\Z)"  # '-' alone is no number
+_NUMBER_REST = (
+    r"(?!(?:0|[1-9][0-9]{0,99}|-[1-9][0-9]{0,98}):?(?:[\s\[\],#]|\Z))"  # an int written as pipe writes it
+    r"((?:[0-9]|[-+.][-+.0-9a-zA-Z])[-+.0-9a-zA-Z]*+:?)(?=[\s\[\],#]|\Z)"  # ('-' alone is no number)
+)
 _NUMBER_AFTER_SPACE = re.compile(" " + _NUMBER_REST)
 _NUMBER_AFTER_BLANK = re.compile(r"[^\S ]" + _NUMBER_REST)  # a blank other than a space
 _NUMBER_AFTER_MARK = re.compile(r"[\[,]" + _NUMBER_REST)
@@ -210,7 +214,8 @@ _NUMBER_FIRST = re.compile(_NUMBER_REST)
 
 
 def _number_tokens(text: str) -> list[str]:
-    """The tokens of ``_NUMBER_TOKEN`` that can be numbers (see above), without a final ':'."""
+    """The tokens of ``_NUMBER_TOKEN`` that can be numbers not written as pipe reads a number
+    (see above), without a final ':'."""
     found = [m.group(1) for m in _NUMBER_AFTER_SPACE.finditer(text)]
     found += [m.group(1) for m in _NUMBER_AFTER_BLANK.finditer(text)]
     found += [m.group(1) for m in _NUMBER_AFTER_MARK.finditer(text)]
