@@ -251,9 +251,54 @@ def listed(dg: Digest) -> Listed:
     )
 
 
-# -- from a deal ----------------------------------------------------------------------------
+# -- from a deal ---------------------------------------------------------------------------
+_RECORDED: dict[tuple[Any, ...], tuple[bool, Any]] = {}  # (field, raw's key) -> what _recorded gave
+_RECORDED_MAX = 65536  # entries kept before the memory is emptied (one worker reads many files)
+
+
+def _scalar_key(raw: Any) -> Any:
+    """A key that tells apart every scalar the model could read differently (1, 1.0 and True;
+    0.0 and -0.0; Decimal 1.0 and 1.00), or None for a value not remembered."""
+    kind = type(raw)
+    if kind is str or kind is int or kind is bool or raw is None:
+        return (kind, raw)
+    if kind is float or kind is Decimal:
+        return (kind, repr(raw))
+    return None
+
+
+def _raw_key(raw: Any) -> Any:
+    """``_scalar_key``, also for a flat mapping or list of scalars (a next step, tags); else None."""
+    kind = type(raw)
+    if kind is dict:
+        items = tuple((_scalar_key(k), _scalar_key(v)) for k, v in raw.items())
+        return None if any(k is None or v is None for k, v in items) else (kind, items)
+    if kind is list:
+        values = tuple(_scalar_key(v) for v in raw)
+        return None if None in values else (kind, values)
+    return _scalar_key(raw)
+
+
 def _recorded(deal: Deal, field: str, raw: Any) -> tuple[bool, Any]:
-    """``raw`` as the model reads field ``field``: (True, value), or (False, None) if refused."""
+    """``raw`` as the model reads field ``field``: (True, value), or (False, None) if refused.
+
+    What the model reads depends on the field and the value alone (no validator of a deal
+    field looks at another field), so the answer for a value seen before is remembered: a
+    pipeline repeats its owners, amounts, next steps and dates across many changes."""
+    key = _raw_key(raw)
+    if key is not None:
+        known = _RECORDED.get((field, key))
+        if known is not None:
+            return known
+    found = _validated(deal, field, raw)
+    if key is not None:
+        if len(_RECORDED) >= _RECORDED_MAX:
+            _RECORDED.clear()
+        _RECORDED[(field, key)] = found
+    return found
+
+
+def _validated(deal: Deal, field: str, raw: Any) -> tuple[bool, Any]:
     from pydantic import ValidationError
 
     trial = deal.model_copy()
@@ -384,7 +429,7 @@ def row_at(dg: Digest, ladder: Mapping[str, int], cutoff: datetime | None) -> Ro
     ]
     times += [t for t in dg.notes if moment is None or t < moment]
     last = max(times)
-    settled = max([created, *(micros(h.at) for h in dg.history), *(micros(t) for t in dg.notes)])
+    settled = micros(max([dg.created, *(h.at for h in dg.history), *dg.notes]))  # micros keeps the order
     touch = first_touch(dg.created, dg.history, dg.notes, cutoff)
     return Row(
         id=dg.id,

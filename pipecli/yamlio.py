@@ -199,6 +199,33 @@ except ImportError:  # pragma: no cover - a platform without a wheel: PyYAML alo
 
 
 _NUMBER_TOKEN = re.compile(r"(?:^|(?<=[\s\[,]))[-+.0-9][^\s\[\],#]*")
+# The tokens of _NUMBER_TOKEN that can be numbers at all: made only of the characters of a
+# number (signs, digits, points, letters: 0x1F, 1e5, .inf), with one ':' at most at the end,
+# ending where a token ends, and not an int as pipe reads one (digits, no leading zero, at most
+# MAX_NUMBER_CHARS). A time stamp (an inner ':'), a word with other characters and a plain
+# amount are passed over inside the regular expression, not in a Python loop. A token starts where
+# _NUMBER_TOKEN's do: after a space (the search skips from space to space), after another
+# blank, '[' or ',', or at the start of the text.
+_NUMBER_REST = (
+    r"(?!(?:0|[1-9][0-9]{0,99}|-[1-9][0-9]{0,98}):?(?:[\s\[\],#]|\Z))"  # an int written as pipe writes it
+    r"((?:[0-9]|[-+.][-+.0-9a-zA-Z])[-+.0-9a-zA-Z]*+:?)(?=[\s\[\],#]|\Z)"  # ('-' alone is no number)
+)
+_NUMBER_AFTER_SPACE = re.compile(" " + _NUMBER_REST)
+_NUMBER_AFTER_BLANK = re.compile(r"[^\S ]" + _NUMBER_REST)  # a blank other than a space
+_NUMBER_AFTER_MARK = re.compile(r"[\[,]" + _NUMBER_REST)
+_NUMBER_FIRST = re.compile(_NUMBER_REST)
+
+
+def _number_tokens(text: str) -> list[str]:
+    """The tokens of ``_NUMBER_TOKEN`` that can be numbers not written as pipe reads a number
+    (see above), without a final ':'."""
+    found = [m.group(1) for m in _NUMBER_AFTER_SPACE.finditer(text)]
+    found += [m.group(1) for m in _NUMBER_AFTER_BLANK.finditer(text)]
+    found += [m.group(1) for m in _NUMBER_AFTER_MARK.finditer(text)]
+    first = _NUMBER_FIRST.match(text)
+    if first is not None:
+        found.append(first.group(1))
+    return [t.removesuffix(":") for t in found]  # a key's too: 0612: is a text key to pipe
 
 
 def _numbers_as_written(text: str) -> bool:
@@ -206,8 +233,7 @@ def _numbers_as_written(text: str) -> bool:
     as pipe reads a number (``number_or_text``): yaml-rs reads 0612 and 8500.50 as numbers,
     pipe as the text written, so such a text goes to FastLoader. (A token inside quotes or a
     note counts too: that costs only speed.)"""
-    for match in _NUMBER_TOKEN.finditer(text):
-        token = match.group().removesuffix(":")  # a key's too: 0612: is a text key to pipe
+    for token in _number_tokens(text):
         for tag, pattern in _NUMBER_TAGS:
             if pattern.match(token):
                 if isinstance(number_or_text(token, tag), str):
@@ -216,8 +242,77 @@ def _numbers_as_written(text: str) -> bool:
     return True
 
 
+# ``pyyaml_only``: _PYYAML_ONLY's answer, one construct at a time, each looked for the cheap
+# way: ``in``, or a search that jumps to a rare character.
+_TAG_OR_KEY = re.compile(r"[!?](?<![^\s\[,][!?])")  # (?:^|[\s\[,])[!?]
+_LINE_HEAD = re.compile(r" *(?:- +)*")  # what may stand between a line's start and a '[' or ':' that starts it
+_COLON_AFTER_BLANK = re.compile(r":(?<=[ \n]:)")  # a ':' that may start a line (after its indentation)
+_COMMA_ITEM = re.compile(r",[ \t]*[\[|>@`:]")  # [\[,][ \t]*[\[|>@`:]|\[[^\n]*: ...
+_BRACKET_ITEM = re.compile(r"\[(?:[ \t]*[\[|>@`:]|[^\n]*:)")  # ... for ',' and '['
+_UNDERSCORE = re.compile(r"_(?:(?<=[0-9]_)|[0-9])")  # [0-9]_|_[0-9]
+_MINUS_ZERO = re.compile(r"-0(?<![^\s\[,:]-0)")  # (?:^|[\s\[,:])[-+]0 ...
+_PLUS_ZERO = re.compile(r"\+0(?<![^\s\[,:]\+0)")  # ... for '-' and '+'
+_LONE_CR = re.compile(r"\r(?!\n)")
+_BLOCK_SCALAR = re.compile(r"[|>](?<![^\s:][|>])[-+0-9]*[ \t]*(?:#.*)?$", re.MULTILINE)
+_ASCII_REFUSED = bytes(c for c in range(128) if (c < 32 and c not in (9, 10, 13)) or c == 127)
+# what PyYAML refuses, and the line breaks only it takes for such (\x85, \u2028, \u2029)
+_REFUSED = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _starts_a_line(text: str, char: str, candidates: re.Pattern[str] | None = None) -> bool:
+    """Whether some ``char`` of ``text`` has only spaces and '- ' before it on its line
+    (``^ *(?:- +)*`` before it, multi-line); ``candidates``, when given, finds the places to try."""
+    if candidates is None:
+        places = []
+        i = text.find(char)
+        while i >= 0:
+            places.append(i)
+            i = text.find(char, i + 1)
+    else:
+        places = [m.start() for m in candidates.finditer(text)]
+    return any(_LINE_HEAD.fullmatch(text, text.rfind("\n", 0, i) + 1, i) for i in places)
+
+
+def pyyaml_only(text: str) -> bool:
+    """``_PYYAML_ONLY.search(text) is not None``, found faster (a test holds the two equal)."""
+    if (
+        "&" in text
+        or "*" in text
+        or "{" in text
+        or "\t" in text
+        or ("<" in text and "<<" in text)
+        or ("\ufeff" in text and (text.startswith("\ufeff") or "\n\ufeff" in text))
+        or ("%" in text and (text.startswith("%") or "\n%" in text))
+        or text.startswith(("---", "..."))
+        or "\n---" in text
+        or "\n..." in text
+        or "0b" in text
+        or "0B" in text
+        or "0X" in text
+        or "0O" in text
+    ):
+        return True
+    if text.isascii():
+        if len(text.encode().translate(None, _ASCII_REFUSED)) != len(text):
+            return True  # an ASCII control character
+    elif _REFUSED.search(text):
+        return True
+    return bool(
+        ("\r" in text and _LONE_CR.search(text))
+        or (("!" in text or "?" in text) and _TAG_OR_KEY.search(text))
+        or ("[" in text and (_starts_a_line(text, "[") or _BRACKET_ITEM.search(text)))
+        or text.startswith(":")
+        or _starts_a_line(text, ":", _COLON_AFTER_BLANK)
+        or _COMMA_ITEM.search(text)
+        or ("_" in text and _UNDERSCORE.search(text))
+        or _MINUS_ZERO.search(text)
+        or _PLUS_ZERO.search(text)
+        or (("|" in text or ">" in text) and _BLOCK_SCALAR.search(text))
+    )
+
+
 def _fast(text: str) -> tuple[bool, Any]:
-    if _rs_loads is None or _PYYAML_ONLY.search(text) or not _numbers_as_written(text):
+    if _rs_loads is None or pyyaml_only(text) or not _numbers_as_written(text):
         return False, None
     try:
         return True, _rs_loads(text, parse_datetime=False)

@@ -5,15 +5,31 @@ through the index's plain form."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
 
+import pytest
 from deal_strategies import PIPELINE, command_deals, cutoffs, hand_written_deals
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipecli import stale
-from pipecli.digest import at, days, digest, from_plain, ladder_of, micros, row_at, to_plain
-from pipecli.models import Deal
+from pipecli.digest import (
+    Change,
+    _recorded,
+    _validated,
+    at,
+    days,
+    digest,
+    from_plain,
+    ladder_of,
+    micros,
+    row_at,
+    to_plain,
+)
+from pipecli.models import TRACKED_FIELDS, Deal
 from pipecli.snapshot import snapshot
 
 LADDER = ladder_of(PIPELINE.stage_ids)
@@ -89,3 +105,62 @@ def test_a_cut_off_after_the_last_entry_gives_the_settled_row(deal: Deal, cutoff
     assert settled is not None
     if settled.settled < micros(cutoff):
         assert row_at(digest(deal), LADDER, cutoff) == settled
+
+
+# -- a recorded value is read once and remembered: the same answer every time ----------------
+def _fresh_changes(deal: Deal) -> tuple[Change, ...]:
+    """The digest's changes with every recorded value validated anew (nothing remembered)."""
+    return tuple(
+        Change(h.at, h.field, *_validated(deal, h.field, h.from_))
+        for h in deal.history
+        if h.event == "changed" and h.field in TRACKED_FIELDS
+    )
+
+
+raw_values = st.one_of(
+    st.sampled_from([1, 1.0, True, False, 0, 0.0, -0.0, "1", "1.0", "1.00", "", " ", "x", None, -5, 0.5, 1e400]),
+    st.sampled_from([Decimal("1.0"), Decimal("1.00"), Decimal("-0"), Decimal("12000"), Decimal("NaN")]),
+    st.sampled_from(["2026-02-30", "2026-06-30", "EUR", "eur", "usd", "XYZ", "a,b", "12,000.50", "8500.50"]),
+    st.lists(st.sampled_from(["a", "b", 1, None, 1.0]), max_size=3),
+    st.dictionaries(
+        st.sampled_from(["text", "due", "until", "reason", "x"]), st.sampled_from(["a", "2026-06-30", 3, None])
+    ),
+    st.text(max_size=4),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_deal, st.lists(st.tuples(st.sampled_from(sorted(TRACKED_FIELDS)), raw_values), max_size=12))
+def test_a_remembered_value_reads_as_the_model_reads_it(deal: Deal, trials: list[tuple[str, object]]) -> None:
+    for field, raw in trials * 2:  # the second time from memory
+        assert repr(_recorded(deal, field, raw)) == repr(_validated(deal, field, raw)), (field, raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(any_deal, min_size=1, max_size=4))
+def test_the_digest_of_a_deal_is_the_same_with_values_remembered(deals: list[Deal]) -> None:
+    for deal in deals * 2:
+        dg = digest(deal)
+        assert repr(dg.changes) == repr(_fresh_changes(deal))
+        assert json.dumps(to_plain(dg)) == json.dumps(to_plain(replace(dg, changes=_fresh_changes(deal))))
+
+
+def test_every_example_deal_has_the_digest_of_values_validated_anew() -> None:
+    from pipecli.store import Store
+
+    root = Path(__file__).parent.parent / "examples" / "demo"
+    deals = Store(root).load_all(use_cache=False).deals
+    assert len(deals) > 20
+    for deal in deals * 2:
+        assert repr(digest(deal).changes) == repr(_fresh_changes(deal)), deal.id
+
+
+LOOK_ALIKES = [1, True, 1.0, "1", Decimal("1.0"), Decimal("1.00"), 0, False, 0.0, -0.0, Decimal("0"), None, "", []]
+
+
+@pytest.mark.parametrize("order", [1, -1])
+@pytest.mark.parametrize("field", sorted(TRACKED_FIELDS))
+def test_values_equal_in_python_are_remembered_apart(field: str, order: int) -> None:
+    deal = Deal.model_validate({"id": "d", "title": "T", "stage": "lead", "created": "2026-01-05T09:00:00+01:00"})
+    for raw in LOOK_ALIKES[::order] * 2:
+        assert repr(_recorded(deal, field, raw)) == repr(_validated(deal, field, raw)), raw

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from pipecli import actions
@@ -93,3 +95,47 @@ def _at():
     from datetime import datetime, timezone
 
     return datetime(2026, 3, 2, 10, tzinfo=timezone.utc)
+
+
+def _deeper_than(data: object, limit: int) -> bool:
+    """The nesting rule as first written: a walk with a stack of (value, depth)."""
+    stack: list[tuple[object, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
+    return False
+
+
+nested = st.recursive(
+    st.none() | st.integers() | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner, max_size=3),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(nested, st.integers(min_value=0, max_value=6))
+def test_too_deep_follows_the_nesting_rule(data: object, limit: int) -> None:
+    from pipecli.documents import _too_deep
+
+    assert _too_deep(data, limit) == _deeper_than(data, limit)
+
+
+@pytest.mark.parametrize(
+    "text", ["a: 1\n", "a: [[1]]\n", "a: " + "[" * 31 + "1" + "]" * 31 + "\n", "a: " + "[" * 32 + "]" * 32]
+)
+def test_a_document_is_refused_as_too_deep_exactly_past_the_limit(text: str) -> None:
+    from pipecli.documents import MAX_DEPTH, parse_document
+    from pipecli.errors import PipeError
+
+    depth = text.count("[") + 1
+    if depth > MAX_DEPTH:
+        with pytest.raises(PipeError, match="nested deeper than"):
+            parse_document("d.yaml", text)
+    else:
+        assert parse_document("d.yaml", text)

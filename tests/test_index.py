@@ -379,3 +379,46 @@ def test_a_pipe_sync_and_its_merge_driver_are_seen(run_pipe, tmp_path: Path) -> 
     assert report_of(marek, "marek")["totals"]["won"] == 1  # the file the merge driver wrote
     shown = json.loads(run(marek, "list", "--status", "all", "--format", "json", user="marek"))
     assert [(r["id"], r["status"], r["last_activity"]) for r in shown] == [(d, "won", "2026-03-04T11:00:00+01:00")]
+
+
+def _many_deal_files(deals: Path, count: int) -> None:
+    """``count`` deal files, every tenth with a recorded change, and some a reader refuses."""
+    deals.mkdir(parents=True)
+    for i in range(count):
+        change = (
+            f"  - at: 2026-02-0{1 + i % 9}T10:00:00+01:00\n    event: changed\n    field: owner\n"
+            f"    from: {['anna', 7, 'bartek'][i % 3]}\n    to: Łucja\n"
+            if i % 10 == 0
+            else ""
+        )
+        text = (
+            f"id: d{i:04d}\ntitle: Trattativa {i} ไทย\nvalue: {1000 + i}.50\nstage: {['lead', 'proposal'][i % 2]}\n"
+            f"owner: Łucja\ncreated: 2026-01-0{1 + i % 9}T09:00:00+01:00\nhistory:\n"
+            f"  - at: 2026-01-0{1 + i % 9}T09:00:00+01:00\n    event: created\n    to: lead\n{change}"
+        )
+        if i % 97 == 5:
+            text = text.replace("value: ", "value: -")  # refused by the model
+        elif i % 97 == 6:
+            text += "  - at: 2025-01-01T00:00:00Z\n    event: moved\n    to: lead\n"  # out of time order
+        elif i % 97 == 7:
+            text = "id: [unclosed\n"  # not YAML
+        (deals / f"d{i:04d}.yaml").write_text(text, encoding="utf-8")
+
+
+def test_files_read_by_worker_processes_give_what_one_process_gives(tmp_path: Path) -> None:
+    deals = tmp_path / "deals"
+    count = index.PARALLEL_FROM + 120
+    _many_deal_files(deals, count)
+    files, _ = index.scan(deals)
+    stages = ["lead", "proposal"]
+    parallel = index.read_entries(str(deals), files, stages, root=str(tmp_path))
+    ladder = {s: i for i, s in enumerate(stages)}
+    alone = [index.read_entry(str(deals), name, key, ladder, str(tmp_path)) for name, key in files]
+    assert len(parallel) == len(alone) == count
+    problems = 0
+    for a, b in zip(parallel, alone, strict=True):
+        assert (a.name, a.key, a.problem, a.deal_id) == (b.name, b.key, b.problem, b.deal_id)
+        assert repr(a.row) == repr(b.row) and repr(a.view) == repr(b.view)
+        assert bytes(a.digest_json) == bytes(b.digest_json)
+        problems += a.problem is not None
+    assert problems == 3 * len(range(5, count, 97))

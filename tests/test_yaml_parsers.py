@@ -108,3 +108,63 @@ def test_written_documents_agree(doc: dict) -> None:
 @given(st.sampled_from(TRICKY) | st.text(max_size=20), st.sampled_from(["k: {}\n", "k: [{}]\n", "- {}\n", "k: '{}'\n"]))
 def test_hand_typed_scalars_agree(value: str, shape: str) -> None:
     agrees(shape.replace("{}", value))
+
+
+# The fast checks stand for the two rules as written (``_PYYAML_ONLY``, ``_NUMBER_TOKEN``):
+# texts made of the characters and pieces those rules look for.
+RULE_PIECES = [
+    *" \n\r\t-:[],#!?&*{}<>|@`%._0123456789+eExXoObBaT'\"",
+    *"\ufeff\x85\u2028\u2029\x07\x0b\x7f\xa0\u3000àłก\ud7ff\ue000\U0001f600",
+    *["---", "...", "0x1F", "0o7", "1e5", "- ", "  ", "  - ", ".inf", ".NaN", "<<", "-0", "+0", "1_0", "\r\n"],
+    *["at: ", "2026-03-02T10:15:00+01:00", "8500.50", "12000", "0612", "0.7", "1e+20", "a: [", "\n- ", "-5", "0"],
+]
+rule_texts = st.lists(st.sampled_from(RULE_PIECES), max_size=16).map("".join)
+
+
+def reference_tokens(text: str) -> list[str]:
+    """What ``_numbers_as_written`` looked at before: every ``_NUMBER_TOKEN``, without a final ':'."""
+    return [m.group().removesuffix(":") for m in yamlio._NUMBER_TOKEN.finditer(text)]
+
+
+def could_be_number(token: str) -> bool:
+    """A token a number pattern matches, other than an int pipe reads as one (those need no check)."""
+    if yamlio._CANONICAL_INT.match(token) and len(token) <= yamlio.MAX_NUMBER_CHARS:
+        return False
+    return any(pattern.match(token) for _, pattern in yamlio._NUMBER_TAGS)
+
+
+def check_rules(text: str) -> None:
+    assert yamlio.pyyaml_only(text) == bool(yamlio._PYYAML_ONLY.search(text)), text
+    # the fast tokens leave out only tokens no number pattern matches
+    fast = yamlio._number_tokens(text)
+    assert sorted(t for t in fast if could_be_number(t)) == sorted(
+        t for t in reference_tokens(text) if could_be_number(t)
+    ), text
+
+
+@settings(max_examples=3000, deadline=None)
+@given(rule_texts)
+def test_the_fast_checks_are_the_rules(text: str) -> None:
+    check_rules(text)
+
+
+RULE_EDGES = [
+    *["", ":", ": a", "a\n:b", "  - :", "-:", "- - [a]", "-[a]", "a [b", "a\n  - [b]\n", "a\r", "a\r\nb"],
+    *["-0", "+0", "x: +0", "a:-0", "a:+0", "x,-0", "x[+0", "x\t-0", "x\u3000-0", "x-0", "1-0"],
+    *["!a", " ?a", "a!", "[!", ",?", "a: |", "a: >-2 # c", "a|", ":|", "a: b|", "0b1", "_1", "1_", "a_b"],
+    *["1" * 99, "1" * 100, "1" * 101, "-" + "1" * 99, "-" + "1" * 100, "00", "-0", "0:", "05:", "-7:"],
+    *["[1, 0612]", "0612: a", "a: 0612:", "a: 5::", "x,08", "x\u2028-0", "\ufeffa", "a\ufeff", "\n\ufeff"],
+    *["---", "a\n---", "a---", "...", "%YAML", "a%", "<<", "a<b", "a: \x7f", "a: \x0b", "\x85", "a\u2029"],
+]
+
+
+@pytest.mark.parametrize("text", [*EDGE, *RULE_EDGES])
+def test_the_fast_checks_are_the_rules_on_edge_cases(text: str) -> None:
+    check_rules(text)
+
+
+def test_the_fast_checks_are_the_rules_on_every_deal_file_of_the_repository() -> None:
+    files = [f for f in sorted(ROOT.rglob("*.yaml")) if ".git" not in f.parts and ".pipe" not in f.parts]
+    assert len(files) > 20
+    for f in files:
+        check_rules(f.read_text(encoding="utf-8", errors="replace"))
