@@ -375,3 +375,28 @@ def test_a_real_tab_without_an_index_completes_from_the_files(owners: Any) -> No
     before = {p.name: p.stat().st_mtime_ns for p in (root / ".pipe").iterdir()}
     assert complete("list", "--owner", "B", cwd=root) == ["Bartek\\ O\\'Neil"]
     assert {p.name: p.stat().st_mtime_ns for p in (root / ".pipe").iterdir()} == before
+
+
+def test_the_installed_pipe_answers_alike_either_way(tagged: Any) -> None:
+    """Real processes of the installed `pipe`: a TAB answered by the fast path prints what the
+    typer path prints (``PIPE_COMPLETE_FULL=1``), in every shell format."""
+    for shell, words in [
+        ("bash", ["list", "--owner", ""]),
+        ("bash", ["-C", str(tagged.root), "s"]),
+        ("bash", ["list", "--status", "open", "--"]),
+        ("bash", ["move", "acme", ""]),
+        ("zsh", ["list", "--tag", ""]),
+        ("fish-get", ["move", "a"]),
+        ("fish-is", ["list", "--owner", "zz"]),
+        ("powershell", ["report", "--by", ""]),
+    ]:
+        env = request_env(shell, words)
+        assert fast_answer(env) is not None, (shell, words)  # the fast path answers these
+        runs = [
+            subprocess.run(
+                [str(PIPE_SCRIPT)], cwd=tagged.root, env={**os.environ, **env, **extra}, capture_output=True, timeout=60
+            )
+            for extra in ({}, {"PIPE_COMPLETE_FULL": "1"})
+        ]
+        assert runs[0].stdout == runs[1].stdout and runs[0].returncode == runs[1].returncode, (shell, words)
+        assert runs[0].stderr == b""
