@@ -305,10 +305,10 @@ def test_the_fast_path_answers_as_the_typer_path(tagged: Any, runner: Any, monke
     assert all(n > 100 for n in answered.values()), answered
 
 
-def test_what_the_fast_path_leaves_to_the_typer_path(tagged: Any) -> None:
+def test_what_the_fast_path_leaves_to_the_typer_path(tagged: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Words it does not know, actions before the TAB, and help texts shells other than
     bash would show: no answer, so the typer path answers."""
-    os.chdir(tagged.root)
+    monkeypatch.chdir(tagged.root)
     for shell, words in [
         ("bash", ["lsit", ""]),
         ("bash", ["list", "--bogus", ""]),
@@ -400,3 +400,22 @@ def test_the_installed_pipe_answers_alike_either_way(tagged: Any) -> None:
         ]
         assert runs[0].stdout == runs[1].stdout and runs[0].returncode == runs[1].returncode, (shell, words)
         assert runs[0].stderr == b""
+
+
+def test_stages_from_the_index_only_while_pipeline_yaml_is_older(tagged: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index keeps the stage ids pipeline.yaml had when it was written: a pipeline.yaml
+    changed since (or a symlink where .pipe/ is) leaves the TAB to the typer path, which
+    reads the file."""
+    monkeypatch.chdir(tagged.root)
+    stages = "lead\nqualified\nmeeting\nproposal\nnegotiation\n"
+    assert fast_answer(request_env("bash", ["move", "acme", ""])) == (stages, 0)
+    pipeline = tagged.root / "pipeline.yaml"
+    pipeline.write_text(pipeline.read_text(encoding="utf-8").replace("negotiation", "closing"), encoding="utf-8")
+    written = (tagged.root / ".pipe" / "index").stat().st_mtime_ns + 1_000_000_000  # a second after the index
+    os.utime(pipeline, ns=(written, written))
+    assert fast_answer(request_env("bash", ["move", "acme", ""])) is None
+    assert complete("move", "acme", "", cwd=tagged.root) == stages.replace("negotiation", "closing").split()
+    state = tagged.root / ".pipe"
+    state.rename(tagged.root / "elsewhere")
+    state.symlink_to(tagged.root / "elsewhere")
+    assert fast_answer(request_env("bash", ["list", "--owner", ""])) is None
