@@ -12,7 +12,7 @@ table of the command line generated here from the typer app (:func:`table_text`;
 ``python -m pipecli.cli.maketable`` writes ``pipecli/completiontable.py``); what it
 cannot answer with certainty comes here, to typer's completion.
 
-This module imports nothing but typer (and the standard library).
+This module imports nothing but typer and the light ``pipecli.quickcomplete``.
 """
 
 from __future__ import annotations
