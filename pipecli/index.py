@@ -71,12 +71,11 @@ from .digest import (
     to_plain,
 )
 from .documents import Problem
+from .indexfile import MAGIC, RACY_NS, Unreadable, column_table, mapped
+from .indexfile import section as _section
 
-MAGIC = b"pipe deal index\n"
 VERSION = 4
-RACY_NS = 2_000_000_000  # 2 s: FAT and HFS+ stamp whole (or even) seconds
 PARALLEL_FROM = 400  # files to read before it pays to start worker processes
-MAX_INDEX_BYTES = 1 << 31
 INDEX_NAME = "index"
 
 Key = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
@@ -89,10 +88,6 @@ def file_key(st: os.stat_result) -> Key:
 def trusted(key: Key, read_ns: int) -> bool:
     """Not racily clean: the file had been still for ``RACY_NS`` when it was read."""
     return read_ns - max(key[1], key[2]) >= RACY_NS
-
-
-class Unreadable(Exception):
-    """The index file is not one this version wrote whole: it is ignored and rebuilt."""
 
 
 # -- one file's entry ------------------------------------------------------------------------
@@ -579,19 +574,6 @@ class Stored:
         return self._views
 
 
-def _section(data: Any, base: int, sections: dict[str, Any], name: str, kind: str) -> memoryview:
-    try:
-        k, offset, length = sections[name]
-    except (KeyError, TypeError, ValueError):
-        raise Unreadable(f"no section {name}") from None
-    if k != kind or not isinstance(offset, int) or not isinstance(length, int) or offset < 0 or length < 0:
-        raise Unreadable(f"bad section {name}")
-    start = base + offset
-    if start + length > len(data):
-        raise Unreadable("truncated")
-    return memoryview(data)[start : start + length]
-
-
 def decode(data: Any, stage_ids: Sequence[str]) -> Stored:
     """The index in ``data`` (bytes, or a memory map), made for ``stage_ids``; ``Unreadable``
     for anything else. Rows and views are checked as they are decoded."""
@@ -622,21 +604,8 @@ def decode(data: Any, stage_ids: Sequence[str]) -> Stored:
 def map_state_file(path: Path) -> Any:
     """A state file of ``.pipe/`` mapped into memory (read only), or None: missing, a symlink
     (never followed), not a regular file, empty or larger than ``MAX_INDEX_BYTES``."""
-    import mmap
-
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or not 0 < st.st_size <= MAX_INDEX_BYTES:
-            return None
-        return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):
-        return None
-    finally:
-        os.close(fd)  # the map keeps the file's pages; a rename over it changes nothing
+    found = mapped(path)
+    return None if found is None else found[0]
 
 
 def read_index(path: Path, stage_ids: Sequence[str]) -> Stored | None:
@@ -669,29 +638,11 @@ def write_index(path: Path, entries: Sequence[Entry], stage_ids: Sequence[str]) 
 def known_values(path: Path, column: str) -> list[Any] | None:
     """The distinct values of one column of the index at ``path`` as it stands, without
     checking any file (for completion); None when there is no usable index."""
-    import mmap
-
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return None
-    try:
-        if not 0 < os.fstat(fd).st_size <= MAX_INDEX_BYTES:
-            return None
-        data: Any = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):
-        return None
-    finally:
-        os.close(fd)
     kind = dict(ROW_COLUMNS + LIST_COLUMNS).get(column)
+    values = None if kind is None else column_table(path, column)
+    if kind is None or values is None:
+        return None
     try:
-        if len(data) < len(MAGIC) + 4 or data[: len(MAGIC)] != MAGIC or kind is None:
-            return None
-        (head_len,) = struct.unpack_from("<I", data, len(MAGIC))
-        base = len(MAGIC) + 4 + head_len
-        header = json.loads(bytes(data[len(MAGIC) + 4 : base]))
-        raw = _section(data, base, header["sections"], column + ".table", _TABLE)
-        values = json.loads(bytes(raw).decode("utf-8", "surrogatepass"))
         return [v for v in (_value(kind, x) for x in values) if v is not None]
     except Exception:  # whatever is there, completion offers nothing rather than fail
         return None

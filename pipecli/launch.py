@@ -1,10 +1,15 @@
-"""The `pipe` command's entry point: Ctrl-C at any moment ends it quietly.
+"""The `pipe` command's entry point: Ctrl-C at any moment ends it quietly, and a TAB of
+shell completion is answered before the command line is imported.
 
 Importing the command line takes a moment; a Ctrl-C meanwhile would print a traceback
 from the middle of an import (or an "Exception ignored" from inside the import machinery,
 which no ``except`` can catch). Until the command line is imported, Ctrl-C ends the process
 at once with status 130: nothing has been read or written yet. Then Python's own handler is
 back, and the command line turns Ctrl-C into its quiet exit after cleaning up.
+
+A completion request (``_PIPE_COMPLETE`` in the environment) goes to
+``pipecli.quickcomplete`` first, which imports no typer; what it cannot answer with
+certainty it leaves to the command line's own completion.
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ def main() -> None:
         starting = signal.getsignal(signal.SIGINT) is signal.default_int_handler
         if starting:
             signal.signal(signal.SIGINT, _quit_at_once)
+        if os.environ.get("_PIPE_COMPLETE"):
+            from .quickcomplete import main as quick
+
+            quick()  # exits when it answered
         from .cli import main as run
 
         if starting:

@@ -15,6 +15,10 @@
 ``LOGNAME``, ``USER`` the login name: ``by:`` when neither ``PIPE_USER`` nor git names anyone
 ==================== ========================================================
 
+A TAB of completion reads its own variables before any of these (``_PIPE_COMPLETE``,
+``COMP_WORDS`` and the like; ``PIPE_COMPLETE_FULL`` set, not empty or ``0``: typer's
+completion answers every TAB): ``pipecli.quickcomplete`` and typer read them.
+
 This module is the only place that reads these variables. A value pipe cannot use
 is a ``BadSetting`` naming the variable (one line, exit code 2), never a traceback.
 """

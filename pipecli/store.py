@@ -52,22 +52,19 @@ from .errors import (
     AlreadyExists,
     Ambiguous,
     InvalidValue,
-    NoPipeline,
     NotFound,
     PipeError,
     UnsafePath,
     Unwritable,
 )
 from .fsio import Held, atomic_write, file_lock, sync_folder, write_many
+from .locate import DEALS_DIR, PIPELINE_FILE, STATE_DIR, deal_entries, find_root
 from .models import Deal, Pipeline
 from .settings import Settings, current
 
 if TYPE_CHECKING:
     from .index import Fresh
 
-PIPELINE_FILE = "pipeline.yaml"
-DEALS_DIR = "deals"
-STATE_DIR = ".pipe"
 LOCK_FILE = "lock"
 
 
@@ -107,21 +104,6 @@ def parse_pipeline(path: Path | str, text: str) -> Pipeline:
     except ValidationError as exc:
         msg, line = validation_message(exc, text)
         raise PipeError(msg, path=path, line=line) from None
-
-
-def find_root(start: Path | None = None, settings: Settings | None = None) -> Path:
-    """The folder holding pipeline.yaml: ``start`` (or ``PIPE_DIR``, or the working
-    directory) or the nearest parent of it, as git finds its repository."""
-    if start is None:
-        start = (settings or current()).pipe_dir or Path.cwd()
-    start = start.expanduser()
-    if not start.exists():
-        raise NoPipeline(start, missing=True)
-    here = start.resolve()
-    for folder in (here, *here.parents):
-        if (folder / PIPELINE_FILE).is_file():
-            return folder
-    raise NoPipeline(start)
 
 
 # -- writing deal files ---------------------------------------------------------------------
@@ -509,9 +491,7 @@ class Store:
         except FileNotFoundError:
             return []
         with scan:
-            return sorted(
-                (e for e in scan if e.name.endswith(".yaml") and not e.name.startswith(".")), key=lambda e: e.name
-            )
+            return deal_entries(scan)
 
     def deal_ids(self) -> list[str]:
         """Every deal id, sorted: names of ``deals/*.yaml`` (hidden files excluded), symlinks
