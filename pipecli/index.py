@@ -10,8 +10,8 @@ them (one ``scandir``) and takes every entry whose key is unchanged. A file that
 changed, or whose entry is too fresh to trust is read again with the same functions and
 rules as ``Store.load_all`` (``documents.read_text`` with the pipeline folder as its root,
 so a symlink is followed only inside the folder and the size limit holds before reading;
-``parse_document``, ``deal_from_data``), on every core when there are many; then the
-index is written anew. What ``Store.load_all`` refuses, the index refuses in the same
+``parse_document``, ``deal_from_data``), on every core when there are many; then what
+changed is written (see Split, below). What ``Store.load_all`` refuses, the index refuses in the same
 words: a history out of time order (found as the file is read), and a second file with
 the id of a deal read before (found anew on every run, as it depends on other files).
 
@@ -29,8 +29,8 @@ Never trusted over the files:
 * The index is derived and disposable: a missing, truncated, corrupt, older-format,
   foreign or symlinked index is ignored and rebuilt (a symlink at its name is removed,
   never followed); an index that cannot be written (read-only folder, full disk, .pipe/
-  itself a symlink) only costs the next run time. It is written whole to a
-  temporary file and renamed into place, so readers see the old or the new, never half.
+  itself a symlink) only costs the next run time. Each of its files is written whole
+  to a temporary file and renamed into place, so readers see the old or the new, never half.
   Its decoder trusts nothing it reads: lengths are checked, there is no pickle and no
   recursion, and tables are flat JSON lists.
 
