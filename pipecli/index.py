@@ -10,8 +10,8 @@ them (one ``scandir``) and takes every entry whose key is unchanged. A file that
 changed, or whose entry is too fresh to trust is read again with the same functions and
 rules as ``Store.load_all`` (``documents.read_text`` with the pipeline folder as its root,
 so a symlink is followed only inside the folder and the size limit holds before reading;
-``parse_document``, ``deal_from_data``), on every core when there are many; then the
-index is written anew. What ``Store.load_all`` refuses, the index refuses in the same
+``parse_document``, ``deal_from_data``), on every core when there are many; then what
+changed is written (see Split, below). What ``Store.load_all`` refuses, the index refuses in the same
 words: a history out of time order (found as the file is read), and a second file with
 the id of a deal read before (found anew on every run, as it depends on other files).
 
@@ -29,10 +29,24 @@ Never trusted over the files:
 * The index is derived and disposable: a missing, truncated, corrupt, older-format,
   foreign or symlinked index is ignored and rebuilt (a symlink at its name is removed,
   never followed); an index that cannot be written (read-only folder, full disk, .pipe/
-  itself a symlink) only costs the next run time. It is written whole to a
-  temporary file and renamed into place, so readers see the old or the new, never half.
+  itself a symlink) only costs the next run time. Each of its files is written whole
+  to a temporary file and renamed into place, so readers see the old or the new, never half.
   Its decoder trusts nothing it reads: lengths are checked, there is no pickle and no
   recursion, and tables are flat JSON lists.
+
+Split, as git's split index: when few entries changed since the index was written whole
+(its *base*, ``.pipe/index``), only those are written, to a small *delta* beside it
+(``.pipe/index.delta``): the entries of the files new or changed since the base, and the
+names of the files gone. Readers apply the delta over the base; the two give exactly
+the entries a whole index would. The delta names the base it extends (a random id the
+base is written with, and its size): a delta written for another base, or one that is
+truncated, corrupt, of another version or foreign, is ignored, and the next change writes
+a new one. Each delta holds everything since its base, so the last one renamed into place
+is the whole story, and a reader that maps a base and then reads a delta meant for a newer
+one ignores it and sees the base alone: an earlier state, whose entries are judged by the
+files' keys as any other. When the delta would hold more than ``DELTA_MIN`` entries and
+``DELTA_SHARE`` of the base, the index is written whole again (the new base first, then the
+old delta removed) and the delta starts over.
 
 The rows of a deal depend on the pipeline's ladder (stage positions): an index made for
 another list of stage ids is rebuilt.
@@ -71,12 +85,15 @@ from .digest import (
     to_plain,
 )
 from .documents import Problem
-from .indexfile import MAGIC, RACY_NS, Unreadable, column_table, mapped
+from .indexfile import DELTA_MAGIC, DELTA_SUFFIX, MAGIC, RACY_NS, Unreadable, mapped
 from .indexfile import section as _section
 
-VERSION = 4
+VERSION = 5
 PARALLEL_FROM = 400  # files to read before it pays to start worker processes
 INDEX_NAME = "index"
+# a delta is written while it holds at most the larger of these (entries and names removed):
+DELTA_MIN = 200  # entries, so that small pipelines keep a delta too
+DELTA_SHARE = 0.05  # of the base's entries
 
 Key = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
 
@@ -371,8 +388,15 @@ def _problem_plain(e: Entry) -> list[Any]:
     return [line, message] if e.deal_id is None else [line, message, e.deal_id]
 
 
-def encode(entries: Sequence[Entry], stage_ids: Sequence[str]) -> bytes:
-    """The index file of ``entries`` (in file-name order)."""
+def encode(
+    entries: Sequence[Entry],
+    stage_ids: Sequence[str],
+    *,
+    base: Stored | None = None,
+    removed: Sequence[str] = (),
+) -> bytes:
+    """The index file of ``entries`` (in file-name order): a base, with a new random id; or,
+    with ``base``, a delta over that base, which also names the files ``removed`` since."""
     w = _Writer()
     w.table("name", _TEXT, [e.name for e in entries])
     w.numbers("key", "q", [k for e in entries for k in e.key])
@@ -401,7 +425,7 @@ def encode(entries: Sequence[Entry], stage_ids: Sequence[str]) -> bytes:
             w.numbers(name + ".entered", "q", [0 if v is None else v[2] for v in values])
         else:
             w.table(name, kind, values)
-    header = {
+    header: dict[str, Any] = {
         "version": VERSION,
         "byteorder": sys.byteorder,
         "stages": list(stage_ids),
@@ -410,8 +434,14 @@ def encode(entries: Sequence[Entry], stage_ids: Sequence[str]) -> bytes:
         "ladder": n_stages,
         "sections": w.sections,
     }
+    if base is None:
+        header["id"] = os.urandom(16).hex()
+        magic = MAGIC
+    else:
+        header.update({"base": base.id, "base_bytes": base.size, "removed": list(removed)})
+        magic = DELTA_MAGIC
     head = json.dumps(header, ensure_ascii=True).encode("ascii")
-    return MAGIC + struct.pack("<I", len(head)) + head + b"".join(w.parts)
+    return magic + struct.pack("<I", len(head)) + head + b"".join(w.parts)
 
 
 class Stored:
@@ -421,6 +451,8 @@ class Stored:
     def __init__(self, data: Any, base: int, header: dict[str, Any], stage_ids: list[str]) -> None:
         self._data, self._base, self._sections = data, base, header["sections"]
         self.stage_ids = stage_ids
+        self.id: str = header.get("id", "")  # a base's id, that its deltas name
+        self.size = len(data)
         n_files, n_deals = header["files"], header["deals"]
         self.n_deals = n_deals
         names = self._table("name", _TEXT, n_files)
@@ -574,19 +606,28 @@ class Stored:
         return self._views
 
 
-def decode(data: Any, stage_ids: Sequence[str]) -> Stored:
+def _header(data: Any, magic: bytes) -> tuple[dict[str, Any], int]:
+    """The header of the file in ``data`` and where its sections start."""
+    if len(data) < len(magic) + 4 or data[: len(magic)] != magic:
+        raise Unreadable("not an index")
+    (head_len,) = struct.unpack_from("<I", data, len(magic))
+    base = len(magic) + 4 + head_len
+    if base > len(data):
+        raise Unreadable("truncated")
+    header = json.loads(bytes(data[len(magic) + 4 : base]))
+    if not isinstance(header, dict) or header.get("version") != VERSION or header.get("byteorder") != sys.byteorder:
+        raise Unreadable("another version")
+    return header, base
+
+
+def decode(data: Any, stage_ids: Sequence[str], magic: bytes = MAGIC) -> Stored:
     """The index in ``data`` (bytes, or a memory map), made for ``stage_ids``; ``Unreadable``
-    for anything else. Rows and views are checked as they are decoded."""
+    for anything else. Rows and views are checked as they are decoded. With ``DELTA_MAGIC``,
+    a delta (``decode_delta``)."""
     try:
-        if len(data) < len(MAGIC) + 4 or data[: len(MAGIC)] != MAGIC:
-            raise Unreadable("not an index")
-        (head_len,) = struct.unpack_from("<I", data, len(MAGIC))
-        base = len(MAGIC) + 4 + head_len
-        if base > len(data):
-            raise Unreadable("truncated")
-        header = json.loads(bytes(data[len(MAGIC) + 4 : base]))
-        if not isinstance(header, dict) or header.get("version") != VERSION or header.get("byteorder") != sys.byteorder:
-            raise Unreadable("another version")
+        header, base = _header(data, magic)
+        if magic == MAGIC and not (isinstance(header.get("id"), str) and header["id"]):
+            raise Unreadable("a base without its id")
         if header.get("stages") != list(stage_ids):
             raise Unreadable("made for other stages")
         n_files, n_deals = header.get("files"), header.get("deals")
@@ -601,6 +642,115 @@ def decode(data: Any, stage_ids: Sequence[str]) -> Stored:
         raise Unreadable(str(exc)) from None
 
 
+def decode_delta(data: Any, base: Stored) -> tuple[Stored, list[str]]:
+    """The delta in ``data`` over ``base``, and the names it removes; ``Unreadable`` when it is
+    not one (foreign, truncated, another version or ladder) or was written for another base.
+    Small by construction: its rows and views are decoded, so checked, here."""
+    try:
+        delta = decode(data, base.stage_ids, DELTA_MAGIC)
+        header, _ = _header(data, DELTA_MAGIC)
+        if header.get("base") != base.id or header.get("base_bytes") != base.size:
+            raise Unreadable("a delta of another base")
+        removed = header.get("removed")
+        if not isinstance(removed, list) or not all(isinstance(n, str) for n in removed):
+            raise Unreadable("bad removed names")
+        if removed != sorted(set(removed)) or not set(removed).isdisjoint(delta.names):
+            raise Unreadable("bad removed names")
+        if len(delta.views) != delta.n_deals:  # decodes (so checks) the rows and the views
+            raise Unreadable("counts disagree")
+        return delta, removed
+    except Unreadable:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
+        raise Unreadable(str(exc)) from None
+
+
+class Layered:
+    """A base index with its delta applied: what a whole index of the same entries would
+    give (``Stored``'s names, keys, read times, problems, slots, rows and views).
+
+    The files are the base's, less those the delta removes or holds anew, and the delta's,
+    in name order; the rows are the base's followed by the delta's (a file's slot says
+    which). Built from slices of the base's lists, so it costs little more than the base."""
+
+    def __init__(self, base: Stored, delta: Stored, removed: Sequence[str]) -> None:
+        import bisect
+
+        self.base, self.delta = base, delta
+        self.stage_ids = base.stage_ids
+        self.id, self.size = base.id, base.size
+        bn, dn = base.names, delta.names
+        drop = set()
+        for name in (*dn, *removed):
+            at = bisect.bisect_left(bn, name)
+            if at < len(bn) and bn[at] == name:
+                drop.add(at)
+        # the base's positions dropped (kind 1) and the delta's entries put in before a base position (kind 0)
+        points = sorted([(p, 1, 0) for p in drop] + [(bisect.bisect_left(bn, n), 0, d) for d, n in enumerate(dn)])
+        segments: list[tuple[bool, int, int]] = []  # (from the delta, start, end)
+        at = 0
+        for p, kind, d in points:
+            if p > at:
+                segments.append((False, at, p))
+                at = p
+            if kind == 0:
+                segments.append((True, d, d + 1))
+            else:
+                at = p + 1
+        if at < len(bn):
+            segments.append((False, at, len(bn)))
+        self.segments = segments
+        shift = base.n_deals
+        delta_slots = [s + shift if s >= 0 else -1 for s in delta.slots]
+        self.names: list[str] = self._splice(bn, dn)
+        self.keys: list[Key] = self._splice(base.keys, delta.keys)
+        self.read_ns: list[int] = self._splice(base.read_ns, delta.read_ns)
+        self.problems: list[tuple[int | None, str] | None] = self._splice(base.problems, delta.problems)
+        self.slots: list[int] = self._splice(base.slots, delta_slots)
+        self.from_delta: dict[int, int] = {}  # a file's position -> its position in the delta
+        self.problem_ids: dict[int, str] = {}
+        merged = 0
+        for from_delta, start, end in segments:
+            if from_delta:
+                self.from_delta[merged] = start
+                if start in delta.problem_ids:
+                    self.problem_ids[merged] = delta.problem_ids[start]
+            merged += end - start
+        for b, deal_id in base.problem_ids.items():
+            if b not in drop:
+                self.problem_ids[bisect.bisect_left(self.names, bn[b])] = deal_id
+        self.n_deals = base.n_deals + delta.n_deals
+        if len(set(self.names)) != len(self.names):
+            raise Unreadable("a delta that names a file twice")
+
+    def _splice(self, base: list[Any], delta: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        for from_delta, start, end in self.segments:
+            out += (delta if from_delta else base)[start:end]
+        return out
+
+    @property
+    def rows(self) -> list[Row]:
+        return self.base.rows + self.delta.rows
+
+    @property
+    def views(self) -> list[Listed]:
+        return self.base.views + self.delta.views
+
+    def kept_base_slots(self) -> list[int]:
+        """The slots of the base's rows still in use (not replaced nor removed by the delta)."""
+        out: list[int] = []
+        for from_delta, start, end in self.segments:
+            if not from_delta:
+                out += (s for s in self.base.slots[start:end] if s >= 0)
+        return out
+
+
+def delta_path(path: Path) -> Path:
+    """Where the delta of the index at ``path`` is kept."""
+    return path.with_name(path.name + DELTA_SUFFIX)
+
+
 def map_state_file(path: Path) -> Any:
     """A state file of ``.pipe/`` mapped into memory (read only), or None: missing, a symlink
     (never followed), not a regular file, empty or larger than ``MAX_INDEX_BYTES``."""
@@ -608,41 +758,84 @@ def map_state_file(path: Path) -> Any:
     return None if found is None else found[0]
 
 
-def read_index(path: Path, stage_ids: Sequence[str]) -> Stored | None:
-    """The index at ``path``, or None when there is none this version can trust (a symlink,
-    another format, another ladder, anything truncated or malformed). The file is mapped
-    into memory, not read: only the sections a command decodes are touched."""
+def read_index(path: Path, stage_ids: Sequence[str]) -> Stored | Layered | None:
+    """The index at ``path`` with its delta applied when there is one for it, or None when
+    there is no index this version can trust (a symlink, another format, another ladder,
+    anything truncated or malformed); a delta it cannot trust is left out. The base is
+    mapped into memory, not read: only the sections a command decodes are touched."""
     data = map_state_file(path)
     if data is None:
         return None
     try:
-        return decode(data, stage_ids)
+        base = decode(data, stage_ids)
     except Unreadable:
         return None
+    more = map_state_file(delta_path(path))
+    if more is None:
+        return base
+    try:
+        return Layered(base, *decode_delta(more, base))
+    except Unreadable:
+        return base
 
 
-def write_index(path: Path, entries: Sequence[Entry], stage_ids: Sequence[str]) -> bool:
-    """Write the index (atomically); False when it cannot be written, which only costs time."""
+def _write(path: Path, data: bytes) -> bool:
     from .fsio import atomic_write
 
     try:
-        data = encode(entries, stage_ids)
         path.parent.mkdir(parents=True, exist_ok=True)
-        # disposable: no fsync; a crash may lose the new index, never leave half of one
+        # disposable: no fsync; a crash may lose the new file, never leave half of one
         atomic_write(path, data, sync=False)
-    except (OSError, ValueError, UnicodeError):
+    except OSError:
         return False
     return True
 
 
+def write_index(path: Path, entries: Sequence[Entry], stage_ids: Sequence[str]) -> bool:
+    """Write the index whole (atomically), as a new base, and remove the delta of the one it
+    replaces; False when it cannot be written, which only costs time."""
+    try:
+        data = encode(entries, stage_ids)
+    except (ValueError, UnicodeError):
+        return False
+    if not _write(path, data):
+        return False
+    # after the new base: a reader that maps the old base meanwhile still finds its delta
+    with contextlib.suppress(OSError):
+        os.unlink(delta_path(path))
+    return True
+
+
+def write_delta(
+    path: Path, base: Stored, entries: Sequence[Entry], removed: Sequence[str], stage_ids: Sequence[str]
+) -> bool:
+    """Write the delta over ``base`` (the index at ``path``, as read): ``entries`` (new or
+    changed since the base, in file-name order) and the names ``removed`` since it."""
+    try:
+        data = encode(entries, stage_ids, base=base, removed=removed)
+    except (ValueError, UnicodeError):
+        return False
+    return _write(delta_path(path), data)
+
+
 def known_values(path: Path, column: str) -> list[Any] | None:
-    """The distinct values of one column of the index at ``path`` as it stands, without
-    checking any file (for completion); None when there is no usable index."""
+    """The distinct values of one column of the index at ``path`` as it stands (with its
+    delta), without checking any file (for completion); None when there is no usable index."""
     kind = dict(ROW_COLUMNS + LIST_COLUMNS).get(column)
-    values = None if kind is None else column_table(path, column)
-    if kind is None or values is None:
+    data = map_state_file(path)
+    if data is None or kind is None:
         return None
     try:
+        header, base = _header(data, MAGIC)
+        more = map_state_file(delta_path(path))
+        if more is not None:
+            stored = read_index(path, header["stages"])
+            if isinstance(stored, Layered):
+                values = stored.base._column(column, kind)
+                mine = [values[s] for s in stored.kept_base_slots()] + stored.delta._column(column, kind)
+                return [v for v in dict.fromkeys(mine) if v is not None]
+        raw = _section(data, base, header["sections"], column + ".table", _TABLE)
+        values = json.loads(bytes(raw).decode("utf-8", "surrogatepass"))
         return [v for v in (_value(kind, x) for x in values) if v is not None]
     except Exception:  # whatever is there, completion offers nothing rather than fail
         return None
@@ -790,7 +983,7 @@ class Fresh:
         stage_ids: list[str],
         files: list[tuple[str, Key]],
         plan: list[int | Entry],
-        stored: Stored | None,
+        stored: Stored | Layered | None,
         digests: Digests,
         root: Path | str | None = None,
     ) -> None:
@@ -913,30 +1106,46 @@ class Fresh:
             return Problem.from_error(err)
         return Problem(path, line, duplicate_message(deal_id, first))
 
-    def entries(self) -> list[Entry]:
-        """Every file's entry, for writing the index."""
+    def _entry(self, p: int, rows: list[Row], views: list[Listed], shift: int = 0) -> Entry:
+        """The stored entry at position ``p`` of the index read, with its row and view (at its
+        slot less ``shift`` in ``rows`` and ``views``)."""
         stored = self.stored
+        assert stored is not None
+        slot = stored.slots[p]
+        e = Entry(
+            stored.names[p],
+            stored.keys[p],
+            stored.read_ns[p],
+            problem=stored.problems[p],
+            deal_id=stored.problem_ids.get(p),
+        )
+        if slot >= 0:
+            e.row, e.view = rows[slot - shift], views[slot - shift]
+            e.deal_id = e.row.id
+        return e
+
+    def entries(self) -> list[Entry]:
+        """Every file's entry, for writing the index whole."""
         rows = self._stored("rows")
         views = self._stored("views")
-        out = []
+        return [p if isinstance(p, Entry) else self._entry(p, rows, views) for p in self.plan]
+
+    def changes(self, base: Stored) -> tuple[list[Entry], list[str]]:
+        """What a delta over ``base`` holds for the files as they are now: the entry of each
+        file whose entry is not the base's (read now, or kept from the delta read), in name
+        order, and the names of the base's files that are gone. Decodes no row of the base."""
+        stored = self.stored
+        layered = stored if isinstance(stored, Layered) else None
+        out: list[Entry] = []
         for p in self.plan:
             if isinstance(p, Entry):
                 out.append(p)
-                continue
-            assert stored is not None
-            slot = stored.slots[p]
-            e = Entry(
-                stored.names[p],
-                stored.keys[p],
-                stored.read_ns[p],
-                problem=stored.problems[p],
-                deal_id=stored.problem_ids.get(p),
-            )
-            if slot >= 0:
-                e.row, e.view = rows[slot], views[slot]
-                e.deal_id = e.row.id
-            out.append(e)
-        return out
+            elif layered is not None and p in layered.from_delta:
+                # the delta's rows follow the base's: its slots are shifted by the base's count
+                delta = layered.delta
+                out.append(self._entry(p, delta.rows, delta.views, layered.base.n_deals))
+        now = {name for name, _ in self.files}
+        return out, sorted(set(base.names) - now)
 
     def rows_at(self, cutoff: datetime) -> list[Row]:
         """Every deal's row at ``cutoff`` (``digest.row_at``), by file name: the settled row of a
@@ -1041,14 +1250,34 @@ def refresh(
     changed = bool(todo) or stored is None or len(stored.names) != len(files)
     if changed and save and index_path is not None:
         try:
-            entries = fresh.entries()
+            _save(index_path, fresh, new, stage_ids)
         except Unreadable:  # an index that looked whole but was not: read every file again
             return refresh(
                 deals_dir, _nowhere(index_path), digests_path, stage_ids, progress, save=save, root=root, texts=texts
             )
-        if digests.put(new):
-            write_index(index_path, entries, stage_ids)
     return fresh
+
+
+def fold_at(base_files: int) -> int:
+    """The most entries (and names removed) a delta over a base of ``base_files`` holds."""
+    return max(DELTA_MIN, int(base_files * DELTA_SHARE))
+
+
+def _save(index_path: Path, fresh: Fresh, new: list[Entry], stage_ids: list[str]) -> None:
+    """Keep what ``fresh`` read: the digests, then a delta over the base read when it stays
+    small (``fold_at``), else the index whole; ``Unreadable`` when the index read turns out
+    not to decode."""
+    stored = fresh.stored
+    base = stored.base if isinstance(stored, Layered) else stored
+    if base is not None:
+        changes, removed = fresh.changes(base)
+        if len(changes) + len(removed) <= fold_at(len(base.names)):
+            if fresh.digests.put(new):
+                write_delta(index_path, base, changes, removed, stage_ids)
+            return
+    entries = fresh.entries()
+    if fresh.digests.put(new):
+        write_index(index_path, entries, stage_ids)
 
 
 def _nowhere(path: Path) -> Path:

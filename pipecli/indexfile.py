@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 MAGIC = b"pipe deal index\n"
+DELTA_MAGIC = b"pipe deal index delta\n"  # ``.pipe/index.delta``: the changes since its base
+DELTA_SUFFIX = ".delta"  # the delta of ``.pipe/index`` is ``.pipe/index.delta``
 MAX_INDEX_BYTES = 1 << 31
 RACY_NS = 2_000_000_000  # 2 s: FAT and HFS+ stamp whole (or even) seconds
 TABLE = "table"  # the kind of a section that is a JSON list
@@ -59,17 +61,17 @@ def mapped(path: Path | str) -> tuple[Any, os.stat_result] | None:
         os.close(fd)  # the map keeps the file's pages; a rename over it changes nothing
 
 
-def header(data: Any) -> tuple[dict[str, Any], int]:
-    """The header of the index in ``data`` and where its sections begin; ``Unreadable``
-    when ``data`` is not an index."""
-    if len(data) < len(MAGIC) + 4 or data[: len(MAGIC)] != MAGIC:
+def header(data: Any, magic: bytes = MAGIC) -> tuple[dict[str, Any], int]:
+    """The header of the index (``DELTA_MAGIC``: of a delta) in ``data`` and where its
+    sections begin; ``Unreadable`` when ``data`` is not one."""
+    if len(data) < len(magic) + 4 or data[: len(magic)] != magic:
         raise Unreadable("not an index")
-    (head_len,) = struct.unpack_from("<I", data, len(MAGIC))
-    base = len(MAGIC) + 4 + head_len
+    (head_len,) = struct.unpack_from("<I", data, len(magic))
+    base = len(magic) + 4 + head_len
     if base > len(data):
         raise Unreadable("truncated")
     try:
-        head = json.loads(bytes(data[len(MAGIC) + 4 : base]))
+        head = json.loads(bytes(data[len(magic) + 4 : base]))
     except ValueError:
         raise Unreadable("bad header") from None
     if not isinstance(head, dict):
@@ -77,18 +79,34 @@ def header(data: Any) -> tuple[dict[str, Any], int]:
     return head, base
 
 
+def _table(data: Any, magic: bytes, column: str) -> tuple[dict[str, Any], list[Any]]:
+    head, base = header(data, magic)
+    raw = section(data, base, head["sections"], column + ".table", TABLE)
+    values = json.loads(bytes(raw).decode("utf-8", "surrogatepass"))
+    if not isinstance(values, list):
+        raise Unreadable("a table is not a list")
+    return head, values
+
+
 def column_table(path: Path | str, column: str) -> list[Any] | None:
     """The table of distinct values of one column of the index at ``path`` as it stands
-    (plain JSON values, not checked), without reading the rest; None when there is no
-    usable index."""
+    (plain JSON values, not checked), with those of its delta when there is one for it,
+    without reading the rest; None when there is no usable index. A value only the base's
+    superseded entries held may still be among them (what completion offers, not a figure)."""
     found = mapped(path)
     if found is None:
         return None
     data = found[0]
     try:
-        head, base = header(data)
-        raw = section(data, base, head["sections"], column + ".table", TABLE)
-        values = json.loads(bytes(raw).decode("utf-8", "surrogatepass"))
+        head, values = _table(data, MAGIC, column)
     except Exception:  # whatever is there, the caller offers nothing rather than fail
         return None
-    return values if isinstance(values, list) else None
+    more = mapped(f"{os.fspath(path)}{DELTA_SUFFIX}")
+    if more is not None:
+        try:
+            delta_head, added = _table(more[0], DELTA_MAGIC, column)
+            if delta_head.get("base") == head.get("id") and delta_head.get("base_bytes") == len(data):
+                values = list(dict.fromkeys([*values, *added]))  # tied to this base: its changes count
+        except Exception:  # a delta that cannot be read is left out, as the index leaves it out
+            pass
+    return values
