@@ -257,6 +257,12 @@ def test_completion_sees_the_owners_of_the_delta(pipe, five) -> None:
     assert isinstance(index.read_index(path, Store(pipe.root).pipeline.stage_ids), index.Layered)
     owners = index.known_values(path, "owner")
     assert owners is not None and "Łucja" in owners
+    # and a TAB, answered before typer is imported, reads the delta too
+    from pipecli.quickcomplete import answer
+
+    words = ["-C", str(pipe.root), "list", "--owner", "Łu"]
+    request = {"_PIPE_COMPLETE": "complete_bash", "COMP_WORDS": " ".join(["pipe", *words]), "COMP_CWORD": "5"}
+    assert answer({**os.environ, **request}) == ("Łucja", 0)
     for deal in five:
         pipe("set", deal, "owner=anna", "--at", "2026-03-04")
     listing(pipe)
