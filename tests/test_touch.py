@@ -6,6 +6,7 @@ Time zone Europe/Warsaw (conftest): March 2026 is +01:00; `--as-of D` measures a
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -92,8 +93,7 @@ def test_untouched_leads_are_stale_past_the_limit(pipe: Any, three: dict[str, st
 
 
 def test_the_limit_is_the_pipelines_and_a_planned_step_keeps_a_lead_off(pipe: Any, run_pipe: Any) -> None:
-    path = pipe.root / "pipeline.yaml"
-    path.write_text(path.read_text(encoding="utf-8") + "first_touch_within: 2d\n", encoding="utf-8")
+    set_limit(pipe.root, "2d")
     lead = pipe.add("Wrocławska Piekarnia", "--at", "2026-03-02T10:00")
     planned = pipe.add("Planned call", "--at", "2026-03-02T10:00")
     pipe("next", planned, "First call", "--due", "2026-03-06", "--at", "2026-03-02T10:00")
@@ -111,12 +111,21 @@ def test_the_limit_is_the_pipelines_and_a_planned_step_keeps_a_lead_off(pipe: An
 
 @pytest.mark.parametrize("bad", ["soon", "24", "-3h", "[]"])
 def test_a_bad_limit_is_refused_naming_the_file(pipe: Any, bad: str) -> None:
-    path = pipe.root / "pipeline.yaml"
-    path.write_text(path.read_text(encoding="utf-8") + f"first_touch_within: {bad}\n", encoding="utf-8")
+    set_limit(pipe.root, bad)
     result = pipe("stale", ok=False)
     assert result.exit_code != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "pipeline.yaml" in lines[0] and "first_touch_within" in lines[0]
+    assert "twice" not in lines[0]  # the value is refused, not a second key
+
+
+def set_limit(root: Any, text: str) -> None:
+    """pipeline.yaml's ``first_touch_within`` (which `pipe init` writes) set to ``text``."""
+    path = root / "pipeline.yaml"
+    old = path.read_text(encoding="utf-8")
+    new, count = re.subn(r"^first_touch_within:.*$", f"first_touch_within: {text}", old, count=1, flags=re.M)
+    assert count == 1, old
+    path.write_text(new, encoding="utf-8")
 
 
 # -- the rules, on one deal ---------------------------------------------------------------------
