@@ -444,6 +444,29 @@ def encode(
     return magic + struct.pack("<I", len(head)) + head + b"".join(w.parts)
 
 
+class Keys:
+    """Every file's key (``file_key``), kept as the index holds them: four numbers a file in
+    one array (100,000 tuples of four numbers would take 20 MB), made a tuple when asked for."""
+
+    __slots__ = ("flat",)
+
+    def __init__(self, flat: array[int]) -> None:
+        self.flat = flat
+
+    def __len__(self) -> int:
+        return len(self.flat) // 4
+
+    def __getitem__(self, i: int) -> Key:
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        f, k = self.flat, 4 * i
+        return (f[k], f[k + 1], f[k + 2], f[k + 3])
+
+    def span(self, start: int, end: int) -> array[int]:
+        """The keys of files ``start`` to ``end`` (not included), flat."""
+        return self.flat[4 * start : 4 * end]
+
+
 class Stored:
     """A decoded index: per file its name, key, read time and problem; the settled rows
     and listing views of the good files are decoded when first asked for."""
@@ -459,9 +482,8 @@ class Stored:
         if names != sorted(names) or len(set(names)) != len(names) or None in names:
             raise Unreadable("bad names")
         self.names: list[str] = names
-        flat = self._numbers("key", "q", 4 * n_files)
-        self.keys: list[Key] = list(zip(flat[0::4], flat[1::4], flat[2::4], flat[3::4], strict=True))
-        self.read_ns: list[int] = list(self._numbers("read", "q", n_files))
+        self.keys = Keys(self._numbers("key", "q", 4 * n_files))
+        self.read_ns: Sequence[int] = self._numbers("read", "q", n_files)
         self.problems: list[tuple[int | None, str] | None] = []
         self.problem_ids: dict[int, str] = {}  # file -> the id of its deal, for a problem after validation
         for i, p in enumerate(self._table("problem", _TEXT, n_files)):
@@ -703,8 +725,10 @@ class Layered:
         shift = base.n_deals
         delta_slots = [s + shift if s >= 0 else -1 for s in delta.slots]
         self.names: list[str] = self._splice(bn, dn)
-        self.keys: list[Key] = self._splice(base.keys, delta.keys)
-        self.read_ns: list[int] = self._splice(base.read_ns, delta.read_ns)
+        self.keys = Keys(array("q"))
+        for from_delta, start, end in segments:
+            self.keys.flat += (delta.keys if from_delta else base.keys).span(start, end)
+        self.read_ns: Sequence[int] = self._splice(base.read_ns, delta.read_ns)
         self.problems: list[tuple[int | None, str] | None] = self._splice(base.problems, delta.problems)
         self.slots: list[int] = self._splice(base.slots, delta_slots)
         self.from_delta: dict[int, int] = {}  # a file's position -> its position in the delta
@@ -723,7 +747,7 @@ class Layered:
         if len(set(self.names)) != len(self.names):
             raise Unreadable("a delta that names a file twice")
 
-    def _splice(self, base: list[Any], delta: list[Any]) -> list[Any]:
+    def _splice(self, base: Sequence[Any], delta: Sequence[Any]) -> list[Any]:
         out: list[Any] = []
         for from_delta, start, end in self.segments:
             out += (delta if from_delta else base)[start:end]
@@ -1228,7 +1252,8 @@ def refresh(
     plan: list[int | Entry] = []
     todo: list[tuple[str, Key]] = []
     where: list[int] = []
-    keys, reads = (stored.keys, stored.read_ns) if stored is not None else ([], [])
+    keys: Keys | list[Key] = stored.keys if stored is not None else []
+    reads: Sequence[int] = stored.read_ns if stored is not None else []
     for name, key in files:
         i = known.get(name, -1)
         if (
