@@ -441,6 +441,13 @@ def main() -> None:
         "--search-only", action="store_true", help="only the floors, the warm report and the `pipe search` figures"
     )
     args = parser.parse_args()
+    # an installed package has its bytecode compiled (pip does it); a checkout installed in
+    # editable mode may not, and under PYTHONDONTWRITEBYTECODE every run would compile anew
+    import compileall
+
+    import pipecli
+
+    compileall.compile_dir(Path(pipecli.__file__).parent, quiet=1)
     base = args.keep or Path(tempfile.mkdtemp(prefix="pipe-scale-"))
     print(f"# benchmarks/scale.py --deals {' '.join(map(str, args.deals))}\n\n{machine()}")
     try:
