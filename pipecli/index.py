@@ -86,6 +86,7 @@ from .digest import (
 )
 from .documents import Problem
 from .indexfile import DELTA_MAGIC, DELTA_SUFFIX, MAGIC, RACY_NS, Unreadable, mapped
+from .indexfile import header as read_header
 from .indexfile import section as _section
 
 VERSION = 5
@@ -629,15 +630,10 @@ class Stored:
 
 
 def _header(data: Any, magic: bytes) -> tuple[dict[str, Any], int]:
-    """The header of the file in ``data`` and where its sections start."""
-    if len(data) < len(magic) + 4 or data[: len(magic)] != magic:
-        raise Unreadable("not an index")
-    (head_len,) = struct.unpack_from("<I", data, len(magic))
-    base = len(magic) + 4 + head_len
-    if base > len(data):
-        raise Unreadable("truncated")
-    header = json.loads(bytes(data[len(magic) + 4 : base]))
-    if not isinstance(header, dict) or header.get("version") != VERSION or header.get("byteorder") != sys.byteorder:
+    """The header of the file in ``data`` (``indexfile.header``), if this version wrote it,
+    and where its sections start."""
+    header, base = read_header(data, magic)
+    if header.get("version") != VERSION or header.get("byteorder") != sys.byteorder:
         raise Unreadable("another version")
     return header, base
 

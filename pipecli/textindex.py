@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .index import Entry, Key, map_state_file, read_entries, trusted
+from .indexfile import Unreadable
+from .indexfile import header as read_header
 from .search import FOLD_VERSION, SEPARATOR, Item, Term
 
 if TYPE_CHECKING:
@@ -72,10 +74,6 @@ def _header_facts() -> dict[str, Any]:
         "unicode": unicodedata.unidata_version,
         "fields": list(SEARCHABLE_FIELDS),
     }
-
-
-class Unreadable(Exception):
-    """Not a file this version wrote whole: ignored and rebuilt."""
 
 
 def encode(
@@ -112,14 +110,8 @@ class Texts:
 
     def __init__(self, data: Any) -> None:
         try:
-            if len(data) < len(MAGIC) + 4 or data[: len(MAGIC)] != MAGIC:
-                raise Unreadable("not ours")
-            (head_len,) = struct.unpack_from("<I", data, len(MAGIC))
-            base = len(MAGIC) + 4 + head_len
-            if base > len(data):
-                raise Unreadable("truncated")
-            header = json.loads(bytes(data[len(MAGIC) + 4 : base]))
-            if not isinstance(header, dict) or any(header.get(k) != v for k, v in _header_facts().items()):
+            header, base = read_header(data, MAGIC)
+            if any(header.get(k) != v for k, v in _header_facts().items()):
                 raise Unreadable("another version")
             n = header["files"]
             sections = header["sections"]
