@@ -55,6 +55,7 @@ another list of stage ids is rebuilt.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import operator
 import os
@@ -279,6 +280,26 @@ LIST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("file_lost_reason", _TEXT),
     ("file_created", _TIME),
     ("activity", _TIME),
+)
+# the column of each field of a listing view (``digest.Listed``), in its order
+VIEW_COLUMNS: tuple[str, ...] = (
+    "id",
+    "title",
+    "company",
+    "contact",
+    "file_stage",
+    "file_status",
+    "value",
+    "currency",
+    "probability",
+    "owner",
+    "source",
+    "tags",
+    "file_created",
+    "close_date",
+    "file_lost_reason",
+    "next_step",
+    "activity",
 )
 
 
@@ -628,6 +649,36 @@ class Stored:
             ]
         return self._views
 
+    @property
+    def ids(self) -> list[str]:
+        """The deal id of each row, by slot: the rows' when they are decoded, else the id column alone."""
+        if self._rows is not None:
+            return [r.id for r in self._rows]
+        return self._decoded(lambda: self._column("id", _TEXT))
+
+    def _decoded(self, make: Callable[[], Any]) -> Any:
+        try:
+            return make()
+        except Unreadable:
+            raise
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
+            raise Unreadable(str(exc)) from None
+
+    def views_at(self, slots: Sequence[int]) -> list[Listed]:
+        """The listing views at ``slots``, as ``views`` holds them, decoding only the columns a
+        view needs, one at a time, and keeping of each only the values at ``slots``."""
+        if not slots:
+            return []
+        if self._views is not None:
+            return [self._views[s] for s in slots]
+        kinds = dict(ROW_COLUMNS + LIST_COLUMNS)
+        picked = []
+        for name in VIEW_COLUMNS:
+            column = self._decoded(functools.partial(self._column, name, kinds[name]))
+            picked.append([column[s] for s in slots])
+            del column  # one whole column at a time
+        return list(map(Listed._make, zip(*picked, strict=True)))
+
 
 def _header(data: Any, magic: bytes) -> tuple[dict[str, Any], int]:
     """The header of the file in ``data`` (``indexfile.header``), if this version wrote it,
@@ -756,6 +807,17 @@ class Layered:
     @property
     def views(self) -> list[Listed]:
         return self.base.views + self.delta.views
+
+    @property
+    def ids(self) -> list[str]:
+        return self.base.ids + self.delta.ids
+
+    def views_at(self, slots: Sequence[int]) -> list[Listed]:
+        """``Stored.views_at``: the base's slots from the base, the delta's (after them) from the delta."""
+        n = self.base.n_deals
+        base = iter(self.base.views_at([s for s in slots if s < n]))
+        delta = iter(self.delta.views_at([s - n for s in slots if s >= n]))
+        return [next(delta) if s >= n else next(base) for s in slots]
 
     def kept_base_slots(self) -> list[int]:
         """The slots of the base's rows still in use (not replaced nor removed by the delta)."""
@@ -1038,7 +1100,7 @@ class Fresh:
         that id and the earlier file's name: ``Store.load_all`` counts such a deal once."""
         if self._duplicates is None:
             stored = self.stored
-            rows = self._stored("rows")
+            ids = self._stored("ids")  # the id column alone: a search decodes no other row
             seen: dict[str, str] = {}
             found: dict[int, tuple[str, str]] = {}
             for pos, p in enumerate(self.plan):
@@ -1047,7 +1109,7 @@ class Fresh:
                 else:
                     assert stored is not None
                     name, slot = stored.names[p], stored.slots[p]
-                    deal_id = rows[slot].id if slot >= 0 else stored.problem_ids.get(p)
+                    deal_id = ids[slot] if slot >= 0 else stored.problem_ids.get(p)
                 if deal_id is None:
                     continue
                 first = seen.setdefault(deal_id, name)
@@ -1093,6 +1155,29 @@ class Fresh:
     def views(self) -> list[Listed]:
         """Each deal as `pipe list` reads it, by file name."""
         return self._each("views")
+
+    def views_at(self, positions: Sequence[int]) -> dict[int, Listed]:
+        """The view of each file at ``positions`` (in ``files``) that gives a deal, by position:
+        what ``views`` holds for it, with only these views decoded (``pipe search``)."""
+        dups = self.duplicates
+        out: dict[int, Listed] = {}
+        slots: dict[int, int] = {}  # position -> slot in the stored rows
+        for pos in positions:
+            p = self.plan[pos]
+            if pos in dups:
+                continue
+            if isinstance(p, Entry):
+                if p.ok and p.view is not None:
+                    out[pos] = p.view
+            else:
+                assert self.stored is not None
+                slot = self.stored.slots[p]
+                if slot >= 0:
+                    slots[pos] = slot
+        if slots:
+            assert self.stored is not None
+            out.update(zip(slots, self.stored.views_at(list(slots.values())), strict=True))
+        return {pos: out[pos] for pos in positions if pos in out}
 
     def _problem(self, p: int | Entry) -> tuple[str, tuple[int | None, str] | None]:
         if isinstance(p, Entry):

@@ -246,7 +246,8 @@ def refresh(
 ) -> Searched:
     """The texts of every file ``fresh`` (``store.index(texts=True)``) knows, brought up to
     date: each file's stored entry when it can be trusted, else what the index read now,
-    else the file read again; written anew when anything changed."""
+    else the file read again; written anew when anything changed. A file's position in
+    the texts is its position in ``fresh.files`` (``Fresh.views_at`` takes it)."""
     path = store._state_file(NAME) if save else None
     stored = read(path) if path is not None else None
     known = {n: i for i, n in enumerate(stored.names)} if stored is not None else {}
@@ -281,7 +282,7 @@ def refresh(
     for pos, entry in zip(where, read_now, strict=True):
         reads[pos] = entry.read_ns
         texts[pos] = entry.texts or EMPTY
-    if stored is not None and not todo and len(stored.names) == len(names) and all(isinstance(t, int) for t in texts):
+    if stored is not None and not todo and stored.names == names and all(isinstance(t, int) for t in texts):
         return Searched(stored, 0)
     whole: list[tuple[bytes, bytes]] = []
     for t in texts:

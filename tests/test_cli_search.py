@@ -184,6 +184,21 @@ def test_a_bad_file_is_named_and_the_good_ones_still_found(run_pipe, pipe, deals
     assert "broken.yaml" in run.stderr
 
 
+def test_a_warm_search_shows_a_duplicated_deal_once_and_names_the_copy(run_pipe, pipe, deals) -> None:
+    """The views of the deals found come from the index (the deals found alone are decoded):
+    a second file with a deal's id is named, never shown, before the index trusts it or after."""
+    before = search(pipe, "zazolc")
+    deals_dir = pipe.root / "deals"
+    (deals_dir / "zz-copy.yaml").write_bytes((deals_dir / f"{deals['pl']}.yaml").read_bytes())
+    for _ in range(2):
+        run = run_pipe("-C", str(pipe.root), "search", "zazolc", "--format", "json")
+        assert run.returncode == 1
+        assert json.loads(run.stdout) == before
+        assert "zz-copy.yaml:1: duplicate id" in run.stderr
+        trust_texts(pipe.root)  # the second time, every entry comes from the index
+    assert Store(pipe.root).index().parsed == 0
+
+
 def test_the_sample_in_the_docs_is_what_pipe_prints(runner) -> None:
     from pipecli.cli import app
 

@@ -250,6 +250,32 @@ def test_a_broken_delta_is_ignored_and_rebuilt(pipe, five, kind: str, tmp_path: 
         assert (tmp_path / "outside").read_bytes() == lying
 
 
+def test_the_views_at_some_files_are_those_of_the_whole_listing(pipe, five) -> None:
+    """``Fresh.views_at`` (what `pipe search` decodes: the deals found alone) gives each file's
+    view as ``views`` does, from the base and the delta, a duplicate and a broken file left out."""
+    deals = pipe.root / "deals"
+    pipe("set", five[1], "owner=Łucja", "--at", "2026-03-03")
+    (deals / "zz-copy.yaml").write_bytes((deals / f"{five[0]}.yaml").read_bytes())  # a duplicate of five[0]
+    (deals / "broken.yaml").write_text("id: broken\ntitle: [x\n", encoding="utf-8")
+    assert pipe("list", ok=False).exit_code == 1  # the broken file and the duplicate are named
+    trust(pipe.root, whole=False)
+    store = Store(pipe.root)
+    fresh = store.index()
+    assert fresh.parsed == 0 and isinstance(fresh.stored, index.Layered)
+    names = [name for name, _ in fresh.files]
+    every = fresh.views_at(range(len(names)))
+    assert isinstance(fresh.stored.base, index.Stored) and fresh.stored.base._views is None  # decoded none whole
+    assert [names[pos] for pos in every] == store.index().names
+    assert list(every.values()) == store.index().views
+    assert [v.owner for v in every.values()] == [None, "Łucja", None, None, None]
+    some = [names.index(n) for n in ("zz-copy.yaml", f"{five[4]}.yaml", "broken.yaml", f"{five[1]}.yaml")]
+    assert [(names[pos], v.id) for pos, v in fresh.views_at(some).items()] == [
+        (f"{five[4]}.yaml", five[4]),
+        (f"{five[1]}.yaml", five[1]),
+    ]
+    assert fresh.views_at([]) == {}
+
+
 def test_completion_sees_the_owners_of_the_delta(pipe, five) -> None:
     path, _ = paths(pipe.root)
     pipe("set", five[0], "owner=Łucja", "--at", "2026-03-03")
@@ -345,6 +371,8 @@ def test_base_and_delta_agree_with_the_files(
                 assert outputs_from_index(Store(root), spec, filters, sort) == expected, op
                 store = Store(root)
                 assert _problems(store.index().problems) == _problems(store.load_all(use_cache=False).problems)
+                fresh = store.index()
+                assert list(fresh.views_at(range(len(fresh.files))).values()) == store.index().views
                 kept = index.read_index(path, store.pipeline.stage_ids)  # what the next run starts from
                 assert kept is not None and kept.names == sorted(p.name for p in (root / "deals").glob("*.yaml"))
             if limit == 200:

@@ -88,11 +88,9 @@ def search(
         found = refresh(store, fresh, progress).texts
     finally:
         progress.clear()
-    views = dict(zip(fresh.names, fresh.views, strict=True))
     hits = {}
-    for pos in found.find(terms):
-        view = views.get(found.names[pos])
-        if view is None or not filters.matches(view):
+    for pos, view in fresh.views_at(found.find(terms)).items():  # the views of the deals found alone
+        if not filters.matches(view):
             continue
         matched = matches(found.items(pos), terms)
         if matched:
