@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 # fsmonitor hook); nothing pipe asks of git needs one.
 _SAFE = ("-c", "core.fsmonitor=false")
 
+# Variables with which git finds its folder or work tree elsewhere than the ``.git`` it meets
+_PLACING = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")
+
 DRIVER = "pipe"
 """The name of pipe's merge driver: ``merge=pipe`` in .gitattributes, ``merge.pipe.*`` in git's config."""
 REFLOG_PREFIX = "pipe: "
@@ -176,6 +179,8 @@ class Repo:
     # -- where things are ------------------------------------------------------------------
     def _locate(self) -> tuple[Path, Path]:
         if self._where is None:
+            self._where = self._plain_clone()
+        if self._where is None:
             lines = self.out("rev-parse", "--show-toplevel", "--absolute-git-dir", what="not a git work tree").split(
                 "\n"
             )
@@ -183,6 +188,26 @@ class Repo:
                 raise GitError("not a git work tree", "git names no top folder")
             self._where = (Path(lines[0]), Path(lines[1]))
         return self._where
+
+    def _plain_clone(self) -> tuple[Path, Path] | None:
+        """The top folder and git's folder without running git, where that is certain: a
+        ``.git`` that is a folder (not a symlink, not the file of a linked work tree or a
+        submodule), no ``GIT_DIR``-like variable, no ``core.worktree`` and ``core.bare`` false
+        or unset: nothing that could place them elsewhere. Then git would name the folder holding
+        ``.git``, symlinks resolved, and that ``.git``; else None (git is asked)."""
+        if any(name in os.environ for name in _PLACING):
+            return None
+        dot = self.marker_folder / ".git"
+        try:
+            if not stat.S_ISDIR(os.lstat(dot).st_mode):
+                return None
+        except OSError:
+            return None
+        bare = self.config.get("core.bare", [])
+        if "core.worktree" in self.config or any(v.lower() not in ("false", "no", "off", "0") for v in bare):
+            return None
+        top = Path(os.path.realpath(self.marker_folder))
+        return top, top / ".git"
 
     @property
     def top(self) -> Path:
@@ -251,6 +276,20 @@ class Repo:
         """The commit checked out; None on a branch with no commit yet."""
         result = self.run("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)
         return _decode(result.stdout).strip() or None if result.returncode == 0 else None
+
+    def _head_and_tree(self) -> tuple[str | None, str | None]:
+        """The commit checked out and its tree, read by one git process at one moment (HEAD
+        is resolved once: a pair from two moments could mismatch); (None, None) on a
+        branch with no commit yet, as ``head``."""
+        result = self.run("cat-file", "--batch", input=b"HEAD^{commit}\n", check=False)
+        header, _, body = result.stdout.partition(b"\n")
+        fields = _decode(header).split()
+        if result.returncode != 0 or len(fields) != 3 or fields[1] != "commit":
+            return None, None
+        first = _decode(body.split(b"\n", 1)[0]).split(" ")
+        if len(first) != 2 or first[0] != "tree" or not first[1]:
+            return None, None
+        return fields[0], first[1]
 
     def ignored(self, rels: Sequence[str]) -> set[str]:
         """Which of these paths (relative to the top) git ignores and does not track."""
@@ -339,7 +378,7 @@ class Repo:
             raise GitError("git hash-object failed", "it did not name every file")
         entries = dict(zip(present, blobs, strict=True))
         for _ in range(5):
-            head = self.head()
+            head, head_tree = self._head_and_tree()
             zero = "0" * len(head or (blobs[0] if blobs else "0" * 40))
             lines = []
             for r in rels:
@@ -349,7 +388,7 @@ class Repo:
                 else:
                     lines.append(f"0 {zero}\t{r}")
             info = _encode("\0".join(lines) + "\0")
-            commit = self._commit_tree(head, info, message)
+            commit = self._commit_tree(head, head_tree, info, message)
             if commit is None:
                 return None
             moved = self.run("update-ref", "-m", reflog, "HEAD", commit, head or "", check=False)
@@ -358,8 +397,9 @@ class Repo:
                 return commit
         raise GitError("cannot commit", "HEAD kept moving while pipe committed; commit the files with git")
 
-    def _commit_tree(self, head: str | None, info: bytes, message: str) -> str | None:
-        """The commit of HEAD's tree with the index lines ``info`` applied; None if that is HEAD's tree."""
+    def _commit_tree(self, head: str | None, head_tree: str | None, info: bytes, message: str) -> str | None:
+        """The commit of HEAD's tree (``head_tree``) with the index lines ``info`` applied;
+        None if that is HEAD's tree."""
         index = self.git_dir / f"pipe-index-{secrets.token_hex(8)}"
         env = {"GIT_INDEX_FILE": str(index)}
         try:
@@ -372,7 +412,7 @@ class Repo:
         finally:
             for leftover in (index, index.with_name(index.name + ".lock")):
                 leftover.unlink(missing_ok=True)
-        if head and tree == self.out("rev-parse", f"{head}^{{tree}}"):
+        if head and tree == head_tree:
             return None
         args = ["commit-tree", tree]
         if head:

@@ -189,3 +189,119 @@ def test_outside_a_work_tree_git_is_never_run(run_pipe, tmp_path: Path) -> None:
         assert result.stderr == "", (args, result.stderr)
     assert calls(log) == []
     assert "by: tester" in (root / "deals" / "acme.yaml").read_text(encoding="utf-8")
+
+
+# -- how many git processes a change costs, and where git is asked rather than read ----------------
+def git_commands(log: Path) -> list[str]:
+    """The git subcommands in ``log`` (``wrap_git``), without the options pipe gives git itself."""
+    return [line.removeprefix("-c core.fsmonitor=false ").split(" ", 1)[0] for line in calls(log)]
+
+
+def test_a_change_in_a_repository_costs_ten_git_processes(run_pipe, repo, tmp_path: Path) -> None:
+    """Each git process costs 5 to 10 ms: a note in a plain clone starts ten, the
+    configuration read once, the top folder and git's folder found without git."""
+    root = repo.root
+    d = repo.add("Counted", "--at", "2026-03-02")
+    log = wrap_git(tmp_path / "bin")
+    env = {"PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    result = run_pipe("-C", str(root), "note", d, "counted", "--at", "2026-03-03", env=env)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert git_commands(log) == [
+        "config",  # who made the change, the merge driver, commit.gpgsign
+        "check-ignore",
+        "hash-object",
+        "cat-file",  # HEAD and its tree at once
+        "read-tree",
+        "update-index",
+        "write-tree",
+        "commit-tree",
+        "update-ref",
+        "update-index",  # the index gets the committed file
+    ]
+    assert subjects(root)[:2] == [f"Note on {d}", f"Add {d}"]
+    assert files_of(root) == [f"deals/{d}.yaml"]
+    assert git(root, "show", f"HEAD:deals/{d}.yaml") == repo.deal_text(d)
+    assert status(root) == []
+
+
+@pytest.mark.parametrize("layout", ["linked work tree", "symlinked .git", "detached HEAD", "packed refs"])
+def test_commits_land_where_git_says_in_every_layout(runner, repo, tmp_path: Path, layout: str) -> None:
+    """Where ``.git`` is not a plain folder git is asked where things are; HEAD is always
+    read by git: a detached HEAD moves alone, a branch whose ref is packed moves."""
+    from conftest import Pipe
+
+    root = repo.root
+    d = repo.add("Layouts", "--at", "2026-03-02")
+    main = git(root, "symbolic-ref", "--short", "HEAD").strip()
+    where = root
+    if layout == "linked work tree":
+        where = tmp_path / "second"
+        git(root, "worktree", "add", "-q", "-b", "second", str(where))
+    elif layout == "symlinked .git":
+        (tmp_path / "elsewhere").mkdir()
+        (root / ".git").rename(tmp_path / "elsewhere" / "git")
+        (root / ".git").symlink_to(tmp_path / "elsewhere" / "git")
+    elif layout == "detached HEAD":
+        git(root, "checkout", "-q", "--detach")
+    else:
+        git(root, "pack-refs", "--all")
+        assert not (root / ".git" / "refs" / "heads" / main).exists()
+    before = git(root, "rev-parse", main).strip()
+    result = Pipe(runner, where)("note", d, f"from the {layout}", "--at", "2026-03-03")
+    assert result.stderr == ""
+    assert subjects(where)[:2] == [f"Note on {d}", f"Add {d}"]
+    assert git(where, "show", f"HEAD:deals/{d}.yaml") == (where / "deals" / f"{d}.yaml").read_text(encoding="utf-8")
+    assert status(where) == []
+    if layout in ("linked work tree", "detached HEAD"):
+        assert git(root, "rev-parse", main).strip() == before  # the branch checked out elsewhere stays
+    else:
+        assert git(root, "rev-parse", main).strip() == git(root, "rev-parse", "HEAD").strip() != before
+    if layout == "detached HEAD":
+        assert git(root, "symbolic-ref", "-q", "HEAD", ok=False) == ""
+
+
+def test_notes_at_once_in_one_repository_are_each_committed(repo) -> None:
+    """Real processes: each change is one commit of its own file, and HEAD ends as the files."""
+    import subprocess
+
+    from conftest import PIPE_SCRIPT
+
+    root = repo.root
+    deals = [repo.add(f"Busy {n}", "--at", "2026-03-02") for n in range(2)]
+    writers = 6
+    procs = [
+        subprocess.Popen(
+            [str(PIPE_SCRIPT), "-C", str(root), "note", deals[i % 2], f"note {i}", "--at", "2026-03-03"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "PIPE_LOCK_TIMEOUT": "120"},
+        )
+        for i in range(writers)
+    ]
+    results = [(p.wait(timeout=180), p.stderr.read() if p.stderr else "") for p in procs]
+    assert results == [(0, "")] * writers
+    assert sorted(subjects(root)[:writers]) == sorted(f"Note on {deals[i % 2]}" for i in range(writers))
+    for i in range(writers):
+        assert len(files_of(root, f"HEAD~{i}")) == 1
+    for d in deals:
+        assert git(root, "show", f"HEAD:deals/{d}.yaml") == repo.deal_text(d)
+    assert status(root) == []
+
+
+@pytest.mark.parametrize("through", ["its own path", "a symlink to it", "a folder below"])
+def test_the_top_folder_read_without_git_is_the_one_git_names(repo, tmp_path: Path, through: str) -> None:
+    from pipecli.git import Repo
+
+    root = repo.root
+    folder = root
+    if through == "a symlink to it":
+        folder = tmp_path / "link"
+        folder.symlink_to(root)
+    elif through == "a folder below":
+        folder = root / "deals"
+    found = Repo.find(folder)
+    assert found is not None
+    named = git(folder, "rev-parse", "--show-toplevel", "--absolute-git-dir").splitlines()
+    assert [str(found.top), str(found.git_dir)] == named
