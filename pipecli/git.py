@@ -3,7 +3,8 @@
 * ``work_tree(folder)`` looks for a ``.git`` in the folder and above it without running
   git: a pipeline outside a git work tree never runs git at all.
 * ``Repo`` runs git in a work tree; it reads git's configuration once (``git config -l``)
-  and asks for the top folder and git's own folder once.
+  and finds the top folder and git's own folder once: from the file system in a plain
+  clone, else by asking git (a linked work tree, a symlinked ``.git``, ``GIT_DIR`` ...).
 * ``Repo.commit`` makes a commit holding exactly the files it is given, through a
   temporary index: whatever else is staged or changed in the work tree stays as it was,
   staged or not, and the pipeline may be any folder of a larger repository. It never
@@ -358,7 +359,11 @@ class Repo:
 
         The commit is built in a temporary index from HEAD and these files, then HEAD
         moves to it (only if no one moved it meanwhile; else it is built again), then
-        the index gets the committed version of these files and nothing else.
+        the index gets the committed version of these files and nothing else. In a
+        plain clone that is ten git processes with the configuration read before
+        (``tests/test_autocommit.py`` counts them): check-ignore, hash-object, cat-file
+        (HEAD and its tree), read-tree, update-index, write-tree, commit-tree,
+        update-ref, update-index.
         """
         rels = list(dict.fromkeys(self.rel(p) for p in paths))
         if any("\n" in r for r in rels):
