@@ -55,6 +55,7 @@ another list of stage ids is rebuilt.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import operator
 import os
@@ -233,6 +234,9 @@ _TIME = "time"
 _TEXT = "text"
 _OPT_INT = "opt_int"  # an integer or None (kept as _NONE_INT)
 _NONE_INT = -(2**63)
+_ID = operator.attrgetter("id")
+_SETTLED = operator.attrgetter("settled")
+_NEW_ROW = functools.partial(tuple.__new__, Row)  # Row._make without a Python call per row
 _TAGS = "tags"
 _STEP = "step"
 _PAUSE = "pause"
@@ -271,6 +275,8 @@ ROW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("entered_first", "stage_times"),
     ("slips", "slips"),
 )
+if tuple(name for name, _ in ROW_COLUMNS) != Row._fields:  # rows are made from the columns in this order
+    raise ImportError("ROW_COLUMNS must name Row's fields in order")
 # the listing's columns beyond the row's (the file's own stage, status and lost reason ...)
 LIST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("contact", _CONTACT),
@@ -562,8 +568,11 @@ class Stored:
             out: list[Any] = []
             at = 0
             for c in counts:
-                out.append(tuple((pairs[at + 2 * j], pairs[at + 2 * j + 1]) for j in range(c)))
-                at += 2 * c
+                if c:
+                    out.append(tuple((pairs[at + 2 * j], pairs[at + 2 * j + 1]) for j in range(c)))
+                    at += 2 * c
+                else:  # most deals: no slip
+                    out.append(())
             return out
         if kind == "sitting":
             where = self._numbers(name + ".stage", "q", n)
@@ -579,7 +588,7 @@ class Stored:
         if self._rows is None:
             try:
                 columns = [self._column(name, kind) for name, kind in ROW_COLUMNS]
-                self._rows = list(map(Row._make, zip(*columns, strict=True))) if self.n_deals else []
+                self._rows = list(map(_NEW_ROW, zip(*columns, strict=True))) if self.n_deals else []
             except Unreadable:
                 raise
             except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
@@ -1020,6 +1029,7 @@ class Fresh:
         self._duplicates: dict[int, tuple[str, str]] | None = None
         self._replayed: dict[str, Digest | None] = {}  # digests decoded by rows_at, by file name
         self._settled: tuple[list[Row], list[str], dict[str, Key]] | None = None  # rows_at's, made once
+        self._slot_list: list[int] | None = None  # ``_slots``
 
     @classmethod
     def unreadable(cls, deals_dir: Path, stage_ids: list[str], problem: Problem) -> Fresh:
@@ -1039,6 +1049,11 @@ class Fresh:
         if self._duplicates is None:
             stored = self.stored
             rows = self._stored("rows")
+            if stored is not None and self._as_stored():  # every id differs (the usual case): no duplicate
+                ids = [*map(_ID, map(rows.__getitem__, self._slots())), *stored.problem_ids.values()]
+                if len(set(ids)) == len(ids):
+                    self._duplicates = {}
+                    return self._duplicates
             seen: dict[str, str] = {}
             found: dict[int, tuple[str, str]] = {}
             for pos, p in enumerate(self.plan):
@@ -1056,15 +1071,36 @@ class Fresh:
             self._duplicates = found
         return self._duplicates
 
+    def _as_stored(self) -> bool:
+        """Whether the files are exactly the index's, in its order (nothing read now): then a
+        file's position is its position in the index."""
+        stored = self.stored
+        return stored is not None and self.parsed == 0 and len(self.plan) == len(stored.names)
+
+    def _slots(self) -> list[int]:
+        """With ``_as_stored``: the slot of each good file's row, in file order."""
+        if self._slot_list is None:
+            assert self.stored is not None
+            self._slot_list = [slot for slot in self.stored.slots if slot >= 0]
+        return self._slot_list
+
     def _good(self) -> list[int]:
         """The positions of the files that give a deal."""
         dups = self.duplicates
+        if not dups and self._as_stored():
+            assert self.stored is not None
+            return [pos for pos, slot in enumerate(self.stored.slots) if slot >= 0]
         return [pos for pos, p in enumerate(self.plan) if pos not in dups and self._problem(p)[1] is None]
 
     def _each(self, what: str) -> list[Any]:
         stored = self.stored
         values = self._stored(what)
         dups = self.duplicates
+        if not dups and self._as_stored():
+            slots = self._slots()
+            if slots == list(range(len(values))):
+                return list(values)
+            return list(map(values.__getitem__, slots))
         out = []
         for pos, p in enumerate(self.plan):
             if pos in dups:
@@ -1082,7 +1118,8 @@ class Fresh:
     @property
     def names(self) -> list[str]:
         """The file name of each deal of ``rows`` and ``views``, in their order."""
-        return [self.files[pos][0] for pos in self._good()]
+        files = self.files
+        return [files[pos][0] for pos in self._good()]
 
     @property
     def rows(self) -> list[Row]:
@@ -1167,12 +1204,20 @@ class Fresh:
         now = {name for name, _ in self.files}
         return out, sorted(set(base.names) - now)
 
+    def rows_settled_before(self, now: int) -> bool:
+        """Whether every deal's last entry is before ``now`` (micros): then every row at a
+        cut-off of ``now`` is its settled row (the usual report, of today)."""
+        rows = self.rows
+        return not rows or max(map(_SETTLED, rows)) < now
+
     def rows_at(self, cutoff: datetime) -> list[Row]:
         """Every deal's row at ``cutoff`` (``digest.row_at``), by file name: the settled row of a
         deal with nothing at or after the cut-off; else its replay from its digest (kept in
         ``.pipe/digests``, or read from the file again when it is not there). A digest once
         decoded is kept for the next call (the report per period asks for many cut-offs)."""
         now = micros(cutoff)
+        if self._settled is None and self.rows_settled_before(now):
+            return self.rows
         ladder = ladder_of(self.stage_ids)
         if self._settled is None:  # the same for every cut-off: made once (--period asks for many)
             self._settled = (self.rows, self.names, dict(self.files))
@@ -1244,13 +1289,18 @@ def refresh(
     root = deals_dir.parent if root is None else root
     files, anew = scan(deals_dir)
     stored = read_index(index_path, stage_ids) if index_path is not None else None
-    known: dict[str, int] = {n: i for i, n in enumerate(stored.names)} if stored is not None else {}
     plan: list[int | Entry] = []
     todo: list[tuple[str, Key]] = []
     where: list[int] = []
+    if stored is not None and not anew and _all_trusted(files, stored):
+        plan.extend(range(len(files)))
+        files_left: list[tuple[str, Key]] = []
+    else:
+        files_left = files
+    known: dict[str, int] = {n: i for i, n in enumerate(stored.names)} if stored is not None and files_left else {}
     keys: Keys | list[Key] = stored.keys if stored is not None else []
     reads: Sequence[int] = stored.read_ns if stored is not None else []
-    for name, key in files:
+    for name, key in files_left:
         i = known.get(name, -1)
         if (
             i >= 0
@@ -1277,6 +1327,20 @@ def refresh(
                 deals_dir, _nowhere(index_path), digests_path, stage_ids, progress, save=save, root=root, texts=texts
             )
     return fresh
+
+
+def _all_trusted(files: list[tuple[str, Key]], stored: Stored | Layered) -> bool:
+    """Whether ``files`` are the index's files, by name, each with its key and trusted (the
+    usual warm run): the test of ``refresh``'s loop for every file at once."""
+    if len(files) != len(stored.names) or [name for name, _ in files] != stored.names:
+        return False
+    flat = stored.keys.flat
+    if array("q", [x for _, key in files for x in key]) != flat:
+        return False
+    modified, changed = flat[1::4], flat[2::4]
+    return all(
+        read - (m if m > c else c) >= RACY_NS for read, m, c in zip(stored.read_ns, modified, changed, strict=True)
+    )
 
 
 def fold_at(base_files: int) -> int:

@@ -265,6 +265,21 @@ def test_bad_files_are_reported_from_the_index_too(pipe, three) -> None:
         assert sorted(r["id"] for r in shown) == sorted(three)
 
 
+def test_a_second_file_with_a_deal_s_id_is_reported_from_the_index_too(pipe, three) -> None:
+    copy = pipe.root / "deals" / "zz-copy.yaml"
+    copy.write_text(pipe.deal_text(three[1]).replace("Deal 2", "Deal 2 again"), encoding="utf-8")
+    Store(pipe.root).index()
+    time.sleep(index.RACY_NS / 1e9 + 0.1)  # until then, entries read are read again (racily clean)
+    for parsed in (4, 0):  # read long after the files' stamps, then every entry from the index
+        assert Store(pipe.root).index().parsed == parsed
+        result = pipe("report", "--format", "json", "--as-of", "2026-12-31", ok=False)
+        assert result.exit_code == 1
+        assert f"zz-copy.yaml:1: duplicate id '{three[1]}', also in {three[1]}.yaml" in result.stderr
+        assert json.loads(result.stdout)["totals"]["deals"] == 3
+        shown = json.loads(pipe("list", "--format", "json", ok=False).stdout)
+        assert {r["id"]: r["title"] for r in shown}[three[1]] == "Deal 2"
+
+
 def test_completion_offers_owners_and_tags_from_the_index(pipe) -> None:
     from typer.testing import CliRunner
 
