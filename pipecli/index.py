@@ -287,6 +287,34 @@ LIST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("activity", _TIME),
 )
 
+# each of Listed's fields, in order: from the row's field of that name (None), or from a listing column
+_VIEW_FROM: tuple[tuple[str, str | None], ...] = (
+    ("id", None),
+    ("title", None),
+    ("company", None),
+    ("contact", "contact"),
+    ("stage", "file_stage"),
+    ("status", "file_status"),
+    ("value", None),
+    ("currency", None),
+    ("probability", None),
+    ("owner", None),
+    ("source", None),
+    ("tags", None),
+    ("created", "file_created"),
+    ("close_date", None),
+    ("lost_reason", "file_lost_reason"),
+    ("next_step", None),
+    ("activity", "activity"),
+)
+if (
+    tuple(f for f, _ in _VIEW_FROM) != Listed._fields
+    or not {f for f, own in _VIEW_FROM if own is None} <= set(Row._fields)
+    or {own for _, own in _VIEW_FROM if own} != {name for name, _ in LIST_COLUMNS}
+):
+    raise ImportError("_VIEW_FROM must name Listed's fields in order, each from the row or LIST_COLUMNS")
+_NEW_LISTED = functools.partial(tuple.__new__, Listed)
+
 
 def _plain(kind: str, v: Any) -> Any:
     if v is None:
@@ -591,7 +619,7 @@ class Stored:
                 self._rows = list(map(_NEW_ROW, zip(*columns, strict=True))) if self.n_deals else []
             except Unreadable:
                 raise
-            except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
+            except (ValueError, TypeError, KeyError, IndexError, ArithmeticError, RecursionError) as exc:
                 raise Unreadable(str(exc)) from None
         return self._rows
 
@@ -602,39 +630,11 @@ class Stored:
                 extra = {name: self._column(name, kind) for name, kind in LIST_COLUMNS}
             except Unreadable:
                 raise
-            except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
+            except (ValueError, TypeError, KeyError, IndexError, ArithmeticError, RecursionError) as exc:
                 raise Unreadable(str(exc)) from None
-            self._views = [
-                Listed(
-                    r.id,
-                    r.title,
-                    r.company,
-                    contact,
-                    stage,
-                    status,
-                    r.value,
-                    r.currency,
-                    r.probability,
-                    r.owner,
-                    r.source,
-                    r.tags,
-                    created,
-                    r.close_date,
-                    lost,
-                    r.next_step,
-                    activity,
-                )
-                for r, contact, stage, status, lost, created, activity in zip(
-                    self.rows,
-                    extra["contact"],
-                    extra["file_stage"],
-                    extra["file_status"],
-                    extra["file_lost_reason"],
-                    extra["file_created"],
-                    extra["activity"],
-                    strict=True,
-                )
-            ]
+            rows = self.rows
+            columns = [extra[own] if own else list(map(operator.attrgetter(f), rows)) for f, own in _VIEW_FROM]
+            self._views = list(map(_NEW_LISTED, zip(*columns, strict=True))) if rows else []
         return self._views
 
 
@@ -665,7 +665,7 @@ def decode(data: Any, stage_ids: Sequence[str], magic: bytes = MAGIC) -> Stored:
         return Stored(data, base, header, list(stage_ids))
     except Unreadable:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError, RecursionError) as exc:
         raise Unreadable(str(exc)) from None
 
 
@@ -688,7 +688,7 @@ def decode_delta(data: Any, base: Stored) -> tuple[Stored, list[str]]:
         return delta, removed
     except Unreadable:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError, RecursionError) as exc:
         raise Unreadable(str(exc)) from None
 
 

@@ -160,6 +160,7 @@ BROKEN = {
     "deep nesting": None,
     "huge counts": None,
     "codes out of range": None,
+    "an amount that is no number": None,
 }
 
 
@@ -188,6 +189,9 @@ def _broken(kind: str, good: bytes) -> bytes:
         name_table = header["sections"]["owner"]
         start = head_at + n + name_table[1]
         return good[:start] + b"\xff\xff\xff\x7f" * (name_table[2] // 4) + good[start + name_table[2] :]
+    if kind == "an amount that is no number":
+        assert good.count(b'"2000"') == 1  # in the table of values, as text
+        return good.replace(b'"2000"', b'"2x00"')
     out = BROKEN[kind]
     assert out is not None
     return out
