@@ -344,20 +344,33 @@ def _opt_text(v: Any) -> str | None:
     return None if v is None else _text(v)
 
 
+_FROM_TEXT: dict[str, Callable[[str], Any]] = {
+    _DECIMAL: Decimal,
+    _DATE: date.fromisoformat,
+    _TIME: datetime.fromisoformat,
+}
+
+
+def _values(kind: str, values: list[Any]) -> list[Any]:
+    """A table's values decoded (``_value`` of each): amounts, dates and times in one pass."""
+    make = _FROM_TEXT.get(kind)
+    if make is None:
+        return [_value(kind, v) for v in values]
+    if not set(map(type, values)) <= {str, type(None)}:
+        raise Unreadable("expected text")
+    out = [None if v is None else make(v) for v in values]
+    if kind == _TIME and any(t is not None and t.tzinfo is None for t in out):
+        raise Unreadable("a time without its offset")
+    return out
+
+
 def _value(kind: str, v: Any) -> Any:
     if v is None:
         return None
     if kind == _TEXT:
         return _text(v)
-    if kind == _DECIMAL:
-        return Decimal(_text(v))
-    if kind == _DATE:
-        return date.fromisoformat(_text(v))
-    if kind == _TIME:
-        t = datetime.fromisoformat(_text(v))
-        if t.tzinfo is None:
-            raise Unreadable("a time without its offset")
-        return t
+    if kind in _FROM_TEXT:
+        return _values(kind, [v])[0]
     if kind == _TAGS:
         return tuple(_text(t) for t in v)
     if kind == _STEP:
@@ -562,7 +575,7 @@ class Stored:
                 raise Unreadable("a text table holds something else")
             decoded = values
         else:
-            decoded = [_value(kind, v) for v in values]
+            decoded = _values(kind, values)
         codes = self._numbers(name, "i", count)
         if codes and (min(codes) < 0 or max(codes) >= len(decoded)):
             raise Unreadable(f"section {name} has a code out of its table")
