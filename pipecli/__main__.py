@@ -1,5 +1,5 @@
 """``python -m pipecli``: the `pipe` command (how git runs it when `pipe` is not on the PATH)."""
 
-from .cli import main
+from .launch import main
 
 main()

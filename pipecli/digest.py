@@ -43,15 +43,15 @@ def micros(t: datetime) -> int:
     return (t - EPOCH) // MICROSECOND
 
 
-_ZONES: dict[int, timezone] = {}  # UTC offset in seconds -> its zone, made once
+_EPOCHS: dict[int, datetime] = {}  # UTC offset in seconds -> 1970 in a zone of that offset, made once
 
 
 def at(us: int, offset: int) -> datetime:
     """The time ``micros`` gave, in the UTC offset (seconds) it was written with."""
-    zone = _ZONES.get(offset)
-    if zone is None:
-        zone = _ZONES[offset] = timezone(timedelta(seconds=offset))
-    return (EPOCH + timedelta(microseconds=us)).astimezone(zone)
+    epoch = _EPOCHS.get(offset)
+    if epoch is None:
+        epoch = _EPOCHS[offset] = EPOCH.astimezone(timezone(timedelta(seconds=offset)))
+    return epoch + timedelta(microseconds=us)  # a fixed offset: wall-clock and elapsed time agree
 
 
 def _offset(t: datetime) -> int:

@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import signal
 import stat
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +54,7 @@ def create_temp(folder: Path, prefix: str, suffix: str = ".tmp", mode: int = 0o6
     under that name. ``mode`` is narrowed by the umask, as for any new file.
     """
     for _ in range(100):
-        path = folder / f"{prefix}{secrets.token_hex(8)}{suffix}"
+        path = folder / f"{prefix}{os.urandom(8).hex()}{suffix}"
         try:
             fd = os.open(path, _CREATE_FLAGS, mode)
         except FileExistsError:
@@ -222,6 +220,8 @@ def write_many(
             if progress is not None and n % PROGRESS_EVERY == 0:
                 progress(n)
         if len(staged) > 1:
+            from concurrent.futures import ThreadPoolExecutor  # here: a one-file write does without it
+
             with ThreadPoolExecutor(min(SYNC_THREADS, len(staged))) as pool:
                 list(pool.map(sync_file, [tmp for tmp, _ in staged]))  # raises the first failure
         elif staged:

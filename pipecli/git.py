@@ -18,7 +18,6 @@ This module is imported only by the commands that need git.
 from __future__ import annotations
 
 import os
-import secrets
 import shlex
 import shutil
 import stat
@@ -405,7 +404,7 @@ class Repo:
     def _commit_tree(self, head: str | None, head_tree: str | None, info: bytes, message: str) -> str | None:
         """The commit of HEAD's tree (``head_tree``) with the index lines ``info`` applied;
         None if that is HEAD's tree."""
-        index = self.git_dir / f"pipe-index-{secrets.token_hex(8)}"
+        index = self.git_dir / f"pipe-index-{os.urandom(8).hex()}"
         env = {"GIT_INDEX_FILE": str(index)}
         try:
             if head:

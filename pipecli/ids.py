@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 import re
-import secrets
 import unicodedata
 
 from .errors import usage_error
@@ -20,6 +19,7 @@ from .errors import usage_error
 _ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no l, o, 0, 1: easy to read aloud
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 MAX_SLUG = 24
+_SYSTEM = random.SystemRandom()  # os.urandom, as secrets.choice (without importing hmac and OpenSSL)
 
 
 def slugify(text: str) -> str:
@@ -34,7 +34,7 @@ def slugify(text: str) -> str:
 
 
 def suffix(rng: random.Random | None = None, length: int = 4) -> str:
-    pick = rng.choice if rng is not None else secrets.choice
+    pick = (rng or _SYSTEM).choice
     return "".join(pick(_ALPHABET) for _ in range(length))
 
 

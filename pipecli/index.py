@@ -234,6 +234,9 @@ _TIME = "time"
 _TEXT = "text"
 _OPT_INT = "opt_int"  # an integer or None (kept as _NONE_INT)
 _NONE_INT = -(2**63)
+_ID = operator.attrgetter("id")
+_SETTLED = operator.attrgetter("settled")
+_NEW_ROW = functools.partial(tuple.__new__, Row)  # Row._make without a Python call per row
 _TAGS = "tags"
 _STEP = "step"
 _PAUSE = "pause"
@@ -272,6 +275,8 @@ ROW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("entered_first", "stage_times"),
     ("slips", "slips"),
 )
+if tuple(name for name, _ in ROW_COLUMNS) != Row._fields:  # rows are made from the columns in this order
+    raise ImportError("ROW_COLUMNS must name Row's fields in order")
 # the listing's columns beyond the row's (the file's own stage, status and lost reason ...)
 LIST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("contact", _CONTACT),
@@ -281,26 +286,36 @@ LIST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("file_created", _TIME),
     ("activity", _TIME),
 )
-# the column of each field of a listing view (``digest.Listed``), in its order
-VIEW_COLUMNS: tuple[str, ...] = (
-    "id",
-    "title",
-    "company",
-    "contact",
-    "file_stage",
-    "file_status",
-    "value",
-    "currency",
-    "probability",
-    "owner",
-    "source",
-    "tags",
-    "file_created",
-    "close_date",
-    "file_lost_reason",
-    "next_step",
-    "activity",
+
+# each of Listed's fields, in order: from the row's field of that name (None), or from a listing column
+_VIEW_FROM: tuple[tuple[str, str | None], ...] = (
+    ("id", None),
+    ("title", None),
+    ("company", None),
+    ("contact", "contact"),
+    ("stage", "file_stage"),
+    ("status", "file_status"),
+    ("value", None),
+    ("currency", None),
+    ("probability", None),
+    ("owner", None),
+    ("source", None),
+    ("tags", None),
+    ("created", "file_created"),
+    ("close_date", None),
+    ("lost_reason", "file_lost_reason"),
+    ("next_step", None),
+    ("activity", "activity"),
 )
+if (
+    tuple(f for f, _ in _VIEW_FROM) != Listed._fields
+    or not {f for f, own in _VIEW_FROM if own is None} <= set(Row._fields)
+    or {own for _, own in _VIEW_FROM if own} != {name for name, _ in LIST_COLUMNS}
+):
+    raise ImportError("_VIEW_FROM must name Listed's fields in order, each from the row or LIST_COLUMNS")
+_NEW_LISTED = functools.partial(tuple.__new__, Listed)
+# the column of each field of a listing view, in its order
+VIEW_COLUMNS: tuple[str, ...] = tuple(own or field for field, own in _VIEW_FROM)
 
 
 def _plain(kind: str, v: Any) -> Any:
@@ -331,20 +346,33 @@ def _opt_text(v: Any) -> str | None:
     return None if v is None else _text(v)
 
 
+_FROM_TEXT: dict[str, Callable[[str], Any]] = {
+    _DECIMAL: Decimal,
+    _DATE: date.fromisoformat,
+    _TIME: datetime.fromisoformat,
+}
+
+
+def _values(kind: str, values: list[Any]) -> list[Any]:
+    """A table's values decoded (``_value`` of each): amounts, dates and times in one pass."""
+    make = _FROM_TEXT.get(kind)
+    if make is None:
+        return [_value(kind, v) for v in values]
+    if not set(map(type, values)) <= {str, type(None)}:
+        raise Unreadable("expected text")
+    out = [None if v is None else make(v) for v in values]
+    if kind == _TIME and any(t is not None and t.tzinfo is None for t in out):
+        raise Unreadable("a time without its offset")
+    return out
+
+
 def _value(kind: str, v: Any) -> Any:
     if v is None:
         return None
     if kind == _TEXT:
         return _text(v)
-    if kind == _DECIMAL:
-        return Decimal(_text(v))
-    if kind == _DATE:
-        return date.fromisoformat(_text(v))
-    if kind == _TIME:
-        t = datetime.fromisoformat(_text(v))
-        if t.tzinfo is None:
-            raise Unreadable("a time without its offset")
-        return t
+    if kind in _FROM_TEXT:
+        return _values(kind, [v])[0]
     if kind == _TAGS:
         return tuple(_text(t) for t in v)
     if kind == _STEP:
@@ -549,7 +577,7 @@ class Stored:
                 raise Unreadable("a text table holds something else")
             decoded = values
         else:
-            decoded = [_value(kind, v) for v in values]
+            decoded = _values(kind, values)
         codes = self._numbers(name, "i", count)
         if codes and (min(codes) < 0 or max(codes) >= len(decoded)):
             raise Unreadable(f"section {name} has a code out of its table")
@@ -583,8 +611,11 @@ class Stored:
             out: list[Any] = []
             at = 0
             for c in counts:
-                out.append(tuple((pairs[at + 2 * j], pairs[at + 2 * j + 1]) for j in range(c)))
-                at += 2 * c
+                if c:
+                    out.append(tuple((pairs[at + 2 * j], pairs[at + 2 * j + 1]) for j in range(c)))
+                    at += 2 * c
+                else:  # most deals: no slip
+                    out.append(())
             return out
         if kind == "sitting":
             where = self._numbers(name + ".stage", "q", n)
@@ -598,55 +629,17 @@ class Stored:
     @property
     def rows(self) -> list[Row]:
         if self._rows is None:
-            try:
-                columns = [self._column(name, kind) for name, kind in ROW_COLUMNS]
-                self._rows = list(map(Row._make, zip(*columns, strict=True))) if self.n_deals else []
-            except Unreadable:
-                raise
-            except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
-                raise Unreadable(str(exc)) from None
+            columns = [self._decoded(functools.partial(self._column, name, kind)) for name, kind in ROW_COLUMNS]
+            self._rows = self._decoded(lambda: list(map(_NEW_ROW, zip(*columns, strict=True))) if self.n_deals else [])
         return self._rows
 
     @property
     def views(self) -> list[Listed]:
         if self._views is None:
-            try:
-                extra = {name: self._column(name, kind) for name, kind in LIST_COLUMNS}
-            except Unreadable:
-                raise
-            except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
-                raise Unreadable(str(exc)) from None
-            self._views = [
-                Listed(
-                    r.id,
-                    r.title,
-                    r.company,
-                    contact,
-                    stage,
-                    status,
-                    r.value,
-                    r.currency,
-                    r.probability,
-                    r.owner,
-                    r.source,
-                    r.tags,
-                    created,
-                    r.close_date,
-                    lost,
-                    r.next_step,
-                    activity,
-                )
-                for r, contact, stage, status, lost, created, activity in zip(
-                    self.rows,
-                    extra["contact"],
-                    extra["file_stage"],
-                    extra["file_status"],
-                    extra["file_lost_reason"],
-                    extra["file_created"],
-                    extra["activity"],
-                    strict=True,
-                )
-            ]
+            extra = {name: self._decoded(functools.partial(self._column, name, kind)) for name, kind in LIST_COLUMNS}
+            rows = self.rows
+            columns = [extra[own] if own else list(map(operator.attrgetter(f), rows)) for f, own in _VIEW_FROM]
+            self._views = list(map(_NEW_LISTED, zip(*columns, strict=True))) if rows else []
         return self._views
 
     @property
@@ -657,11 +650,12 @@ class Stored:
         return self._decoded(lambda: self._column("id", _TEXT))
 
     def _decoded(self, make: Callable[[], Any]) -> Any:
+        """What ``make`` decodes; ``Unreadable`` for whatever a damaged section makes it raise."""
         try:
             return make()
         except Unreadable:
             raise
-        except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
+        except (ValueError, TypeError, KeyError, IndexError, ArithmeticError, RecursionError) as exc:
             raise Unreadable(str(exc)) from None
 
     def views_at(self, slots: Sequence[int]) -> list[Listed]:
@@ -677,7 +671,7 @@ class Stored:
             column = self._decoded(functools.partial(self._column, name, kinds[name]))
             picked.append([column[s] for s in slots])
             del column  # one whole column at a time
-        return list(map(Listed._make, zip(*picked, strict=True)))
+        return list(map(_NEW_LISTED, zip(*picked, strict=True)))
 
 
 def _header(data: Any, magic: bytes) -> tuple[dict[str, Any], int]:
@@ -707,7 +701,7 @@ def decode(data: Any, stage_ids: Sequence[str], magic: bytes = MAGIC) -> Stored:
         return Stored(data, base, header, list(stage_ids))
     except Unreadable:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError, RecursionError) as exc:
         raise Unreadable(str(exc)) from None
 
 
@@ -730,7 +724,7 @@ def decode_delta(data: Any, base: Stored) -> tuple[Stored, list[str]]:
         return delta, removed
     except Unreadable:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError, RecursionError) as exc:
         raise Unreadable(str(exc)) from None
 
 
@@ -1082,6 +1076,7 @@ class Fresh:
         self._duplicates: dict[int, tuple[str, str]] | None = None
         self._replayed: dict[str, Digest | None] = {}  # digests decoded by rows_at, by file name
         self._settled: tuple[list[Row], list[str], dict[str, Key]] | None = None  # rows_at's, made once
+        self._slot_list: list[int] | None = None  # ``_slots``
 
     @classmethod
     def unreadable(cls, deals_dir: Path, stage_ids: list[str], problem: Problem) -> Fresh:
@@ -1101,6 +1096,11 @@ class Fresh:
         if self._duplicates is None:
             stored = self.stored
             ids = self._stored("ids")  # the id column alone: a search decodes no other row
+            if stored is not None and self._as_stored():  # every id differs (the usual case): no duplicate
+                every = [*map(ids.__getitem__, self._slots()), *stored.problem_ids.values()]
+                if len(set(every)) == len(every):
+                    self._duplicates = {}
+                    return self._duplicates
             seen: dict[str, str] = {}
             found: dict[int, tuple[str, str]] = {}
             for pos, p in enumerate(self.plan):
@@ -1118,15 +1118,36 @@ class Fresh:
             self._duplicates = found
         return self._duplicates
 
+    def _as_stored(self) -> bool:
+        """Whether the files are exactly the index's, in its order (nothing read now): then a
+        file's position is its position in the index."""
+        stored = self.stored
+        return stored is not None and self.parsed == 0 and len(self.plan) == len(stored.names)
+
+    def _slots(self) -> list[int]:
+        """With ``_as_stored``: the slot of each good file's row, in file order."""
+        if self._slot_list is None:
+            assert self.stored is not None
+            self._slot_list = [slot for slot in self.stored.slots if slot >= 0]
+        return self._slot_list
+
     def _good(self) -> list[int]:
         """The positions of the files that give a deal."""
         dups = self.duplicates
+        if not dups and self._as_stored():
+            assert self.stored is not None
+            return [pos for pos, slot in enumerate(self.stored.slots) if slot >= 0]
         return [pos for pos, p in enumerate(self.plan) if pos not in dups and self._problem(p)[1] is None]
 
     def _each(self, what: str) -> list[Any]:
         stored = self.stored
         values = self._stored(what)
         dups = self.duplicates
+        if not dups and self._as_stored():
+            slots = self._slots()
+            if slots == list(range(len(values))):
+                return list(values)
+            return list(map(values.__getitem__, slots))
         out = []
         for pos, p in enumerate(self.plan):
             if pos in dups:
@@ -1144,7 +1165,8 @@ class Fresh:
     @property
     def names(self) -> list[str]:
         """The file name of each deal of ``rows`` and ``views``, in their order."""
-        return [self.files[pos][0] for pos in self._good()]
+        files = self.files
+        return [files[pos][0] for pos in self._good()]
 
     @property
     def rows(self) -> list[Row]:
@@ -1252,12 +1274,20 @@ class Fresh:
         now = {name for name, _ in self.files}
         return out, sorted(set(base.names) - now)
 
+    def rows_settled_before(self, now: int) -> bool:
+        """Whether every deal's last entry is before ``now`` (micros): then every row at a
+        cut-off of ``now`` is its settled row (the usual report, of today)."""
+        rows = self.rows
+        return not rows or max(map(_SETTLED, rows)) < now
+
     def rows_at(self, cutoff: datetime) -> list[Row]:
         """Every deal's row at ``cutoff`` (``digest.row_at``), by file name: the settled row of a
         deal with nothing at or after the cut-off; else its replay from its digest (kept in
         ``.pipe/digests``, or read from the file again when it is not there). A digest once
         decoded is kept for the next call (the report per period asks for many cut-offs)."""
         now = micros(cutoff)
+        if self._settled is None and self.rows_settled_before(now):
+            return self.rows
         ladder = ladder_of(self.stage_ids)
         if self._settled is None:  # the same for every cut-off: made once (--period asks for many)
             self._settled = (self.rows, self.names, dict(self.files))
@@ -1329,13 +1359,18 @@ def refresh(
     root = deals_dir.parent if root is None else root
     files, anew = scan(deals_dir)
     stored = read_index(index_path, stage_ids) if index_path is not None else None
-    known: dict[str, int] = {n: i for i, n in enumerate(stored.names)} if stored is not None else {}
     plan: list[int | Entry] = []
     todo: list[tuple[str, Key]] = []
     where: list[int] = []
+    if stored is not None and not anew and _all_trusted(files, stored):
+        plan.extend(range(len(files)))
+        files_left: list[tuple[str, Key]] = []
+    else:
+        files_left = files
+    known: dict[str, int] = {n: i for i, n in enumerate(stored.names)} if stored is not None and files_left else {}
     keys: Keys | list[Key] = stored.keys if stored is not None else []
     reads: Sequence[int] = stored.read_ns if stored is not None else []
-    for name, key in files:
+    for name, key in files_left:
         i = known.get(name, -1)
         if (
             i >= 0
@@ -1362,6 +1397,20 @@ def refresh(
                 deals_dir, _nowhere(index_path), digests_path, stage_ids, progress, save=save, root=root, texts=texts
             )
     return fresh
+
+
+def _all_trusted(files: list[tuple[str, Key]], stored: Stored | Layered) -> bool:
+    """Whether ``files`` are the index's files, by name, each with its key and trusted (the
+    usual warm run): the test of ``refresh``'s loop for every file at once."""
+    if len(files) != len(stored.names) or [name for name, _ in files] != stored.names:
+        return False
+    flat = stored.keys.flat
+    if array("q", [x for _, key in files for x in key]) != flat:
+        return False
+    modified, changed = flat[1::4], flat[2::4]
+    return all(
+        read - (m if m > c else c) >= RACY_NS for read, m, c in zip(stored.read_ns, modified, changed, strict=True)
+    )
 
 
 def fold_at(base_files: int) -> int:

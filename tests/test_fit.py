@@ -183,3 +183,57 @@ def test_a_cell_cut_and_padded_in_every_alignment() -> None:
         "Zażół…    ab     x",
         "    12  ร้านกาแ…  tab\there",
     ]
+
+
+ASCII_CELL = st.text(alphabet=st.sampled_from([*"ab Z9-,.~"]), max_size=30)
+ANY_CELL = ASCII_CELL | TEXT | st.lists(ASCII_CELL, min_size=2, max_size=3).map("\n".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    aligns=st.lists(st.sampled_from([None, "left", "right", "center"]), min_size=1, max_size=5),
+    caps=st.lists(st.none() | st.integers(min_value=1, max_value=12), min_size=5, max_size=5),
+    rows=st.lists(st.lists(ANY_CELL, min_size=5, max_size=5), min_size=1, max_size=6),
+    width=st.none() | st.integers(min_value=10, max_value=120),
+)
+def test_each_ascii_cell_sits_in_its_column_cut_and_aligned(
+    aligns: list[str | None], caps: list[int | None], rows: list[list[str]], width: int | None
+) -> None:
+    """Rows of plain ASCII and rows of Thai, Polish or several lines, in one table: every
+    one-line ASCII cell shows at its column's place, cut to the column's width with "…" and
+    padded as the column aligns it; other rows keep their display widths."""
+    columns = [Column(f"c{j}", f"h{j}", max_width=caps[j], align=a, min_width=3) for j, a in enumerate(aligns)]
+    cells = [row[: len(columns)] for row in rows]
+    lines = fit(columns, cells, Screen(width=width)).splitlines()
+    natural = [
+        max(len(c.header), *(min(display_width(x), c.max_width or 10**9) for r in cells for x in r[j].split("\n")))
+        for j, c in enumerate(columns)
+    ]
+    shown = plan(columns, natural, width)
+    starts, at = {}, 0
+    for j, w in enumerate(shown):
+        if w is not None:
+            starts[j] = at
+            at += w + 2
+    k = 2  # after the header and the rule
+    for row in cells:
+        if not all(c.isascii() and c.isprintable() for c in row):
+            height = max([1] + [len(row[j].split("\n")) for j in starts])
+            assert all(display_width(x) <= at for x in lines[k : k + height])
+            k += height
+            continue
+        line = lines[k].ljust(at)
+        for j, start in starts.items():
+            w = shown[j] or 0
+            expected = truncate(row[j], w)
+            got = line[start : start + w]
+            assert display_width(got) == w
+            if aligns[j] == "right":
+                assert got == expected.rjust(w)
+            elif aligns[j] == "center":
+                room = w - display_width(expected)
+                assert got == " " * (room // 2) + expected + " " * (room - room // 2)
+            else:
+                assert got == expected + " " * (w - display_width(expected))
+        k += 1
+    assert k == len(lines)

@@ -160,6 +160,7 @@ BROKEN = {
     "deep nesting": None,
     "huge counts": None,
     "codes out of range": None,
+    "an amount that is no number": None,
 }
 
 
@@ -188,6 +189,9 @@ def _broken(kind: str, good: bytes) -> bytes:
         name_table = header["sections"]["owner"]
         start = head_at + n + name_table[1]
         return good[:start] + b"\xff\xff\xff\x7f" * (name_table[2] // 4) + good[start + name_table[2] :]
+    if kind == "an amount that is no number":
+        assert good.count(b'"2000"') == 1  # in the table of values, as text
+        return good.replace(b'"2000"', b'"2x00"')
     out = BROKEN[kind]
     assert out is not None
     return out
@@ -263,6 +267,21 @@ def test_bad_files_are_reported_from_the_index_too(pipe, three) -> None:
         assert "broken.yaml:2: YAML syntax" in result.stderr
         shown = json.loads(pipe("list", "--format", "json", ok=False).stdout)
         assert sorted(r["id"] for r in shown) == sorted(three)
+
+
+def test_a_second_file_with_a_deal_s_id_is_reported_from_the_index_too(pipe, three) -> None:
+    copy = pipe.root / "deals" / "zz-copy.yaml"
+    copy.write_text(pipe.deal_text(three[1]).replace("Deal 2", "Deal 2 again"), encoding="utf-8")
+    Store(pipe.root).index()
+    time.sleep(index.RACY_NS / 1e9 + 0.1)  # until then, entries read are read again (racily clean)
+    for parsed in (4, 0):  # read long after the files' stamps, then every entry from the index
+        assert Store(pipe.root).index().parsed == parsed
+        result = pipe("report", "--format", "json", "--as-of", "2026-12-31", ok=False)
+        assert result.exit_code == 1
+        assert f"zz-copy.yaml:1: duplicate id '{three[1]}', also in {three[1]}.yaml" in result.stderr
+        assert json.loads(result.stdout)["totals"]["deals"] == 3
+        shown = json.loads(pipe("list", "--format", "json", ok=False).stdout)
+        assert {r["id"]: r["title"] for r in shown}[three[1]] == "Deal 2"
 
 
 def test_completion_offers_owners_and_tags_from_the_index(pipe) -> None:

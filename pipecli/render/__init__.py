@@ -14,8 +14,8 @@ import csv
 import functools
 import io
 import json
+import os
 import re
-import secrets
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -114,7 +114,7 @@ def json_text(data: Any, *, indent: int | None = None, sort_keys: bool = False) 
     from ..yamlio import decimal_text
 
     numbers: dict[str, str] = {}
-    mark = secrets.token_hex(8)
+    mark = os.urandom(8).hex()
 
     def number(value: Any) -> str:
         if not isinstance(value, Decimal) or not value.is_finite():

@@ -132,9 +132,22 @@ def fit(
     a header line, a rule of dashes, then the rows; no trailing spaces."""
     screen = screen or Screen()
     capped = [None if screen.wide else c.max_width for c in columns]
-    # each cell's lines, and each line's display width, measured once
-    lines_of = [[cell.split("\n") if "\n" in cell else [cell] for cell in row] for row in cells]
-    widths_of = [[[display_width(text) for text in lines] for lines in row] for row in lines_of]
+    # each cell's lines, and each line's display width, measured once; a row of printable
+    # ASCII (most rows: one line a cell, a column a character) is measured by its lengths
+    lines_of: list[list[list[str]]] = []
+    widths_of: list[list[list[int]]] = []
+    simple: list[bool] = []  # the row is printable ASCII
+    for texts in cells:
+        joined = "".join(texts)
+        if joined.isascii() and joined.isprintable():
+            lines_of.append([[text] for text in texts])
+            widths_of.append([[len(text)] for text in texts])
+            simple.append(True)
+        else:
+            split = [text.split("\n") if "\n" in text else [text] for text in texts]
+            lines_of.append(split)
+            widths_of.append([[display_width(text) for text in parts] for parts in split])
+            simple.append(False)
     natural = []
     for j, c in enumerate(columns):
         longest = max((w for row in widths_of for w in row[j]), default=0)
@@ -167,8 +180,22 @@ def fit(
         line(["-" * (widths[j] or 0) for j in shown]),
     ]
     plain = styles is None and not screen.color
+    # what a printable ASCII cell that fits becomes: padded by str's own methods (its length is its width)
+    right_aligned = {j: columns[j].align == "right" for j in shown if columns[j].align != "center"}
     for r, row in enumerate(lines_of):
         measured = widths_of[r]
+        if plain and simple[r]:
+            padded = []
+            for j in shown:
+                one = row[j][0]
+                width = widths[j] or 0
+                to_right = right_aligned.get(j)
+                if to_right is None or len(one) > width:  # centred, or cut
+                    padded.append("".join(cell(one, len(one), j)))
+                else:
+                    padded.append(one.rjust(width) if to_right else one.ljust(width))
+            out.append(line(padded))
+            continue
         height = max((len(row[j]) for j in shown), default=1)
         for k in range(height):
             parts = []
