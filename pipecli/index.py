@@ -910,6 +910,12 @@ def known_values(path: Path, column: str) -> list[Any] | None:
                 values = stored.base._column(column, kind)
                 mine = [values[s] for s in stored.kept_base_slots()] + stored.delta._column(column, kind)
                 return [v for v in dict.fromkeys(mine) if v is not None]
+            with contextlib.suppress(Unreadable):
+                tie = read_header(more, DELTA_MAGIC)[0]
+                if (tie.get("base"), tie.get("base_bytes")) != (header.get("id"), len(data)):
+                    more = None  # a delta of another base: left out, as the index leaves it out
+            if more is not None:
+                return None  # this base's delta, not read: what the files it held say now is not known here
         raw = _section(data, base, header["sections"], column + ".table", _TABLE)
         values = json.loads(bytes(raw).decode("utf-8", "surrogatepass"))
         return [v for v in (_value(kind, x) for x in values) if v is not None]
@@ -1053,6 +1059,8 @@ class Fresh:
     ``rows``, ``views`` and ``rows_at`` hold the deals ``Store.load_all`` would give, and
     ``problems`` its problems, in the same order and words."""
 
+    index_path: Path | None = None  # where ``refresh`` keeps the index: written whole here after a damaged one
+
     def __init__(
         self,
         deals_dir: Path,
@@ -1087,7 +1095,25 @@ class Fresh:
 
     def _stored(self, what: str) -> list[Any]:
         stored = self.stored
-        return getattr(stored, what) if stored is not None and self.parsed < len(self.plan) else []
+        if stored is None or self.parsed == len(self.plan):
+            return []
+        try:
+            return getattr(stored, what)  # decoded now, the first time it is asked for
+        except Unreadable:  # a column damaged in an index whose header and frame looked whole
+            self._read_again()
+            return []
+
+    def _read_again(self) -> None:
+        """Read again every file whose entry was to come from the index read, which does not
+        decode: the deals are the files' all the same, and the index is written whole anew
+        (at ``index_path``), so that the next command trusts it again."""
+        todo = [pos for pos, p in enumerate(self.plan) if not isinstance(p, Entry)]
+        new = read_entries(str(self.deals_dir), [self.files[pos] for pos in todo], self.stage_ids, None, self.root)
+        for pos, entry in zip(todo, new, strict=True):
+            self.plan[pos] = entry
+        self.stored, self.parsed, self.rebuilt, self._duplicates = None, len(self.plan), True, None
+        if self.index_path is not None and self.digests.put(new):
+            write_index(self.index_path, self.entries(), self.stage_ids)
 
     @property
     def duplicates(self) -> dict[int, tuple[str, str]]:
@@ -1388,6 +1414,7 @@ def refresh(
         plan[pos] = entry
     digests = Digests(digests_path)
     fresh = Fresh(deals_dir, stage_ids, files, plan, stored, digests, root)
+    fresh.index_path = index_path if save else None
     changed = bool(todo) or stored is None or len(stored.names) != len(files)
     if changed and save and index_path is not None:
         try:

@@ -92,7 +92,9 @@ def column_table(path: Path | str, column: str) -> list[Any] | None:
     """The table of distinct values of one column of the index at ``path`` as it stands
     (plain JSON values, not checked), with those of its delta when there is one for it,
     without reading the rest; None when there is no usable index. A value only the base's
-    superseded entries held may still be among them (what completion offers, not a figure)."""
+    superseded entries held may still be among them (what completion offers, not a figure).
+    A delta that names this base (or whose header does not read) but whose table does not
+    read also gives None: the files it held changed, and what they hold now is not known here."""
     found = mapped(path)
     if found is None:
         return None
@@ -104,9 +106,11 @@ def column_table(path: Path | str, column: str) -> list[Any] | None:
     more = mapped(f"{os.fspath(path)}{DELTA_SUFFIX}")
     if more is not None:
         try:
-            delta_head, added = _table(more[0], DELTA_MAGIC, column)
-            if delta_head.get("base") == head.get("id") and delta_head.get("base_bytes") == len(data):
-                values = list(dict.fromkeys([*values, *added]))  # tied to this base: its changes count
-        except Exception:  # a delta that cannot be read is left out, as the index leaves it out
-            pass
+            delta_head, _ = header(more[0], DELTA_MAGIC)
+            if delta_head.get("base") != head.get("id") or delta_head.get("base_bytes") != len(data):
+                return values  # a delta of another base is left out, as the index leaves it out
+            added = _table(more[0], DELTA_MAGIC, column)[1]
+        except Exception:  # a delta that may be this base's and does not read: its changes are not known
+            return None
+        values = list(dict.fromkeys([*values, *added]))  # tied to this base: its changes count
     return values

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from clock_helpers import on_one_clock
 from conftest import PIPE_SCRIPT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,14 +179,16 @@ def test_check_says_in_plain_words_what_a_hand_typed_value_should_be(tmp_path: P
 
 def test_report_as_of_yesterday_like_at_yesterday(tmp_path: Path) -> None:
     root = _pipeline(tmp_path)
-    run = subprocess.run(
-        [str(PIPE_SCRIPT), "-C", str(root), "report", "--as-of", "yesterday", "--format", "json"],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
+    expected, run = on_one_clock(
+        lambda: datetime.now(ZoneInfo(os.environ["TZ"])).date() - timedelta(days=1),
+        lambda: subprocess.run(
+            [str(PIPE_SCRIPT), "-C", str(root), "report", "--as-of", "yesterday", "--format", "json"],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+        ),
     )
     assert run.returncode == 0, run.stderr
-    expected = datetime.now(ZoneInfo(os.environ["TZ"])).date() - timedelta(days=1)
     assert json.loads(run.stdout)["as_of"] == expected.isoformat()
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import yaml
+from clock_helpers import on_one_clock
 from conftest import tree_bytes
+
+from pipecli import timeutil
 
 
 def raw(pipe, deal_id: str) -> dict:
@@ -79,15 +82,13 @@ def test_next_step_set_and_clear(pipe) -> None:
 
 def test_next_relative_dates(pipe) -> None:
     d = pipe.add("Relative")
-    today = date.today()
-    for due, expected in (
-        ("+3d", today + timedelta(days=3)),
-        ("+2w", today + timedelta(days=14)),
-        ("tomorrow", today + timedelta(days=1)),
-        ("today", today),
-    ):
-        pipe("next", d, f"Step {due}", "--due", due)
-        assert raw(pipe, d)["next_step"] == {"text": f"Step {due}", "due": expected.isoformat()}
+    for due, days in (("+3d", 3), ("+2w", 14), ("tomorrow", 1), ("today", 0)):
+        # without --at the command counts from its own today: read on either side of it
+        expected, step = on_one_clock(
+            lambda days=days: (timeutil.today() + timedelta(days=days)).isoformat(),
+            lambda due=due: (pipe("next", d, f"Step {due}", "--due", due), raw(pipe, d)["next_step"])[1],
+        )
+        assert step == {"text": f"Step {due}", "due": expected}
 
 
 def test_next_same_step_again_changes_nothing(pipe) -> None:

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 import yaml
+from clock_helpers import on_one_clock
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -113,9 +114,12 @@ def test_due_forms_count_from_at(pipe, run_pipe, at: str, typed: str, due: str) 
 
 def test_relative_due_without_at_counts_from_today(pipe, run_pipe) -> None:
     deal = pipe.add("Today", "--at", "2020-01-01")
-    r = run_pipe("-C", str(pipe.root), "next", deal, "Call", "--due", "+3d")
+    expected, r = on_one_clock(
+        lambda: (timeutil.today() + timedelta(days=3)).isoformat(),
+        lambda: run_pipe("-C", str(pipe.root), "next", deal, "Call", "--due", "+3d"),
+    )
     assert r.returncode == 0, r.stderr
-    assert due_of(pipe, deal) == (timeutil.today() + timedelta(days=3)).isoformat()
+    assert due_of(pipe, deal) == expected
 
 
 def test_close_date_and_snooze_count_from_at(pipe, run_pipe) -> None:
@@ -133,15 +137,20 @@ def test_close_date_and_snooze_count_from_at(pipe, run_pipe) -> None:
 def test_at_takes_a_time_alone_and_a_day_with_a_time(pipe, run_pipe) -> None:
     deal = pipe.add("Clock", "--at", "2020-01-01")
     root = str(pipe.root)
-    assert run_pipe("-C", root, "note", deal, "yesterday afternoon", "--at", "yesterday 14:00").returncode == 0
-    r = run_pipe("-C", root, "note", deal, "this midnight", "--at", "00:00")
-    assert r.returncode == 0, r.stderr
+
+    def both() -> tuple[int, int]:
+        first = run_pipe("-C", root, "note", deal, "yesterday afternoon", "--at", "yesterday 14:00")
+        r = run_pipe("-C", root, "note", deal, "this midnight", "--at", "00:00")
+        return first.returncode, r.returncode
+
+    today, codes = on_one_clock(timeutil.today, both)
+    assert codes == (0, 0)
     notes = yaml.load(pipe.deal_text(deal), Loader=yaml.BaseLoader)["notes"]
-    yesterday = timeutil.today() - timedelta(days=1)
-    assert datetime.fromisoformat(notes[0]["at"]).replace(tzinfo=None) == datetime(
+    yesterday = today - timedelta(days=1)
+    assert datetime.fromisoformat(notes[-2]["at"]).replace(tzinfo=None) == datetime(
         yesterday.year, yesterday.month, yesterday.day, 14
     )
-    assert datetime.fromisoformat(notes[1]["at"]) == timeutil.start_of_day(timeutil.today())
+    assert datetime.fromisoformat(notes[-1]["at"]) == timeutil.start_of_day(today)
 
 
 def test_at_in_the_future_is_refused_with_one_line(pipe, run_pipe) -> None:

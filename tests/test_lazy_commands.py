@@ -91,6 +91,33 @@ def test_pipe_help_lists_every_command_as_the_whole_app_does() -> None:
     assert listed == list(COMMAND_MODULES)
 
 
+@pytest.mark.parametrize("columns", ["40", "80", "200"])
+@pytest.mark.parametrize("args", [["--help"], ["-h"], []])
+def test_the_top_level_help_built_without_commands_is_the_whole_apps(args: list[str], columns: str) -> None:
+    """`pipe --help`, `pipe -h` and `pipe` alone list the commands from the generated table,
+    building none: every byte, at every width, is what the whole app prints."""
+    env = {**os.environ, "COLUMNS": columns}
+    shown = subprocess.run([str(PIPE_SCRIPT), *args], capture_output=True, text=True, encoding="utf-8", env=env)
+    whole = subprocess.run(
+        [sys.executable, "-c", WHOLE_APP, *args], capture_output=True, text=True, encoding="utf-8", env=env
+    )
+    assert (shown.returncode, shown.stdout, shown.stderr) == (whole.returncode, whole.stdout, whole.stderr)
+    text = shown.stdout + shown.stderr
+    section = text.split("Commands:", 1)[1].splitlines()
+    listed = [line.split()[0] for line in section if line.startswith("  ") and not line.startswith("   ")]
+    assert listed == list(COMMAND_MODULES)
+
+
+def test_the_top_level_help_imports_no_command_module() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, "--help"], capture_output=True, text=True, encoding="utf-8", env=os.environ
+    )
+    assert done.returncode == 0, done.stderr
+    *said, modules, _ = done.stdout.splitlines()
+    assert "  report " in "\n".join(said)
+    assert not set(json.loads(modules)) & set(COMMAND_MODULES.values())
+
+
 @pytest.mark.parametrize("name", list(COMMAND_MODULES))
 def test_each_commands_help_alone_is_its_help_in_the_whole_app(name: str) -> None:
     shown = real_pipe(name, "--help")

@@ -8,6 +8,8 @@ import io
 import json
 from datetime import datetime
 
+from clock_helpers import on_one_clock
+
 from pipecli import timeutil
 
 
@@ -26,26 +28,32 @@ def test_list_gives_days_in_stage_stale_and_overdue(pipe, run_pipe) -> None:
     closed = pipe.add("Won already", "--at", "2026-01-05T10:00")
     pipe("won", closed, "--at", "2026-01-06")
     root = str(pipe.root)
-    r = run_pipe("-C", root, "list", "--status", "all", "--format", "json")
-    assert (r.returncode, r.stderr) == (0, ""), r.stderr
-    rows = {row["id"]: row for row in json.loads(r.stdout)}
-    state = {k: (v["days_in_stage"], v["stale"], v["overdue_days"]) for k, v in rows.items()}
-    overdue = (timeutil.today() - datetime(2026, 2, 10).date()).days
-    assert state == {
-        late: (whole_days_since("2026-02-01T09:00:00+01:00"), "overdue", overdue),
-        idle: (whole_days_since("2026-01-05T10:00:00+01:00"), "no next step", None),
-        fresh: (whole_days_since("2026-01-05T10:00:00+01:00"), None, None),
-        closed: (None, None, None),
-    }
+
+    def expected() -> dict[str, tuple[int | None, str | None, int | None]]:
+        """The marks at the wall clock's now (pipe list has no --as-of: it reads the same clock)."""
+        overdue = (timeutil.today() - datetime(2026, 2, 10).date()).days
+        return {
+            late: (whole_days_since("2026-02-01T09:00:00+01:00"), "overdue", overdue),
+            idle: (whole_days_since("2026-01-05T10:00:00+01:00"), "no next step", None),
+            fresh: (whole_days_since("2026-01-05T10:00:00+01:00"), None, None),
+            closed: (None, None, None),
+        }
+
+    def listed() -> dict[str, dict]:
+        r = run_pipe("-C", root, "list", "--status", "all", "--format", "json")
+        assert (r.returncode, r.stderr) == (0, ""), r.stderr
+        return {row["id"]: row for row in json.loads(r.stdout)}
+
+    # the first run builds the index; a warm run (from the index) says the same
+    state, (rows, again) = on_one_clock(expected, lambda: (listed(), listed()))
+    assert again == rows
+    assert {k: (v["days_in_stage"], v["stale"], v["overdue_days"]) for k, v in rows.items()} == state
     stale = json.loads(run_pipe("-C", root, "stale", "--format", "json").stdout)
     assert sorted(s["id"] for s in stale) == sorted(k for k, v in state.items() if v[1])
-    table = run_pipe("-C", root, "list").stdout.splitlines()
+    state, table = on_one_clock(expected, lambda: run_pipe("-C", root, "list").stdout.splitlines())
     assert table[0].split()[-2:] == ["days", "!"]
     line = next(row for row in table if row.startswith(late))
-    assert line.endswith(f"{state[late][0]}  overdue {overdue}d")
+    assert line.endswith(f"{state[late][0]}  overdue {state[late][2]}d")
     assert next(row for row in table if row.startswith(idle)).endswith("stale: no next step")
     header = next(csv.reader(io.StringIO(run_pipe("-C", root, "list", "--format", "csv").stdout)))
     assert header[-3:] == ["days_in_stage", "stale", "overdue_days"]
-    # a warm run (from the index) says the same
-    again = json.loads(run_pipe("-C", root, "list", "--status", "all", "--format", "json").stdout)
-    assert {row["id"]: row for row in again} == rows

@@ -3,9 +3,9 @@
 ``app`` is the Typer application with every command. The commands are registered by
 the modules of this package that ``app.COMMAND_MODULES`` names, imported when ``app``
 first needs its commands: `pipe CMD` (``main``) imports and builds CMD alone, `pipe
---help` every command. Command modules import the library inside each command, so that
-every command (and every TAB of completion) pays only for what it uses
-(docs/architecture.md, "Imports").
+--help` none (its list of commands is the generated table's), anything else every
+command. Command modules import the library inside each command, so that every command
+(and every TAB of completion) pays only for what it uses (docs/architecture.md, "Imports").
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .app import app
+from .completion import COMPLETE_VAR
 
 __all__ = ["app", "command_named", "main"]
 
@@ -86,7 +87,11 @@ def main() -> None:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     if os.environ["PYDANTIC_DISABLE_PLUGINS"] in _NO_PLUGINS and _LOADER not in sys.modules:
         sys.modules[_LOADER] = _stand_in_loader()
-    app.run_only(command_named(sys.argv[1:]))
+    args = sys.argv[1:]
+    if args in ([], ["--help"], ["-h"]) and not os.environ.get(COMPLETE_VAR):  # a TAB's words are not in argv
+        app.help_only()  # `pipe --help`, `pipe`: the list of commands, no command built
+    else:
+        app.run_only(command_named(args))
     try:
         app(prog_name="pipe")
     finally:

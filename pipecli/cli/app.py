@@ -49,6 +49,23 @@ class PipeGroup(TyperGroup):
         coercion.install(params)  # the global options (-C, --color, ...) and the help option
         return params
 
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The list of commands of the help, from the generated table when the app was built
+        for its top-level help alone (``PipeTyper.help_only``): what each command's
+        ``get_short_help_str`` gives, without importing or building any command
+        (tests/test_completion.py holds the table to the app, tests/test_lazy_commands.py
+        this help to the whole app's)."""
+        if self.commands or not app.listing_only:
+            return super().format_commands(ctx, formatter)
+        from gettext import gettext as _
+
+        from ..completiontable import TABLE
+
+        rows = [(name, command["help"]) for name, command in TABLE["commands"].items() if not command["hidden"]]
+        if rows:
+            with formatter.section(_("Commands")):
+                formatter.write_dl(rows)
+
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if not args and self.no_args_is_help:
             return super().parse_args(ctx, args)  # "pipe" alone: the help, as click shows it

@@ -171,8 +171,8 @@ def _indexed_values(ctx: typer.Context, column: str) -> list[Any]:
 
     try:
         values = known_values(store.state_path(INDEX_NAME), column)
-        if values is None:
-            store.index()
+        if values is None:  # no index, or one that does not read: built, decoded (so rebuilt if need be), read
+            store.index().views  # noqa: B018
             values = known_values(store.state_path(INDEX_NAME), column)
     except Exception:
         return []

@@ -101,13 +101,16 @@ class PipeTyper(typer.Typer):
     the help's list of commands (the order the commands are listed in, whatever order the
     modules are imported in). :meth:`run_only` narrows the app to one command: only its
     module is imported and only it is built (`pipe note ...` runs without importing or
-    building the other commands).
+    building the other commands). :meth:`help_only` narrows it to none: the top-level help
+    (`pipe --help`, `pipe`) reads its list of commands from the generated table instead
+    (``app.PipeGroup.format_commands``).
     """
 
     def __init__(self, *args: Any, modules: Mapping[str, str] | None = None, **kwargs: Any) -> None:
         self.modules: dict[str, str] = dict(modules or {})
         self._order = {name: i for i, name in enumerate(self.modules)}
         self._only: str | None = None
+        self.listing_only = False  # no command built: the top-level help alone (help_only)
         self._loading = False
         self._registered: list[Any] = []
         super().__init__(*args, **kwargs)
@@ -129,10 +132,18 @@ class PipeTyper(typer.Typer):
         """Narrow the app to the command ``name`` (a name of ``modules``), or widen it to every
         command again (None)."""
         self._only = name if name in self.modules else None
+        self.listing_only = False
+
+    def help_only(self) -> None:
+        """Build the app without any command, for its top-level help alone: no command
+        module is imported (:meth:`run_only` widens it again)."""
+        self._only, self.listing_only = None, True
 
     @property
     def registered_commands(self) -> list[Any]:  # type: ignore[override]
-        """The commands typer builds: every command, or the one of :meth:`run_only`."""
+        """The commands typer builds: every command, the one of :meth:`run_only`, or none."""
+        if self.listing_only:
+            return []
         if not self._loading:
             self._loading = True  # the modules' @app.command() read this list to add to it
             try:
