@@ -1120,8 +1120,8 @@ class Fresh:
         """The files (by position) whose deal has the id of a deal in an earlier file, with
         that id and the earlier file's name: ``Store.load_all`` counts such a deal once."""
         if self._duplicates is None:
-            stored = self.stored
             ids = self._stored("ids")  # the id column alone: a search decodes no other row
+            stored = self.stored  # after: a damaged index is put aside (``_read_again``)
             if stored is not None and self._as_stored():  # every id differs (the usual case): no duplicate
                 every = [*map(ids.__getitem__, self._slots()), *stored.problem_ids.values()]
                 if len(set(every)) == len(every):
@@ -1166,9 +1166,9 @@ class Fresh:
         return [pos for pos, p in enumerate(self.plan) if pos not in dups and self._problem(p)[1] is None]
 
     def _each(self, what: str) -> list[Any]:
-        stored = self.stored
         values = self._stored(what)
         dups = self.duplicates
+        stored = self.stored  # after both: a damaged index is put aside (``_read_again``)
         if not dups and self._as_stored():
             slots = self._slots()
             if slots == list(range(len(values))):
