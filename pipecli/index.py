@@ -1224,7 +1224,11 @@ class Fresh:
                     slots[pos] = slot
         if slots:
             assert self.stored is not None
-            out.update(zip(slots, self.stored.views_at(list(slots.values())), strict=True))
+            try:
+                out.update(zip(slots, self.stored.views_at(list(slots.values())), strict=True))
+            except Unreadable:  # a damaged column: every file read again (``_read_again``), then as above
+                self._read_again()
+                return self.views_at(positions)
         return {pos: out[pos] for pos in positions if pos in out}
 
     def _problem(self, p: int | Entry) -> tuple[str, tuple[int | None, str] | None]:

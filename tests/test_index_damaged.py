@@ -99,8 +99,9 @@ def text_for_a_time(raw: bytes) -> bytes:
 EVERY = frozenset(COMMANDS)
 DAMAGE: dict[str, tuple[str, Callable[[bytes], bytes], frozenset[str]]] = {
     "owners no JSON": ("owner.table", garbled, EVERY | set(TABS)),
-    "stage codes off the table": ("stage", off_the_table, EVERY),
-    "sitting stage off the ladder": ("sitting.stage", off_the_ladder, EVERY),
+    # a search decodes only the views of the deals it finds: never the rows' stage, nor where a deal sits
+    "stage codes off the table": ("stage", off_the_table, EVERY - {"search"}),
+    "sitting stage off the ladder": ("sitting.stage", off_the_ladder, EVERY - {"search"}),
     "listing times without offset": ("activity.table", text_for_a_time, frozenset({"list", "list table", "search"})),
 }
 
