@@ -734,5 +734,17 @@ def rows_at(digests: Sequence[Digest], ladder: Mapping[str, int], cutoff: dateti
     return [r for dg in digests if (r := row_at(dg, ladder, cutoff)) is not None]
 
 
+def rows_at_many(
+    digests: Sequence[Digest], ladder: Mapping[str, int], cutoffs: Sequence[datetime | None]
+) -> list[list[Row]]:
+    """``rows_at`` at each of ``cutoffs``: each deal replayed once for all of them (``row_at_many``)."""
+    out: list[list[Row]] = [[] for _ in cutoffs]
+    for dg in digests:
+        for rows, r in zip(out, row_at_many(dg, ladder, cutoffs), strict=True):
+            if r is not None:
+                rows.append(r)
+    return out
+
+
 def ladder_of(stage_ids: Sequence[str]) -> dict[str, int]:
     return {s: i for i, s in enumerate(stage_ids)}
