@@ -383,8 +383,10 @@ def row_at_many(dg: Digest, ladder: Mapping[str, int], cutoffs: Sequence[datetim
     history entries and notes) come before it, so cut-offs with none of them between
     give the same row, made once. The stages are replayed once, to the end, and the
     walk to each cut-off is the first part of it (:func:`cut_replay`)."""
-    times = sorted(micros(t) for t in (dg.created, *(h.at for h in dg.history), *(h.at for h in dg.implied), *dg.notes))
-    created = micros(dg.created)
+    if len(cutoffs) == 1:  # the walk to the one cut-off, and no further
+        return [row_at(dg, ladder, cutoffs[0])]
+    every = (dg.created, *(h.at for h in dg.history), *(h.at for h in dg.implied), *dg.notes)
+    times = sorted([micros(t) for t in every])
     whole: history.Replay | None = None
     settled = micros(max([dg.created, *(h.at for h in dg.history), *dg.notes]))
     touch_ever = first_touch(dg.created, dg.history, dg.notes)
@@ -393,7 +395,7 @@ def row_at_many(dg: Digest, ladder: Mapping[str, int], cutoffs: Sequence[datetim
     for cutoff in cutoffs:
         key = None if cutoff is None else bisect_left(times, micros(cutoff))  # how many of its times precede it
         if key not in made:
-            if cutoff is not None and micros(cutoff) <= created:
+            if cutoff is not None and cutoff <= dg.created:
                 made[key] = None
             else:
                 if whole is None:

@@ -117,7 +117,7 @@ def deal_and_cut_offs(draw: st.DrawFn) -> tuple[Deal, list[datetime | None]]:
     deal = draw(any_deal)
     own = [deal.created, *(h.at for h in deal.history), *(n.at for n in deal.notes)]
     one = st.one_of(st.none(), cutoffs, st.sampled_from(own), st.sampled_from(own).map(lambda t: t + MICRO))
-    return deal, draw(st.lists(one, max_size=12))
+    return deal, draw(st.lists(one, min_size=2, max_size=12))  # one alone takes row_at itself
 
 
 MICRO = timedelta(microseconds=1)
