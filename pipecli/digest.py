@@ -13,6 +13,8 @@ field back to the ``from`` of its first later change when that value is valid) a
 what every report figure reads of it. Reports, stale lists and the report's stale
 totals are computed from rows only (``pipecli.report``, ``pipecli.stale``), whether
 the rows come from deal files or from the index, so both give the same figures.
+:func:`row_at_many` gives a deal's rows at many cut-offs (a report's period boundaries)
+from one replay of its history.
 
 A row with cut-off None is the deal after its last entry: the row of every cut-off
 later than :attr:`Row.settled` (the newest of its creation, history and notes). The
