@@ -7,11 +7,22 @@ losses, reopens, notes, several currencies) into a temporary pipeline, then time
 after one warm-up run: loading the files, computing the report, rendering it
 (table and JSON), and the whole command in a fresh process. Prints the times and
 the ratios between them. Not a test: numbers depend on the machine.
+
+    python benchmarks/report_bench.py --period quarter [--since 2024-07-01] [--as-of 2026-06-30] --keep DIR
+
+The `--period` case only: the report per period computed with every boundary's rows asked
+for at once (each deal replayed once for all of them: ``Fresh.rows_at_many``,
+``digest.rows_at_many``) against the same report with each boundary's rows asked for on its
+own (``Fresh.rows_at`` per cut-off, ``digest.row_at`` per deal and cut-off, as `pipe report
+--period` did before), from the index and from the files, in one run: the times, the ratio
+old/new, and that both JSON outputs are the same bytes. ``--keep DIR`` may name an existing
+pipeline of ``--deals`` deal files (it is read, and its ``.pipe/`` index written).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -20,19 +31,21 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pipecli import actions, yamlio
+from pipecli.digest import Row, digest, ladder_of, rows_at
 from pipecli.errors import PipeError
 from pipecli.fsio import atomic_write
 from pipecli.models import Deal, Pipeline
-from pipecli.periods import PeriodSpec
+from pipecli.periods import PeriodSpec, RowsAt
+from pipecli.query import Filters
 from pipecli.render.report import render_report
-from pipecli.report import ReportSpec, build_report
+from pipecli.report import ReportSpec, build_report, report_from_rows
 from pipecli.scaffold import init_pipeline
 from pipecli.store import Store
 
@@ -105,12 +118,71 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
+def period_case(root: Path, unit: str, since: date | None, as_of: date, repeat: int, sources: str) -> None:
+    """`pipe report --period UNIT`: every boundary's rows at once against each boundary on its own."""
+    store = Store(root)
+    pipeline = store.pipeline
+    spec = ReportSpec(
+        as_of=as_of, zone=pipeline.zone, filters=Filters(status=None), periods=PeriodSpec(unit, since=since)
+    )
+    cutoff = spec.cutoff_for(pipeline)
+    store.index()  # built or brought up to date once: every run below reads it warm
+
+    def from_index(each_on_its_own: bool) -> str:
+        fresh = store.index()  # a new command's view: no digest decoded yet
+        many: RowsAt = fresh.rows_at_many
+        if each_on_its_own:
+            many = lambda cuts: [fresh.rows_at(c) for c in cuts]  # noqa: E731
+        return render_report(report_from_rows(fresh.rows_at(cutoff), pipeline, spec, rows_at=many), "json")
+
+    first = json.loads(from_index(False))
+    deals_count, periods_count = first["totals"]["deals"], len(first["periods"])
+    print(f"{deals_count} deals, {periods_count} {unit}s to {as_of} (median of {repeat} warm runs)")
+    if sources != "files":
+        compare("from the index", lambda: from_index(True), lambda: from_index(False), repeat)
+    if sources == "index":
+        return
+    loaded = store.load_all()
+    assert not loaded.problems, loaded.problems[:3]
+    deals = loaded.deals
+    ladder = ladder_of(pipeline.stage_ids)
+
+    def per_boundary() -> str:
+        digests = [digest(d) for d in deals]
+
+        def each(cuts: Sequence[datetime]) -> list[list[Row]]:
+            return [rows_at(digests, ladder, c) for c in cuts]
+
+        rows = rows_at(digests, ladder, cutoff)
+        return render_report(report_from_rows(rows, pipeline, spec, rows_at=each), "json")
+
+    compare("from the files", per_boundary, lambda: render_report(build_report(deals, pipeline, spec), "json"), repeat)
+
+
+def compare(name: str, old: Callable[[], str], new: Callable[[], str], repeat: int) -> None:
+    """Time the report each boundary on its own (``old``) and all at once (``new``): the ratio old/new."""
+    same = old() == new()  # also the warm-up
+    olds, news = [], []
+    for _ in range(repeat):  # in turn, so that the machine's slower minutes fall on both
+        olds.append(timed(old, 1)[0])
+        news.append(timed(new, 1)[0])
+    t_old, t_new = statistics.median(olds), statistics.median(news)
+    print(f"  {name}: each boundary on its own {t_old:7.3f} s, all at once {t_new:7.3f} s,", end=" ")
+    print(f"old/new {t_old / t_new:5.2f}, the same JSON: {'yes' if same else 'NO'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deals", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", type=Path, help="generate into this folder and leave it there")
+    parser.add_argument("--period", choices=["week", "month", "quarter", "year"], help="only the --period case")
+    parser.add_argument("--since", type=date.fromisoformat, help="with --period: its first period's day")
+    parser.add_argument("--as-of", type=date.fromisoformat, default=AS_OF, help="with --period: the report's day")
+    parser.add_argument(
+        "--from", dest="sources", choices=["index", "files", "both"], default="both", help="with --period: the source"
+    )
     args = parser.parse_args()
 
     root = args.keep or Path(tempfile.mkdtemp(prefix="pipe-bench-")) / "pipeline"
@@ -119,6 +191,9 @@ def main() -> None:
         generate(root, args.deals, args.seed)
         print(f"generated {args.deals} deals in {time.perf_counter() - t0:.1f} s into {root}")
     try:
+        if args.period is not None:
+            period_case(root, args.period, args.since, args.as_of, args.repeat, args.sources)
+            return
         store = Store(root)
         pipeline = store.pipeline
         # warm start: the files in the page cache, the code imported and compiled

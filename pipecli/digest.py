@@ -13,6 +13,8 @@ field back to the ``from`` of its first later change when that value is valid) a
 what every report figure reads of it. Reports, stale lists and the report's stale
 totals are computed from rows only (``pipecli.report``, ``pipecli.stale``), whether
 the rows come from deal files or from the index, so both give the same figures.
+:func:`row_at_many` gives a deal's rows at many cut-offs (a report's period boundaries)
+from one replay of its history.
 
 A row with cut-off None is the deal after its last entry: the row of every cut-off
 later than :attr:`Row.settled` (the newest of its creation, history and notes). The
@@ -21,6 +23,7 @@ index stores that row; only deals with entries at or after a cut-off are replaye
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -31,7 +34,7 @@ from . import history
 from .touch import first_touch
 
 if TYPE_CHECKING:
-    from .models import Deal
+    from .models import Deal, Status
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MICROSECOND = timedelta(microseconds=1)
@@ -370,7 +373,107 @@ def row_at(dg: Digest, ladder: Mapping[str, int], cutoff: datetime | None) -> Ro
     """
     if cutoff is not None and dg.created >= cutoff:
         return None
-    walk = history.replay(dg, cutoff)
+    settled = micros(max([dg.created, *(h.at for h in dg.history), *dg.notes]))  # micros keeps the order
+    touch = first_touch(dg.created, dg.history, dg.notes, cutoff)
+    return _row(dg, ladder, cutoff, history.replay(dg, cutoff), settled, touch)
+
+
+def row_at_many(dg: Digest, ladder: Mapping[str, int], cutoffs: Sequence[datetime | None]) -> list[Row | None]:
+    """``row_at`` at each of ``cutoffs`` (any order), in one replay of the history.
+
+    A row depends on its cut-off only through which of the deal's times (its creation,
+    history entries and notes) come before it, so cut-offs with none of them between
+    give the same row, made once. The stages are replayed once, to the end, and the
+    walk to each cut-off is the first part of it (:func:`cut_replay`)."""
+    if len(cutoffs) == 1:  # the walk to the one cut-off, and no further
+        return [row_at(dg, ladder, cutoffs[0])]
+    every = (dg.created, *(h.at for h in dg.history), *(h.at for h in dg.implied), *dg.notes)
+    times = sorted([micros(t) for t in every])
+    whole: history.Replay | None = None
+    settled = micros(max([dg.created, *(h.at for h in dg.history), *dg.notes]))
+    touch_ever = first_touch(dg.created, dg.history, dg.notes)
+    made: dict[int | None, Row | None] = {}
+    out: list[Row | None] = []
+    for cutoff in cutoffs:
+        key = None if cutoff is None else bisect_left(times, micros(cutoff))  # how many of its times precede it
+        if key not in made:
+            if cutoff is not None and cutoff <= dg.created:
+                made[key] = None
+            else:
+                if whole is None:
+                    whole = history.replay(dg)
+                walk = whole if cutoff is None else cut_replay(whole, cutoff)
+                touch = touch_ever if cutoff is None or (touch_ever is not None and touch_ever < cutoff) else None
+                made[key] = _row(dg, ladder, cutoff, walk, settled, touch)
+        out.append(made[key])
+    return out
+
+
+def cut_replay(whole: history.Replay, until: datetime) -> history.Replay:
+    """``history.replay(deal, until)`` from ``whole``, the deal's replay to the end, for an
+    ``until`` after its creation: the replay takes the entries in time order, so the walk
+    to ``until`` is the whole walk's first part. Its steps, entrances and ended stays are
+    those of the entries before ``until``; the stage, status and times are the ones the
+    last of those left; an open deal's current stay is the whole walk's next one, lasting."""
+    steps = whole.steps
+    k = 0
+    while k < len(steps) and steps[k].entry.at < until:
+        k += 1
+    kept = steps[:k]
+    status: Status = kept[-1].status if kept else "open"
+    stage = whole.entrances[0].stage  # the stage it was created in
+    won_at: datetime | None = None
+    closed_at: datetime | None = None
+    lost_reason: str | None = None
+    for step in kept:
+        event = step.entry.event
+        if event == "won" or event == "lost":
+            closed_at = step.entry.at
+            if event == "won":
+                won_at = step.entry.at
+            else:
+                lost_reason = step.entry.reason
+        elif step.to_stage is not None:
+            stage = step.to_stage
+    if status == "open":
+        closed_at = None
+    entrances = whole.entrances
+    e = 1
+    while e < len(entrances) and entrances[e].at < until:
+        e += 1
+    stays = whole.stays
+    m = 0
+    while m < len(stays):
+        left = stays[m].left
+        if left is None or left >= until:
+            break
+        m += 1
+    ended = stays[:m]
+    if status == "open":
+        ended += (stays[m]._replace(left=None, left_by=None),)
+    return history.Replay(
+        stage=stage,
+        status=status,
+        stays=ended,
+        entrances=entrances[:e],
+        steps=kept,
+        won_at=won_at,
+        closed_at=closed_at,
+        lost_reason=lost_reason,
+        in_order=whole.in_order,
+    )
+
+
+def _row(
+    dg: Digest,
+    ladder: Mapping[str, int],
+    cutoff: datetime | None,
+    walk: history.Replay,
+    settled: int,
+    touch: datetime | None,
+) -> Row:
+    """The row of ``row_at``: ``walk`` is the replay to ``cutoff``, ``settled`` the deal's
+    newest time (micros), ``touch`` its first touch before ``cutoff``."""
     values = dg.tracked()
     if cutoff is not None:
         undone: set[str] = set()
@@ -429,8 +532,6 @@ def row_at(dg: Digest, ladder: Mapping[str, int], cutoff: datetime | None) -> Ro
     ]
     times += [t for t in dg.notes if moment is None or t < moment]
     last = max(times)
-    settled = micros(max([dg.created, *(h.at for h in dg.history), *dg.notes]))  # micros keeps the order
-    touch = first_touch(dg.created, dg.history, dg.notes, cutoff)
     return Row(
         id=dg.id,
         title=values["title"],
@@ -635,6 +736,18 @@ def from_plain(v: Sequence[Any]) -> Digest:
 def rows_at(digests: Sequence[Digest], ladder: Mapping[str, int], cutoff: datetime | None) -> list[Row]:
     """The rows at ``cutoff`` of the deals that existed then, in the order given."""
     return [r for dg in digests if (r := row_at(dg, ladder, cutoff)) is not None]
+
+
+def rows_at_many(
+    digests: Sequence[Digest], ladder: Mapping[str, int], cutoffs: Sequence[datetime | None]
+) -> list[list[Row]]:
+    """``rows_at`` at each of ``cutoffs``: each deal replayed once for all of them (``row_at_many``)."""
+    out: list[list[Row]] = [[] for _ in cutoffs]
+    for dg in digests:
+        for rows, r in zip(out, row_at_many(dg, ladder, cutoffs), strict=True):
+            if r is not None:
+                rows.append(r)
+    return out
 
 
 def ladder_of(stage_ids: Sequence[str]) -> dict[str, int]:

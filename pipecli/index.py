@@ -64,6 +64,7 @@ import struct
 import sys
 import time
 from array import array
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
@@ -83,6 +84,7 @@ from .digest import (
     listed,
     micros,
     row_at,
+    row_at_many,
     to_plain,
 )
 from .documents import Problem
@@ -1311,25 +1313,36 @@ class Fresh:
         return not rows or max(map(_SETTLED, rows)) < now
 
     def rows_at(self, cutoff: datetime) -> list[Row]:
-        """Every deal's row at ``cutoff`` (``digest.row_at``), by file name: the settled row of a
-        deal with nothing at or after the cut-off; else its replay from its digest (kept in
-        ``.pipe/digests``, or read from the file again when it is not there). A digest once
-        decoded is kept for the next call (the report per period asks for many cut-offs)."""
-        now = micros(cutoff)
-        if self._settled is None and self.rows_settled_before(now):
-            return self.rows
+        """Every deal's row at ``cutoff`` (``digest.row_at``), by file name: ``rows_at_many``
+        of the one cut-off."""
+        return self.rows_at_many([cutoff])[0]
+
+    def rows_at_many(self, cutoffs: Sequence[datetime]) -> list[list[Row]]:
+        """Every deal's row at each of ``cutoffs`` (``digest.row_at``), by file name: the settled
+        row of a deal with nothing at or after the cut-off; else its row replayed from its digest
+        (kept in ``.pipe/digests``, or read from the file again when it is not there), decoded
+        once and replayed once for all the cut-offs it is still moving at (``digest.row_at_many``).
+        A digest once decoded is kept for the next call."""
+        if cutoffs and self._settled is None and self.rows_settled_before(micros(min(cutoffs))):
+            return [self.rows for _ in cutoffs]  # the usual report, of today: every row as it settled
         ladder = ladder_of(self.stage_ids)
-        if self._settled is None:  # the same for every cut-off: made once (--period asks for many)
+        if self._settled is None:  # the same for every cut-off: made once
             self._settled = (self.rows, self.names, dict(self.files))
         rows, names, keys = self._settled
-        replay: dict[int, str] = {}
+        order = sorted(range(len(cutoffs)), key=lambda j: cutoffs[j])
+        nows = [micros(cutoffs[j]) for j in order]
+        # per deal, of the cut-offs in time order: [lo, hi) replayed (created before, settled at
+        # or after), from hi on the settled row, before lo none (it did not exist yet)
+        spans: list[tuple[int, int]] = []
+        needed: set[str] = set()
         decoded = self._replayed
         for i, row in enumerate(rows):
-            if row.settled >= now and row.created < now and names[i] not in decoded:
-                replay[i] = names[i]
+            lo, hi = bisect_right(nows, row.created), bisect_right(nows, row.settled)
+            spans.append((lo, hi))
+            if lo < hi and names[i] not in decoded:
+                needed.add(names[i])
         found: dict[str, bytes] = {}
-        if replay:
-            needed = set(replay.values())
+        if needed:
             wanted = {}
             for p in self.plan:
                 if isinstance(p, Entry):
@@ -1341,28 +1354,32 @@ class Fresh:
                     if name in needed:
                         wanted[name] = _version(self.stored.keys[p], self.stored.read_ns[p])
             found.update(self.digests.get({n: v for n, v in wanted.items() if n not in found}))
-        out: list[Row] = []
+        by_time: list[list[Row]] = [[] for _ in order]
         for i, row in enumerate(rows):
-            if row.settled < now:
-                out.append(row)
-                continue
-            if row.created >= now:
-                continue
-            name = names[i]
-            dg: Digest | None = None
-            if name in decoded:
-                dg = decoded[name]
-            else:
-                try:
-                    dg = from_plain(json.loads(found[name]))
-                except Exception:  # not stored, or stored wrong: read the file itself
-                    fresh = read_entry(str(self.deals_dir), name, keys[name], ladder, self.root)
-                    if fresh.ok:
-                        dg = from_plain(json.loads(bytes(fresh.digest_json)))
-                decoded[name] = dg
-            past = row_at(dg, ladder, cutoff) if dg is not None else None
-            if past is not None:
-                out.append(past)
+            lo, hi = spans[i]
+            if lo < hi:
+                name = names[i]
+                dg: Digest | None = None
+                if name in decoded:
+                    dg = decoded[name]
+                else:
+                    try:
+                        dg = from_plain(json.loads(found[name]))
+                    except Exception:  # not stored, or stored wrong: read the file itself
+                        fresh = read_entry(str(self.deals_dir), name, keys[name], ladder, self.root)
+                        if fresh.ok:
+                            dg = from_plain(json.loads(bytes(fresh.digest_json)))
+                    decoded[name] = dg
+                if dg is not None:
+                    past = row_at_many(dg, ladder, [cutoffs[j] for j in order[lo:hi]])
+                    for k, r in enumerate(past, lo):
+                        if r is not None:
+                            by_time[k].append(r)
+            for k in range(hi, len(order)):
+                by_time[k].append(row)
+        out: list[list[Row]] = [[] for _ in cutoffs]
+        for k, j in enumerate(order):
+            out[j] = by_time[k]
         return out
 
 

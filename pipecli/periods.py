@@ -256,16 +256,21 @@ def mape(periods: Sequence[Period]) -> tuple[dict[str, float | None], dict[str, 
     )
 
 
+RowsAt = Callable[[Sequence[datetime]], Sequence[Sequence[Row]]]
+"""Every deal's rows at each of some cut-offs (``index.Fresh.rows_at_many``, ``digest.rows_at_many``)."""
+
+
 def by_period(
     rows: Sequence[Row],
-    rows_at: Callable[[datetime], Sequence[Row]],
+    rows_at: RowsAt,
     pipeline: Pipeline,
     spec: ReportSpec,
     used: list[Rate] | None = None,
 ) -> PeriodReport:
     """The figures of each period of ``spec.periods``. ``rows`` are the rows the report counts
     (at its cut-off, in scope, in ``spec.currency`` when it is given); ``rows_at`` gives every
-    deal's row at another cut-off; the lines of rates.yaml that convert those are added to ``used``."""
+    deal's rows at the other cut-offs, all asked for at once; the lines of rates.yaml that
+    convert those are added to ``used``."""
     from .report import convert_scope, in_scope, lost_reasons, totals
 
     assert spec.periods is not None
@@ -313,12 +318,17 @@ def by_period(
     lines: list[Rate] = [] if used is None else used
     # the pipeline as the report saw it as of a day (the end of one period is the start of the next)
     seen: dict[datetime, list[Row]] = {report_cutoff: list(rows)}
+    # the days asked for below: each period's eve (its forecast) and its last day (its pipeline)
+    wanted = [day for first, last, _ in found for day in (first - timedelta(days=1), last)]
+    days = {day: replace(spec, as_of=day, cutoff=None, periods=None, by=None) for day in wanted}
+    cuts = sorted({at_day.cutoff_for(pipeline) for at_day in days.values()} - seen.keys())
+    fetched = dict(zip(cuts, rows_at(cuts), strict=True))  # every deal's history replayed once for all
 
     def as_of(day: date) -> list[Row]:
-        at_day = replace(spec, as_of=day, cutoff=None, periods=None, by=None)
+        at_day = days[day]
         cut = at_day.cutoff_for(pipeline)
         if cut not in seen:
-            seen[cut] = convert_scope(in_scope(rows_at(cut), pipeline, at_day), pipeline, at_day, lines)
+            seen[cut] = convert_scope(in_scope(fetched.pop(cut), pipeline, at_day), pipeline, at_day, lines)
         return seen[cut]
 
     out: list[Period] = []
@@ -362,6 +372,7 @@ __all__ = [
     "Period",
     "PeriodReport",
     "PeriodSpec",
+    "RowsAt",
     "TooManyPeriods",
     "by_period",
     "forecast_error",

@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from .calibration import Calibration, calibrate
-from .digest import Row, days, digest, ladder_of, micros, row_at
+from .digest import Row, days, digest, ladder_of, micros, row_at, rows_at_many
 from .models import Deal, Pipeline
 from .query import Filters
 from .rates import Rate, RateTable, convert_rows
@@ -31,7 +31,7 @@ from .timeutil import SYSTEM_ZONE, end_of_day, start_of_day
 from .touch import figures as first_touch_figures
 
 if TYPE_CHECKING:
-    from .periods import PeriodReport, PeriodSpec
+    from .periods import PeriodReport, PeriodSpec, RowsAt
 
 GROUP_KEYS = ("owner", "source", "tag")
 CENT = Decimal("0.01")
@@ -529,8 +529,8 @@ def build_report(deals: Iterable[Deal], pipeline: Pipeline, spec: ReportSpec | d
             rows.append(row)
             sources[id(row)] = deal
 
-    def rows_at(moment: datetime) -> list[Row]:
-        return [r for dg in digests if (r := row_at(dg, ladder, moment)) is not None]
+    def rows_at(moments: Sequence[datetime]) -> list[list[Row]]:
+        return rows_at_many(digests, ladder, moments)
 
     return report_from_rows(rows, pipeline, spec, lambda part: [sources[id(r)] for r in part], rows_at)
 
@@ -540,12 +540,12 @@ def report_from_rows(
     pipeline: Pipeline,
     spec: ReportSpec,
     deals_of: Callable[[Sequence[Row]], Sequence[Deal]] | None = None,
-    rows_at: Callable[[datetime], Sequence[Row]] | None = None,
+    rows_at: RowsAt | None = None,
 ) -> Report:
     """The report from the rows of the deals at the spec's cut-off (``digest.row_at``): what
     ``build_report`` computes from deal files, and the index from what it keeps.
     ``deals_of`` gives the deals of some rows, for ``spec.extras``; ``rows_at`` the rows at
-    another cut-off, for ``spec.periods`` (the pipeline at each period's start and end)."""
+    other cut-offs, all at once, for ``spec.periods`` (the pipeline at each period's start and end)."""
     cutoff = spec.cutoff_for(pipeline)
     when = AsOf(cutoff, spec.as_of)  # due dates and snoozes are compared with the as-of day
     match = spec.filters or Filters(status=None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,14 +21,17 @@ from pipecli.digest import (
     _recorded,
     _validated,
     at,
+    cut_replay,
     days,
     digest,
     from_plain,
     ladder_of,
     micros,
     row_at,
+    row_at_many,
     to_plain,
 )
+from pipecli.history import replay
 from pipecli.models import TRACKED_FIELDS, Deal
 from pipecli.snapshot import snapshot
 
@@ -105,6 +108,41 @@ def test_a_cut_off_after_the_last_entry_gives_the_settled_row(deal: Deal, cutoff
     assert settled is not None
     if settled.settled < micros(cutoff):
         assert row_at(digest(deal), LADDER, cutoff) == settled
+
+
+@st.composite
+def deal_and_cut_offs(draw: st.DrawFn) -> tuple[Deal, list[datetime | None]]:
+    """A deal and cut-offs in any order, repeated, None among them, some at the very moment
+    of its creation, an entry or a note (a cut-off excludes what happens at it)."""
+    deal = draw(any_deal)
+    own = [deal.created, *(h.at for h in deal.history), *(n.at for n in deal.notes)]
+    one = st.one_of(st.none(), cutoffs, st.sampled_from(own), st.sampled_from(own).map(lambda t: t + MICRO))
+    return deal, draw(st.lists(one, min_size=2, max_size=12))  # one alone takes row_at itself
+
+
+MICRO = timedelta(microseconds=1)
+
+
+@settings(max_examples=400, deadline=None)
+@given(deal_and_cut_offs())
+def test_rows_at_many_cut_offs_are_the_rows_at_each(case: tuple[Deal, list[datetime | None]]) -> None:
+    deal, cuts = case
+    dg = digest(deal)
+    many = row_at_many(dg, LADDER, cuts)
+    each = [row_at(dg, LADDER, c) for c in cuts]
+    assert many == each
+    assert [repr(r) for r in many] == [repr(r) for r in each]  # the same values written the same way
+
+
+@settings(max_examples=400, deadline=None)
+@given(deal_and_cut_offs())
+def test_the_replay_to_a_cut_off_is_the_first_part_of_the_whole(case: tuple[Deal, list[datetime | None]]) -> None:
+    deal, cuts = case
+    dg = digest(deal)
+    whole = replay(dg)
+    for c in cuts:
+        if c is not None and c > dg.created:
+            assert cut_replay(whole, c) == replay(dg, c)
 
 
 # -- a recorded value is read once and remembered: the same answer every time ----------------

@@ -278,5 +278,5 @@ def test_the_index_gives_the_periods_the_files_give(
         for _ in range(2):  # built now, then read back
             fresh = store.index()
             rows = fresh.rows_at(spec.cutoff_for(pipeline))
-            got = render_report(report_from_rows(rows, pipeline, spec, rows_at=fresh.rows_at), "json")
+            got = render_report(report_from_rows(rows, pipeline, spec, rows_at=fresh.rows_at_many), "json")
             assert got == expected

@@ -163,7 +163,7 @@ def report(
         rates=rates,
         calibration=calibration,
     )
-    result = report_from_rows(fresh.rows_at(spec.cutoff_for(pipeline)), pipeline, spec, rows_at=fresh.rows_at)
+    result = report_from_rows(fresh.rows_at(spec.cutoff_for(pipeline)), pipeline, spec, rows_at=fresh.rows_at_many)
     out = output_for(ctx, wide=wide, path=output)
     out.write(render_report(result, form, screen=out.screen), form)
     if report_problems(fresh.problems):
