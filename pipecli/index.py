@@ -63,7 +63,7 @@ import struct
 import sys
 import time
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -212,12 +212,41 @@ def read_entries(
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     ctx = multiprocessing.get_context(method)
     out = []
-    with ctx.Pool(workers) as pool:
+    with _gc_off(freeze=True), ctx.Pool(workers, initializer=_worker_gc) as pool:
         for part in pool.imap(_read_chunk, jobs):
             out += [Entry(*e) for e in part]
             if progress is not None:
                 progress(len(out), total)
     return out
+
+
+def _worker_gc() -> None:
+    """A worker collects its own garbage (it was forked with collection off), not what it inherited."""
+    import gc
+
+    gc.enable()
+
+
+@contextlib.contextmanager
+def _gc_off(freeze: bool = False) -> Iterator[None]:
+    """No cyclic garbage collection in this process meanwhile; with ``freeze``, none either
+    in the workers it forks over what they inherit. Entries and rows hold no cycles, but each
+    collection of the oldest generation walks every object alive: with 100,000 entries
+    arriving that was about three quarters of unpickling them and half of encoding the
+    index, and a forked worker walked its parent's whole heap again and again."""
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    if freeze:
+        gc.freeze()  # what a worker forked now inherits is never walked by its collections
+    try:
+        yield
+    finally:
+        if freeze:
+            gc.unfreeze()
+        if was:
+            gc.enable()
 
 
 # -- the file format -----------------------------------------------------------------------
@@ -338,15 +367,26 @@ def _value(kind: str, v: Any) -> Any:
     raise Unreadable(f"unknown kind {kind}")
 
 
-def _row_value(e: Entry, name: str) -> Any:
-    if name.startswith("file_"):
-        assert e.view is not None
-        return getattr(e.view, name[5:])
-    if name in ("contact", "activity"):
-        assert e.view is not None
-        return getattr(e.view, name)
-    assert e.row is not None
-    return getattr(e.row, name)
+def _columns(good: Sequence[Entry]) -> dict[str, Sequence[Any]]:
+    """Each column of ``ROW_COLUMNS`` and ``LIST_COLUMNS`` of the entries ``good`` (rows and
+    views), by name: ``file_x`` is the view's ``x``, ``contact`` and ``activity`` the view's,
+    the others the row's. Cut by ``zip``, not read value by value."""
+    rows = [e.row for e in good]
+    views = [e.view for e in good]
+    by_row = dict(zip(Row._fields, zip(*rows, strict=True) if rows else ((),) * len(Row._fields), strict=True))
+    by_view = dict(zip(Listed._fields, zip(*views, strict=True) if views else ((),) * len(Listed._fields), strict=True))
+    out: dict[str, Sequence[Any]] = {}
+    for name, _ in ROW_COLUMNS + LIST_COLUMNS:
+        if name.startswith("file_"):
+            out[name] = by_view[name[5:]]
+        elif name in ("contact", "activity"):
+            out[name] = by_view[name]
+        else:
+            out[name] = by_row[name]
+    return out
+
+
+_TEXTS = {str, type(None)}
 
 
 class _Writer:
@@ -364,18 +404,18 @@ class _Writer:
         self.add(name, typecode, array(typecode, values).tobytes())
 
     def table(self, name: str, kind: str, values: Sequence[Any]) -> None:
-        table: list[Any] = []
-        out = array("i")
-        codes: dict[Any, int] = {}
-        for v in values:
-            # text by itself; anything else by its type and repr, so that values that are equal
-            # but written apart (1.0 and 1.00, one instant at two offsets) keep their own entry
-            k = v if v is None or type(v) is str else (type(v), repr(v))
-            code = codes.get(k)
-            if code is None:
-                code = codes[k] = len(table)
-                table.append(_plain(kind, v))
-            out.append(code)
+        # text by itself; anything else by its type and repr, so that values that are equal
+        # but written apart (1.0 and 1.00, one instant at two offsets) keep their own entry
+        if set(map(type, values)) <= _TEXTS:
+            keys: Sequence[Any] = values
+        else:
+            keys = [v if v is None or type(v) is str else (type(v), repr(v)) for v in values]
+        # one value for each key, in the order the keys first come (values alike by their key
+        # are kept alike): C loops, not one Python step per deal
+        distinct = dict(zip(keys, values, strict=True))
+        codes = dict(zip(distinct, range(len(distinct)), strict=True))
+        table = [_plain(kind, v) for v in distinct.values()]
+        out = array("i", map(codes.__getitem__, keys))
         # surrogatepass: a lone surrogate a YAML escape let into a text survives the trip
         data = json.dumps(table, ensure_ascii=False, allow_nan=False).encode("utf-8", "surrogatepass")
         self.add(name + ".table", _TABLE, data)
@@ -405,8 +445,9 @@ def encode(
     w.table("problem", _TEXT, [None if e.ok else json.dumps(_problem_plain(e)) for e in entries])
     good = [e for e in entries if e.ok]
     n_stages = len(stage_ids)
+    columns = _columns(good)
     for name, kind in ROW_COLUMNS + LIST_COLUMNS:
-        values = [_row_value(e, name) for e in good]
+        values = columns[name]
         if kind == _INT:
             w.numbers(name, "q", values)
         elif kind == _OPT_INT:
@@ -1271,7 +1312,8 @@ def refresh(
     changed = bool(todo) or stored is None or len(stored.names) != len(files)
     if changed and save and index_path is not None:
         try:
-            _save(index_path, fresh, new, stage_ids)
+            with _gc_off():  # many entries to encode, none of them garbage
+                _save(index_path, fresh, new, stage_ids)
         except Unreadable:  # an index that looked whole but was not: read every file again
             return refresh(
                 deals_dir, _nowhere(index_path), digests_path, stage_ids, progress, save=save, root=root, texts=texts
