@@ -184,6 +184,9 @@ def _read_chunk(args: tuple[str, list[tuple[str, Key]], list[str], str | None, b
     return [_ENTRY_FIELDS(read_entry(deals_dir, name, key, ladder, root, texts)) for name, key in items]
 
 
+ARRIVED_EVERY = 2000  # entries handed to ``read_entries``'s ``arrived`` at a time
+
+
 def read_entries(
     deals_dir: str,
     items: Sequence[tuple[str, Key]],
@@ -191,32 +194,40 @@ def read_entries(
     progress: Callable[[int, int], None] | None = None,
     root: str | None = None,
     texts: bool = False,
+    arrived: Callable[[list[Entry]], None] | None = None,
 ) -> list[Entry]:
     """Read many files, on every core when there are many (``PARALLEL_FROM``), in order;
     symlinks are followed only inside ``root`` (``documents.read_text``); with ``texts``,
-    each deal's searched texts too."""
+    each deal's searched texts too. ``arrived`` is given the entries read so far, a batch
+    of ``ARRIVED_EVERY`` at a time and the rest at the end, each entry once: what it does
+    with them overlaps the reading of the next ones."""
     ladder = ladder_of(stage_ids)
     total = len(items)
     workers = min(os.cpu_count() or 1, 8)
+    out: list[Entry] = []
+    given = 0
     if total < PARALLEL_FROM or workers < 2:
-        out = []
         for n, (name, key) in enumerate(items, 1):
             out.append(read_entry(deals_dir, name, key, ladder, root, texts))
             if progress is not None and n % 200 == 0:
                 progress(n, total)
-        return out
-    import multiprocessing
+    else:
+        import multiprocessing
 
-    chunk = 100
-    jobs = [(deals_dir, list(items[i : i + chunk]), list(stage_ids), root, texts) for i in range(0, total, chunk)]
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    ctx = multiprocessing.get_context(method)
-    out = []
-    with _gc_off(freeze=True), ctx.Pool(workers, initializer=_worker_gc) as pool:
-        for part in pool.imap(_read_chunk, jobs):
-            out += [Entry(*e) for e in part]
-            if progress is not None:
-                progress(len(out), total)
+        chunk = 100
+        jobs = [(deals_dir, list(items[i : i + chunk]), list(stage_ids), root, texts) for i in range(0, total, chunk)]
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+        ctx = multiprocessing.get_context(method)
+        with _gc_off(freeze=True), ctx.Pool(workers, initializer=_worker_gc) as pool:
+            for part in pool.imap(_read_chunk, jobs):
+                out += [Entry(*e) for e in part]
+                if progress is not None:
+                    progress(len(out), total)
+                if arrived is not None and len(out) - given >= ARRIVED_EVERY:
+                    arrived(out[given:])
+                    given = len(out)
+    if arrived is not None and given < len(out):
+        arrived(out[given:])
     return out
 
 
@@ -904,6 +915,7 @@ def known_values(path: Path, column: str) -> list[Any] | None:
 
 # -- the digests: kept apart, changed a few at a time --------------------------------------------
 DIGESTS_NAME = "digests"
+_DAMAGED = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB: a digests file to start again
 _DIGESTS_ID = 0x70697065  # "pipe", in SQLite's user_version: a database of another program is not ours
 
 
@@ -946,6 +958,10 @@ class Digests:
                     continue
                 if user == 0:
                     db.execute(f"PRAGMA user_version = {_DIGESTS_ID}")
+                # disposable: no fsync. A killed process still leaves the last commit whole
+                # (the journal is kept as ever); a crash of the system may damage the file,
+                # and a damaged file is replaced at the next write (``put``)
+                db.execute("PRAGMA synchronous = OFF")
                 self._db = db
                 return db
             except (sqlite3.Error, OSError):
@@ -964,18 +980,25 @@ class Digests:
         rows = [(e.name, _version(e.key, e.read_ns), bytes(e.digest_json)) for e in entries if e.ok]
         if not rows:
             return True
-        db = self._open()
-        if db is None:
-            return False
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            db.executemany("INSERT OR REPLACE INTO digests VALUES (?, ?, ?)", rows)
-            db.execute("COMMIT")
-        except sqlite3.Error:
-            with contextlib.suppress(sqlite3.Error):
-                db.execute("ROLLBACK")
-            return False
-        return True
+        for attempt in range(2):
+            db = self._open()
+            if db is None:
+                return False
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                db.executemany("INSERT OR REPLACE INTO digests VALUES (?, ?, ?)", rows)
+                db.execute("COMMIT")
+                return True
+            except sqlite3.Error as err:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                if attempt or getattr(err, "sqlite_errorcode", 0) & 0xFF not in _DAMAGED:
+                    return False
+                # damaged (a crash while it was written): start it again, or no index would
+                # ever be written after this (the index waits for its digests)
+                self.close()
+                self._remove()
+        return False
 
     def get(self, wanted: dict[str, str]) -> dict[str, bytes]:
         """The stored digests of ``wanted`` (name -> version) whose version matches."""
@@ -1304,16 +1327,28 @@ def refresh(
             where.append(len(plan))
             plan.append(-1)
             todo.append((name, key))
-    new: list[Entry] = read_entries(str(deals_dir), todo, stage_ids, progress, str(root), texts) if todo else []
+    digests = Digests(digests_path)
+    keep = save and index_path is not None
+    kept = [True]  # every digest read now is stored: the index may be written
+
+    def store_digests(part: list[Entry]) -> None:
+        # while the workers read on: the digests of what they read first
+        kept[0] = digests.put(part) and kept[0]
+
+    new: list[Entry] = []
+    if todo:
+        new = read_entries(
+            str(deals_dir), todo, stage_ids, progress, str(root), texts, arrived=store_digests if keep else None
+        )
     for pos, entry in zip(where, new, strict=True):
         plan[pos] = entry
-    digests = Digests(digests_path)
     fresh = Fresh(deals_dir, stage_ids, files, plan, stored, digests, root)
     changed = bool(todo) or stored is None or len(stored.names) != len(files)
-    if changed and save and index_path is not None:
+    if changed and keep and kept[0]:
+        assert index_path is not None
         try:
             with _gc_off():  # many entries to encode, none of them garbage
-                _save(index_path, fresh, new, stage_ids)
+                _save(index_path, fresh, stage_ids)
         except Unreadable:  # an index that looked whole but was not: read every file again
             return refresh(
                 deals_dir, _nowhere(index_path), digests_path, stage_ids, progress, save=save, root=root, texts=texts
@@ -1326,21 +1361,18 @@ def fold_at(base_files: int) -> int:
     return max(DELTA_MIN, int(base_files * DELTA_SHARE))
 
 
-def _save(index_path: Path, fresh: Fresh, new: list[Entry], stage_ids: list[str]) -> None:
-    """Keep what ``fresh`` read: the digests, then a delta over the base read when it stays
-    small (``fold_at``), else the index whole; ``Unreadable`` when the index read turns out
-    not to decode."""
+def _save(index_path: Path, fresh: Fresh, stage_ids: list[str]) -> None:
+    """Keep what ``fresh`` read (its digests stored already, as they were read): a delta over
+    the base read when it stays small (``fold_at``), else the index whole; ``Unreadable``
+    when the index read turns out not to decode."""
     stored = fresh.stored
     base = stored.base if isinstance(stored, Layered) else stored
     if base is not None:
         changes, removed = fresh.changes(base)
         if len(changes) + len(removed) <= fold_at(len(base.names)):
-            if fresh.digests.put(new):
-                write_delta(index_path, base, changes, removed, stage_ids)
+            write_delta(index_path, base, changes, removed, stage_ids)
             return
-    entries = fresh.entries()
-    if fresh.digests.put(new):
-        write_index(index_path, entries, stage_ids)
+    write_index(index_path, fresh.entries(), stage_ids)
 
 
 def _nowhere(path: Path) -> Path:
