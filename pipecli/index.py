@@ -55,6 +55,7 @@ another list of stage ids is rebuilt.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import operator
 import os
@@ -400,37 +401,34 @@ def _columns(good: Sequence[Entry]) -> dict[str, Sequence[Any]]:
 _TEXTS = {str, type(None)}
 
 
-class _Writer:
-    def __init__(self) -> None:
-        self.sections: dict[str, tuple[str, int, int]] = {}
-        self.parts: list[bytes] = []
-        self.size = 0
+class _Table:
+    """One column kept as a table of distinct values and a code per deal, fed a batch at a time."""
 
-    def add(self, name: str, kind: str, data: bytes) -> None:
-        self.sections[name] = (kind, self.size, len(data))
-        self.parts.append(data)
-        self.size += len(data)
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.first: dict[Any, Any] = {}  # key -> a value with it, in the order the keys first came
+        self.code: dict[Any, int] = {}
+        self.plain: list[Any] = []  # the table, as written
+        self.codes = array("i")
 
-    def numbers(self, name: str, typecode: str, values: Sequence[Any]) -> None:
-        self.add(name, typecode, array(typecode, values).tobytes())
-
-    def table(self, name: str, kind: str, values: Sequence[Any]) -> None:
+    def add(self, values: Sequence[Any]) -> None:
         # text by itself; anything else by its type and repr, so that values that are equal
         # but written apart (1.0 and 1.00, one instant at two offsets) keep their own entry
         if set(map(type, values)) <= _TEXTS:
             keys: Sequence[Any] = values
         else:
             keys = [v if v is None or type(v) is str else (type(v), repr(v)) for v in values]
-        # one value for each key, in the order the keys first come (values alike by their key
-        # are kept alike): C loops, not one Python step per deal
-        distinct = dict(zip(keys, values, strict=True))
-        codes = dict(zip(distinct, range(len(distinct)), strict=True))
-        table = [_plain(kind, v) for v in distinct.values()]
-        out = array("i", map(codes.__getitem__, keys))
+        # C loops, not one Python step per deal: values alike by their key are written alike
+        known = len(self.first)
+        self.first.update(zip(keys, values, strict=True))
+        for k, v in itertools.islice(self.first.items(), known, None):  # the keys new in this batch
+            self.code[k] = len(self.plain)
+            self.plain.append(_plain(self.kind, v))
+        self.codes.extend(map(self.code.__getitem__, keys))
+
+    def data(self) -> bytes:
         # surrogatepass: a lone surrogate a YAML escape let into a text survives the trip
-        data = json.dumps(table, ensure_ascii=False, allow_nan=False).encode("utf-8", "surrogatepass")
-        self.add(name + ".table", _TABLE, data)
-        self.add(name, "i", out.tobytes())
+        return json.dumps(self.plain, ensure_ascii=False, allow_nan=False).encode("utf-8", "surrogatepass")
 
 
 def _problem_plain(e: Entry) -> list[Any]:
@@ -438,6 +436,98 @@ def _problem_plain(e: Entry) -> list[Any]:
     assert e.problem is not None
     line, message = e.problem
     return [line, message] if e.deal_id is None else [line, message, e.deal_id]
+
+
+class Encoder:
+    """The sections of an index file, made from entries given in file-name order a batch at
+    a time (``add``), so that a cold build encodes the entries that arrived while the workers
+    read the next ones; ``finish`` gives the file. ``encode`` is one batch and ``finish``."""
+
+    def __init__(self) -> None:
+        self.files = 0
+        self.deals = 0
+        self._sections: dict[str, tuple[str, array[Any] | _Table]] = {}  # in the order they are written
+
+    def _numbers(self, name: str, typecode: str, values: Any) -> None:
+        found = self._sections.get(name)
+        if found is None:
+            found = self._sections[name] = (typecode, array(typecode))
+        numbers = found[1]
+        assert isinstance(numbers, array)
+        numbers.extend(values)
+
+    def _table(self, name: str, kind: str, values: Sequence[Any]) -> None:
+        found = self._sections.get(name)
+        if found is None:
+            found = self._sections[name] = (_TABLE, _Table(kind))
+        table = found[1]
+        assert isinstance(table, _Table)
+        table.add(values)
+
+    def add(self, entries: Sequence[Entry]) -> None:
+        """The next entries, in file-name order after those given before."""
+        self._table("name", _TEXT, [e.name for e in entries])
+        self._numbers("key", "q", [k for e in entries for k in e.key])
+        self._numbers("read", "q", [e.read_ns for e in entries])
+        self._table("problem", _TEXT, [None if e.ok else json.dumps(_problem_plain(e)) for e in entries])
+        good = [e for e in entries if e.ok]
+        columns = _columns(good)
+        for name, kind in ROW_COLUMNS + LIST_COLUMNS:
+            values = columns[name]
+            if kind == _INT:
+                self._numbers(name, "q", values)
+            elif kind == _OPT_INT:
+                self._numbers(name, "q", [_NONE_INT if v is None else v for v in values])
+            elif kind == _FLOAT:
+                self._numbers(name, "d", [float("nan") if v is None else v for v in values])
+            elif kind == "stage_days":
+                self._numbers(name, "d", [float("nan") if d is None else d for v in values for d in v])
+            elif kind == "stage_times":
+                self._numbers(name, "q", [_NONE_INT if t is None else t for v in values for t in v])
+            elif kind == "slips":
+                self._numbers(name + ".count", "q", [len(v) for v in values])
+                self._numbers(name, "q", [x for v in values for slip in v for x in slip])
+            elif kind == "sitting":
+                self._numbers(name + ".stage", "q", [-1 if v is None else v[0] for v in values])
+                self._numbers(name + ".earlier", "d", [0.0 if v is None else v[1] for v in values])
+                self._numbers(name + ".entered", "q", [0 if v is None else v[2] for v in values])
+            else:
+                self._table(name, kind, values)
+        self.files += len(entries)
+        self.deals += len(good)
+
+    def finish(self, stage_ids: Sequence[str], *, base: Stored | None = None, removed: Sequence[str] = ()) -> bytes:
+        """The index file of every entry added: a base, with a new random id; or, with
+        ``base``, a delta over that base, which also names the files ``removed`` since."""
+        sections: dict[str, tuple[str, int, int]] = {}
+        parts: list[bytes] = []
+        size = 0
+        for name, (kind, held) in self._sections.items():
+            if isinstance(held, _Table):
+                pieces = [(name + ".table", _TABLE, held.data()), (name, "i", held.codes.tobytes())]
+            else:
+                pieces = [(name, kind, held.tobytes())]
+            for section, how, data in pieces:
+                sections[section] = (how, size, len(data))
+                parts.append(data)
+                size += len(data)
+        header: dict[str, Any] = {
+            "version": VERSION,
+            "byteorder": sys.byteorder,
+            "stages": list(stage_ids),
+            "files": self.files,
+            "deals": self.deals,
+            "ladder": len(stage_ids),
+            "sections": sections,
+        }
+        if base is None:
+            header["id"] = os.urandom(16).hex()
+            magic = MAGIC
+        else:
+            header.update({"base": base.id, "base_bytes": base.size, "removed": list(removed)})
+            magic = DELTA_MAGIC
+        head = json.dumps(header, ensure_ascii=True).encode("ascii")
+        return magic + struct.pack("<I", len(head)) + head + b"".join(parts)
 
 
 def encode(
@@ -449,52 +539,9 @@ def encode(
 ) -> bytes:
     """The index file of ``entries`` (in file-name order): a base, with a new random id; or,
     with ``base``, a delta over that base, which also names the files ``removed`` since."""
-    w = _Writer()
-    w.table("name", _TEXT, [e.name for e in entries])
-    w.numbers("key", "q", [k for e in entries for k in e.key])
-    w.numbers("read", "q", [e.read_ns for e in entries])
-    w.table("problem", _TEXT, [None if e.ok else json.dumps(_problem_plain(e)) for e in entries])
-    good = [e for e in entries if e.ok]
-    n_stages = len(stage_ids)
-    columns = _columns(good)
-    for name, kind in ROW_COLUMNS + LIST_COLUMNS:
-        values = columns[name]
-        if kind == _INT:
-            w.numbers(name, "q", values)
-        elif kind == _OPT_INT:
-            w.numbers(name, "q", [_NONE_INT if v is None else v for v in values])
-        elif kind == _FLOAT:
-            w.numbers(name, "d", [float("nan") if v is None else v for v in values])
-        elif kind == "stage_days":
-            w.numbers(name, "d", [float("nan") if d is None else d for v in values for d in v])
-        elif kind == "stage_times":
-            w.numbers(name, "q", [_NONE_INT if t is None else t for v in values for t in v])
-        elif kind == "slips":
-            w.numbers(name + ".count", "q", [len(v) for v in values])
-            w.numbers(name, "q", [x for v in values for slip in v for x in slip])
-        elif kind == "sitting":
-            w.numbers(name + ".stage", "q", [-1 if v is None else v[0] for v in values])
-            w.numbers(name + ".earlier", "d", [0.0 if v is None else v[1] for v in values])
-            w.numbers(name + ".entered", "q", [0 if v is None else v[2] for v in values])
-        else:
-            w.table(name, kind, values)
-    header: dict[str, Any] = {
-        "version": VERSION,
-        "byteorder": sys.byteorder,
-        "stages": list(stage_ids),
-        "files": len(entries),
-        "deals": len(good),
-        "ladder": n_stages,
-        "sections": w.sections,
-    }
-    if base is None:
-        header["id"] = os.urandom(16).hex()
-        magic = MAGIC
-    else:
-        header.update({"base": base.id, "base_bytes": base.size, "removed": list(removed)})
-        magic = DELTA_MAGIC
-    head = json.dumps(header, ensure_ascii=True).encode("ascii")
-    return magic + struct.pack("<I", len(head)) + head + b"".join(w.parts)
+    encoder = Encoder()
+    encoder.add(entries)
+    return encoder.finish(stage_ids, base=base, removed=removed)
 
 
 class Keys:
@@ -863,11 +910,15 @@ def _write(path: Path, data: bytes) -> bool:
     return True
 
 
-def write_index(path: Path, entries: Sequence[Entry], stage_ids: Sequence[str]) -> bool:
+def write_index(path: Path, entries: Sequence[Entry], stage_ids: Sequence[str], ahead: Encoder | None = None) -> bool:
     """Write the index whole (atomically), as a new base, and remove the delta of the one it
-    replaces; False when it cannot be written, which only costs time."""
+    replaces; False when it cannot be written, which only costs time. ``ahead``: ``entries``
+    given to an ``Encoder`` already, as they were read."""
     try:
-        data = encode(entries, stage_ids)
+        if ahead is not None and ahead.files == len(entries):
+            data = ahead.finish(stage_ids)
+        else:
+            data = encode(entries, stage_ids)
     except (ValueError, UnicodeError):
         return False
     if not _write(path, data):
@@ -930,7 +981,10 @@ class Digests:
     database, with the key and read time of the file it came from: read only to replay a
     deal to a cut-off before its last entry. A digest whose version is not the index
     entry's is not used (the file is read instead); a database that is not ours, or not a
-    database, is replaced. With no path (``.pipe/`` cannot hold it) nothing is kept."""
+    database, is replaced, and a damaged one at its next write. It is written without fsync
+    (disposable: a killed writer leaves its last commit whole; only a system crash could damage
+    it). A cold build stores the digests a batch at a time while its workers still read.
+    With no path (``.pipe/`` cannot hold it) nothing is kept."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -1330,10 +1384,18 @@ def refresh(
     digests = Digests(digests_path)
     keep = save and index_path is not None
     kept = [True]  # every digest read now is stored: the index may be written
+    # no index read: every entry is read now, and the index to write is theirs, in their order
+    ahead: Encoder | None = Encoder() if keep and stored is None else None
 
     def store_digests(part: list[Entry]) -> None:
-        # while the workers read on: the digests of what they read first
+        # while the workers read on: the digests of what they read first, and their columns
+        nonlocal ahead
         kept[0] = digests.put(part) and kept[0]
+        if ahead is not None:
+            try:
+                ahead.add(part)
+            except (ValueError, UnicodeError, OverflowError, TypeError):
+                ahead = None  # encoded whole at the end, which gives up on the same error
 
     new: list[Entry] = []
     if todo:
@@ -1348,7 +1410,7 @@ def refresh(
         assert index_path is not None
         try:
             with _gc_off():  # many entries to encode, none of them garbage
-                _save(index_path, fresh, stage_ids)
+                _save(index_path, fresh, stage_ids, ahead)
         except Unreadable:  # an index that looked whole but was not: read every file again
             return refresh(
                 deals_dir, _nowhere(index_path), digests_path, stage_ids, progress, save=save, root=root, texts=texts
@@ -1361,10 +1423,11 @@ def fold_at(base_files: int) -> int:
     return max(DELTA_MIN, int(base_files * DELTA_SHARE))
 
 
-def _save(index_path: Path, fresh: Fresh, stage_ids: list[str]) -> None:
+def _save(index_path: Path, fresh: Fresh, stage_ids: list[str], ahead: Encoder | None = None) -> None:
     """Keep what ``fresh`` read (its digests stored already, as they were read): a delta over
-    the base read when it stays small (``fold_at``), else the index whole; ``Unreadable``
-    when the index read turns out not to decode."""
+    the base read when it stays small (``fold_at``), else the index whole (``ahead``: its
+    entries encoded already, when every one was read now); ``Unreadable`` when the index read
+    turns out not to decode."""
     stored = fresh.stored
     base = stored.base if isinstance(stored, Layered) else stored
     if base is not None:
@@ -1372,7 +1435,7 @@ def _save(index_path: Path, fresh: Fresh, stage_ids: list[str]) -> None:
         if len(changes) + len(removed) <= fold_at(len(base.names)):
             write_delta(index_path, base, changes, removed, stage_ids)
             return
-    write_index(index_path, fresh.entries(), stage_ids)
+    write_index(index_path, fresh.entries(), stage_ids, ahead)
 
 
 def _nowhere(path: Path) -> Path:

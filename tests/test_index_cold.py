@@ -91,6 +91,17 @@ def test_digests_stored_while_the_workers_read_give_the_figures_of_the_files(pip
     assert report(pipe) == expected  # every file read by the workers
     good, found = _stored_digests(pipe.root)
     assert good == expected["totals"]["deals"] and found == good
+    # the index encoded batch by batch as the entries arrived is the index encoded whole
+    store = Store(pipe.root)
+    ids = store.pipeline.stage_ids
+    built = index.read_index(store.state_path(index.INDEX_NAME), ids)
+    assert isinstance(built, index.Stored)
+    ladder = {s: i for i, s in enumerate(ids)}
+    root, deals = str(pipe.root), str(pipe.root / "deals")
+    again = [index.read_entry(deals, n, k, ladder, root) for n, k in index.scan(pipe.root / "deals")[0]]
+    whole = index.decode(index.encode(again, ids), ids)
+    assert (built.names, built.problems) == (whole.names, whole.problems)
+    assert (built.rows, built.views) == (whole.rows, whole.views)
     assert Store(pipe.root).index().parsed == 0
     assert report(pipe) == expected  # replayed from the stored digests
     assert report(pipe, "2026-12-31") == _expected(pipe.root, "2026-12-31")
