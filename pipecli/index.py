@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import operator
 import os
@@ -65,7 +66,7 @@ import sys
 import time
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -187,6 +188,9 @@ def _read_chunk(args: tuple[str, list[tuple[str, Key]], list[str], str | None, b
     return [_ENTRY_FIELDS(read_entry(deals_dir, name, key, ladder, root, texts)) for name, key in items]
 
 
+ARRIVED_EVERY = 2000  # entries handed to ``read_entries``'s ``arrived`` at a time
+
+
 def read_entries(
     deals_dir: str,
     items: Sequence[tuple[str, Key]],
@@ -194,33 +198,70 @@ def read_entries(
     progress: Callable[[int, int], None] | None = None,
     root: str | None = None,
     texts: bool = False,
+    arrived: Callable[[list[Entry]], None] | None = None,
 ) -> list[Entry]:
     """Read many files, on every core when there are many (``PARALLEL_FROM``), in order;
     symlinks are followed only inside ``root`` (``documents.read_text``); with ``texts``,
-    each deal's searched texts too."""
+    each deal's searched texts too. ``arrived`` is given the entries read so far, a batch
+    of ``ARRIVED_EVERY`` at a time and the rest at the end, each entry once: what it does
+    with them overlaps the reading of the next ones."""
     ladder = ladder_of(stage_ids)
     total = len(items)
     workers = min(os.cpu_count() or 1, 8)
+    out: list[Entry] = []
+    given = 0
     if total < PARALLEL_FROM or workers < 2:
-        out = []
         for n, (name, key) in enumerate(items, 1):
             out.append(read_entry(deals_dir, name, key, ladder, root, texts))
             if progress is not None and n % 200 == 0:
                 progress(n, total)
-        return out
-    import multiprocessing
+    else:
+        import multiprocessing
 
-    chunk = 100
-    jobs = [(deals_dir, list(items[i : i + chunk]), list(stage_ids), root, texts) for i in range(0, total, chunk)]
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    ctx = multiprocessing.get_context(method)
-    out = []
-    with ctx.Pool(workers) as pool:
-        for part in pool.imap(_read_chunk, jobs):
-            out += [Entry(*e) for e in part]
-            if progress is not None:
-                progress(len(out), total)
+        chunk = 100
+        jobs = [(deals_dir, list(items[i : i + chunk]), list(stage_ids), root, texts) for i in range(0, total, chunk)]
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+        ctx = multiprocessing.get_context(method)
+        with _gc_off(freeze=True), ctx.Pool(workers, initializer=_worker_gc) as pool:
+            for part in pool.imap(_read_chunk, jobs):
+                out += [Entry(*e) for e in part]
+                if progress is not None:
+                    progress(len(out), total)
+                if arrived is not None and len(out) - given >= ARRIVED_EVERY:
+                    arrived(out[given:])
+                    given = len(out)
+    if arrived is not None and given < len(out):
+        arrived(out[given:])
     return out
+
+
+def _worker_gc() -> None:
+    """A worker collects its own garbage (it was forked with collection off), not what it inherited."""
+    import gc
+
+    gc.enable()
+
+
+@contextlib.contextmanager
+def _gc_off(freeze: bool = False) -> Iterator[None]:
+    """No cyclic garbage collection in this process meanwhile; with ``freeze``, none either
+    in the workers it forks over what they inherit. Entries and rows hold no cycles, but each
+    collection of the oldest generation walks every object alive: with 100,000 entries
+    arriving that was about three quarters of unpickling them and half of encoding the
+    index, and a forked worker walked its parent's whole heap again and again."""
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    if freeze:
+        gc.freeze()  # what a worker forked now inherits is never walked by its collections
+    try:
+        yield
+    finally:
+        if freeze:
+            gc.unfreeze()
+        if was:
+            gc.enable()
 
 
 # -- the file format -----------------------------------------------------------------------
@@ -389,48 +430,56 @@ def _value(kind: str, v: Any) -> Any:
     raise Unreadable(f"unknown kind {kind}")
 
 
-def _row_value(e: Entry, name: str) -> Any:
-    if name.startswith("file_"):
-        assert e.view is not None
-        return getattr(e.view, name[5:])
-    if name in ("contact", "activity"):
-        assert e.view is not None
-        return getattr(e.view, name)
-    assert e.row is not None
-    return getattr(e.row, name)
+def _columns(good: Sequence[Entry]) -> dict[str, Sequence[Any]]:
+    """Each column of ``ROW_COLUMNS`` and ``LIST_COLUMNS`` of the entries ``good`` (rows and
+    views), by name: ``file_x`` is the view's ``x``, ``contact`` and ``activity`` the view's,
+    the others the row's. Cut by ``zip``, not read value by value."""
+    rows = [e.row for e in good]
+    views = [e.view for e in good]
+    by_row = dict(zip(Row._fields, zip(*rows, strict=True) if rows else ((),) * len(Row._fields), strict=True))
+    by_view = dict(zip(Listed._fields, zip(*views, strict=True) if views else ((),) * len(Listed._fields), strict=True))
+    out: dict[str, Sequence[Any]] = {}
+    for name, _ in ROW_COLUMNS + LIST_COLUMNS:
+        if name.startswith("file_"):
+            out[name] = by_view[name[5:]]
+        elif name in ("contact", "activity"):
+            out[name] = by_view[name]
+        else:
+            out[name] = by_row[name]
+    return out
 
 
-class _Writer:
-    def __init__(self) -> None:
-        self.sections: dict[str, tuple[str, int, int]] = {}
-        self.parts: list[bytes] = []
-        self.size = 0
+_TEXTS = {str, type(None)}
 
-    def add(self, name: str, kind: str, data: bytes) -> None:
-        self.sections[name] = (kind, self.size, len(data))
-        self.parts.append(data)
-        self.size += len(data)
 
-    def numbers(self, name: str, typecode: str, values: Sequence[Any]) -> None:
-        self.add(name, typecode, array(typecode, values).tobytes())
+class _Table:
+    """One column kept as a table of distinct values and a code per deal, fed a batch at a time."""
 
-    def table(self, name: str, kind: str, values: Sequence[Any]) -> None:
-        table: list[Any] = []
-        out = array("i")
-        codes: dict[Any, int] = {}
-        for v in values:
-            # text by itself; anything else by its type and repr, so that values that are equal
-            # but written apart (1.0 and 1.00, one instant at two offsets) keep their own entry
-            k = v if v is None or type(v) is str else (type(v), repr(v))
-            code = codes.get(k)
-            if code is None:
-                code = codes[k] = len(table)
-                table.append(_plain(kind, v))
-            out.append(code)
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.first: dict[Any, Any] = {}  # key -> a value with it, in the order the keys first came
+        self.code: dict[Any, int] = {}
+        self.plain: list[Any] = []  # the table, as written
+        self.codes = array("i")
+
+    def add(self, values: Sequence[Any]) -> None:
+        # text by itself; anything else by its type and repr, so that values that are equal
+        # but written apart (1.0 and 1.00, one instant at two offsets) keep their own entry
+        if set(map(type, values)) <= _TEXTS:
+            keys: Sequence[Any] = values
+        else:
+            keys = [v if v is None or type(v) is str else (type(v), repr(v)) for v in values]
+        # C loops, not one Python step per deal: values alike by their key are written alike
+        known = len(self.first)
+        self.first.update(zip(keys, values, strict=True))
+        for k, v in itertools.islice(self.first.items(), known, None):  # the keys new in this batch
+            self.code[k] = len(self.plain)
+            self.plain.append(_plain(self.kind, v))
+        self.codes.extend(map(self.code.__getitem__, keys))
+
+    def data(self) -> bytes:
         # surrogatepass: a lone surrogate a YAML escape let into a text survives the trip
-        data = json.dumps(table, ensure_ascii=False, allow_nan=False).encode("utf-8", "surrogatepass")
-        self.add(name + ".table", _TABLE, data)
-        self.add(name, "i", out.tobytes())
+        return json.dumps(self.plain, ensure_ascii=False, allow_nan=False).encode("utf-8", "surrogatepass")
 
 
 def _problem_plain(e: Entry) -> list[Any]:
@@ -438,6 +487,98 @@ def _problem_plain(e: Entry) -> list[Any]:
     assert e.problem is not None
     line, message = e.problem
     return [line, message] if e.deal_id is None else [line, message, e.deal_id]
+
+
+class Encoder:
+    """The sections of an index file, made from entries given in file-name order a batch at
+    a time (``add``), so that a cold build encodes the entries that arrived while the workers
+    read the next ones; ``finish`` gives the file. ``encode`` is one batch and ``finish``."""
+
+    def __init__(self) -> None:
+        self.files = 0
+        self.deals = 0
+        self._sections: dict[str, tuple[str, array[Any] | _Table]] = {}  # in the order they are written
+
+    def _numbers(self, name: str, typecode: str, values: Any) -> None:
+        found = self._sections.get(name)
+        if found is None:
+            found = self._sections[name] = (typecode, array(typecode))
+        numbers = found[1]
+        assert isinstance(numbers, array)
+        numbers.extend(values)
+
+    def _table(self, name: str, kind: str, values: Sequence[Any]) -> None:
+        found = self._sections.get(name)
+        if found is None:
+            found = self._sections[name] = (_TABLE, _Table(kind))
+        table = found[1]
+        assert isinstance(table, _Table)
+        table.add(values)
+
+    def add(self, entries: Sequence[Entry]) -> None:
+        """The next entries, in file-name order after those given before."""
+        self._table("name", _TEXT, [e.name for e in entries])
+        self._numbers("key", "q", [k for e in entries for k in e.key])
+        self._numbers("read", "q", [e.read_ns for e in entries])
+        self._table("problem", _TEXT, [None if e.ok else json.dumps(_problem_plain(e)) for e in entries])
+        good = [e for e in entries if e.ok]
+        columns = _columns(good)
+        for name, kind in ROW_COLUMNS + LIST_COLUMNS:
+            values = columns[name]
+            if kind == _INT:
+                self._numbers(name, "q", values)
+            elif kind == _OPT_INT:
+                self._numbers(name, "q", [_NONE_INT if v is None else v for v in values])
+            elif kind == _FLOAT:
+                self._numbers(name, "d", [float("nan") if v is None else v for v in values])
+            elif kind == "stage_days":
+                self._numbers(name, "d", [float("nan") if d is None else d for v in values for d in v])
+            elif kind == "stage_times":
+                self._numbers(name, "q", [_NONE_INT if t is None else t for v in values for t in v])
+            elif kind == "slips":
+                self._numbers(name + ".count", "q", [len(v) for v in values])
+                self._numbers(name, "q", [x for v in values for slip in v for x in slip])
+            elif kind == "sitting":
+                self._numbers(name + ".stage", "q", [-1 if v is None else v[0] for v in values])
+                self._numbers(name + ".earlier", "d", [0.0 if v is None else v[1] for v in values])
+                self._numbers(name + ".entered", "q", [0 if v is None else v[2] for v in values])
+            else:
+                self._table(name, kind, values)
+        self.files += len(entries)
+        self.deals += len(good)
+
+    def finish(self, stage_ids: Sequence[str], *, base: Stored | None = None, removed: Sequence[str] = ()) -> bytes:
+        """The index file of every entry added: a base, with a new random id; or, with
+        ``base``, a delta over that base, which also names the files ``removed`` since."""
+        sections: dict[str, tuple[str, int, int]] = {}
+        parts: list[bytes] = []
+        size = 0
+        for name, (kind, held) in self._sections.items():
+            if isinstance(held, _Table):
+                pieces = [(name + ".table", _TABLE, held.data()), (name, "i", held.codes.tobytes())]
+            else:
+                pieces = [(name, kind, held.tobytes())]
+            for section, how, data in pieces:
+                sections[section] = (how, size, len(data))
+                parts.append(data)
+                size += len(data)
+        header: dict[str, Any] = {
+            "version": VERSION,
+            "byteorder": sys.byteorder,
+            "stages": list(stage_ids),
+            "files": self.files,
+            "deals": self.deals,
+            "ladder": len(stage_ids),
+            "sections": sections,
+        }
+        if base is None:
+            header["id"] = os.urandom(16).hex()
+            magic = MAGIC
+        else:
+            header.update({"base": base.id, "base_bytes": base.size, "removed": list(removed)})
+            magic = DELTA_MAGIC
+        head = json.dumps(header, ensure_ascii=True).encode("ascii")
+        return magic + struct.pack("<I", len(head)) + head + b"".join(parts)
 
 
 def encode(
@@ -449,51 +590,9 @@ def encode(
 ) -> bytes:
     """The index file of ``entries`` (in file-name order): a base, with a new random id; or,
     with ``base``, a delta over that base, which also names the files ``removed`` since."""
-    w = _Writer()
-    w.table("name", _TEXT, [e.name for e in entries])
-    w.numbers("key", "q", [k for e in entries for k in e.key])
-    w.numbers("read", "q", [e.read_ns for e in entries])
-    w.table("problem", _TEXT, [None if e.ok else json.dumps(_problem_plain(e)) for e in entries])
-    good = [e for e in entries if e.ok]
-    n_stages = len(stage_ids)
-    for name, kind in ROW_COLUMNS + LIST_COLUMNS:
-        values = [_row_value(e, name) for e in good]
-        if kind == _INT:
-            w.numbers(name, "q", values)
-        elif kind == _OPT_INT:
-            w.numbers(name, "q", [_NONE_INT if v is None else v for v in values])
-        elif kind == _FLOAT:
-            w.numbers(name, "d", [float("nan") if v is None else v for v in values])
-        elif kind == "stage_days":
-            w.numbers(name, "d", [float("nan") if d is None else d for v in values for d in v])
-        elif kind == "stage_times":
-            w.numbers(name, "q", [_NONE_INT if t is None else t for v in values for t in v])
-        elif kind == "slips":
-            w.numbers(name + ".count", "q", [len(v) for v in values])
-            w.numbers(name, "q", [x for v in values for slip in v for x in slip])
-        elif kind == "sitting":
-            w.numbers(name + ".stage", "q", [-1 if v is None else v[0] for v in values])
-            w.numbers(name + ".earlier", "d", [0.0 if v is None else v[1] for v in values])
-            w.numbers(name + ".entered", "q", [0 if v is None else v[2] for v in values])
-        else:
-            w.table(name, kind, values)
-    header: dict[str, Any] = {
-        "version": VERSION,
-        "byteorder": sys.byteorder,
-        "stages": list(stage_ids),
-        "files": len(entries),
-        "deals": len(good),
-        "ladder": n_stages,
-        "sections": w.sections,
-    }
-    if base is None:
-        header["id"] = os.urandom(16).hex()
-        magic = MAGIC
-    else:
-        header.update({"base": base.id, "base_bytes": base.size, "removed": list(removed)})
-        magic = DELTA_MAGIC
-    head = json.dumps(header, ensure_ascii=True).encode("ascii")
-    return magic + struct.pack("<I", len(head)) + head + b"".join(w.parts)
+    encoder = Encoder()
+    encoder.add(entries)
+    return encoder.finish(stage_ids, base=base, removed=removed)
 
 
 class Keys:
@@ -869,11 +968,15 @@ def _write(path: Path, data: bytes) -> bool:
     return True
 
 
-def write_index(path: Path, entries: Sequence[Entry], stage_ids: Sequence[str]) -> bool:
+def write_index(path: Path, entries: Sequence[Entry], stage_ids: Sequence[str], ahead: Encoder | None = None) -> bool:
     """Write the index whole (atomically), as a new base, and remove the delta of the one it
-    replaces; False when it cannot be written, which only costs time."""
+    replaces; False when it cannot be written, which only costs time. ``ahead``: ``entries``
+    given to an ``Encoder`` already, as they were read."""
     try:
-        data = encode(entries, stage_ids)
+        if ahead is not None and ahead.files == len(entries):
+            data = ahead.finish(stage_ids)
+        else:
+            data = encode(entries, stage_ids)
     except (ValueError, UnicodeError):
         return False
     if not _write(path, data):
@@ -927,6 +1030,7 @@ def known_values(path: Path, column: str) -> list[Any] | None:
 
 # -- the digests: kept apart, changed a few at a time --------------------------------------------
 DIGESTS_NAME = "digests"
+_DAMAGED = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB: a digests file to start again
 _DIGESTS_ID = 0x70697065  # "pipe", in SQLite's user_version: a database of another program is not ours
 
 
@@ -941,7 +1045,10 @@ class Digests:
     database, with the key and read time of the file it came from: read only to replay a
     deal to a cut-off before its last entry. A digest whose version is not the index
     entry's is not used (the file is read instead); a database that is not ours, or not a
-    database, is replaced. With no path (``.pipe/`` cannot hold it) nothing is kept."""
+    database, is replaced, and a damaged one at its next write. It is written without fsync
+    (disposable: a killed writer leaves its last commit whole; only a system crash could damage
+    it). A cold build stores the digests a batch at a time while its workers still read.
+    With no path (``.pipe/`` cannot hold it) nothing is kept."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -969,6 +1076,10 @@ class Digests:
                     continue
                 if user == 0:
                     db.execute(f"PRAGMA user_version = {_DIGESTS_ID}")
+                # disposable: no fsync. A killed process still leaves the last commit whole
+                # (the journal is kept as ever); a crash of the system may damage the file,
+                # and a damaged file is replaced at the next write (``put``)
+                db.execute("PRAGMA synchronous = OFF")
                 self._db = db
                 return db
             except (sqlite3.Error, OSError):
@@ -987,18 +1098,25 @@ class Digests:
         rows = [(e.name, _version(e.key, e.read_ns), bytes(e.digest_json)) for e in entries if e.ok]
         if not rows:
             return True
-        db = self._open()
-        if db is None:
-            return False
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            db.executemany("INSERT OR REPLACE INTO digests VALUES (?, ?, ?)", rows)
-            db.execute("COMMIT")
-        except sqlite3.Error:
-            with contextlib.suppress(sqlite3.Error):
-                db.execute("ROLLBACK")
-            return False
-        return True
+        for attempt in range(2):
+            db = self._open()
+            if db is None:
+                return False
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                db.executemany("INSERT OR REPLACE INTO digests VALUES (?, ?, ?)", rows)
+                db.execute("COMMIT")
+                return True
+            except sqlite3.Error as err:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                if attempt or getattr(err, "sqlite_errorcode", 0) & 0xFF not in _DAMAGED:
+                    return False
+                # damaged (a crash while it was written): start it again, or no index would
+                # ever be written after this (the index waits for its digests)
+                self.close()
+                self._remove()
+        return False
 
     def get(self, wanted: dict[str, str]) -> dict[str, bytes]:
         """The stored digests of ``wanted`` (name -> version) whose version matches."""
@@ -1430,16 +1548,37 @@ def refresh(
             where.append(len(plan))
             plan.append(-1)
             todo.append((name, key))
-    new: list[Entry] = read_entries(str(deals_dir), todo, stage_ids, progress, str(root), texts) if todo else []
+    digests = Digests(digests_path)
+    keep = save and index_path is not None
+    kept = [True]  # every digest read now is stored: the index may be written
+    # no index read: every entry is read now, and the index to write is theirs, in their order
+    ahead: Encoder | None = Encoder() if keep and stored is None else None
+
+    def store_digests(part: list[Entry]) -> None:
+        # while the workers read on: the digests of what they read first, and their columns
+        nonlocal ahead
+        kept[0] = digests.put(part) and kept[0]
+        if ahead is not None:
+            try:
+                ahead.add(part)
+            except (ValueError, UnicodeError, OverflowError, TypeError):
+                ahead = None  # encoded whole at the end, which gives up on the same error
+
+    new: list[Entry] = []
+    if todo:
+        new = read_entries(
+            str(deals_dir), todo, stage_ids, progress, str(root), texts, arrived=store_digests if keep else None
+        )
     for pos, entry in zip(where, new, strict=True):
         plan[pos] = entry
-    digests = Digests(digests_path)
     fresh = Fresh(deals_dir, stage_ids, files, plan, stored, digests, root)
     fresh.index_path = index_path if save else None
     changed = bool(todo) or stored is None or len(stored.names) != len(files)
-    if changed and save and index_path is not None:
+    if changed and keep and kept[0]:
+        assert index_path is not None
         try:
-            _save(index_path, fresh, new, stage_ids)
+            with _gc_off():  # many entries to encode, none of them garbage
+                _save(index_path, fresh, stage_ids, ahead)
         except Unreadable:  # an index that looked whole but was not: read every file again
             return refresh(
                 deals_dir, _nowhere(index_path), digests_path, stage_ids, progress, save=save, root=root, texts=texts
@@ -1466,21 +1605,19 @@ def fold_at(base_files: int) -> int:
     return max(DELTA_MIN, int(base_files * DELTA_SHARE))
 
 
-def _save(index_path: Path, fresh: Fresh, new: list[Entry], stage_ids: list[str]) -> None:
-    """Keep what ``fresh`` read: the digests, then a delta over the base read when it stays
-    small (``fold_at``), else the index whole; ``Unreadable`` when the index read turns out
-    not to decode."""
+def _save(index_path: Path, fresh: Fresh, stage_ids: list[str], ahead: Encoder | None = None) -> None:
+    """Keep what ``fresh`` read (its digests stored already, as they were read): a delta over
+    the base read when it stays small (``fold_at``), else the index whole (``ahead``: its
+    entries encoded already, when every one was read now); ``Unreadable`` when the index read
+    turns out not to decode."""
     stored = fresh.stored
     base = stored.base if isinstance(stored, Layered) else stored
     if base is not None:
         changes, removed = fresh.changes(base)
         if len(changes) + len(removed) <= fold_at(len(base.names)):
-            if fresh.digests.put(new):
-                write_delta(index_path, base, changes, removed, stage_ids)
+            write_delta(index_path, base, changes, removed, stage_ids)
             return
-    entries = fresh.entries()
-    if fresh.digests.put(new):
-        write_index(index_path, entries, stage_ids)
+    write_index(index_path, fresh.entries(), stage_ids, ahead)
 
 
 def _nowhere(path: Path) -> Path:
