@@ -44,7 +44,7 @@ from typing import Any, NamedTuple
 from .digest import Row, at, digest, ladder_of, micros, row_at
 from .models import Deal, Pipeline
 from .query import Filters
-from .timeutil import end_of_day
+from .timeutil import end_of_day, this_instant
 from .touch import untouched
 
 IDLE = "idle"
@@ -77,8 +77,14 @@ class AsOf:
 
     @classmethod
     def at(cls, moment: datetime) -> AsOf:
-        """As the pipeline stands at ``moment`` (no ``--as-of``: now)."""
+        """As the pipeline stands at ``moment``."""
         return cls(moment, moment.date())
+
+    @classmethod
+    def now(cls) -> AsOf:
+        """As the pipeline stands now (no ``--as-of``): every entry written so far counts, one
+        stamped with the current second too (``timeutil.this_instant``)."""
+        return cls.at(this_instant())
 
 
 def as_of(when: AsOf | date | datetime) -> AsOf:

@@ -79,9 +79,15 @@ def zone_from_name(name: str) -> tzinfo:
 
 
 def now() -> datetime:
-    """The current time, local time zone, whole seconds."""
-    current = datetime.now(_zone) if _zone is not None else _system_local(datetime.now())
-    return current.replace(microsecond=0)
+    """The current time, local time zone, whole seconds: what a command writes."""
+    return this_instant().replace(microsecond=0)
+
+
+def this_instant() -> datetime:
+    """The current time to the microsecond, local time zone: the cut-off of a list of "now"
+    (``stale.AsOf.now``). An entry written this very second is stamped with the second it
+    began (``now``), so it is before this instant and counts."""
+    return datetime.now(_zone) if _zone is not None else _system_local(datetime.now())
 
 
 def today() -> date:

@@ -57,3 +57,22 @@ def test_list_gives_days_in_stage_stale_and_overdue(pipe, run_pipe) -> None:
     assert next(row for row in table if row.startswith(idle)).endswith("stale: no next step")
     header = next(csv.reader(io.StringIO(run_pipe("-C", root, "list", "--format", "csv").stdout)))
     assert header[-3:] == ["days_in_stage", "stale", "overdue_days"]
+
+
+def test_an_entry_written_this_very_second_counts_now(pipe) -> None:
+    """Time stamps are whole seconds; a list of "now" counts an entry stamped with the current
+    second (its cut-off is this instant, not the second it is in)."""
+    deals = [pipe.add(f"Caffè Roma {n}", "--at", "2026-01-05T10:00") for n in range(10)]  # never touched: stale
+    left = iter(deals)
+
+    def next_step_then_look() -> tuple[str, list[str], dict]:
+        deal = next(left)
+        stamp = timeutil.now().isoformat()  # this second, as a command with no --at writes it
+        pipe("next", deal, "Demo", "--due", "+1m", "--at", stamp)
+        stale = [s["id"] for s in json.loads(pipe("stale", "--format", "json", ok=False).stdout)]
+        listed = {r["id"]: r for r in json.loads(pipe("list", "--format", "json").stdout)}
+        return deal, stale, listed[deal]
+
+    _, (deal, stale, row) = on_one_clock(timeutil.now, next_step_then_look, tries=10)  # all in one second
+    assert deal not in stale and len(stale) >= 1
+    assert (row["next_step"], row["stale"]) == ("Demo", None)

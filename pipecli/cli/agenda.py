@@ -8,7 +8,7 @@ import typer
 
 from ..errors import EXIT_ERROR, usage_error
 from ..render import AGENDA_FORMATS, OutputFormat
-from ..timeutil import now, parse_date
+from ..timeutil import parse_date
 from .app import app
 from .common import (
     OutputOpt,
@@ -68,7 +68,7 @@ def agenda(
     form = OutputFormat(fmt)
     store = store_from(ctx)  # first: the pipeline may name the time zone that dates are in
     pipeline = store.pipeline
-    cut = AsOf.end_of(parse_date(as_of, option="--as-of"), pipeline.zone) if as_of else AsOf.at(now())
+    cut = AsOf.end_of(parse_date(as_of, option="--as-of"), pipeline.zone) if as_of else AsOf.now()
     if not 0 <= days <= MAX_DAYS:  # typer checks it too; a caller of the function may not
         raise usage_error(f"--days {days}: give a number of days from 0 to {MAX_DAYS}")
     fresh = indexed(store)

@@ -86,7 +86,6 @@ def board(
     from ..query import Filters
     from ..render.board import render_board
     from ..stale import AsOf
-    from ..timeutil import now
 
     store = store_from(ctx)  # first: the pipeline may name the time zone that dates are in
     pipeline = store.pipeline
@@ -94,7 +93,7 @@ def board(
         day, moment = as_of_cut(as_of, pipeline.zone)
         when = AsOf(moment, day)
     else:
-        when = AsOf.at(now())
+        when = AsOf.now()
     fresh = indexed(store)
     owner = owner_of(store, owner, lambda: (v.owner for v in fresh.views))
     filters = Filters(status=None, owner=owner, source=source, tag=tag)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ..index import Fresh
     from ..models import Deal
     from ..store import Store, Transaction
-from ..timeutil import end_of_day, local_day, now, parse_datetime, parse_when, today, use_zone
+from ..timeutil import end_of_day, local_day, now, parse_datetime, parse_when, this_instant, today, use_zone
 from .app import COLOR_KEY, PAGING_KEY
 
 
@@ -289,6 +289,9 @@ def as_of_cut(text: str, zone: tzinfo | None) -> tuple[date, datetime]:
     """``--as-of TEXT``: the day it names and the cut-off (entries before it count). A day
     (``2026-11-20``, ``yesterday``, ``-1w``, ``eom``) is computed at its end in ``zone`` (the
     pipeline's; None: the local one); a date-time (``2026-11-20T12:00``, ``now``) at that moment."""
+    if text.strip().lower() == "now":  # as with no --as-of: an entry written this second counts
+        moment = this_instant()
+        return local_day(moment), moment
     when = parse_when(text, option="--as-of")
     if isinstance(when, datetime):
         return local_day(when), when

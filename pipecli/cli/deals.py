@@ -709,7 +709,6 @@ def list_(
     from .. import actions
     from ..query import ROW_KEYS, Filters, deal_row, sort_deals
     from ..stale import AsOf, list_marks
-    from ..timeutil import now
 
     form = OutputFormat(fmt)
     store = store_from(ctx)
@@ -726,7 +725,7 @@ def list_(
     filters = Filters(stages=stages, status=None if status == "all" else status, owner=owner, source=source, tag=tag)
     deals = sort_deals([d for d in fresh.views if filters.matches(d)], sort, pipeline)
     try:
-        cut: AsOf | None = AsOf.at(now())
+        cut: AsOf | None = AsOf.now()
     except PipeError:  # a clock no time stamp can say (TZ=UTC+24): the deals, without their marks
         cut = None
     # each deal after its last entry, as its listing is: the index's rows, no file read on a warm run

@@ -11,7 +11,7 @@ import typer
 
 from ..errors import EXIT_ERROR, PipeError, WrongStatus, usage_error
 from ..render import STALE_FORMATS, OutputFormat
-from ..timeutil import now, parse_date, parse_duration
+from ..timeutil import parse_date, parse_duration
 from .app import app, describe
 from .common import (
     AtOpt,
@@ -115,7 +115,7 @@ def stale(
         day, moment = as_of_cut(as_of, pipeline.zone)
         cut = AsOf(moment, day)
     else:
-        cut = AsOf.at(now())
+        cut = AsOf.now()
     try:
         stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
     except PipeError as err:  # a typo in a crontab is a command-line mistake (2), not "something is stale" (1)
