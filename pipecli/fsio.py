@@ -46,6 +46,11 @@ PROGRESS_EVERY = 200
 SYNC_THREADS = 16  # fsyncs in flight at once: the file system commits them together
 
 
+def unguessable() -> str:
+    """16 random hex digits for a temporary name (``os.urandom``, as ``secrets.token_hex(8)``)."""
+    return os.urandom(8).hex()
+
+
 def create_temp(folder: Path, prefix: str, suffix: str = ".tmp", mode: int = 0o666) -> tuple[int, Path]:
     """A new, empty file in ``folder`` with an unpredictable name, open for writing.
 
@@ -54,7 +59,7 @@ def create_temp(folder: Path, prefix: str, suffix: str = ".tmp", mode: int = 0o6
     under that name. ``mode`` is narrowed by the umask, as for any new file.
     """
     for _ in range(100):
-        path = folder / f"{prefix}{os.urandom(8).hex()}{suffix}"
+        path = folder / f"{prefix}{unguessable()}{suffix}"
         try:
             fd = os.open(path, _CREATE_FLAGS, mode)
         except FileExistsError:

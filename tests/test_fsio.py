@@ -35,7 +35,7 @@ def test_temp_file_never_follows_a_planted_symlink(tmp_path: Path, monkeypatch: 
     # someone who guessed the first name plants a symlink under it
     (folder / ".acme.yaml.guessed.tmp").symlink_to(victim)
     tokens = iter(["guessed", "fresh"])
-    monkeypatch.setattr(fsio.secrets, "token_hex", lambda n: next(tokens))
+    monkeypatch.setattr(fsio, "unguessable", lambda: next(tokens))
     fd, path = fsio.create_temp(folder, ".acme.yaml.")
     os.write(fd, b"new data")
     os.close(fd)
