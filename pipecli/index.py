@@ -1242,11 +1242,16 @@ class Fresh:
         if self._duplicates is None:
             ids = self._stored("ids")  # the id column alone: a search decodes no other row
             stored = self.stored  # after: a damaged index is put aside (``_read_again``)
-            if stored is not None and self._as_stored():  # every id differs (the usual case): no duplicate
-                every = [*map(ids.__getitem__, self._slots()), *stored.problem_ids.values()]
-                if len(set(every)) == len(every):
-                    self._duplicates = {}
-                    return self._duplicates
+            # every id differs (the usual case): no duplicate, found without a step per file
+            kept = [p for p in self.plan if type(p) is int]
+            every = [p.deal_id for p in self.plan if type(p) is not int and p.deal_id is not None]  # type: ignore[union-attr]
+            if stored is not None:
+                slots, named = stored.slots, stored.problem_ids
+                every += [ids[s] for s in map(slots.__getitem__, kept) if s >= 0]
+                every += [named[p] for p in kept if p in named] if named else []
+            if len(set(every)) == len(every):
+                self._duplicates = {}
+                return self._duplicates
             seen: dict[str, str] = {}
             found: dict[int, tuple[str, str]] = {}
             for pos, p in enumerate(self.plan):
@@ -1424,12 +1429,6 @@ class Fresh:
         now = {name for name, _ in self.files}
         return out, sorted(set(base.names) - now)
 
-    def rows_settled_before(self, now: int) -> bool:
-        """Whether every deal's last entry is before ``now`` (micros): then every row at a
-        cut-off of ``now`` is its settled row (the usual report, of today)."""
-        rows = self.rows
-        return not rows or max(map(_SETTLED, rows)) < now
-
     def rows_at(self, cutoff: datetime) -> list[Row]:
         """Every deal's row at ``cutoff`` (``digest.row_at``), by file name: ``rows_at_many``
         of the one cut-off."""
@@ -1441,11 +1440,13 @@ class Fresh:
         (kept in ``.pipe/digests``, or read from the file again when it is not there), decoded
         once and replayed once for all the cut-offs it is still moving at (``digest.row_at_many``).
         A digest once decoded is kept for the next call."""
-        if cutoffs and self._settled is None and self.rows_settled_before(micros(min(cutoffs))):
-            return [self.rows for _ in cutoffs]  # the usual report, of today: every row as it settled
-        ladder = ladder_of(self.stage_ids)
         if self._settled is None:  # the same for every cut-off: made once
-            self._settled = (self.rows, self.names, dict(self.files))
+            rows = self.rows
+            if cutoffs and (not rows or max(map(_SETTLED, rows)) < micros(min(cutoffs))):
+                # every deal's last entry is before every cut-off (the usual report, of today)
+                return [rows, *(list(rows) for _ in cutoffs[1:])]
+            self._settled = (rows, self.names, dict(self.files))
+        ladder = ladder_of(self.stage_ids)
         rows, names, keys = self._settled
         order = sorted(range(len(cutoffs)), key=lambda j: cutoffs[j])
         nows = [micros(cutoffs[j]) for j in order]
