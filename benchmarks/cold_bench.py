@@ -24,16 +24,8 @@ import sys
 import time
 from pathlib import Path
 
-CSAFE = """
-import os, sys, time, yaml
-t = time.perf_counter()
-with os.scandir(sys.argv[1]) as it:
-    for e in it:
-        if e.name.endswith(".yaml"):
-            with open(e.path, encoding="utf-8") as f:
-                yaml.load(f.read(), Loader=yaml.CSafeLoader)
-print(time.perf_counter() - t)
-"""
+from scale import CSAFE  # the same one-process parse that scale.py compares with
+
 HERE = 'import sys; sys.argv[0] = "pipe"; sys.path.insert(0, sys.argv.pop(1)); from pipecli.launch import main; main()'
 
 

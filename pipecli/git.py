@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import PipeError
+from .fsio import unguessable
 
 if TYPE_CHECKING:
     from .store import Store, Transaction
@@ -404,7 +405,7 @@ class Repo:
     def _commit_tree(self, head: str | None, head_tree: str | None, info: bytes, message: str) -> str | None:
         """The commit of HEAD's tree (``head_tree``) with the index lines ``info`` applied;
         None if that is HEAD's tree."""
-        index = self.git_dir / f"pipe-index-{os.urandom(8).hex()}"
+        index = self.git_dir / f"pipe-index-{unguessable()}"
         env = {"GIT_INDEX_FILE": str(index)}
         try:
             if head:
