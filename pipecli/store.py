@@ -127,7 +127,73 @@ def new_deal_text(deal: Deal) -> str:
 def rewritten_text(path: Path, text: str, old: Deal, new: Deal) -> str:
     """``text`` (the file at ``path``, which reads as ``old``) changed to say ``new``:
     only the lines that differ change; comments, key order, quoting, unknown keys,
-    CR LF line ends and a byte order mark stay as they were."""
+    CR LF line ends and a byte order mark stay as they were.
+
+    A file that is exactly what pipe writes for ``old`` (``canonical_rewrite``) is
+    written as pipe writes ``new``: the same text the round trip gives, without it."""
+    fast = canonical_rewrite(path, text, old, new)
+    return fast if fast is not None else roundtrip_text(path, text, old, new)
+
+
+def _own_keys(deal: Deal) -> bool:
+    """Whether the deal, or a part of it, has keys the models do not know."""
+    parts = [deal, deal.contact, deal.next_step, deal.snooze, *deal.history, *deal.notes]
+    return any(part is not None and part.model_extra for part in parts)
+
+
+def _round_trip_keeps_style(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Whether the round trip writes some change from ``before`` to ``after`` in the style
+    the file gave the value it replaces, where a new file's style differs: items added to
+    an empty list (``tags: []``) go one per line, and a text that replaces one written in
+    quotes (``'0612'``) or as a block (``|``) is written so too (ruamel.yaml keeps the
+    style of a text it replaces). A text not known to be written plain counts as quoted."""
+    from . import yamlfast
+
+    for key, value in after.items():
+        old = before.get(key)
+        if key not in before or old == value:
+            continue
+        if isinstance(value, list) and value and old == [] and not isinstance(value[0], dict):
+            return True
+        if isinstance(value, dict) and isinstance(old, dict):
+            if _round_trip_keeps_style(old, value):
+                return True
+        elif isinstance(value, str) and isinstance(old, str) and not yamlfast.written_plain(old, key):
+            return True
+    return False
+
+
+def canonical_rewrite(path: Path, text: str, old: Deal, new: Deal) -> str | None:
+    """``new_deal_text(new)`` when the file at ``path`` is, byte for byte, ``text`` and
+    ``text`` is ``new_deal_text(old)`` (no comment, no other order, layout or quoting, no
+    unknown key, no CR LF or byte order mark); None for any other file.
+
+    For such a file the round trip (``roundtrip_text``) changes the lines that differ
+    and writes them as ``new_deal_text`` writes them, so both give the same text
+    (tests/test_write_path.py compares them on generated deals and changes); this way
+    costs neither ruamel.yaml's import nor its round trip."""
+    from . import yamlfast
+
+    if _own_keys(old) or _own_keys(new):
+        return None
+    before = new_deal_data(old)
+    if text != yamlfast.dump(before):
+        return None
+    after = new_deal_data(new)
+    if _round_trip_keeps_style(before, after):
+        return None
+    try:
+        if read_bytes(path) != text.encode("utf-8"):  # CR LF, a byte order mark, a change since
+            return None
+    except (PipeError, UnicodeEncodeError):
+        return None
+    return yamlfast.dump(after)
+
+
+def roundtrip_text(path: Path, text: str, old: Deal, new: Deal) -> str:
+    """``rewritten_text`` by ruamel.yaml's round trip: the file read with its comments,
+    order and quoting, the fields that changed merged in (``yamlio.merge``), written again
+    in the file's own layout."""
     try:
         doc = yamlio.load_roundtrip(text)
     except Exception as exc:  # what the fast reader let through, ruamel.yaml may still refuse

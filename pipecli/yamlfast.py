@@ -5,9 +5,19 @@ of the time of a large import. Deal files have a fixed shape (a mapping of
 scalars, flow lists of scalars, small mappings, and lists of mappings whose values
 are scalars, flow lists of scalars or small mappings: the history), so
 this module lays the lines out itself and asks ruamel.yaml only how to write
-each distinct scalar (plain or quoted), remembering the answer. Anything
-outside that shape (multi-line text, nested lists, empty mappings, very long
-values) goes to ``dump_new`` whole. Tests check both agree on generated deals.
+each distinct scalar (plain or quoted) it cannot tell by pipe's rules, remembering
+the answer. Anything outside that shape (multi-line text, nested lists, empty
+mappings, very long values) goes to ``dump_new`` whole. Tests check both agree on
+generated deals.
+
+The scalars of a usual deal (keys, words and sentences in any script, ids, time
+stamps, amounts, stage names) are told without ruamel.yaml, so a command that writes
+such a deal never imports it (``store.rewritten_text`` relies on that for its speed):
+text that starts with a letter, is not one of the words a YAML 1.1 or 1.2 reader takes
+for a boolean or null, and holds no line break, control character, ``: ``, `` #``, or
+(in a flow list) flow indicator, is written plain, exactly as ruamel.yaml's emitter
+decides (its ``analyze_scalar``: no leading indicator, no special character, no
+leading or trailing space).
 """
 
 from __future__ import annotations
@@ -49,8 +59,15 @@ def _flow(kind: str, value: Any) -> str:
     return text[4:-2]
 
 
+# a key written plain by ruamel.yaml: a name of ASCII letters, digits and '_' that no
+# reader takes for anything but text (not in _WORDS), short enough for a simple key
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
 @lru_cache(maxsize=4096)
 def _key(key: str) -> str:
+    if _PLAIN_KEY.fullmatch(key) and key not in _WORDS:
+        return key
     text = yamlio.dump_new({key: 1})
     if not text.endswith(": 1\n") or len(text.splitlines()) != 1:
         raise _Fallback
@@ -64,6 +81,15 @@ def _key(key: str) -> str:
 _PLAIN_WORDS = re.compile(r"^[A-Za-z](?:[A-Za-z0-9._-]| (?! ))*[A-Za-z0-9._-]$|^[A-Za-z]$")
 _PLAIN_CODE = re.compile(r"^[0-9][A-Za-z0-9]*[g-nG-Np-wP-WyzYZ][A-Za-z0-9]*$")
 _PLAIN_TIME = re.compile(r"^\d{4}-\d\d-\d\d(?:T\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d|Z)?)?$")
+# Text in any script: a letter first (no YAML indicator, no number, no reader's date),
+# then any character ruamel.yaml's emitter shows as it is (not a control character, a
+# line break only YAML takes for one, a byte order mark or a surrogate: yamlio._UNPRINTABLE
+# and the tab). ``_text_plain`` adds what the emitter looks for inside the text.
+_PLAIN_TEXT = re.compile("[^\\W\\d_][^\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]*")
+# An item of a flow list that yamlio._flow_item leaves plain (its _FLOW_PLAIN), starting with a letter
+_FLOW_WORD = re.compile(r"[^\W\d_][\w.@+/-]*(?: [\w.@+/-]+)*")
+# A float as ruamel.yaml writes it (its repr) when the repr is digits, a point and digits
+_PLAIN_FLOAT = re.compile(r"-?[0-9]+\.[0-9]+")
 _WORDS = frozenset(
     {
         "y",
@@ -103,16 +129,55 @@ def _plain(value: str, key: str | None) -> bool:
     return bool(_PLAIN_CODE.match(value))
 
 
+def _text_plain(value: str, flow: bool) -> bool:
+    """Whether ruamel.yaml writes ``value`` plain, by the rules above (False: not known)."""
+    if value in _WORDS:
+        return False
+    if flow:
+        return _FLOW_WORD.fullmatch(value) is not None
+    return (
+        _PLAIN_TEXT.fullmatch(value) is not None
+        and not value.endswith((" ", ":"))
+        and ": " not in value
+        and " #" not in value
+    )
+
+
+def written_plain(value: str, key: str | None = None) -> bool:
+    """Whether ``value``, the value of ``key`` in a block mapping, is known to be written
+    plain (False: quoted, a block, or not known without asking ruamel.yaml)."""
+    return (
+        len(value) <= _MAX_SCALAR
+        and _BREAKS.search(value) is None
+        and (_plain(value, key) or _text_plain(value, False))
+    )
+
+
 def _scalar(value: Any, flow: bool = False, key: str | None = None) -> str:
     if isinstance(value, str):
         if len(value) > _MAX_SCALAR or _BREAKS.search(value):
             raise _Fallback
-        if _plain(value, key):
+        if _plain(value, key) or _text_plain(value, flow):
             return value
+        if not flow and value not in _WORDS and _PLAIN_TEXT.fullmatch(value):
+            # text an indicator inside keeps from being plain (``a: b``, ``x #1``, a trailing
+            # space): in double quotes when it holds a ', else in single quotes (the emitter's
+            # choice; its characters need no escape but " and \)
+            if "'" in value:
+                return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            return f"'{value}'"
+        if not flow and key not in yamlio.DATE_KEYS and value.isascii() and _PLAIN_TIME.match(value):
+            return f"'{value}'"  # a date or time stamp outside a date's key: quoted for every reader
     elif isinstance(value, Decimal):
         return yamlio.decimal_text(value)  # digits and a point: plain everywhere (not cached: 1.0 == 1.00)
     elif value is None or not isinstance(value, (bool, int, float)):
         raise _Fallback
+    elif isinstance(value, bool):
+        return "true" if value else "false"
+    elif isinstance(value, int):
+        return str(value)
+    elif _PLAIN_FLOAT.fullmatch(text := repr(value)):
+        return text
     kind = type(value).__name__
     if flow:
         return _flow.__wrapped__(kind, value) if kind == "float" else _flow(kind, value)

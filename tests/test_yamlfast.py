@@ -58,10 +58,28 @@ TRICKY = [
     "bell\x07",
     "\u2028sep",
     "é",
+    "Called: they want a pilot",
+    "l'ami: oui",
+    'say "yes": now',
+    "back\\slash: x",
+    "x #1",
+    "ends with space ",
+    "Łódź: biuro",
+    "ร้านกาแฟ: pilot",
+    "emoji 🚀: launch",
 ]
 
+# sentences in Italian, Polish and Thai (letters, combining marks) with the punctuation
+# that decides between plain, single and double quotes (': ', ' #', quotes, a trailing space)
+sentence = st.text(
+    st.sampled_from(list("aAzZàèìòùÈąęłńóśźżŁกขรัา้่ 0129:#'\",;.-!?&*@%/\\[]{}|>~\u00a0\u2013")) | st.characters(),
+    min_size=1,
+    max_size=40,
+)
 scalar_text = st.one_of(
     st.sampled_from(TRICKY),
+    sentence,
+    sentence.map(lambda s: "a" + s),
     st.text(max_size=25),
     st.from_regex(_PLAIN_WORDS, fullmatch=True).filter(lambda s: len(s) < 40),
     st.from_regex(_PLAIN_CODE, fullmatch=True).filter(lambda s: len(s) < 40),
