@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from . import yamlio
@@ -211,9 +210,11 @@ def _too_deep(data: Any, limit: int = MAX_DEPTH) -> bool:
 
 def _deep_line(text: str, limit: int = MAX_DEPTH) -> int | None:
     """The line where the nesting of ``text`` first goes past ``limit`` levels."""
+    import yaml
+
     depth = 0
     try:
-        for event in yaml.parse(text, Loader=yamlio.FastLoader):
+        for event in yaml.parse(text, Loader=yamlio.fast_loader()):
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > limit and event.start_mark is not None:

@@ -36,19 +36,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
-import yaml
-
 # --------------------------------------------------------------------------------------
 # Fast, safe reading (PyYAML)
+#
+# PyYAML is imported when a text first needs it (yaml-rs stepped aside, an error to place,
+# ``pipe check``'s readings): a one-deal command on a file yaml-rs reads never imports it.
+# ``FastLoader`` (a module attribute, made then) is its loader with pipe's rules.
 
-_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class FastLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """Safe loader with YAML 1.2 core scalar rules and no timestamp objects."""
-
-
-FastLoader.yaml_implicit_resolvers = {}
 _R12 = [
     ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
     (
@@ -65,30 +59,78 @@ _R12 = [
     ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
     ("tag:yaml.org,2002:merge", r"^(?:<<)$", ["<"]),
 ]
-
-
-class _Core12(yaml.resolver.BaseResolver):
-    """The YAML 1.2 core schema's resolution of plain scalars, as any 1.2 reader does it."""
-
-
-_Core12.yaml_implicit_resolvers = {}
-for _tag, _rx, _first in _R12:
-    FastLoader.add_implicit_resolver(_tag, re.compile(_rx), _first)
-    _Core12.add_implicit_resolver(_tag, re.compile(_rx), _first)
-_CORE12 = _Core12()
 _NUMBER_TAGS = [(tag, re.compile(rx)) for tag, rx, _ in _R12 if tag.endswith((":int", ":float"))]
-_YAML11 = yaml.resolver.Resolver()  # PyYAML's default, and many other tools': YAML 1.1
 _STR = "tag:yaml.org,2002:str"
+
+
+@functools.cache
+def _pyyaml() -> tuple[type, Any, Any]:
+    """PyYAML's side, made on first use: ``FastLoader`` (a safe loader with YAML 1.2 core
+    scalar rules, pipe's numbers, no timestamp objects, no tags, a repeated key refused),
+    a YAML 1.2 core resolver and PyYAML's own (YAML 1.1) resolver."""
+    import yaml
+
+    base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class FastLoader(base):  # type: ignore[misc, valid-type]
+        """Safe loader with YAML 1.2 core scalar rules and no timestamp objects."""
+
+    class Core12(yaml.resolver.BaseResolver):
+        """The YAML 1.2 core schema's resolution of plain scalars, as any 1.2 reader does it."""
+
+    FastLoader.yaml_implicit_resolvers = {}
+    Core12.yaml_implicit_resolvers = {}
+    for tag, rx, first in _R12:
+        FastLoader.add_implicit_resolver(tag, re.compile(rx), first)
+        Core12.add_implicit_resolver(tag, re.compile(rx), first)
+    FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+    FastLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+    # no Python sets (nothing downstream, JSON or the parse cache, can hold one), and no tags
+    # of anyone's own; the other YAML types (binary, omap, an explicit timestamp) become
+    # values every command shows
+    FastLoader.add_constructor("tag:yaml.org,2002:set", _refuse_tag)
+    FastLoader.add_constructor(None, _refuse_tag)
+    FastLoader.construct_mapping = _construct_mapping  # type: ignore[method-assign]
+    return FastLoader, Core12(), yaml.resolver.Resolver()  # the last: PyYAML's default, and many other tools': YAML 1.1
+
+
+def fast_loader() -> Any:
+    """``FastLoader``: PyYAML's loader with pipe's rules (imports PyYAML)."""
+    return _pyyaml()[0]
+
+
+@functools.cache
+def _lazy(pattern: str) -> re.Pattern[str]:
+    """A regular expression compiled when first used: one the commands that write or read a
+    usual deal never use costs them nothing."""
+    return re.compile(pattern)
+
+
+def __getattr__(name: str) -> Any:
+    # what is made on first use, under the names it had when it was made on import
+    if name == "FastLoader":
+        return fast_loader()
+    if name == "_PYYAML_ONLY":
+        return _pyyaml_only_rule()
+    if name == "_NUMBER_TOKEN":
+        return _lazy(_NUMBER_TOKEN_RULE)
+    if name == "_UNPRINTABLE":
+        return _lazy(_UNPRINTABLE_RULE)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def tag_12(text: str) -> str:
     """The tag a YAML 1.2 (core schema) reader gives the plain scalar ``text``."""
-    return str(_CORE12.resolve(yaml.ScalarNode, text, (True, False)))
+    import yaml
+
+    return str(_pyyaml()[1].resolve(yaml.ScalarNode, text, (True, False)))
 
 
 def tag_11(text: str) -> str:
     """The tag a YAML 1.1 reader (PyYAML's default) gives the plain scalar ``text``."""
-    return str(_YAML11.resolve(yaml.ScalarNode, text, (True, False)))
+    import yaml
+
+    return str(_pyyaml()[2].resolve(yaml.ScalarNode, text, (True, False)))
 
 
 def needs_quotes(text: str) -> bool:
@@ -127,24 +169,19 @@ def _construct_float(loader: Any, node: Any) -> Any:
 
 
 def _refuse_tag(loader: Any, node: Any) -> Any:
+    import yaml
+
     tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
     raise yaml.constructor.ConstructorError(
         None, None, f"the YAML tag {tag} is not allowed in pipe files; write the value plainly", node.start_mark
     )
 
 
-FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-FastLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
-# no Python sets (nothing downstream, JSON or the parse cache, can hold one), and no tags
-# of anyone's own; the other YAML types (binary, omap, an explicit timestamp) become
-# values every command shows
-FastLoader.add_constructor("tag:yaml.org,2002:set", _refuse_tag)
-FastLoader.add_constructor(None, _refuse_tag)
-
-
 def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> Any:
     # a key given twice is an error (which value did the author mean?), as for the
     # round-trip reader that rewrites the file, not a silent "last one wins"
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, Any] = {}
         for key_node, _ in node.value:
@@ -161,9 +198,6 @@ def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> Any:
     return yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep=deep)
 
 
-FastLoader.construct_mapping = _construct_mapping  # type: ignore[method-assign]
-
-
 # A Rust parser (yaml-rs, about ten times PyYAML's C loader with its Python constructor)
 # reads what it reads exactly as FastLoader does: YAML 1.2 core scalars, dates as text,
 # a repeated key an error. It is used only on text without the constructs where the two
@@ -172,23 +206,29 @@ FastLoader.construct_mapping = _construct_mapping  # type: ignore[method-assign]
 # written); anything else, and any text it refuses, goes to FastLoader, so errors
 # and their lines are PyYAML's. tests/test_yaml_parsers.py, and every file the test
 # suite reads (``CHECK_FAST``), hold it to FastLoader's result.
-_PYYAML_ONLY = re.compile(
-    r"^\ufeff"  # a byte order mark
-    r"|[&*{]|<<"  # anchors and aliases (refused after parsing), flow mappings, merge keys
-    r"|(?:^|[\s\[,])[!?]"  # tags, complex keys
-    r"|^(?:---|\.\.\.|%)"  # document markers, directives
-    r"|^ *(?:- +)*\["  # a flow sequence as a key (or a list item of lists)
-    r"|[\[,][ \t]*[\[|>@`:]|\[[^\n]*:"  # nested flow sequences, indicators or pairs in a flow item
-    r"|^ *(?:- +)*:|\t"  # an empty key, tabs (PyYAML refuses them where yaml-rs takes them as spaces)
-    r"|[0-9]_|_[0-9]|(?:^|[\s\[,:])[-+]0|0[bBXO]"  # numbers only one of the two reads as such
-    r"|[\x85\u2028\u2029]|\r(?!\n)"  # line breaks only PyYAML takes for such
-    r"|(?:^|[\s:])[|>][-+0-9]*[ \t]*(?:#.*)?$"  # block scalars (they differ on empty ones)
-    # what PyYAML refuses: every character but \t \n \r \x20-\x7e \x85 \xa0-\ud7ff \ue000-\ufffd and
-    # \U00010000-\U0010ffff, written as the characters refused (the same set; a negated class that
-    # reaches \U0010ffff costs the re module 5 to 30 ms to compile, on every start)
-    r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]",
-    re.MULTILINE,
-)
+@functools.cache
+def _pyyaml_only_rule() -> re.Pattern[str]:
+    """The rule as one regular expression (``_PYYAML_ONLY``, compiled when first asked for:
+    ``pyyaml_only`` is what the readers use, and tests hold the two equal)."""
+    return re.compile(
+        r"^\ufeff"  # a byte order mark
+        r"|[&*{]|<<"  # anchors and aliases (refused after parsing), flow mappings, merge keys
+        r"|(?:^|[\s\[,])[!?]"  # tags, complex keys
+        r"|^(?:---|\.\.\.|%)"  # document markers, directives
+        r"|^ *(?:- +)*\["  # a flow sequence as a key (or a list item of lists)
+        r"|[\[,][ \t]*[\[|>@`:]|\[[^\n]*:"  # nested flow sequences, indicators or pairs in a flow item
+        r"|^ *(?:- +)*:|\t"  # an empty key, tabs (PyYAML refuses them where yaml-rs takes them as spaces)
+        r"|[0-9]_|_[0-9]|(?:^|[\s\[,:])[-+]0|0[bBXO]"  # numbers only one of the two reads as such
+        r"|[\x85\u2028\u2029]|\r(?!\n)"  # line breaks only PyYAML takes for such
+        r"|(?:^|[\s:])[|>][-+0-9]*[ \t]*(?:#.*)?$"  # block scalars (they differ on empty ones)
+        # what PyYAML refuses: every character but \t \n \r \x20-\x7e \x85 \xa0-\ud7ff \ue000-\ufffd and
+        # \U00010000-\U0010ffff, written as the characters refused (the same set; a negated class that
+        # reaches \U0010ffff costs the re module 5 to 30 ms to compile, on every start)
+        r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]",
+        re.MULTILINE,
+    )
+
+
 CHECK_FAST = False  # tests: parse with both and fail on any difference
 
 _rs_loads: Callable[..., Any] | None
@@ -198,7 +238,7 @@ except ImportError:  # pragma: no cover - a platform without a wheel: PyYAML alo
     _rs_loads = None
 
 
-_NUMBER_TOKEN = re.compile(r"(?:^|(?<=[\s\[,]))[-+.0-9][^\s\[\],#]*")
+_NUMBER_TOKEN_RULE = r"(?:^|(?<=[\s\[,]))[-+.0-9][^\s\[\],#]*"  # ``_NUMBER_TOKEN``, compiled when asked for
 # The tokens of _NUMBER_TOKEN that can be numbers at all: made only of the characters of a
 # number (signs, digits, points, letters: 0x1F, 1e5, .inf), with one ':' at most at the end,
 # ending where a token ends, and not an int as pipe reads one (digits, no leading zero, at most
@@ -255,8 +295,10 @@ _PLUS_ZERO = re.compile(r"\+0(?<![^\s\[,:]\+0)")  # ... for '-' and '+'
 _LONE_CR = re.compile(r"\r(?!\n)")
 _BLOCK_SCALAR = re.compile(r"[|>](?<![^\s:][|>])[-+0-9]*[ \t]*(?:#.*)?$", re.MULTILINE)
 _ASCII_REFUSED = bytes(c for c in range(128) if (c < 32 and c not in (9, 10, 13)) or c == 127)
-# what PyYAML refuses, and the line breaks only it takes for such (\x85, \u2028, \u2029)
-_REFUSED = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# what PyYAML refuses, and the line breaks only it takes for such (\x85, \u2028, \u2029): every
+# character but \t \n \r \x20-\x7e \xa0-\u2027 \u202a-\ud7ff \ue000-\ufffd and \U00010000-\U0010ffff,
+# written as the characters refused (the same set; the negated class took 4 ms to compile, on every start)
+_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 
 def _starts_a_line(text: str, char: str, candidates: re.Pattern[str] | None = None) -> bool:
@@ -325,7 +367,9 @@ def load_fast(text: str) -> Any:
     done, data = _fast(text)
     if done and not CHECK_FAST:
         return data
-    slow = yaml.load(text, Loader=FastLoader)
+    import yaml
+
+    slow = yaml.load(text, Loader=fast_loader())
     if done and _shape(data) != _shape(slow):
         raise AssertionError(f"yaml-rs and FastLoader disagree on {text!r}: {data!r} != {slow!r}")
     return slow
@@ -364,6 +408,8 @@ def _core_12(text: str, tag: str) -> Any:
 
 def _yaml_11(text: str) -> Any:
     """The value a YAML 1.1 reader (PyYAML's safe_load, and many other tools) makes of it."""
+    import yaml
+
     tag = tag_11(text)
     if tag == _STR:
         return text
@@ -389,8 +435,10 @@ class Reading:
 def plain_readings(text: str) -> list[Reading]:
     """Every plain scalar value of a valid document (not keys, not quoted text) that some
     reader reads differently from another: the places ``pipe check`` looks at."""
+    import yaml
+
     try:
-        root = yaml.compose(text, Loader=FastLoader)
+        root = yaml.compose(text, Loader=fast_loader())
     except yaml.YAMLError:
         return []
     out: list[Reading] = []
@@ -423,8 +471,10 @@ def _same(a: Any, b: Any) -> bool:
 
 def anchor_line(text: str) -> int | None:
     """The 1-based line of the first anchor (&a) or alias (*a) in a valid document, or None."""
+    import yaml
+
     try:
-        for token in yaml.scan(text, Loader=FastLoader):
+        for token in yaml.scan(text, Loader=fast_loader()):
             if isinstance(token, (yaml.AnchorToken, yaml.AliasToken)):
                 return token.start_mark.line + 1
     except yaml.YAMLError:
@@ -439,6 +489,8 @@ def error_line(exc: BaseException, text: str | None = None) -> int | None:
     if mark is not None:
         return int(mark.line) + 1
     position = getattr(exc, "position", None)
+    import yaml
+
     if isinstance(exc, yaml.reader.ReaderError) and text is not None and isinstance(position, int):
         return text.count("\n", 0, position) + 1
     return None
@@ -447,6 +499,8 @@ def error_line(exc: BaseException, text: str | None = None) -> int | None:
 def error_reason(exc: BaseException) -> str:
     problem = getattr(exc, "problem", None)
     context = getattr(exc, "context", None)
+    import yaml
+
     if isinstance(exc, yaml.constructor.ConstructorError) and not context and problem:
         return str(problem)  # pipe's own rules (a tag, a key given twice, a number): said plainly
     parts = [p for p in (context, problem) if p]
@@ -459,8 +513,10 @@ def locate(text: str, loc: tuple[Any, ...]) -> int | None:
     When the path does not exist (a missing field), the line of the deepest
     part of it that does.
     """
+    import yaml
+
     try:
-        node = yaml.compose(text, Loader=FastLoader)
+        node = yaml.compose(text, Loader=fast_loader())
     except yaml.YAMLError:
         return None
     if node is None:
@@ -642,7 +698,7 @@ DATE_KEYS = frozenset({"created", "close_date", "at", "due", "until"})
 # NEL, LS and PS, which readers fold): only a double-quoted scalar can escape them
 # every character but \t \n \x20-\x7e \xa0-\u2027 \u202a-\ud7ff \ue000-\ufefe \uff00-\ufffd and
 # \U00010000-\U0010ffff, written as the characters it takes (the same set, ten times faster to compile)
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+_UNPRINTABLE_RULE = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
 _TAB_INDENT = re.compile("(?:^|\n)\t")  # a literal block (|) cannot start a line with a tab
 
 
@@ -677,7 +733,7 @@ def to_node(value: Any, key: str | None = None) -> Any:
             return seq
         return CommentedSeq(to_node(v) for v in value)
     if isinstance(value, str):
-        if _UNPRINTABLE.search(value):
+        if _lazy(_UNPRINTABLE_RULE).search(value):
             return DoubleQuotedScalarString(value)
         if "\n" in value and not _TAB_INDENT.search(value):
             return LiteralScalarString(value)

@@ -266,7 +266,7 @@ def _modules_after(run_pipe: Any, root: Path, *args: str) -> set[str]:
 def test_a_one_deal_command_on_a_canonical_file_never_imports_ruamel(
     pipe: Any, run_pipe: Any, command: str, tmp_path: Path
 ) -> None:
-    pipe("add", "Zażółć gęślą jaźń", "--id", "zaz", "--value", "8500.50", "--owner", "Łucja", "--at", "2026-03-02")
+    pipe("add", "Zażółć gęślą jaźń", "--id", "zaz", "--value", "1234.56", "--owner", "Łucja", "--at", "2026-03-02")
     pipe("note", "zaz", "ร้านกาแฟ: pilot; call back.", "--at", "2026-03-03")
     before = pipe.deal_text("zaz")
     args = {
@@ -278,6 +278,7 @@ def test_a_one_deal_command_on_a_canonical_file_never_imports_ruamel(
     }[command]
     modules = _modules_after(run_pipe, pipe.root, *args)
     assert "ruamel.yaml" not in modules
+    assert "yaml" not in modules  # PyYAML: yaml-rs reads what pipe writes
     after = pipe.deal_text("zaz")
     assert after != before
     assert after == new_deal_text(parse_deal(pipe.root / "deals" / "zaz.yaml", after))
@@ -292,3 +293,14 @@ def test_a_file_with_a_comment_is_rewritten_by_ruamel_keeping_it(pipe: Any, run_
     text = pipe.deal_text("roma")
     assert "owner: anna  # since March\n" in text
     assert "text: Sent the offer" in text
+
+
+def test_show_reads_a_deal_with_neither_pyyaml_nor_ruamel(pipe: Any, run_pipe: Any) -> None:
+    pipe("add", "ร้านกาแฟ เชียงใหม่", "--id", "cafe", "--value", "1200", "--at", "2026-03-02")
+    pipe("note", "cafe", "Called: they want a pilot", "--at", "2026-03-03")
+    done = run_pipe("-C", str(pipe.root), "show", "cafe", env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert done.returncode == 0, done.stderr
+    modules = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert not {"yaml", "ruamel.yaml"} & modules
+    assert "ร้านกาแฟ เชียงใหม่" in done.stdout
+    assert "Called: they want a pilot" in done.stdout
