@@ -170,7 +170,7 @@ def canonical_rewrite(path: Path, text: str, old: Deal, new: Deal) -> str | None
 
     For such a file the round trip (``roundtrip_text``) changes the lines that differ
     and writes them as ``new_deal_text`` writes them, so both give the same text
-    (tests/test_write_path.py compares them on generated deals and changes); this way
+    (tests/test_canonical_rewrite.py compares them on generated deals and changes); this way
     costs neither ruamel.yaml's import nor its round trip."""
     from . import yamlfast
 
