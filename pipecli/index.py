@@ -278,6 +278,8 @@ _TEXT = "text"
 _OPT_INT = "opt_int"  # an integer or None (kept as _NONE_INT)
 _NONE_INT = -(2**63)
 _ID = operator.attrgetter("id")
+_NAME = operator.itemgetter(0)
+_KEY = operator.itemgetter(1)
 _SETTLED = operator.attrgetter("settled")
 _NEW_ROW = functools.partial(tuple.__new__, Row)  # Row._make without a Python call per row
 _TAGS = "tags"
@@ -1151,25 +1153,37 @@ def scan(deals_dir: Path) -> tuple[list[tuple[str, Key]], set[str]]:
     """Every entry of deals/ that names a deal (``*.yaml``, not hidden) and its key, by name,
     as ``Store.load_all`` lists them; and the names of those that are not regular files (a
     symlink is keyed as itself, never as what it points to): those are read anew every time."""
+    # Listed through an open descriptor where the platform can, so that each stat looks the
+    # name up in the folder alone (fstatat), not the whole path again: a sixth of the time at
+    # 100,000 files.
+    fd = None
     try:
-        it = os.scandir(deals_dir)
+        if os.scandir in os.supports_fd:
+            fd = os.open(deals_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        it = os.scandir(deals_dir if fd is None else fd)
     except (FileNotFoundError, NotADirectoryError):
+        if fd is not None:
+            os.close(fd)
         return [], set()
     out = []
     anew = set()
-    with it:
-        for e in it:
-            name = e.name
-            if not name.endswith(".yaml") or name.startswith("."):
-                continue
-            try:
-                st = e.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            out.append((name, file_key(st)))
-            if not stat.S_ISREG(st.st_mode):
-                anew.add(name)
-    out.sort()
+    try:
+        with it:
+            for e in it:
+                name = e.name
+                if not name.endswith(".yaml") or name.startswith("."):
+                    continue
+                try:
+                    st = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                out.append((name, file_key(st)))
+                if not stat.S_ISREG(st.st_mode):
+                    anew.add(name)
+    finally:
+        if fd is not None:
+            os.close(fd)
+    out.sort(key=_NAME)  # names are unique: by name alone, which sorts text as text (twice as fast)
     return out, anew
 
 
@@ -1590,15 +1604,16 @@ def refresh(
 def _all_trusted(files: list[tuple[str, Key]], stored: Stored | Layered) -> bool:
     """Whether ``files`` are the index's files, by name, each with its key and trusted (the
     usual warm run): the test of ``refresh``'s loop for every file at once."""
-    if len(files) != len(stored.names) or [name for name, _ in files] != stored.names:
+    if len(files) != len(stored.names) or list(map(_NAME, files)) != stored.names:
         return False
     flat = stored.keys.flat
-    if array("q", [x for _, key in files for x in key]) != flat:
+    if array("q", list(itertools.chain.from_iterable(map(_KEY, files)))) != flat:
         return False
-    modified, changed = flat[1::4], flat[2::4]
-    return all(
-        read - (m if m > c else c) >= RACY_NS for read, m, c in zip(stored.read_ns, modified, changed, strict=True)
-    )
+    if not files:
+        return True
+    # ``trusted`` of each (read - max(modified, changed) >= RACY_NS), as one pass in C
+    stamps = map(max, flat[1::4], flat[2::4])
+    return min(map(operator.sub, stored.read_ns, stamps)) >= RACY_NS
 
 
 def fold_at(base_files: int) -> int:
