@@ -632,14 +632,26 @@ class Stored:
         n_files, n_deals = header["files"], header["deals"]
         self.n_deals = n_deals
         names = self._table("name", _TEXT, n_files)
-        if names != sorted(names) or len(set(names)) != len(names) or None in names:
-            raise Unreadable("bad names")
+        if None in names or not all(map(operator.lt, names, itertools.islice(names, 1, None))):
+            raise Unreadable("bad names")  # each name is text, after the one before it: sorted, none twice
         self.names: list[str] = names
         self.keys = Keys(self._numbers("key", "q", 4 * n_files))
         self.read_ns: Sequence[int] = self._numbers("read", "q", n_files)
         self.problems: list[tuple[int | None, str] | None] = []
         self.problem_ids: dict[int, str] = {}  # file -> the id of its deal, for a problem after validation
-        for i, p in enumerate(self._table("problem", _TEXT, n_files)):
+        self.slots: list[int] = []
+        problems = self._table("problem", _TEXT, n_files)
+        if n_deals == n_files and problems.count(None) == n_files:  # the usual index: no problem
+            self.problems = problems
+            self.slots = list(range(n_files))
+        else:
+            self._problems(problems, n_deals)
+        self._rows: list[Row] | None = None
+        self._views: list[Listed] | None = None
+
+    def _problems(self, problems: list[str | None], n_deals: int) -> None:
+        """Each file's problem, decoded, and the slot of each good file's row."""
+        for i, p in enumerate(problems):
             if p is None:
                 self.problems.append(None)
                 continue
@@ -652,15 +664,12 @@ class Stored:
             if len(plain) == 3:
                 self.problem_ids[i] = _text(plain[2])
             self.problems.append((line, message))
-        self.slots: list[int] = []
         good = 0
-        for p in self.problems:
-            self.slots.append(good if p is None else -1)
-            good += p is None
+        for problem in self.problems:
+            self.slots.append(good if problem is None else -1)
+            good += problem is None
         if good != n_deals:
             raise Unreadable("counts disagree")
-        self._rows: list[Row] | None = None
-        self._views: list[Listed] | None = None
 
     def _numbers(self, name: str, typecode: str, count: int) -> array[Any]:
         raw = _section(self._data, self._base, self._sections, name, typecode)
@@ -682,6 +691,8 @@ class Stored:
         else:
             decoded = _values(kind, values)
         codes = self._numbers(name, "i", count)
+        if len(decoded) == count and codes == array("i", range(count)):
+            return decoded  # a value per file, in order (names, ids, titles): the table itself
         if codes and (min(codes) < 0 or max(codes) >= len(decoded)):
             raise Unreadable(f"section {name} has a code out of its table")
         return list(map(decoded.__getitem__, codes))
