@@ -1392,6 +1392,13 @@ class Fresh:
         """What ``Store.load_all`` says of the files it cannot use, by file name."""
         out = list(self.extra)
         dups = self.duplicates
+        stored = self.stored
+        if not dups and (stored is None or stored.problems.count(None) == len(stored.problems)):
+            # the usual run: no stored file has a problem, so only those read now can have one
+            for p in self.plan:
+                if isinstance(p, Entry) and p.problem is not None:
+                    out.append(Problem(self.deals_dir / p.name, p.problem[0], p.problem[1]))
+            return out
         for pos, p in enumerate(self.plan):
             name, problem = self._problem(p)
             if pos in dups:
