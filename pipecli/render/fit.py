@@ -55,10 +55,21 @@ class Column:
     style: Callable[[Mapping[str, Any]], str | None] | None = None
 
 
+# Below U+0300 (where the combining marks begin), every printable character takes one column:
+# ASCII, and the Latin letters of Italian, Polish and the other European languages.
+# tests/test_fit.py holds wcwidth to it for each of them.
+FIRST_NOT_NARROW = "\u0300"
+
+
+def narrow(text: str) -> bool:
+    """Whether each character of ``text`` takes exactly one column (so its width is its length)."""
+    return (text.isascii() or max(text) < FIRST_NOT_NARROW) and text.isprintable()
+
+
 def display_width(text: str) -> int:
     """Columns a string takes on a terminal: Thai vowel marks take none, CJK two."""
-    if text.isascii() and text.isprintable():
-        return len(text)  # what wcwidth says of printable ASCII, without asking it per character
+    if narrow(text):
+        return len(text)  # what wcwidth says of such text, without asking it per character
     from wcwidth import wcswidth, wcwidth
 
     width = wcswidth(text)
@@ -132,14 +143,14 @@ def fit(
     a header line, a rule of dashes, then the rows; no trailing spaces."""
     screen = screen or Screen()
     capped = [None if screen.wide else c.max_width for c in columns]
-    # each cell's lines, and each line's display width, measured once; a row of printable
-    # ASCII (most rows: one line a cell, a column a character) is measured by its lengths
+    # each cell's lines, and each line's display width, measured once; a row of narrow text
+    # (most rows: one line a cell, a column a character) is measured by its lengths
     lines_of: list[list[list[str]]] = []
     widths_of: list[list[list[int]]] = []
-    simple: list[bool] = []  # the row is printable ASCII
+    simple: list[bool] = []  # the row is narrow text (``narrow``)
     for texts in cells:
         joined = "".join(texts)
-        if joined.isascii() and joined.isprintable():
+        if narrow(joined):
             lines_of.append([[text] for text in texts])
             widths_of.append([[len(text)] for text in texts])
             simple.append(True)
@@ -180,7 +191,7 @@ def fit(
         line(["-" * (widths[j] or 0) for j in shown]),
     ]
     plain = styles is None and not screen.color
-    # what a printable ASCII cell that fits becomes: padded by str's own methods (its length is its width)
+    # what a narrow cell that fits becomes: padded by str's own methods (its length is its width)
     right_aligned = {j: columns[j].align == "right" for j in shown if columns[j].align != "center"}
     for r, row in enumerate(lines_of):
         measured = widths_of[r]
