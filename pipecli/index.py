@@ -1223,7 +1223,7 @@ class Fresh:
         self.stored = stored
         self.digests = digests
         self.root = None if root is None else os.fspath(root)  # symlinks are followed only inside it
-        self.parsed = sum(1 for p in plan if isinstance(p, Entry))
+        self.parsed = len(plan) - list(map(type, plan)).count(int)  # entries read now (no step per file)
         self.rebuilt = stored is None
         self.extra: list[Problem] = []  # problems of deals/ itself (``Store.index``)
         self._duplicates: dict[int, tuple[str, str]] | None = None
@@ -1268,8 +1268,10 @@ class Fresh:
             ids = self._stored("ids")  # the id column alone: a search decodes no other row
             stored = self.stored  # after: a damaged index is put aside (``_read_again``)
             # every id differs (the usual case): no duplicate, found without a step per file
-            kept = [p for p in self.plan if type(p) is int]
-            every = [p.deal_id for p in self.plan if type(p) is not int and p.deal_id is not None]  # type: ignore[union-attr]
+            # nothing read now: the plan is the stored positions alone
+            kept: list[Any] = self.plan if not self.parsed else [p for p in self.plan if type(p) is int]
+            read = [p for p in self.plan if isinstance(p, Entry)] if self.parsed else []
+            every = [e.deal_id for e in read if e.deal_id is not None]
             if stored is not None:
                 slots, named = stored.slots, stored.problem_ids
                 every += [ids[s] for s in map(slots.__getitem__, kept) if s >= 0]
@@ -1395,7 +1397,7 @@ class Fresh:
         stored = self.stored
         if not dups and (stored is None or stored.problems.count(None) == len(stored.problems)):
             # the usual run: no stored file has a problem, so only those read now can have one
-            for p in self.plan:
+            for p in self.plan if self.parsed else ():
                 if isinstance(p, Entry) and p.problem is not None:
                     out.append(Problem(self.deals_dir / p.name, p.problem[0], p.problem[1]))
             return out
