@@ -65,7 +65,7 @@ import struct
 import sys
 import time
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
@@ -281,6 +281,7 @@ _ID = operator.attrgetter("id")
 _NAME = operator.itemgetter(0)
 _KEY = operator.itemgetter(1)
 _SETTLED = operator.attrgetter("settled")
+_CREATED = operator.attrgetter("created")
 _NEW_ROW = functools.partial(tuple.__new__, Row)  # Row._make without a Python call per row
 _TAGS = "tags"
 _STEP = "step"
@@ -1463,6 +1464,30 @@ class Fresh:
         now = {name for name, _ in self.files}
         return out, sorted(set(base.names) - now)
 
+    def _digests_of(self, needed: set[str]) -> dict[str, bytes]:
+        """The digest (as JSON) of each deal file named in ``needed``: a file read now gives its
+        own; the others come from ``.pipe/digests``, asked for by their stored entry's version.
+        A digest that is not there is left out."""
+        stored = self.stored
+        found: dict[str, bytes] = {}
+        wanted: dict[str, str] = {}
+        if stored is not None and self._as_stored():  # a file's position is its place in the index
+            for name in needed:
+                at = bisect_left(stored.names, name)
+                wanted[name] = _version(stored.keys[at], stored.read_ns[at])
+        else:
+            for p in self.plan:
+                if isinstance(p, Entry):
+                    if p.ok and p.name in needed:
+                        found[p.name] = bytes(p.digest_json)
+                else:
+                    assert stored is not None
+                    name = stored.names[p]
+                    if name in needed:
+                        wanted[name] = _version(stored.keys[p], stored.read_ns[p])
+        found.update(self.digests.get({n: v for n, v in wanted.items() if n not in found}))
+        return found
+
     def rows_at(self, cutoff: datetime) -> list[Row]:
         """Every deal's row at ``cutoff`` (``digest.row_at``), by file name: ``rows_at_many``
         of the one cut-off."""
@@ -1485,51 +1510,44 @@ class Fresh:
         order = sorted(range(len(cutoffs)), key=lambda j: cutoffs[j])
         nows = [micros(cutoffs[j]) for j in order]
         # per deal, of the cut-offs in time order: [lo, hi) replayed (created before, settled at
-        # or after), from hi on the settled row, before lo none (it did not exist yet)
-        spans: list[tuple[int, int]] = []
-        needed: set[str] = set()
+        # or after), from hi on the settled row, before lo none (it did not exist yet); each
+        # list made in one pass in C, so that only the deals not settled at a cut-off cost a step
+        los = list(map(bisect_right, itertools.repeat(nows), map(_CREATED, rows)))
+        his = list(map(bisect_right, itertools.repeat(nows), map(_SETTLED, rows)))
+        moving = list(itertools.compress(range(len(rows)), map(operator.lt, los, his)))
         decoded = self._replayed
-        for i, row in enumerate(rows):
-            lo, hi = bisect_right(nows, row.created), bisect_right(nows, row.settled)
-            spans.append((lo, hi))
-            if lo < hi and names[i] not in decoded:
-                needed.add(names[i])
-        found: dict[str, bytes] = {}
-        if needed:
-            wanted = {}
-            for p in self.plan:
-                if isinstance(p, Entry):
-                    if p.ok and p.name in needed:
-                        found[p.name] = bytes(p.digest_json)
-                else:
-                    assert self.stored is not None
-                    name = self.stored.names[p]
-                    if name in needed:
-                        wanted[name] = _version(self.stored.keys[p], self.stored.read_ns[p])
-            found.update(self.digests.get({n: v for n, v in wanted.items() if n not in found}))
-        by_time: list[list[Row]] = [[] for _ in order]
-        for i, row in enumerate(rows):
-            lo, hi = spans[i]
-            if lo < hi:
-                name = names[i]
-                dg: Digest | None = None
-                if name in decoded:
-                    dg = decoded[name]
-                else:
-                    try:
-                        dg = from_plain(json.loads(found[name]))
-                    except Exception:  # not stored, or stored wrong: read the file itself
-                        fresh = read_entry(str(self.deals_dir), name, keys[name], ladder, self.root)
-                        if fresh.ok:
-                            dg = from_plain(json.loads(bytes(fresh.digest_json)))
-                    decoded[name] = dg
-                if dg is not None:
-                    past = row_at_many(dg, ladder, [cutoffs[j] for j in order[lo:hi]])
-                    for k, r in enumerate(past, lo):
-                        if r is not None:
-                            by_time[k].append(r)
-            for k in range(hi, len(order)):
-                by_time[k].append(row)
+        needed = {names[i] for i in moving if names[i] not in decoded}
+        found = self._digests_of(needed) if needed else {}
+        replayed: dict[tuple[int, int], Row | None] = {}  # (deal, cut-off in time order) -> its row then
+        for i in moving:
+            name = names[i]
+            dg: Digest | None = None
+            if name in decoded:
+                dg = decoded[name]
+            else:
+                try:
+                    dg = from_plain(json.loads(found[name]))
+                except Exception:  # not stored, or stored wrong: read the file itself
+                    fresh = read_entry(str(self.deals_dir), name, keys[name], ladder, self.root)
+                    if fresh.ok:
+                        dg = from_plain(json.loads(bytes(fresh.digest_json)))
+                decoded[name] = dg
+            if dg is not None:
+                lo, hi = los[i], his[i]
+                past = row_at_many(dg, ladder, [cutoffs[j] for j in order[lo:hi]])
+                replayed.update(zip(((i, k) for k in range(lo, hi)), past, strict=True))
+        by_time: list[list[Row]] = []
+        for k in range(len(order)):
+            # the settled row of each deal settled by this cut-off; the others replayed, or none
+            # (not created yet, or its digest unreadable), in file order
+            late = list(itertools.compress(range(len(rows)), map(operator.gt, his, itertools.repeat(k))))
+            if not late:
+                by_time.append(list(rows))
+                continue
+            at_k: list[Row | None] = list(rows)
+            for i in late:
+                at_k[i] = replayed.get((i, k))
+            by_time.append(list(filter(None, at_k)))
         out: list[list[Row]] = [[] for _ in cutoffs]
         for k, j in enumerate(order):
             out[j] = by_time[k]
