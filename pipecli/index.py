@@ -65,7 +65,7 @@ import struct
 import sys
 import time
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
@@ -278,7 +278,10 @@ _TEXT = "text"
 _OPT_INT = "opt_int"  # an integer or None (kept as _NONE_INT)
 _NONE_INT = -(2**63)
 _ID = operator.attrgetter("id")
+_NAME = operator.itemgetter(0)
+_KEY = operator.itemgetter(1)
 _SETTLED = operator.attrgetter("settled")
+_CREATED = operator.attrgetter("created")
 _NEW_ROW = functools.partial(tuple.__new__, Row)  # Row._make without a Python call per row
 _TAGS = "tags"
 _STEP = "step"
@@ -630,14 +633,26 @@ class Stored:
         n_files, n_deals = header["files"], header["deals"]
         self.n_deals = n_deals
         names = self._table("name", _TEXT, n_files)
-        if names != sorted(names) or len(set(names)) != len(names) or None in names:
-            raise Unreadable("bad names")
+        if None in names or not all(map(operator.lt, names, itertools.islice(names, 1, None))):
+            raise Unreadable("bad names")  # each name is text, after the one before it: sorted, none twice
         self.names: list[str] = names
         self.keys = Keys(self._numbers("key", "q", 4 * n_files))
         self.read_ns: Sequence[int] = self._numbers("read", "q", n_files)
         self.problems: list[tuple[int | None, str] | None] = []
         self.problem_ids: dict[int, str] = {}  # file -> the id of its deal, for a problem after validation
-        for i, p in enumerate(self._table("problem", _TEXT, n_files)):
+        self.slots: list[int] = []
+        problems = self._table("problem", _TEXT, n_files)
+        if n_deals == n_files and problems.count(None) == n_files:  # the usual index: no problem
+            self.problems = problems
+            self.slots = list(range(n_files))
+        else:
+            self._problems(problems, n_deals)
+        self._rows: list[Row] | None = None
+        self._views: list[Listed] | None = None
+
+    def _problems(self, problems: list[str | None], n_deals: int) -> None:
+        """Each file's problem, decoded, and the slot of each good file's row."""
+        for i, p in enumerate(problems):
             if p is None:
                 self.problems.append(None)
                 continue
@@ -650,15 +665,12 @@ class Stored:
             if len(plain) == 3:
                 self.problem_ids[i] = _text(plain[2])
             self.problems.append((line, message))
-        self.slots: list[int] = []
         good = 0
-        for p in self.problems:
-            self.slots.append(good if p is None else -1)
-            good += p is None
+        for problem in self.problems:
+            self.slots.append(good if problem is None else -1)
+            good += problem is None
         if good != n_deals:
             raise Unreadable("counts disagree")
-        self._rows: list[Row] | None = None
-        self._views: list[Listed] | None = None
 
     def _numbers(self, name: str, typecode: str, count: int) -> array[Any]:
         raw = _section(self._data, self._base, self._sections, name, typecode)
@@ -680,6 +692,8 @@ class Stored:
         else:
             decoded = _values(kind, values)
         codes = self._numbers(name, "i", count)
+        if len(decoded) == count and codes == array("i", range(count)):
+            return decoded  # a value per file, in order (names, ids, titles): the table itself
         if codes and (min(codes) < 0 or max(codes) >= len(decoded)):
             raise Unreadable(f"section {name} has a code out of its table")
         return list(map(decoded.__getitem__, codes))
@@ -1151,25 +1165,37 @@ def scan(deals_dir: Path) -> tuple[list[tuple[str, Key]], set[str]]:
     """Every entry of deals/ that names a deal (``*.yaml``, not hidden) and its key, by name,
     as ``Store.load_all`` lists them; and the names of those that are not regular files (a
     symlink is keyed as itself, never as what it points to): those are read anew every time."""
+    # Listed through an open descriptor where the platform can, so that each stat looks the
+    # name up in the folder alone (fstatat), not the whole path again: a sixth of the time at
+    # 100,000 files.
+    fd = None
     try:
-        it = os.scandir(deals_dir)
+        if os.scandir in os.supports_fd:
+            fd = os.open(deals_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        it = os.scandir(deals_dir if fd is None else fd)
     except (FileNotFoundError, NotADirectoryError):
+        if fd is not None:
+            os.close(fd)
         return [], set()
     out = []
     anew = set()
-    with it:
-        for e in it:
-            name = e.name
-            if not name.endswith(".yaml") or name.startswith("."):
-                continue
-            try:
-                st = e.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            out.append((name, file_key(st)))
-            if not stat.S_ISREG(st.st_mode):
-                anew.add(name)
-    out.sort()
+    try:
+        with it:
+            for e in it:
+                name = e.name
+                if not name.endswith(".yaml") or name.startswith("."):
+                    continue
+                try:
+                    st = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                out.append((name, file_key(st)))
+                if not stat.S_ISREG(st.st_mode):
+                    anew.add(name)
+    finally:
+        if fd is not None:
+            os.close(fd)
+    out.sort(key=_NAME)  # names are unique: by name alone, which sorts text as text (twice as fast)
     return out, anew
 
 
@@ -1198,7 +1224,7 @@ class Fresh:
         self.stored = stored
         self.digests = digests
         self.root = None if root is None else os.fspath(root)  # symlinks are followed only inside it
-        self.parsed = sum(1 for p in plan if isinstance(p, Entry))
+        self.parsed = len(plan) - list(map(type, plan)).count(int)  # entries read now (no step per file)
         self.rebuilt = stored is None
         self.extra: list[Problem] = []  # problems of deals/ itself (``Store.index``)
         self._duplicates: dict[int, tuple[str, str]] | None = None
@@ -1243,8 +1269,10 @@ class Fresh:
             ids = self._stored("ids")  # the id column alone: a search decodes no other row
             stored = self.stored  # after: a damaged index is put aside (``_read_again``)
             # every id differs (the usual case): no duplicate, found without a step per file
-            kept = [p for p in self.plan if type(p) is int]
-            every = [p.deal_id for p in self.plan if type(p) is not int and p.deal_id is not None]  # type: ignore[union-attr]
+            # nothing read now: the plan is the stored positions alone
+            kept: list[Any] = self.plan if not self.parsed else [p for p in self.plan if type(p) is int]
+            read = [p for p in self.plan if isinstance(p, Entry)] if self.parsed else []
+            every = [e.deal_id for e in read if e.deal_id is not None]
             if stored is not None:
                 slots, named = stored.slots, stored.problem_ids
                 every += [ids[s] for s in map(slots.__getitem__, kept) if s >= 0]
@@ -1367,6 +1395,13 @@ class Fresh:
         """What ``Store.load_all`` says of the files it cannot use, by file name."""
         out = list(self.extra)
         dups = self.duplicates
+        stored = self.stored
+        if not dups and (stored is None or stored.problems.count(None) == len(stored.problems)):
+            # the usual run: no stored file has a problem, so only those read now can have one
+            for p in self.plan if self.parsed else ():
+                if isinstance(p, Entry) and p.problem is not None:
+                    out.append(Problem(self.deals_dir / p.name, p.problem[0], p.problem[1]))
+            return out
         for pos, p in enumerate(self.plan):
             name, problem = self._problem(p)
             if pos in dups:
@@ -1429,6 +1464,30 @@ class Fresh:
         now = {name for name, _ in self.files}
         return out, sorted(set(base.names) - now)
 
+    def _digests_of(self, needed: set[str]) -> dict[str, bytes]:
+        """The digest (as JSON) of each deal file named in ``needed``: a file read now gives its
+        own; the others come from ``.pipe/digests``, asked for by their stored entry's version.
+        A digest that is not there is left out."""
+        stored = self.stored
+        found: dict[str, bytes] = {}
+        wanted: dict[str, str] = {}
+        if stored is not None and self._as_stored():  # a file's position is its place in the index
+            for name in needed:
+                at = bisect_left(stored.names, name)
+                wanted[name] = _version(stored.keys[at], stored.read_ns[at])
+        else:
+            for p in self.plan:
+                if isinstance(p, Entry):
+                    if p.ok and p.name in needed:
+                        found[p.name] = bytes(p.digest_json)
+                else:
+                    assert stored is not None
+                    name = stored.names[p]
+                    if name in needed:
+                        wanted[name] = _version(stored.keys[p], stored.read_ns[p])
+        found.update(self.digests.get({n: v for n, v in wanted.items() if n not in found}))
+        return found
+
     def rows_at(self, cutoff: datetime) -> list[Row]:
         """Every deal's row at ``cutoff`` (``digest.row_at``), by file name: ``rows_at_many``
         of the one cut-off."""
@@ -1451,51 +1510,44 @@ class Fresh:
         order = sorted(range(len(cutoffs)), key=lambda j: cutoffs[j])
         nows = [micros(cutoffs[j]) for j in order]
         # per deal, of the cut-offs in time order: [lo, hi) replayed (created before, settled at
-        # or after), from hi on the settled row, before lo none (it did not exist yet)
-        spans: list[tuple[int, int]] = []
-        needed: set[str] = set()
+        # or after), from hi on the settled row, before lo none (it did not exist yet); each
+        # list made in one pass in C, so that only the deals not settled at a cut-off cost a step
+        los = list(map(bisect_right, itertools.repeat(nows), map(_CREATED, rows)))
+        his = list(map(bisect_right, itertools.repeat(nows), map(_SETTLED, rows)))
+        moving = list(itertools.compress(range(len(rows)), map(operator.lt, los, his)))
         decoded = self._replayed
-        for i, row in enumerate(rows):
-            lo, hi = bisect_right(nows, row.created), bisect_right(nows, row.settled)
-            spans.append((lo, hi))
-            if lo < hi and names[i] not in decoded:
-                needed.add(names[i])
-        found: dict[str, bytes] = {}
-        if needed:
-            wanted = {}
-            for p in self.plan:
-                if isinstance(p, Entry):
-                    if p.ok and p.name in needed:
-                        found[p.name] = bytes(p.digest_json)
-                else:
-                    assert self.stored is not None
-                    name = self.stored.names[p]
-                    if name in needed:
-                        wanted[name] = _version(self.stored.keys[p], self.stored.read_ns[p])
-            found.update(self.digests.get({n: v for n, v in wanted.items() if n not in found}))
-        by_time: list[list[Row]] = [[] for _ in order]
-        for i, row in enumerate(rows):
-            lo, hi = spans[i]
-            if lo < hi:
-                name = names[i]
-                dg: Digest | None = None
-                if name in decoded:
-                    dg = decoded[name]
-                else:
-                    try:
-                        dg = from_plain(json.loads(found[name]))
-                    except Exception:  # not stored, or stored wrong: read the file itself
-                        fresh = read_entry(str(self.deals_dir), name, keys[name], ladder, self.root)
-                        if fresh.ok:
-                            dg = from_plain(json.loads(bytes(fresh.digest_json)))
-                    decoded[name] = dg
-                if dg is not None:
-                    past = row_at_many(dg, ladder, [cutoffs[j] for j in order[lo:hi]])
-                    for k, r in enumerate(past, lo):
-                        if r is not None:
-                            by_time[k].append(r)
-            for k in range(hi, len(order)):
-                by_time[k].append(row)
+        needed = {names[i] for i in moving if names[i] not in decoded}
+        found = self._digests_of(needed) if needed else {}
+        replayed: dict[tuple[int, int], Row | None] = {}  # (deal, cut-off in time order) -> its row then
+        for i in moving:
+            name = names[i]
+            dg: Digest | None = None
+            if name in decoded:
+                dg = decoded[name]
+            else:
+                try:
+                    dg = from_plain(json.loads(found[name]))
+                except Exception:  # not stored, or stored wrong: read the file itself
+                    fresh = read_entry(str(self.deals_dir), name, keys[name], ladder, self.root)
+                    if fresh.ok:
+                        dg = from_plain(json.loads(bytes(fresh.digest_json)))
+                decoded[name] = dg
+            if dg is not None:
+                lo, hi = los[i], his[i]
+                past = row_at_many(dg, ladder, [cutoffs[j] for j in order[lo:hi]])
+                replayed.update(zip(((i, k) for k in range(lo, hi)), past, strict=True))
+        by_time: list[list[Row]] = []
+        for k in range(len(order)):
+            # the settled row of each deal settled by this cut-off; the others replayed, or none
+            # (not created yet, or its digest unreadable), in file order
+            late = list(itertools.compress(range(len(rows)), map(operator.gt, his, itertools.repeat(k))))
+            if not late:
+                by_time.append(list(rows))
+                continue
+            at_k: list[Row | None] = list(rows)
+            for i in late:
+                at_k[i] = replayed.get((i, k))
+            by_time.append(list(filter(None, at_k)))
         out: list[list[Row]] = [[] for _ in cutoffs]
         for k, j in enumerate(order):
             out[j] = by_time[k]
@@ -1590,15 +1642,16 @@ def refresh(
 def _all_trusted(files: list[tuple[str, Key]], stored: Stored | Layered) -> bool:
     """Whether ``files`` are the index's files, by name, each with its key and trusted (the
     usual warm run): the test of ``refresh``'s loop for every file at once."""
-    if len(files) != len(stored.names) or [name for name, _ in files] != stored.names:
+    if len(files) != len(stored.names) or list(map(_NAME, files)) != stored.names:
         return False
     flat = stored.keys.flat
-    if array("q", [x for _, key in files for x in key]) != flat:
+    if array("q", list(itertools.chain.from_iterable(map(_KEY, files)))) != flat:
         return False
-    modified, changed = flat[1::4], flat[2::4]
-    return all(
-        read - (m if m > c else c) >= RACY_NS for read, m, c in zip(stored.read_ns, modified, changed, strict=True)
-    )
+    if not files:
+        return True
+    # ``trusted`` of each (read - max(modified, changed) >= RACY_NS), as one pass in C
+    stamps = map(max, flat[1::4], flat[2::4])
+    return min(map(operator.sub, stored.read_ns, stamps)) >= RACY_NS
 
 
 def fold_at(base_files: int) -> int:

@@ -14,6 +14,7 @@ certainty it leaves to the command line's own completion.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import signal
@@ -41,8 +42,54 @@ def _quit_at_once(signum: int, frame: object) -> None:
     os._exit(EXIT_INTERRUPTED)
 
 
+# What the running command leaves to the end of the process (``leave_to_exit``); None when
+# the process is not `pipe` itself (the library, tests): then nothing is kept.
+_left: list[object] | None = None
+
+
+def leave_to_exit(*objects: object) -> None:
+    """Keep ``objects`` to the end of the process, and end it without freeing them.
+
+    An index read over 100,000 deals is a few million small objects. Freeing them one by one
+    when the command returns, and again module by module when Python shuts down, took a
+    tenth of a warm report after its output was complete. When the command has left
+    something here, `pipe` ends the process as soon as its output is out: stdout and
+    stderr flushed, the ``atexit`` functions run, then ``os._exit`` with the command's exit
+    status, so the objects are given back with the process's memory. Nothing is open for
+    writing by then: every file pipe writes is closed (and fsync-ed) before the command
+    returns. Where that cannot be done exactly as a normal exit would (another thread still
+    runs, an exit status that is not a number, a flush that fails), the process exits as
+    usual. Outside `pipe` itself (the library, tests) this keeps nothing."""
+    if _left is not None:
+        _left.extend(objects)
+
+
+def _end_now(code: object) -> None:
+    """End the process with ``code`` (a ``SystemExit``'s) without freeing what is left
+    (``leave_to_exit``); returns when it cannot be done as a normal exit would."""
+    threading = sys.modules.get("threading")
+    if not (code is None or isinstance(code, int)) or (threading is not None and threading.active_count() > 1):
+        return
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):  # a closed pipe, a full disk: the usual exit says what it says
+        return
+    import atexit
+
+    atexit._run_exitfuncs()
+    with contextlib.suppress(OSError, ValueError):
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    os._exit(code or 0)
+
+
 def main() -> None:
+    global _left
     collect_rarely()
+    _left = []
     try:
         # only where Ctrl-C would raise KeyboardInterrupt (not when a caller chose to ignore it)
         starting = signal.getsignal(signal.SIGINT) is signal.default_int_handler
@@ -62,3 +109,7 @@ def main() -> None:
         run()
     except KeyboardInterrupt:  # between the import and the command line's own handler
         sys.exit(EXIT_INTERRUPTED)
+    except SystemExit as done:  # how the command line ends, with its exit status
+        if _left:
+            _end_now(done.code)
+        raise

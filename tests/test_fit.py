@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from wcwidth import wcswidth
 
-from pipecli.render.fit import Column, display_width, fit, fit_table, plan, truncate
+from pipecli.render.fit import FIRST_NOT_NARROW, Column, display_width, fit, fit_table, narrow, plan, truncate
 from pipecli.render.terminal import Screen, decide, paint, screen_lines
 
 COLUMNS = [
@@ -169,6 +169,21 @@ def test_display_width_is_what_wcwidth_counts(text: str) -> None:
     assert display_width(text) == expected
 
 
+def test_every_printable_character_before_the_combining_marks_takes_one_column() -> None:
+    """What ``narrow`` rests on, asked of wcwidth for each such character: Latin letters of
+    Italian and Polish among them. Thai and combining marks are not narrow."""
+    from wcwidth import wcwidth
+
+    chars = [chr(c) for c in range(0x20, ord(FIRST_NOT_NARROW)) if chr(c).isprintable()]
+    assert len(chars) == 0x300 - 0x20 - 35  # DEL, the C1 controls, the no-break space and the soft hyphen are not
+    assert [wcwidth(ch) for ch in chars] == [1] * len(chars)
+    assert all(narrow(ch) and display_width(ch) == 1 for ch in chars)
+    assert narrow("Zażółć gęślą jaźń: Caffè più") and display_width("Zażółć gęślą jaźń") == 17
+    assert not narrow("ร้านกาแฟ") and display_width("ร้านกาแฟ") == 7
+    assert not narrow("e\u0301") and display_width("e\u0301") == 1
+    assert not narrow("soft\u00adhyphen") and not narrow("tab\there") and narrow("")
+
+
 def test_a_cell_cut_and_padded_in_every_alignment() -> None:
     columns = [
         Column("a", "a", max_width=6, align="right"),
@@ -186,7 +201,8 @@ def test_a_cell_cut_and_padded_in_every_alignment() -> None:
 
 
 ASCII_CELL = st.text(alphabet=st.sampled_from([*"ab Z9-,.~"]), max_size=30)
-ANY_CELL = ASCII_CELL | TEXT | st.lists(ASCII_CELL, min_size=2, max_size=3).map("\n".join)
+LATIN_CELL = st.text(alphabet=st.sampled_from([*"ab Z9-,.àèéìòùÈąęłżźśćńóŁŻ\u00a0ÿ\u02ff"]), max_size=30)
+ANY_CELL = ASCII_CELL | LATIN_CELL | TEXT | st.lists(ASCII_CELL, min_size=2, max_size=3).map("\n".join)
 
 
 @settings(max_examples=300, deadline=None)
@@ -199,9 +215,10 @@ ANY_CELL = ASCII_CELL | TEXT | st.lists(ASCII_CELL, min_size=2, max_size=3).map(
 def test_each_ascii_cell_sits_in_its_column_cut_and_aligned(
     aligns: list[str | None], caps: list[int | None], rows: list[list[str]], width: int | None
 ) -> None:
-    """Rows of plain ASCII and rows of Thai, Polish or several lines, in one table: every
-    one-line ASCII cell shows at its column's place, cut to the column's width with "…" and
-    padded as the column aligns it; other rows keep their display widths."""
+    """Rows of plain ASCII or Italian and Polish letters, and rows of Thai or several lines, in
+    one table: every one-line cell of such letters shows at its column's place, cut to the
+    column's width with "…" and padded as the column aligns it; other rows keep their display
+    widths."""
     columns = [Column(f"c{j}", f"h{j}", max_width=caps[j], align=a, min_width=3) for j, a in enumerate(aligns)]
     cells = [row[: len(columns)] for row in rows]
     lines = fit(columns, cells, Screen(width=width)).splitlines()
@@ -217,7 +234,7 @@ def test_each_ascii_cell_sits_in_its_column_cut_and_aligned(
             at += w + 2
     k = 2  # after the header and the rule
     for row in cells:
-        if not all(c.isascii() and c.isprintable() for c in row):
+        if not all(c.isprintable() and all(ch < FIRST_NOT_NARROW for ch in c) for c in row):
             height = max([1] + [len(row[j].split("\n")) for j in starts])
             assert all(display_width(x) <= at for x in lines[k : k + height])
             k += height

@@ -224,11 +224,15 @@ class Progress:
 
 def indexed(store: Store) -> Fresh:
     """The store's index brought up to date, with a progress bar when that takes long."""
+    from ..launch import leave_to_exit
+
     progress = Progress("reading deals")
     try:
-        return store.index(progress)
+        fresh = store.index(progress)
     finally:
         progress.clear()
+    leave_to_exit(fresh)  # the rows and columns of every deal: not freed one by one at the end
+    return fresh
 
 
 # how far ahead of this machine's clock --at may be: another machine's clock may run a little ahead

@@ -22,6 +22,7 @@ there is text to measure (a command that prints no table never pays for it).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,10 +56,21 @@ class Column:
     style: Callable[[Mapping[str, Any]], str | None] | None = None
 
 
+# Below U+0300 (where the combining marks begin), every printable character takes one column:
+# ASCII, and the Latin letters of Italian, Polish and the other European languages.
+# tests/test_fit.py holds wcwidth to it for each of them.
+FIRST_NOT_NARROW = "\u0300"
+
+
+def narrow(text: str) -> bool:
+    """Whether each character of ``text`` takes exactly one column (so its width is its length)."""
+    return (text.isascii() or max(text) < FIRST_NOT_NARROW) and text.isprintable()
+
+
 def display_width(text: str) -> int:
     """Columns a string takes on a terminal: Thai vowel marks take none, CJK two."""
-    if text.isascii() and text.isprintable():
-        return len(text)  # what wcwidth says of printable ASCII, without asking it per character
+    if narrow(text):
+        return len(text)  # what wcwidth says of such text, without asking it per character
     from wcwidth import wcswidth, wcwidth
 
     width = wcswidth(text)
@@ -132,25 +144,22 @@ def fit(
     a header line, a rule of dashes, then the rows; no trailing spaces."""
     screen = screen or Screen()
     capped = [None if screen.wide else c.max_width for c in columns]
-    # each cell's lines, and each line's display width, measured once; a row of printable
-    # ASCII (most rows: one line a cell, a column a character) is measured by its lengths
-    lines_of: list[list[list[str]]] = []
-    widths_of: list[list[list[int]]] = []
-    simple: list[bool] = []  # the row is printable ASCII
-    for texts in cells:
-        joined = "".join(texts)
-        if joined.isascii() and joined.isprintable():
-            lines_of.append([[text] for text in texts])
-            widths_of.append([[len(text)] for text in texts])
-            simple.append(True)
+    # each cell's widest line, measured once; a row of narrow text (most rows: one line a
+    # cell, a column a character) is measured by its lengths, the others line by line
+    lines_of: dict[int, list[list[str]]] = {}  # rows that are not narrow: each cell's lines ...
+    widths_of: dict[int, list[list[int]]] = {}  # ... and each line's display width
+    widest: list[list[int]] = []  # per row, per column: the display width of its widest line
+    for r, texts in enumerate(cells):
+        if narrow("".join(texts)):
+            widest.append(list(map(len, texts)))
         else:
             split = [text.split("\n") if "\n" in text else [text] for text in texts]
-            lines_of.append(split)
-            widths_of.append([[display_width(text) for text in parts] for parts in split])
-            simple.append(False)
+            measured = [[display_width(text) for text in parts] for parts in split]
+            lines_of[r], widths_of[r] = split, measured
+            widest.append(list(map(max, measured)))
     natural = []
     for j, c in enumerate(columns):
-        longest = max((w for row in widths_of for w in row[j]), default=0)
+        longest = max(map(operator.itemgetter(j), widest), default=0)
         cap = capped[j]
         natural.append(max(display_width(c.header), longest if cap is None else min(longest, cap)))
     widths = plan(columns, natural, None if screen.wide else screen.width)
@@ -180,22 +189,24 @@ def fit(
         line(["-" * (widths[j] or 0) for j in shown]),
     ]
     plain = styles is None and not screen.color
-    # what a printable ASCII cell that fits becomes: padded by str's own methods (its length is its width)
-    right_aligned = {j: columns[j].align == "right" for j in shown if columns[j].align != "center"}
-    for r, row in enumerate(lines_of):
-        measured = widths_of[r]
-        if plain and simple[r]:
+    # how a narrow cell that fits is padded, by str's own methods (its length is its width):
+    # per shown column, its width and whether it aligns right (None: centred, padded by ``cell``)
+    padding = [
+        (j, widths[j] or 0, None if columns[j].align == "center" else columns[j].align == "right") for j in shown
+    ]
+    for r, texts in enumerate(cells):
+        if plain and r not in lines_of:
             padded = []
-            for j in shown:
-                one = row[j][0]
-                width = widths[j] or 0
-                to_right = right_aligned.get(j)
+            for j, width, to_right in padding:
+                one = texts[j]
                 if to_right is None or len(one) > width:  # centred, or cut
                     padded.append("".join(cell(one, len(one), j)))
                 else:
                     padded.append(one.rjust(width) if to_right else one.ljust(width))
             out.append(line(padded))
             continue
+        row = lines_of[r] if r in lines_of else [[text] for text in texts]
+        measured = widths_of[r] if r in widths_of else [[len(text)] for text in texts]
         height = max((len(row[j]) for j in shown), default=1)
         for k in range(height):
             parts = []
@@ -224,7 +235,8 @@ def cell_text(value: Any) -> str:
 def fit_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], screen: Screen | None = None) -> str:
     """Rows (mappings) as a table that fits ``screen``: each column's ``show`` (else the
     value as text) and ``style`` applied."""
-    cells = [[c.show(row.get(c.key)) if c.show else cell_text(row.get(c.key)) for c in columns] for row in rows]
+    shows = [(c.key, c.show or cell_text) for c in columns]
+    cells = [[show(row.get(key)) for key, show in shows] for row in rows]
     styles = None
     if screen is not None and screen.color and any(c.style for c in columns):
         styles = [[c.style(row) if c.style else None for c in columns] for row in rows]
