@@ -237,6 +237,30 @@ def weight(row: Row, pipeline: Pipeline, stages: dict[str, float] | None = None)
     return p
 
 
+class Weights:
+    """``Decimal(str(weight(...)))``, what an open deal's value is multiplied by in a weighted
+    value, made once per stage and per distinct probability of a deal's own rather than once
+    per deal (``str`` of a float and the Decimal of it are the slow part of the weighted sums)."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.of_stage: dict[str, Decimal] = {}
+        # keyed by the float: 0.0 and -0.0 share an entry, and weighting with either adds the same
+        self.of_own: dict[float, Decimal] = {}
+
+    def of(self, probability: float | None, stage: str) -> Decimal:
+        """The factor of a deal with that ``probability`` of its own (None: none) in that ``stage``."""
+        if probability is None:
+            found = self.of_stage.get(stage)
+            if found is None:
+                found = self.of_stage[stage] = Decimal(str(self.pipeline.probability(stage)))
+        else:
+            found = self.of_own.get(probability)
+            if found is None:
+                found = self.of_own[probability] = Decimal(str(probability))
+        return found
+
+
 def cycle_days(row: Row) -> float | None:
     """Days from creation to the (last) win; None for a deal not won."""
     return row.cycle
@@ -248,6 +272,11 @@ def cycle_days(row: Row) -> float | None:
 _FUNNEL_FIELDS = attrgetter("status", "furthest", "ordered", "value", "currency", "stage")
 _SITTING = attrgetter("sitting")
 _STAGE_DAYS = attrgetter("stage_days")
+_BACK_MOVES = attrgetter("back_moves")
+_TOTALS_FIELDS = attrgetter("status", "value", "currency", "cycle", "probability", "stage")
+_VELOCITY_FIELDS = attrgetter("status", "value", "currency", "cycle")
+_FORECAST_FIELDS = attrgetter("status", "close_date", "value", "currency", "probability", "stage")
+_LOST_FIELDS = attrgetter("status", "lost_reason", "value", "currency")
 
 
 def funnel(rows: Sequence[Row], pipeline: Pipeline, cutoff: datetime, *, strict: bool = False) -> list[StageRow]:
@@ -367,28 +396,31 @@ def time_in_stage(
 
 def totals(rows: Sequence[Row], pipeline: Pipeline) -> Totals:
     t = Totals(deals=len(rows))
+    won_value, lost_value, open_value = t.won_value, t.lost_value, t.open_value
     weighted: MoneyMap = {}
     cycles: list[float] = []
     default = pipeline.currency
-    probabilities: dict[str, float] = {}
-    for r in rows:
-        t.back_moves += r.back_moves
-        status = r.status
+    weights = Weights(pipeline)
+    t.back_moves = sum(map(_BACK_MOVES, rows))
+    for status, value, currency, cycle, probability, stage in map(_TOTALS_FIELDS, rows):
         if status == "won":
             t.won += 1
-            _add(t.won_value, r.value, r.currency or default)
-            if r.cycle is not None:
-                cycles.append(r.cycle)
+            if value is not None:
+                cur = currency or default
+                won_value[cur] = won_value.get(cur, ZERO) + value
+            if cycle is not None:
+                cycles.append(cycle)
         elif status == "lost":
             t.lost += 1
-            _add(t.lost_value, r.value, r.currency or default)
+            if value is not None:
+                cur = currency or default
+                lost_value[cur] = lost_value.get(cur, ZERO) + value
         else:
             t.open += 1
-            if r.value is not None:
-                currency = r.currency or default
-                _add(t.open_value, r.value, currency)
-                w = r.value * Decimal(str(weight(r, pipeline, probabilities)))
-                weighted[currency] = weighted.get(currency, Decimal(0)) + w
+            if value is not None:
+                cur = currency or default
+                open_value[cur] = open_value.get(cur, ZERO) + value
+                weighted[cur] = weighted.get(cur, ZERO) + value * weights.of(probability, stage)
     t.weighted_value = {c: _cents(v) for c, v in weighted.items()}
     t.win_rate = _rate(t.won, t.won + t.lost)
     t.median_cycle_days = median(cycles)
@@ -398,21 +430,30 @@ def totals(rows: Sequence[Row], pipeline: Pipeline) -> Totals:
 def velocity(rows: Sequence[Row], pipeline: Pipeline) -> list[Velocity]:
     """Per currency: open deals x win rate x average won value / median days to win; and the
     textbook form, which divides by the mean days to win instead."""
-    by_currency: dict[str, list[Row]] = {}
+    # currency -> [open, won, lost, won values, days to win], in one pass over the deals
+    by_currency: dict[str, list[Any]] = {}
     default = pipeline.currency
-    for r in rows:
-        by_currency.setdefault(r.currency or default, []).append(r)
+    for status, value, currency, cycle in map(_VELOCITY_FIELDS, rows):
+        tally = by_currency.get(currency or default)
+        if tally is None:
+            tally = by_currency[currency or default] = [0, 0, 0, [], []]
+        if status == "open":
+            tally[0] += 1
+        elif status == "won":
+            tally[1] += 1
+            if value is not None:
+                tally[3].append(value)
+            if cycle is not None:
+                tally[4].append(cycle)
+        elif status == "lost":
+            tally[2] += 1
     out = []
     for cur in sorted(by_currency):
-        group = by_currency[cur]
-        n_open = sum(1 for s in group if s.status == "open")
-        won = [s for s in group if s.status == "won"]
-        n_lost = sum(1 for s in group if s.status == "lost")
-        rate = _rate(len(won), len(won) + n_lost)
-        won_values = [s.value for s in won if s.value is not None]
+        n_open, n_won, n_lost, won_values, cycles = by_currency[cur]
+        rate = _rate(n_won, n_won + n_lost)
         avg = _cents(sum(won_values, Decimal(0)) / len(won_values)) if won_values else None
-        cycles = [s.cycle for s in won if s.cycle is not None]
-        days_, mean_days = median(cycles), mean(cycles)
+        cycles.sort()
+        days_, mean_days = median_of_sorted(cycles), mean(cycles)
         per_day, per_day_mean = _per_day(n_open, rate, avg, days_), _per_day(n_open, rate, avg, mean_days)
         out.append(Velocity(cur, n_open, rate, avg, days_, per_day, mean_days, per_day_mean))
     return out
@@ -432,28 +473,30 @@ def forecast(rows: Sequence[Row], pipeline: Pipeline, as_of: date) -> list[Forec
     neither is dropped. Order: past, the months in order, none.
     """
     buckets: dict[tuple[int, str], ForecastBucket] = {}
+    of_close: dict[date | None, ForecastBucket] = {}  # a close date's bucket, found once per date
     default = pipeline.currency
-    probabilities: dict[str, float] = {}
-    for r in rows:
-        if r.status != "open":
+    weights = Weights(pipeline)
+    for status, close, value, currency, probability, stage in map(_FORECAST_FIELDS, rows):
+        if status != "open":
             continue
-        close = r.close_date
-        if close is None:
-            key, kind, month = (2, ""), "none", None
-        elif close < as_of:
-            key, kind, month = (0, ""), "past", None
-        else:
-            month = f"{close.year:04d}-{close.month:02d}"
-            key, kind = (1, month), "month"
-        b = buckets.get(key)
+        b = of_close.get(close)
         if b is None:
-            b = buckets[key] = ForecastBucket(kind, month)
+            if close is None:
+                key, kind, month = (2, ""), "none", None
+            elif close < as_of:
+                key, kind, month = (0, ""), "past", None
+            else:
+                month = f"{close.year:04d}-{close.month:02d}"
+                key, kind = (1, month), "month"
+            b = buckets.get(key)
+            if b is None:
+                b = buckets[key] = ForecastBucket(kind, month)
+            of_close[close] = b
         b.deals += 1
-        if r.value is not None:
-            currency = r.currency or default
-            _add(b.value, r.value, currency)
-            w = r.value * Decimal(str(weight(r, pipeline, probabilities)))
-            b.weighted[currency] = b.weighted.get(currency, Decimal(0)) + w
+        if value is not None:
+            cur = currency or default
+            b.value[cur] = b.value.get(cur, ZERO) + value
+            b.weighted[cur] = b.weighted.get(cur, ZERO) + value * weights.of(probability, stage)
     out = [buckets[k] for k in sorted(buckets)]
     for b in out:
         b.weighted = {c: _cents(v) for c, v in b.weighted.items()}
@@ -464,14 +507,14 @@ def lost_reasons(rows: Sequence[Row], pipeline: Pipeline) -> list[LostReason]:
     """Lost deals by reason (as recorded when lost), most frequent first."""
     by_reason: dict[str | None, LostReason] = {}
     default = pipeline.currency
-    for r in rows:
-        if r.status == "lost":
-            reason = r.lost_reason.strip() if r.lost_reason else None
+    for status, recorded, value, currency in map(_LOST_FIELDS, rows):
+        if status == "lost":
+            reason = recorded.strip() if recorded else None
             x = by_reason.get(reason)
             if x is None:
                 x = by_reason[reason] = LostReason(reason)
             x.deals += 1
-            _add(x.value, r.value, r.currency or default)
+            _add(x.value, value, currency or default)
     return sorted(by_reason.values(), key=lambda r: (-r.deals, r.reason is None, (r.reason or "").casefold()))
 
 
@@ -518,7 +561,8 @@ def convert_scope(rows: Sequence[Row], pipeline: Pipeline, spec: ReportSpec, use
 def stale_figures(part: Iterable[Row], stale: Mapping[int, StaleDeal]) -> StaleSummary:
     """The stale deals among ``part`` counted: ``stale`` maps a row's ``id()`` to what
     ``stale.judge`` found (the deals `pipe stale` lists at the same day; docs/stale.md)."""
-    return summarize([stale[id(r)] for r in part if id(r) in stale])
+    found = stale.get
+    return summarize([s for s in map(found, map(id, part)) if s is not None])
 
 
 def build_report(deals: Iterable[Deal], pipeline: Pipeline, spec: ReportSpec | date) -> Report:
