@@ -333,14 +333,18 @@ _PAST = attrgetter("past")
 def summarize(items: Sequence[StaleDeal]) -> StaleSummary:
     """Count, value at risk per currency (never added across currencies), overdue count."""
     value: dict[str, Decimal] = {}
-    for s in items:
-        if s.deal.value is not None:
-            value[s.currency] = value.get(s.currency, Decimal(0)) + s.deal.value
+    for amount, currency in map(_VALUE_AND_CURRENCY, items):
+        if amount is not None:
+            value[currency] = value.get(currency, Decimal(0)) + amount
     return StaleSummary(
         count=len(items),
         value=dict(sorted(value.items())),
-        overdue=sum(1 for s in items if s.reason == OVERDUE),
+        overdue=list(map(_REASON, items)).count(OVERDUE),
     )
+
+
+_VALUE_AND_CURRENCY = attrgetter("deal.value", "currency")
+_REASON = attrgetter("reason")
 
 
 def stale_summary(deals: Iterable[Deal], pipeline: Pipeline, when: AsOf | date | datetime) -> StaleSummary:
