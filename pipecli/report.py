@@ -13,10 +13,12 @@ changes recorded after the cut-off (value, owner, close date, ...) are undone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import compress
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from .calibration import Calibration, calibrate
@@ -26,7 +28,7 @@ from .query import Filters
 from .rates import Rate, RateTable, convert_rows
 from .snapshot import snapshot  # noqa: F401  (one deal at a cut-off, with its Deal objects)
 from .stale import AsOf, StaleDeal, StaleSummary, in_list_order, judge, summarize
-from .stats import km_median, mean, median
+from .stats import km_median_of_sorted, mean, median, median_of_sorted
 from .timeutil import SYSTEM_ZONE, end_of_day, start_of_day
 from .touch import figures as first_touch_figures
 
@@ -236,12 +238,55 @@ def weight(row: Row, pipeline: Pipeline, stages: dict[str, float] | None = None)
     return p
 
 
+class Weights:
+    """``Decimal(str(weight(...)))``, what an open deal's value is multiplied by in a weighted
+    value, made once per stage and per distinct probability of a deal's own rather than once
+    per deal (``str`` of a float and the Decimal of it are the slow part of the weighted sums)."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.of_stage: dict[str, Decimal] = {}
+        # keyed by the float: 0.0 and -0.0 share an entry, and weighting with either adds the same
+        self.of_own: dict[float, Decimal] = {}
+
+    def of(self, probability: float | None, stage: str) -> Decimal:
+        """The factor of a deal with that ``probability`` of its own (None: none) in that ``stage``."""
+        if probability is None:
+            found = self.of_stage.get(stage)
+            if found is None:
+                found = self.of_stage[stage] = Decimal(str(self.pipeline.probability(stage)))
+        else:
+            found = self.of_own.get(probability)
+            if found is None:
+                found = self.of_own[probability] = Decimal(str(probability))
+        return found
+
+
 def cycle_days(row: Row) -> float | None:
     """Days from creation to the (last) win; None for a deal not won."""
     return row.cycle
 
 
 # -- the metrics ---------------------------------------------------------------------------
+# What the per-deal loops read of each row, in one call: at 100,000 deals an attribute
+# lookup per field and deal is a measurable share of the report.
+_FUNNEL_FIELDS = attrgetter("status", "furthest", "ordered", "value", "currency", "stage")
+_SITTING = attrgetter("sitting")
+_STAGE_DAYS = attrgetter("stage_days")
+_BACK_MOVES = attrgetter("back_moves")
+_TOTALS_FIELDS = attrgetter("status", "value", "currency", "cycle", "probability", "stage")
+_VELOCITY_FIELDS = attrgetter("status", "value", "currency", "cycle")
+_FORECAST_FIELDS = attrgetter("close_date", "value", "currency", "probability", "stage")
+_LOST_FIELDS = attrgetter("lost_reason", "value", "currency")
+_STATUS = attrgetter("status")
+
+
+def _with_status(rows: Sequence[Row], status: str) -> Iterator[Row]:
+    """The rows of the deals with that status, in their order: picked out by ``compress`` over
+    tests made by ``str.__eq__``, all in C, where a Python loop would take a step per deal."""
+    return compress(rows, map(status.__eq__, map(_STATUS, rows)))
+
+
 def funnel(rows: Sequence[Row], pipeline: Pipeline, cutoff: datetime, *, strict: bool = False) -> list[StageRow]:
     """One row per ladder stage: reached, advanced, lost, open (and skipped when strict).
 
@@ -254,28 +299,36 @@ def funnel(rows: Sequence[Row], pipeline: Pipeline, cutoff: datetime, *, strict:
     last = len(stages) - 1
     out = [StageRow(stage=s.id, label=s.title) for s in stages]
     default = pipeline.currency
+    positions = {s.id: i for i, s in enumerate(stages)}
     # (status, position, through, went on) -> [deals, value by currency]
     groups: dict[tuple[str, int, bool, bool], list[Any]] = {}
-    for r in rows:
-        status = r.status
-        if strict:
-            pos = r.ordered
-            through = status == "won" and pos == last
-            went_on = not through and (status == "won" or r.furthest > pos)
-        else:
-            pos = r.furthest
-            through = status == "won"
-            went_on = False
-        key = (status, pos, through, went_on)
-        g = groups.get(key)
+    # (status, furthest, ordered) -> its group: where a deal stands is worked out once per
+    # combination (a handful), not once per deal
+    standing: dict[tuple[str, int, int], list[Any]] = {}
+    for status, furthest, ordered, value, currency, stage in map(_FUNNEL_FIELDS, rows):
+        g = standing.get((status, furthest, ordered))
         if g is None:
-            g = groups[key] = [0, {}]
+            if strict:
+                pos = ordered
+                through = status == "won" and pos == last
+                went_on = not through and (status == "won" or furthest > pos)
+            else:
+                pos = furthest
+                through = status == "won"
+                went_on = False
+            g = standing[status, furthest, ordered] = groups.setdefault((status, pos, through, went_on), [0, {}])
         g[0] += 1
-        value = r.value
         if value is not None:
             money = g[1]
-            cur = r.currency or default
+            cur = currency or default
             money[cur] = money.get(cur, ZERO) + value
+        if status == "lost" and stage in positions:
+            row = out[positions[stage]]
+            row.lost_here += 1
+            if value is not None:
+                lost_here = row.lost_here_value
+                cur = currency or default
+                lost_here[cur] = lost_here.get(cur, ZERO) + value
     for (status, pos, through, went_on), (n, money) in groups.items():
         top = last if through else pos
         for i in range(top + 1):
@@ -297,13 +350,6 @@ def funnel(rows: Sequence[Row], pipeline: Pipeline, cutoff: datetime, *, strict:
                 row.open += n
                 _merge(row.open_value, money)
 
-    positions = {s.id: i for i, s in enumerate(stages)}
-    for r in rows:
-        if r.status == "lost" and r.stage in positions:
-            row = out[positions[r.stage]]
-            row.lost_here += 1
-            _add(row.lost_here_value, r.value, r.currency or default)
-
     finished, running, ages = time_in_stage(rows, pipeline, cutoff)
     top_reached = out[0].reached if out else 0
     for row in out:
@@ -311,14 +357,18 @@ def funnel(rows: Sequence[Row], pipeline: Pipeline, cutoff: datetime, *, strict:
         row.cumulative_conversion = _rate(row.advanced, top_reached)
         row.win_from_stage = _rate(row.won, row.reached)
         row.drop_off = _rate(row.lost, row.reached)
-        done = finished[row.stage]
+        # each list sorted once, in place: the medians below read it in order
+        done, going, age = finished[row.stage], running[row.stage], ages[row.stage]
+        done.sort()
+        going.sort()
+        age.sort()
         row.days_deals = len(done)
-        row.days_median = median(done)
+        row.days_median = median_of_sorted(done)
         row.days_mean = mean(done)
-        km = km_median(done, running[row.stage])
+        km = km_median_of_sorted(done, going)
         row.all_days_median, row.all_days_above, row.all_days_deals = km.median, km.above, km.observed
-        row.open_now = len(ages[row.stage])
-        row.open_age_median = median(ages[row.stage])
+        row.open_now = len(age)
+        row.open_age_median = median_of_sorted(age)
     return out
 
 
@@ -341,41 +391,42 @@ def time_in_stage(
     if rows:
         # one column per stage (zip does the transposing in C): 100,000 deals x 7 stages
         # would otherwise be 700,000 steps of a Python loop
-        for i, column in enumerate(zip(*(r.stage_days for r in rows), strict=True)):
+        for i, column in enumerate(zip(*map(_STAGE_DAYS, rows), strict=True)):
             done[i] = [total for total in column if total is not None]
-    for r in rows:
-        sitting = r.sitting
-        if sitting is not None:
-            i, earlier, entered = sitting
-            going[i].append(earlier + days(entered, now))
-            age[i].append(days(entered, now))
+    for i, earlier, entered in filter(None, map(_SITTING, rows)):  # the open deals sitting in a ladder stage
+        so_far = days(entered, now)
+        going[i].append(earlier + so_far)
+        age[i].append(so_far)
     return dict(zip(ids, done, strict=True)), dict(zip(ids, going, strict=True)), dict(zip(ids, age, strict=True))
 
 
 def totals(rows: Sequence[Row], pipeline: Pipeline) -> Totals:
     t = Totals(deals=len(rows))
+    won_value, lost_value, open_value = t.won_value, t.lost_value, t.open_value
     weighted: MoneyMap = {}
     cycles: list[float] = []
     default = pipeline.currency
-    probabilities: dict[str, float] = {}
-    for r in rows:
-        t.back_moves += r.back_moves
-        status = r.status
+    weights = Weights(pipeline)
+    t.back_moves = sum(map(_BACK_MOVES, rows))
+    for status, value, currency, cycle, probability, stage in map(_TOTALS_FIELDS, rows):
         if status == "won":
             t.won += 1
-            _add(t.won_value, r.value, r.currency or default)
-            if r.cycle is not None:
-                cycles.append(r.cycle)
+            if value is not None:
+                cur = currency or default
+                won_value[cur] = won_value.get(cur, ZERO) + value
+            if cycle is not None:
+                cycles.append(cycle)
         elif status == "lost":
             t.lost += 1
-            _add(t.lost_value, r.value, r.currency or default)
+            if value is not None:
+                cur = currency or default
+                lost_value[cur] = lost_value.get(cur, ZERO) + value
         else:
             t.open += 1
-            if r.value is not None:
-                currency = r.currency or default
-                _add(t.open_value, r.value, currency)
-                w = r.value * Decimal(str(weight(r, pipeline, probabilities)))
-                weighted[currency] = weighted.get(currency, Decimal(0)) + w
+            if value is not None:
+                cur = currency or default
+                open_value[cur] = open_value.get(cur, ZERO) + value
+                weighted[cur] = weighted.get(cur, ZERO) + value * weights.of(probability, stage)
     t.weighted_value = {c: _cents(v) for c, v in weighted.items()}
     t.win_rate = _rate(t.won, t.won + t.lost)
     t.median_cycle_days = median(cycles)
@@ -385,21 +436,30 @@ def totals(rows: Sequence[Row], pipeline: Pipeline) -> Totals:
 def velocity(rows: Sequence[Row], pipeline: Pipeline) -> list[Velocity]:
     """Per currency: open deals x win rate x average won value / median days to win; and the
     textbook form, which divides by the mean days to win instead."""
-    by_currency: dict[str, list[Row]] = {}
+    # currency -> [open, won, lost, won values, days to win], in one pass over the deals
+    by_currency: dict[str, list[Any]] = {}
     default = pipeline.currency
-    for r in rows:
-        by_currency.setdefault(r.currency or default, []).append(r)
+    for status, value, currency, cycle in map(_VELOCITY_FIELDS, rows):
+        tally = by_currency.get(currency or default)
+        if tally is None:
+            tally = by_currency[currency or default] = [0, 0, 0, [], []]
+        if status == "open":
+            tally[0] += 1
+        elif status == "won":
+            tally[1] += 1
+            if value is not None:
+                tally[3].append(value)
+            if cycle is not None:
+                tally[4].append(cycle)
+        elif status == "lost":
+            tally[2] += 1
     out = []
     for cur in sorted(by_currency):
-        group = by_currency[cur]
-        n_open = sum(1 for s in group if s.status == "open")
-        won = [s for s in group if s.status == "won"]
-        n_lost = sum(1 for s in group if s.status == "lost")
-        rate = _rate(len(won), len(won) + n_lost)
-        won_values = [s.value for s in won if s.value is not None]
+        n_open, n_won, n_lost, won_values, cycles = by_currency[cur]
+        rate = _rate(n_won, n_won + n_lost)
         avg = _cents(sum(won_values, Decimal(0)) / len(won_values)) if won_values else None
-        cycles = [s.cycle for s in won if s.cycle is not None]
-        days_, mean_days = median(cycles), mean(cycles)
+        cycles.sort()
+        days_, mean_days = median_of_sorted(cycles), mean(cycles)
         per_day, per_day_mean = _per_day(n_open, rate, avg, days_), _per_day(n_open, rate, avg, mean_days)
         out.append(Velocity(cur, n_open, rate, avg, days_, per_day, mean_days, per_day_mean))
     return out
@@ -419,28 +479,28 @@ def forecast(rows: Sequence[Row], pipeline: Pipeline, as_of: date) -> list[Forec
     neither is dropped. Order: past, the months in order, none.
     """
     buckets: dict[tuple[int, str], ForecastBucket] = {}
+    of_close: dict[date | None, ForecastBucket] = {}  # a close date's bucket, found once per date
     default = pipeline.currency
-    probabilities: dict[str, float] = {}
-    for r in rows:
-        if r.status != "open":
-            continue
-        close = r.close_date
-        if close is None:
-            key, kind, month = (2, ""), "none", None
-        elif close < as_of:
-            key, kind, month = (0, ""), "past", None
-        else:
-            month = f"{close.year:04d}-{close.month:02d}"
-            key, kind = (1, month), "month"
-        b = buckets.get(key)
+    weights = Weights(pipeline)
+    for close, value, currency, probability, stage in map(_FORECAST_FIELDS, _with_status(rows, "open")):
+        b = of_close.get(close)
         if b is None:
-            b = buckets[key] = ForecastBucket(kind, month)
+            if close is None:
+                key, kind, month = (2, ""), "none", None
+            elif close < as_of:
+                key, kind, month = (0, ""), "past", None
+            else:
+                month = f"{close.year:04d}-{close.month:02d}"
+                key, kind = (1, month), "month"
+            b = buckets.get(key)
+            if b is None:
+                b = buckets[key] = ForecastBucket(kind, month)
+            of_close[close] = b
         b.deals += 1
-        if r.value is not None:
-            currency = r.currency or default
-            _add(b.value, r.value, currency)
-            w = r.value * Decimal(str(weight(r, pipeline, probabilities)))
-            b.weighted[currency] = b.weighted.get(currency, Decimal(0)) + w
+        if value is not None:
+            cur = currency or default
+            b.value[cur] = b.value.get(cur, ZERO) + value
+            b.weighted[cur] = b.weighted.get(cur, ZERO) + value * weights.of(probability, stage)
     out = [buckets[k] for k in sorted(buckets)]
     for b in out:
         b.weighted = {c: _cents(v) for c, v in b.weighted.items()}
@@ -451,14 +511,13 @@ def lost_reasons(rows: Sequence[Row], pipeline: Pipeline) -> list[LostReason]:
     """Lost deals by reason (as recorded when lost), most frequent first."""
     by_reason: dict[str | None, LostReason] = {}
     default = pipeline.currency
-    for r in rows:
-        if r.status == "lost":
-            reason = r.lost_reason.strip() if r.lost_reason else None
-            x = by_reason.get(reason)
-            if x is None:
-                x = by_reason[reason] = LostReason(reason)
-            x.deals += 1
-            _add(x.value, r.value, r.currency or default)
+    for recorded, value, currency in map(_LOST_FIELDS, _with_status(rows, "lost")):
+        reason = recorded.strip() if recorded else None
+        x = by_reason.get(reason)
+        if x is None:
+            x = by_reason[reason] = LostReason(reason)
+        x.deals += 1
+        _add(x.value, value, currency or default)
     return sorted(by_reason.values(), key=lambda r: (-r.deals, r.reason is None, (r.reason or "").casefold()))
 
 
@@ -505,7 +564,8 @@ def convert_scope(rows: Sequence[Row], pipeline: Pipeline, spec: ReportSpec, use
 def stale_figures(part: Iterable[Row], stale: Mapping[int, StaleDeal]) -> StaleSummary:
     """The stale deals among ``part`` counted: ``stale`` maps a row's ``id()`` to what
     ``stale.judge`` found (the deals `pipe stale` lists at the same day; docs/stale.md)."""
-    return summarize([stale[id(r)] for r in part if id(r) in stale])
+    found = stale.get
+    return summarize([s for s in map(found, map(id, part)) if s is not None])
 
 
 def build_report(deals: Iterable[Deal], pipeline: Pipeline, spec: ReportSpec | date) -> Report:
@@ -559,11 +619,10 @@ def report_from_rows(
             deals_of = lambda part: of_recorded([recorded[id(r)] for r in part])  # noqa: E731
         scope = converted
     stale: dict[int, StaleDeal] = {}
-    for r in scope:
-        if r.status == "open":
-            item = judge(r, pipeline, when)
-            if item is not None:
-                stale[id(r)] = item
+    for r in _with_status(scope, "open"):
+        item = judge(r, pipeline, when)
+        if item is not None:
+            stale[id(r)] = item
 
     def _totals(part: Sequence[Row]) -> Totals:
         t = totals(part, pipeline)
@@ -609,11 +668,19 @@ def report_from_rows(
     if by is not None:
         members: dict[str | None, list[Row]] = {}
         names: dict[str | None, str | None] = {}
+        # a row's groups depend only on its owner, source or tags: found once per distinct value
+        field_of = attrgetter("tags" if by == "tag" else by)
+        parts_of: dict[Any, list[list[Row]]] = {}
         for r in scope:
-            for key in group_keys(r, by):
-                folded = key.casefold() if key is not None else None
-                names.setdefault(folded, key)  # "Anna" and "anna" are one owner, as in --owner
-                members.setdefault(folded, []).append(r)
+            parts = parts_of.get(field_of(r))
+            if parts is None:
+                parts = parts_of[field_of(r)] = []
+                for key in group_keys(r, by):
+                    folded = key.casefold() if key is not None else None
+                    names.setdefault(folded, key)  # "Anna" and "anna" are one owner, as in --owner
+                    parts.append(members.setdefault(folded, []))
+            for part in parts:
+                part.append(r)
         for folded in sorted(members, key=lambda k: (k is None, k or "")):
             part = members[folded]
             group = Group(names[folded], _totals(part), funnel(part, pipeline, cutoff, strict=strict))

@@ -39,6 +39,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from .digest import Row, at, digest, ladder_of, micros, row_at
@@ -99,17 +100,23 @@ def as_of(when: AsOf | date | datetime) -> AsOf:
 class StaleDeal(NamedTuple):
     """One stale deal, as it stood at the cut-off (``deal``: its row, ``digest.row_at``), and why it is listed.
 
-    A named tuple: a report at 100,000 deals makes tens of thousands of them."""
+    A named tuple: a report at 100,000 deals makes tens of thousands of them (``judge`` makes
+    them with ``_stale_deal``)."""
 
     deal: Row
     reason: str
-    last_activity: datetime
     idle: timedelta
     threshold: timedelta
     threshold_text: str  # as pipeline.yaml writes it: "48h", "10d", "2w"
     past: timedelta  # how far past its threshold (or its due date) the deal is
     overdue_days: int | None
     currency: str
+
+    @property
+    def last_activity(self) -> datetime:
+        """The deal's last activity (``last_activity``), in the UTC offset its file wrote it with:
+        made when asked for, as only a list that shows it needs it."""
+        return at(self.deal.last_activity, self.deal.last_offset)
 
     @property
     def idle_days(self) -> int:
@@ -215,16 +222,17 @@ def judge(d: Row | None, pipeline: Pipeline, cut: AsOf) -> StaleDeal | None:
         first, first_text, first_us = _first_touch_limit(pipeline)
         over_us = cut.micros - d.created - first_us
         if over_us > 0:
-            return StaleDeal(
-                deal=d,
-                reason=UNTOUCHED,
-                last_activity=at(d.last_activity, d.last_offset),
-                idle=timedelta(microseconds=idle_us),
-                threshold=first,
-                threshold_text=first_text,
-                past=timedelta(microseconds=over_us),
-                overdue_days=None,
-                currency=d.currency or pipeline.currency,
+            return _stale_deal(
+                (
+                    d,
+                    UNTOUCHED,
+                    timedelta(microseconds=idle_us),
+                    first,
+                    first_text,
+                    timedelta(microseconds=over_us),
+                    None,
+                    d.currency or pipeline.currency,
+                )
             )
     threshold, text, limit_us = _limit(pipeline, d.stage)
     if due is None and idle_us <= limit_us:
@@ -239,17 +247,13 @@ def judge(d: Row | None, pipeline: Pipeline, cut: AsOf) -> StaleDeal | None:
     else:
         reason = NO_NEXT_STEP if step is None else IDLE
         past = over
-    return StaleDeal(
-        deal=d,
-        reason=reason,
-        last_activity=at(d.last_activity, d.last_offset),
-        idle=idle,
-        threshold=threshold,
-        threshold_text=text,
-        past=past,
-        overdue_days=overdue_days,
-        currency=d.currency or pipeline.currency,
-    )
+    return _stale_deal((d, reason, idle, threshold, text, past, overdue_days, d.currency or pipeline.currency))
+
+
+def _stale_deal(fields: tuple[Row, str, timedelta, timedelta, str, timedelta, int | None, str]) -> StaleDeal:
+    """A StaleDeal of its fields in order: ``tuple.__new__`` skips the named tuple's ``__new__``
+    and its keyword arguments, which at tens of thousands of stale deals is a measurable part of a report."""
+    return tuple.__new__(StaleDeal, fields)
 
 
 def overdue_by(d: Row, day: date) -> int | None:
@@ -315,20 +319,32 @@ def stale_rows(
 
 def in_list_order(items: Iterable[StaleDeal]) -> list[StaleDeal]:
     """Stale deals in the order every stale list shows them: furthest past their threshold first, then by id."""
-    return sorted(items, key=lambda s: (-s.past, s.deal.id))
+    # two stable sorts, by id and then by how far past (a sort with reverse=True keeps equals in
+    # their order): the order of the key (-past, id) without a negated timedelta and a tuple per deal
+    ordered = sorted(items, key=_DEAL_ID)
+    ordered.sort(key=_PAST, reverse=True)
+    return ordered
+
+
+_DEAL_ID = attrgetter("deal.id")
+_PAST = attrgetter("past")
 
 
 def summarize(items: Sequence[StaleDeal]) -> StaleSummary:
     """Count, value at risk per currency (never added across currencies), overdue count."""
     value: dict[str, Decimal] = {}
-    for s in items:
-        if s.deal.value is not None:
-            value[s.currency] = value.get(s.currency, Decimal(0)) + s.deal.value
+    for amount, currency in map(_VALUE_AND_CURRENCY, items):
+        if amount is not None:
+            value[currency] = value.get(currency, Decimal(0)) + amount
     return StaleSummary(
         count=len(items),
         value=dict(sorted(value.items())),
-        overdue=sum(1 for s in items if s.reason == OVERDUE),
+        overdue=list(map(_REASON, items)).count(OVERDUE),
     )
+
+
+_VALUE_AND_CURRENCY = attrgetter("deal.value", "currency")
+_REASON = attrgetter("reason")
 
 
 def stale_summary(deals: Iterable[Deal], pipeline: Pipeline, when: AsOf | date | datetime) -> StaleSummary:

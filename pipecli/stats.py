@@ -6,6 +6,7 @@ The definitions, with worked examples, are in docs/metrics.md ("Time in stage").
 from __future__ import annotations
 
 import statistics
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
@@ -13,6 +14,17 @@ from typing import NamedTuple
 def median(xs: Sequence[float]) -> float | None:
     """The ordinary median (the mean of the two middle values for an even count); None when empty."""
     return statistics.median(xs) if xs else None
+
+
+def median_of_sorted(xs: Sequence[float]) -> float | None:
+    """``median`` of values already in ascending order, without sorting them again (what
+    ``statistics.median`` computes after its sort, the same float)."""
+    n = len(xs)
+    if not n:
+        return None
+    if n % 2:
+        return xs[n // 2]
+    return (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 
 def mean(xs: Sequence[float]) -> float | None:
@@ -43,28 +55,31 @@ def km_median(finished: Iterable[float], running: Iterable[float]) -> SurvivalMe
     running durations it is the ordinary median. When S never falls below 1/2, or stays
     at 1/2 with no finished duration after, the median is not reached.
     """
-    done = sorted(finished)
-    going = sorted(running)
+    return km_median_of_sorted(sorted(finished), sorted(running))
+
+
+def km_median_of_sorted(done: Sequence[float], going: Sequence[float]) -> SurvivalMedian:
+    """``km_median`` of durations already in ascending order (``done``: finished, ``going``: running).
+
+    The product runs over the distinct finished durations in order: each one's deaths are
+    the run of equal values in ``done`` from the first not yet passed, and the deals at risk
+    are those neither finished before it nor running shorter than it, found by bisection
+    (so a report at 100,000 deals takes no Python step per running duration)."""
     observed = len(done) + len(going)
     if not observed:
         return SurvivalMedian(None, None, 0, 0)
-    times = sorted(set(done))
-    at_risk = observed
     survival = 1.0
     i = j = 0  # next finished (done[i]) and running (going[j]) duration not yet passed
-    for k, t in enumerate(times):
-        while j < len(going) and going[j] < t:  # ran out of observation before t
-            j += 1
-            at_risk -= 1
-        ended = 0
-        while i < len(done) and done[i] == t:
-            i += 1
-            ended += 1
-        survival *= 1 - ended / at_risk
-        at_risk -= ended
+    while i < len(done):
+        t = done[i]
+        j = bisect_left(going, t, j)  # running durations shorter than t ran out of observation before it
+        at_risk = observed - i - j
+        after = bisect_right(done, t, i)  # done[i:after] finished at t
+        survival *= 1 - (after - i) / at_risk
+        i = after
         if _exactly_half(survival):
-            if k + 1 < len(times):
-                return SurvivalMedian((t + times[k + 1]) / 2, None, observed, len(going))
+            if i < len(done):  # done[i]: the next distinct finished duration
+                return SurvivalMedian((t + done[i]) / 2, None, observed, len(going))
             break
         if survival < 0.5:
             return SurvivalMedian(t, None, observed, len(going))
