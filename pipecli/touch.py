@@ -30,7 +30,6 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from .stats import mean, median_of_sorted
@@ -43,7 +42,6 @@ TOUCH_EVENTS = frozenset({"moved", "won", "lost", "reopened"})
 """History events that are a touch (a note is one too)."""
 
 HOUR_US = 3_600_000_000
-_TOUCH_FIELDS = attrgetter("touched", "created", "status")
 
 
 def first_touch(
@@ -94,17 +92,15 @@ class FirstTouch:
 def figures(rows: Iterable[Row], limit: timedelta, now_us: int) -> FirstTouch:
     """The first-touch figures of ``rows`` taken to the cut-off ``now_us`` (``digest.row_at``)."""
     limit_h = limit / timedelta(hours=1)
-    limit_us = limit // timedelta(microseconds=1)
     times: list[float] = []
     waiting = late = 0
-    # ``hours`` and ``untouched_past`` of each row, with the fields read in one call: this
-    # runs once per deal in every report
-    for touched, created, status in map(_TOUCH_FIELDS, rows):
-        if touched is not None:
-            times.append((touched - created) / HOUR_US)
-        elif status == "open":
+    for r in rows:
+        h = hours(r)
+        if h is not None:
+            times.append(h)
+        elif untouched(r):
             waiting += 1
-            if now_us - created > limit_us:
+            if untouched_past(r, limit, now_us):
                 late += 1
     decided = len(times) + late
     times.sort()  # once: the median reads it in order, and those within the limit come first
