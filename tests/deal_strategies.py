@@ -50,7 +50,8 @@ operation = st.one_of(
 )
 
 
-def _apply(deal: Deal, op: tuple[Any, ...], at: datetime) -> Deal:
+def apply_op(deal: Deal, op: tuple[Any, ...], at: datetime) -> Deal:
+    """One of ``ops`` done to ``deal`` at ``at`` by pipe's own actions."""
     kind = op[0]
     if kind == "move":
         return actions.move(deal, PIPELINE, op[1], at)
@@ -92,7 +93,7 @@ def command_deals(draw: st.DrawFn, deal_id: str = "deal") -> Deal:
     for op in draw(st.lists(operation, max_size=12)):
         at = at + timedelta(minutes=draw(st.integers(0, 60 * 24 * 9)))
         with contextlib.suppress(PipeError):
-            deal = _apply(deal, op, at.astimezone(draw(st.sampled_from(ZONES))))
+            deal = apply_op(deal, op, at.astimezone(draw(st.sampled_from(ZONES))))
     return deal
 
 

@@ -97,3 +97,17 @@ def widest(text: str) -> int:
 def copy_demo(target: Path) -> Path:
     shutil.copytree(DEMO, target)
     return target
+
+
+def demo_copies(target: Path, copies: int) -> Path:
+    """The demo pipeline at ``target`` with every deal there ``copies`` times (the others
+    named ``<id>-<n>``): output far over a pipe's buffer."""
+    copy_demo(target)
+    for path in sorted((target / "deals").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        for n in range(1, copies):
+            copy_id = f"{path.stem}-{n:02d}"
+            (target / "deals" / f"{copy_id}.yaml").write_text(
+                text.replace(f"id: {path.stem}\n", f"id: {copy_id}\n", 1), encoding="utf-8"
+            )
+    return target

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deal_strategies import PIPELINE, ZONES, command_deals
+from deal_strategies import PIPELINE, ZONES, apply_op, command_deals
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
@@ -122,26 +122,13 @@ changes = st.one_of(
 
 
 def change(deal: Deal, op: tuple[Any, ...], at: datetime) -> Deal:
-    kind = op[0]
-    if kind == "note":
-        return actions.add_note(deal, at, op[1])
-    if kind == "next":
-        return actions.set_next_step(deal, at, op[1], (at + timedelta(days=op[2])).date())
-    if kind == "clear-next":
-        return actions.set_next_step(deal, at, None, None)
-    if kind == "move":
-        return actions.move(deal, PIPELINE, op[1], at)
-    if kind == "won":
-        return actions.won(deal, at, actions.parse_money(op[1]))
-    if kind == "lost":
-        return actions.lost(deal, at, op[1])
-    if kind == "reopen":
-        return actions.reopen(deal, PIPELINE, at, op[1])
-    if kind == "snooze":
-        until = (at + timedelta(days=op[1])).date() if op[1] > 0 else None
-        return actions.set_snooze(deal, at, until, "away" if until else None)
-    value = "12000.50" if op[1] == "value" else op[2]
-    return actions.set_fields(deal, at, [(op[1], value)])
+    """One of ``changes`` done by pipe's actions (``deal_strategies.apply_op``, which spells a
+    cleared next step and a set field its own way)."""
+    if op[0] == "clear-next":
+        op = ("next", None, 0)
+    elif op[0] == "set":
+        op = (op[1], "12000.50" if op[1] == "value" else op[2])
+    return apply_op(deal, op, at)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from terminal_helpers import DEMO
+from terminal_helpers import demo_copies
 from typer.testing import CliRunner
 
 from pipecli.cli import app
@@ -20,16 +20,7 @@ from pipecli.cli import app
 @pytest.fixture(scope="module")
 def copies(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo pipeline with every deal copied 8 times: output far over a pipe's buffer."""
-    root = tmp_path_factory.mktemp("copies") / "pipeline"
-    shutil.copytree(DEMO, root)
-    for path in sorted((root / "deals").glob("*.yaml")):
-        text = path.read_text(encoding="utf-8")
-        for n in range(1, 8):
-            copy_id = f"{path.stem}-{n}"
-            (root / "deals" / f"{copy_id}.yaml").write_text(
-                text.replace(f"id: {path.stem}\n", f"id: {copy_id}\n", 1), encoding="utf-8"
-            )
-    return root
+    return demo_copies(tmp_path_factory.mktemp("copies") / "pipeline", 8)
 
 
 @pytest.mark.parametrize(

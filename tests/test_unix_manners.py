@@ -17,7 +17,7 @@ import pytest
 import typer
 import yaml
 from conftest import PIPE_SCRIPT
-from terminal_helpers import DEMO
+from terminal_helpers import DEMO, demo_copies
 from typer.testing import CliRunner
 
 from pipecli.cli import app
@@ -33,16 +33,7 @@ COMMANDS: dict[str, Any] = dict(typer.main.get_command(app).commands)  # type: i
 @pytest.fixture(scope="module")
 def many(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo pipeline with every deal copied 25 times: 1,000 deals, output far over a pipe's buffer."""
-    root = tmp_path_factory.mktemp("many") / "pipeline"
-    shutil.copytree(DEMO, root)
-    for path in sorted((root / "deals").glob("*.yaml")):
-        text = path.read_text(encoding="utf-8")
-        for n in range(1, 25):
-            copy_id = f"{path.stem}-{n:02d}"
-            (root / "deals" / f"{copy_id}.yaml").write_text(
-                text.replace(f"id: {path.stem}\n", f"id: {copy_id}\n", 1), encoding="utf-8"
-            )
-    return root
+    return demo_copies(tmp_path_factory.mktemp("many") / "pipeline", 25)
 
 
 @pytest.mark.skipif(BASH is None, reason="bash is not installed")
