@@ -1,0 +1,124 @@
+"""Listing and stat of deals/ (``index.scan``): from ``STAT_PARALLEL_FROM`` names on, a forked
+child stats half of them. Whatever does the stat, the keys and kinds are those of the files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipecli import index
+
+
+def _folder(root: Path, count: int = 40) -> Path:
+    deals = root / "deals"
+    deals.mkdir(parents=True)
+    for i in range(count):
+        (deals / f"d{i:03d}.yaml").write_text(f"id: d{i:03d}\ntitle: Trattativa {i} ไทย\n" + "x" * i, "utf-8")
+    (deals / "link.yaml").symlink_to("d001.yaml")
+    (deals / "folder.yaml").mkdir()
+    (deals / ".hidden.yaml").write_text("id: h\n", "utf-8")
+    (deals / "notes.txt").write_text("not a deal\n", "utf-8")
+    return deals
+
+
+def _scan(deals: Path, monkeypatch: pytest.MonkeyPatch, parallel_from: int) -> tuple[index.Files, set[str]]:
+    monkeypatch.setattr(index, "STAT_PARALLEL_FROM", parallel_from)
+    return index.scan(deals)
+
+
+def test_the_child_and_one_process_find_the_same_names_keys_and_kinds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deals = _folder(tmp_path)
+    shared, shared_anew = _scan(deals, monkeypatch, 2)
+    alone, alone_anew = _scan(deals, monkeypatch, 10**9)
+    assert list(shared) == list(alone)
+    assert shared_anew == alone_anew == {"link.yaml", "folder.yaml"}
+    names = [name for name, _ in shared]
+    assert names == sorted([f"d{i:03d}.yaml" for i in range(40)] + ["folder.yaml", "link.yaml"])
+    for name, key in shared:
+        assert key == index.file_key(os.lstat(deals / name)), name  # a symlink keyed as itself
+    if sys.platform.startswith("linux"):
+        assert index._may_fork()  # so the second half above was the child's
+
+
+def test_a_name_gone_before_its_stat_is_marked_gone_in_either_half(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deals = _folder(tmp_path, 10)
+    names = ["a-gone.yaml", *sorted(p.name for p in deals.glob("d*.yaml")), "z-gone.yaml"]
+    monkeypatch.setattr(index, "STAT_PARALLEL_FROM", 2)
+    flat, kinds = index.stat_all(deals, names)
+    assert list(kinds) == [index._GONE] + [index._REGULAR] * 10 + [index._GONE]
+    assert list(flat[:4]) == [0, 0, 0, 0] and list(flat[-4:]) == [0, 0, 0, 0]
+    assert list(flat[4:8]) == list(index.file_key(os.lstat(deals / "d000.yaml")))
+
+
+def test_a_child_that_fails_gives_nothing_and_is_reaped() -> None:
+    def broken() -> tuple:
+        raise RuntimeError("the child's work failed")
+
+    child = index._forked(broken)
+    assert child is not None
+    assert child.result() is None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child.pid, os.WNOHANG)  # reaped already
+
+
+def test_a_cancelled_child_is_ended_at_once_and_reaped() -> None:
+    def slow() -> tuple:
+        time.sleep(60)
+        raise AssertionError("not reached")
+
+    child = index._forked(slow)
+    assert child is not None
+    started = time.monotonic()
+    child.cancel()
+    assert time.monotonic() - started < 10
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child.pid, os.WNOHANG)
+
+
+def test_the_child_leaves_the_output_written_before_it_alone(tmp_path: Path) -> None:
+    """Output buffered when the child is forked is written once, by this process."""
+    deals = _folder(tmp_path, 30)
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from pipecli import index\n"
+        "index.STAT_PARALLEL_FROM = 2\n"
+        "sys.stdout.write('before ')\n"
+        "files, anew = index.scan(Path(sys.argv[1]))\n"
+        "print(len(files), sorted(anew))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(deals)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "before 32 ['folder.yaml', 'link.yaml']\n"
+    assert done.stderr == ""
+
+
+def test_reports_over_a_folder_statted_by_two_processes_see_every_edit(pipe, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warm report after a hand edit of the same size, with the stat shared: the edit is seen."""
+    monkeypatch.setattr(index, "STAT_PARALLEL_FROM", 2)
+    ids = [pipe.add(f"Zamówienie {i}", "--value", str(1000 + i), "--at", "2026-03-02T10:00:00+01:00") for i in range(6)]
+    old = time.time_ns() - 3600 * 10**9
+    for p in (pipe.root / "deals").glob("*.yaml"):
+        os.utime(p, ns=(old, old))
+
+    def report() -> dict:
+        return json.loads(pipe("report", "--format", "json", "--as-of", "2026-12-31").stdout)
+
+    before = report()
+    assert before["totals"]["open_value"] == {"EUR": sum(1000 + i for i in range(6))}
+    path = pipe.root / "deals" / f"{ids[-1]}.yaml"
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("value: 1005", "value: 2005"), "utf-8")  # same size
+    os.utime(path, ns=(old, old))  # and the same time as before
+    after = report()
+    assert after["totals"]["open_value"] == {"EUR": sum(1000 + i for i in range(6)) + 1000}
