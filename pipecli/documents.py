@@ -30,10 +30,14 @@ _CONFLICT = re.compile(r"^(<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
 
 def printable(text: str) -> str:
     """``text`` as it can be printed: bytes that are not UTF-8 (a file name, an argument)
-    shown as ``\\xNN`` escapes."""
+    shown as ``\\xNN`` escapes; any other lone surrogate (only a caller of the library can
+    pass one) as ``\\udNNN``."""
     if text.isascii():
         return text
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return "".join(ch.encode("unicode_escape").decode("ascii") if "\ud800" <= ch <= "\udfff" else ch for ch in text)
 
 
 def display_path(path: Path | str) -> str:

@@ -121,3 +121,18 @@ def test_pipe_user_that_is_not_utf8_is_a_bad_setting(pipe, deal: str, run_pipe) 
     assert done.stderr.decode() == (
         "pipe: PIPE_USER='caf\\udce9': not valid UTF-8 text; set it to a name such as anna, or unset it\n"
     )
+
+
+@pytest.mark.parametrize("text", ["\udbdc\x9a Zamówienie", "trattativa \ud800", "\udfff"])
+def test_any_lone_surrogate_a_caller_passes_is_refused_like_bytes(pipe, deal: str, text: str) -> None:
+    """No command line makes these (only bytes U+DC80 to U+DCFF), but a caller of the library
+    can: no UTF-8 file can hold them, so they are refused as bytes are, not written."""
+    before = tree_bytes(pipe.root)
+    result = pipe("add", "Acme two", "--owner", text, ok=False)
+    assert result.exit_code == 2, result.output
+    shown = "".join(f"\\u{ord(ch):x}" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+    assert result.stderr == (
+        f"pipe: --owner: '{shown}' is not valid UTF-8 text; "
+        "retype it, or convert it first (e.g. iconv -f latin1 -t utf-8)\n"
+    )
+    assert tree_bytes(pipe.root) == before

@@ -246,8 +246,9 @@ def _usage_exit(err: typer.TyperException) -> None:
 
 
 def _undecodable(text: str) -> bool:
-    """True for text made of bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
-    return not text.isascii() and any("\udc80" <= ch <= "\udcff" for ch in text)
+    """True for text that no UTF-8 file can hold: bytes that were not UTF-8 (Python keeps them
+    as lone surrogates, U+DC80 to U+DCFF), or any other lone surrogate a caller passed."""
+    return not text.isascii() and any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
 def _is_path(param: Any) -> bool:
