@@ -541,12 +541,25 @@ def test_the_web_folder_line_writes_the_pages(tmp_path: Path, run_pipe: Any) -> 
 
 
 # -- any text is text --------------------------------------------------------------------------------------
+def _noncharacter(ch: str) -> bool:
+    """Unicode's 66 noncharacters, by their definition (``unicodedata`` has no property for them)."""
+    return ch in {chr(c) for c in range(0xFDD0, 0xFDF0)} | {
+        chr(p * 0x10000 + e) for p in range(17) for e in (0xFFFE, 0xFFFF)
+    }
+
+
+@pytest.mark.parametrize("text", ["\ufdd0", "Zamówienie \ufffe", "\U0010ffff ร้าน"])
+def test_noncharacters_are_shown_as_question_marks(text: str) -> None:
+    page = read_page(_page("t", "<h1>t</h1>", [f'<p id="x">{esc(text)}</p>']))
+    assert page.by_id["x"] == "".join("?" if _noncharacter(ch) else ch for ch in text)
+
+
 @given(st.text(max_size=60))
 def test_any_text_from_a_file_is_shown_as_that_text_and_never_as_markup(text: str) -> None:
     page = read_page(_page("t", f"<h1>{esc(text)}</h1>", [f'<p id="x" title="{esc(text)}">{esc(text)}</p>']))
     shown = "".join(
-        " " if ch in "\t\n\r" else "?" if unicodedata.category(ch) == "Cc" else ch for ch in text
-    )  # control characters as ?, tabs and line breaks as a space
+        " " if ch in "\t\n\r" else "?" if unicodedata.category(ch) == "Cc" or _noncharacter(ch) else ch for ch in text
+    )  # control characters and noncharacters as ?, tabs and line breaks as a space
     assert [t for t, _ in page.tags][8:] == ["header", "h1", "p", "footer"]  # the text made no element
     assert page.by_id["x"] == shown.strip()
     assert next(a for t, a in page.tags if t == "p")["title"] == shown

@@ -76,11 +76,18 @@ svg text { font: 13px -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans
 
 # -- text -------------------------------------------------------------------------------------
 def esc(text: Any) -> str:
-    """Text for an HTML element or attribute: markup escaped, control characters as ``?``."""
+    """Text for an HTML element or attribute: markup escaped; control characters and Unicode's
+    noncharacters (U+FDD0 to U+FDEF, U+FFFE and U+FFFF of each plane: a page may not carry
+    them, and HTML readers drop them) as ``?``."""
     s = "" if text is None else str(text)
     if not s.isprintable():
-        s = "".join(" " if ch in "\t\n\r" else ("?" if unicodedata.category(ch) == "Cc" else ch) for ch in s)
+        s = "".join(" " if ch in "\t\n\r" else ("?" if _not_shown(ch) else ch) for ch in s)
     return html.escape(s, quote=True)
+
+
+def _not_shown(ch: str) -> bool:
+    code = ord(ch)
+    return unicodedata.category(ch) == "Cc" or 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
 
 
 def _ascii(page: str) -> str:
