@@ -1161,10 +1161,11 @@ class Digests:
 
 
 # -- keeping it fresh ----------------------------------------------------------------------
-def scan(deals_dir: Path) -> tuple[Files, set[str]]:
+def scan(deals_dir: Path, meanwhile: Callable[[], object] | None = None) -> tuple[Files, set[str]]:
     """Every entry of deals/ that names a deal (``*.yaml``, not hidden) and its key, by name,
     as ``Store.load_all`` lists them; and the names of those that are not regular files (a
-    symlink is keyed as itself, never as what it points to): those are read anew every time."""
+    symlink is keyed as itself, never as what it points to): those are read anew every time.
+    ``meanwhile`` is called once, while a child process stats (``stat_all``)."""
     # Listed through an open descriptor where the platform can, so that each stat looks the
     # name up in the folder alone (fstatat), not the whole path again: a sixth of the time at
     # 100,000 files.
@@ -1176,12 +1177,14 @@ def scan(deals_dir: Path) -> tuple[Files, set[str]]:
     except (FileNotFoundError, NotADirectoryError):
         if fd is not None:
             os.close(fd)
+        if meanwhile is not None:
+            meanwhile()
         return Files([], array("q")), set()
     try:
         with it:
             names = [e.name for e in it if e.name.endswith(".yaml") and not e.name.startswith(".")]
         names.sort()  # unique: sorted as text, which is twice as fast as by tuples
-        flat, kinds = stat_all(deals_dir if fd is None else fd, names)
+        flat, kinds = stat_all(deals_dir if fd is None else fd, names, meanwhile)
     finally:
         if fd is not None:
             os.close(fd)
@@ -1230,34 +1233,106 @@ class Files(Sequence[tuple[str, Key]]):
 # what ``stat_all`` found of each name: a regular file, something else (a symlink, a folder,
 # ...: its key is its own), or nothing any more (removed since it was listed)
 _REGULAR, _OTHER, _GONE = 0, 1, 2
-STAT_PARALLEL_FROM = 20_000  # names to stat before a second process takes half of them
+STAT_PARALLEL_FROM = 20_000  # names to stat before a second process shares them
 _KEY_BYTES = 4 * 8
 
 
-def stat_all(folder: Path | int, names: list[str]) -> tuple[array[int], bytes]:
+STAT_CHUNK = 2048  # names a process stats at a time when two share them
+
+
+def stat_all(
+    folder: Path | int, names: list[str], meanwhile: Callable[[], object] | None = None
+) -> tuple[array[int], bytes]:
     """The key of each name in ``folder`` (a path, or an open descriptor of it), not following
     symlinks, as one flat array (``file_key``'s four numbers per name, zeros where it is gone),
-    and what each is (``_REGULAR``, ``_OTHER``, ``_GONE``).
+    and what each is (``_REGULAR``, ``_OTHER``, ``_GONE``). ``meanwhile`` is called once first.
 
-    From ``STAT_PARALLEL_FROM`` names on, where the platform forks, a child process stats the
-    second half while this one stats the first: the stat of 100,000 files takes half the
-    time. (Threads are slower than one: each stat is short and they wait on each other for
-    the interpreter.) Anything amiss with the child, and this process stats its half too."""
-    if len(names) < STAT_PARALLEL_FROM or not _may_fork():
+    From ``STAT_PARALLEL_FROM`` names on, where the platform forks, a child process stats
+    them from the first on, while this one does ``meanwhile`` and then stats from the last
+    back, until the two meet: each takes chunks of ``STAT_CHUNK`` names and marks on a shared
+    page how far it has come. (Threads are slower than one process: each stat is short and
+    they wait on each other for the interpreter.) A chunk both took when they met is this
+    process's; anything amiss with the child, and this process stats what it left."""
+    count = len(names)
+    child = _forked_stat(folder, names) if count >= STAT_PARALLEL_FROM and _may_fork() else None
+    if child is None:
+        if meanwhile is not None:
+            meanwhile()
         return _stat_part(folder, names)
-    half = len(names) // 2
-    child = _forked(lambda: _stat_part(folder, names[half:]))
+    process, board = child
+    chunks = -(-count // STAT_CHUNK)
+    mine: list[tuple[array[int], bytes]] = []
     try:
-        flat, kinds = _stat_part(folder, names[:half])
+        if meanwhile is not None:
+            meanwhile()
+        k = chunks - 1
+        while k >= 0 and k >= _mark(board, _CHILD_NEXT):
+            _set_mark(board, _PARENT_LOW, k)
+            mine.append(_stat_part(folder, names[k * STAT_CHUNK : (k + 1) * STAT_CHUNK]))
+            k -= 1
     except BaseException:
-        if child is not None:
-            child.cancel()
+        process.cancel()
         raise
-    rest = child.result() if child is not None else None
-    if rest is None or len(rest[1]) != len(names) - half:
-        rest = _stat_part(folder, names[half:])
-    flat.extend(rest[0])
-    return flat, bytes(kinds) + rest[1]
+    got = process.result()
+    start = min((k + 1) * STAT_CHUNK, count)  # where this process's part begins
+    flat: array[int] = array("q")
+    kinds = bytearray()
+    if got is not None:
+        theirs = min(len(got[1]), start)
+        flat += got[0][: 4 * theirs]
+        kinds += got[1][:theirs]
+    if len(kinds) < start:  # the child did not finish its part
+        more = _stat_part(folder, names[len(kinds) : start])
+        flat += more[0]
+        kinds += more[1]
+    for part_flat, part_kinds in reversed(mine):
+        flat += part_flat
+        kinds += part_kinds
+    return flat, bytes(kinds)
+
+
+_CHILD_NEXT, _PARENT_LOW = 0, 8  # the shared page: the child's next chunk, this process's lowest taken
+
+
+def _mark(board: Any, at: int) -> int:
+    return int(struct.unpack_from("<q", board, at)[0])
+
+
+def _set_mark(board: Any, at: int, value: int) -> None:
+    struct.pack_into("<q", board, at, value)
+
+
+def _forked_stat(folder: Path | int, names: list[str]) -> tuple[_Child, Any] | None:
+    """A child stating ``names`` by chunks from the first, while this process has not taken
+    the chunk (``stat_all``); with the shared page, or None when no child could be started."""
+    import mmap
+
+    try:
+        board = mmap.mmap(-1, 16)  # anonymous and shared with the child
+    except (OSError, ValueError):
+        return None
+    _set_mark(board, _CHILD_NEXT, 0)
+    _set_mark(board, _PARENT_LOW, -(-len(names) // STAT_CHUNK))
+
+    def work() -> tuple[array[int], bytes]:
+        parts = []
+        k = 0
+        while k < _mark(board, _PARENT_LOW):
+            _set_mark(board, _CHILD_NEXT, k + 1)
+            parts.append(_stat_part(folder, names[k * STAT_CHUNK : (k + 1) * STAT_CHUNK]))
+            k += 1
+        flat: array[int] = array("q")
+        kinds = bytearray()
+        for part_flat, part_kinds in parts:
+            flat += part_flat
+            kinds += part_kinds
+        return flat, bytes(kinds)
+
+    process = _forked(work)
+    if process is None:
+        board.close()
+        return None
+    return process, board
 
 
 def _stat_part(folder: Path | int, names: list[str]) -> tuple[array[int], bytes]:
@@ -1739,6 +1814,7 @@ def refresh(
     save: bool = True,
     root: Path | None = None,
     texts: bool = False,
+    want: Sequence[str] = (),
 ) -> Fresh:
     """The index brought up to date with the files: stat every file, read those whose entry
     cannot be trusted, and write the index anew when anything changed.
@@ -1747,11 +1823,23 @@ def refresh(
     by ``documents.read_text``'s rules inside it. With no ``index_path`` (``.pipe/`` cannot
     hold one: a symlink, a read-only folder), every file is read and nothing is saved.
     With ``texts``, the files read now carry their searched texts (``Entry.texts``), for
-    ``textindex``."""
+    ``textindex``. ``want`` names what the caller will ask of the result (``"rows"``,
+    ``"views"``): the index's columns for them are decoded while the files are statted."""
     stage_ids = list(stage_ids)
     root = deals_dir.parent if root is None else root
-    files, anew = scan(deals_dir)
-    stored = read_index(index_path, stage_ids) if index_path is not None else None
+    read: list[Stored | Layered | None] = []
+
+    def read_stored() -> None:
+        # before the stat is done: the index is only ever trusted entry by entry, against the
+        # keys the stat gives, so an index read before the files are looked at is as good
+        found = read_index(index_path, stage_ids) if index_path is not None else None
+        read.append(found)
+        for what in want if found is not None else ():
+            with contextlib.suppress(Unreadable):  # asked for again, and handled, by ``Fresh``
+                getattr(found, what)
+
+    files, anew = scan(deals_dir, read_stored)
+    stored = read[0]
     plan: list[int | Entry] = []
     todo: list[tuple[str, Key]] = []
     where: list[int] = []

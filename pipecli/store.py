@@ -26,7 +26,7 @@ import re
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -492,12 +492,15 @@ class Store:
         self.writable_file(path)
         return path
 
-    def index(self, progress: Callable[[int, int], None] | None = None, *, texts: bool = False) -> Fresh:
+    def index(
+        self, progress: Callable[[int, int], None] | None = None, *, texts: bool = False, want: Sequence[str] = ()
+    ) -> Fresh:
         """Every deal file as the derived index in ``.pipe/`` knows it, brought up to date
         first (``pipecli.index``): what reports, stale lists and listings read. Its deals and
         problems are those of ``load_all``: files are read by the same rules, and deals/
         that leads out of the folder is the one problem, as there. With ``texts``, a file
-        read now also gives its searched texts (for ``pipecli.textindex``)."""
+        read now also gives its searched texts (for ``pipecli.textindex``). ``want``: what
+        will be asked of it (``"rows"``, ``"views"``), decoded while the files are statted."""
         from .index import DIGESTS_NAME, INDEX_NAME, Fresh, refresh
 
         stage_ids = self.pipeline.stage_ids
@@ -513,6 +516,7 @@ class Store:
             progress,
             root=self.root,
             texts=texts,
+            want=want,
         )
 
     def _state_file(self, name: str) -> Path | None:

@@ -1,5 +1,6 @@
 """Listing and stat of deals/ (``index.scan``): from ``STAT_PARALLEL_FROM`` names on, a forked
-child stats half of them. Whatever does the stat, the keys and kinds are those of the files."""
+child shares the stat, chunk by chunk, while this process first reads the index. Whatever does
+the stat, the keys and kinds are those of the files, in name order."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def test_the_child_and_one_process_find_the_same_names_keys_and_kinds(
     for name, key in shared:
         assert key == index.file_key(os.lstat(deals / name)), name  # a symlink keyed as itself
     if sys.platform.startswith("linux"):
-        assert index._may_fork()  # so the second half above was the child's
+        assert index._may_fork()  # so a child shared the stat above
 
 
 def test_a_name_gone_before_its_stat_is_marked_gone_in_either_half(
@@ -122,3 +123,40 @@ def test_reports_over_a_folder_statted_by_two_processes_see_every_edit(pipe, mon
     os.utime(path, ns=(old, old))  # and the same time as before
     after = report()
     assert after["totals"]["open_value"] == {"EUR": sum(1000 + i for i in range(6)) + 1000}
+
+
+@pytest.mark.parametrize("pause", [0.0, 0.5])
+def test_two_processes_sharing_chunks_cover_every_name_once_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pause: float
+) -> None:
+    """Small chunks, and this process busy for a while first (the child then takes most) or
+    not at all (they meet near the middle): the same keys as one process finds, in name order."""
+    deals = _folder(tmp_path, 200)
+    names = sorted(p.name for p in deals.iterdir() if p.name.endswith(".yaml") and not p.name.startswith("."))
+    monkeypatch.setattr(index, "STAT_PARALLEL_FROM", 2)
+    monkeypatch.setattr(index, "STAT_CHUNK", 3)
+    called = []
+    flat, kinds = index.stat_all(deals, names, lambda: called.append(time.sleep(pause)))
+    assert called == [None]
+    alone_flat, alone_kinds = index._stat_part(deals, names)
+    assert (list(flat), kinds) == (list(alone_flat), alone_kinds)
+    assert len(kinds) == 202 and kinds.count(index._OTHER) == 2
+
+
+def test_what_a_failing_child_left_is_statted_by_this_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    deals = _folder(tmp_path, 100)
+    names = sorted(p.name for p in deals.glob("d*.yaml"))
+    parent = os.getpid()
+    real = index._stat_part
+
+    def failing_in_the_child(folder: Path | int, part: list[str]) -> tuple:
+        if os.getpid() != parent:
+            raise OSError("the child cannot stat")
+        return real(folder, part)
+
+    monkeypatch.setattr(index, "STAT_PARALLEL_FROM", 2)
+    monkeypatch.setattr(index, "STAT_CHUNK", 7)
+    monkeypatch.setattr(index, "_stat_part", failing_in_the_child)
+    flat, kinds = index.stat_all(deals, names, lambda: time.sleep(0.2))
+    assert kinds == bytes(100)  # every one a regular file, none missing
+    assert list(flat) == list(real(deals, names)[0])

@@ -69,8 +69,8 @@ def _launch(root: Path, script: str, *args: str) -> subprocess.CompletedProcess[
 
         indexed = common.indexed
 
-        def watched(store):
-            fresh = indexed(store)
+        def watched(store, **how):
+            fresh = indexed(store, **how)
             launch.leave_to_exit(Witness())
             return fresh
 

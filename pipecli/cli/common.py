@@ -222,13 +222,14 @@ class Progress:
             self.shown = False
 
 
-def indexed(store: Store) -> Fresh:
-    """The store's index brought up to date, with a progress bar when that takes long."""
+def indexed(store: Store, want: Sequence[str] = ("rows",)) -> Fresh:
+    """The store's index brought up to date, with a progress bar when that takes long;
+    ``want``: what the command asks of it (``Store.index``)."""
     from ..launch import leave_to_exit
 
     progress = Progress("reading deals")
     try:
-        fresh = store.index(progress)
+        fresh = store.index(progress, want=want)
     finally:
         progress.clear()
     leave_to_exit(fresh)  # the rows and columns of every deal: not freed one by one at the end

@@ -720,7 +720,7 @@ def list_(
         if word in ("open", "won", "lost", "all") and pipeline.stage(s) is None:
             raise usage_error(f"--stage {s}: {word} is a status, not a stage; use --status {word}")
     stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
-    fresh = indexed(store)
+    fresh = indexed(store, want=("rows", "views"))
     owner = owner_of(store, owner, lambda: (d.owner for d in fresh.views))
     filters = Filters(stages=stages, status=None if status == "all" else status, owner=owner, source=source, tag=tag)
     deals = sort_deals([d for d in fresh.views if filters.matches(d)], sort, pipeline)
