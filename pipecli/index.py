@@ -1273,7 +1273,7 @@ def stat_all(
     except BaseException:
         process.cancel()
         raise
-    got = process.result()
+    got = _stat_result(process.result())
     start = min((k + 1) * STAT_CHUNK, count)  # where this process's part begins
     flat: array[int] = array("q")
     kinds = bytearray()
@@ -1289,6 +1289,16 @@ def stat_all(
         flat += part_flat
         kinds += part_kinds
     return flat, bytes(kinds)
+
+
+def _stat_result(data: bytes | None) -> tuple[array[int], bytes] | None:
+    """The keys and kinds a stat child sent: a kind byte per name, then four numbers per name."""
+    if data is None or len(data) % (1 + _KEY_BYTES):
+        return None
+    count = len(data) // (1 + _KEY_BYTES)
+    flat: array[int] = array("q")
+    flat.frombytes(data[count:])
+    return flat, data[:count]
 
 
 _CHILD_NEXT, _PARENT_LOW = 0, 8  # the shared page: the child's next chunk, this process's lowest taken
@@ -1314,7 +1324,7 @@ def _forked_stat(folder: Path | int, names: list[str]) -> tuple[_Child, Any] | N
     _set_mark(board, _CHILD_NEXT, 0)
     _set_mark(board, _PARENT_LOW, -(-len(names) // STAT_CHUNK))
 
-    def work() -> tuple[array[int], bytes]:
+    def work() -> bytes:
         parts = []
         k = 0
         while k < _mark(board, _PARENT_LOW):
@@ -1326,7 +1336,7 @@ def _forked_stat(folder: Path | int, names: list[str]) -> tuple[_Child, Any] | N
         for part_flat, part_kinds in parts:
             flat += part_flat
             kinds += part_kinds
-        return flat, bytes(kinds)
+        return bytes(kinds) + flat.tobytes()  # what ``_stat_result`` takes apart
 
     process = _forked(work)
     if process is None:
@@ -1393,7 +1403,7 @@ class _Child:
             except ChildProcessError:  # reaped by someone else (a SIGCHLD handler of the caller)
                 return 0
 
-    def result(self) -> tuple[array[int], bytes] | None:
+    def result(self) -> bytes | None:
         parts = []
         try:
             while chunk := os.read(self.fd, 1 << 20):
@@ -1403,20 +1413,15 @@ class _Child:
         finally:
             status = self._end()
         data = b"".join(parts)
-        if status != 0 or len(data) < 8:
+        if status != 0 or len(data) < 8 or struct.unpack_from("<Q", data)[0] != len(data) - 8:
             return None
-        (count,) = struct.unpack_from("<Q", data)
-        if len(data) != 8 + count + count * _KEY_BYTES:
-            return None
-        flat: array[int] = array("q")
-        flat.frombytes(data[8 + count :])
-        return flat, data[8 : 8 + count]
+        return data[8:]
 
 
-def _forked(work: Callable[[], tuple[array[int], bytes]]) -> _Child | None:
+def _forked(work: Callable[[], bytes]) -> _Child | None:
     """``work`` running in a forked child, or None when no child could be started. The child
-    writes its result whole to a pipe and ends at once, with no cleanup of what it inherited
-    (buffered output, ``atexit``)."""
+    writes the bytes it gives whole to a pipe and ends at once, with no cleanup of what it
+    inherited (buffered output, ``atexit``)."""
     import signal
 
     try:
@@ -1437,8 +1442,8 @@ def _forked(work: Callable[[], tuple[array[int], bytes]]) -> _Child | None:
 
             gc.disable()
             os.close(r)
-            flat, kinds = work()
-            data = memoryview(struct.pack("<Q", len(kinds)) + kinds + flat.tobytes())
+            done = work()
+            data = memoryview(struct.pack("<Q", len(done)) + done)
             while data:
                 data = data[os.write(w, data) :]
             code = 0
@@ -1478,7 +1483,7 @@ class Fresh:
         self.extra: list[Problem] = []  # problems of deals/ itself (``Store.index``)
         self._duplicates: dict[int, tuple[str, str]] | None = None
         self._replayed: dict[str, Digest | None] = {}  # digests decoded by rows_at, by file name
-        self._settled: tuple[list[Row], list[str], dict[str, Key]] | None = None  # rows_at's, made once
+        self._settled: tuple[list[Row], list[str], Sequence[tuple[str, Key]]] | None = None  # rows_at's, made once
         self._slot_list: list[int] | None = None  # ``_slots``
 
     @classmethod
@@ -1754,7 +1759,7 @@ class Fresh:
             if cutoffs and (not rows or max(map(_SETTLED, rows)) < micros(min(cutoffs))):
                 # every deal's last entry is before every cut-off (the usual report, of today)
                 return [rows, *(list(rows) for _ in cutoffs[1:])]
-            self._settled = (rows, self.names, dict(self.files))
+            self._settled = (rows, self.names, self.files)
         ladder = ladder_of(self.stage_ids)
         rows, names, keys = self._settled
         order = sorted(range(len(cutoffs)), key=lambda j: cutoffs[j])
@@ -1769,23 +1774,31 @@ class Fresh:
         needed = {names[i] for i in moving if names[i] not in decoded}
         found = self._digests_of(needed) if needed else {}
         replayed: dict[tuple[int, int], Row | None] = {}  # (deal, cut-off in time order) -> its row then
-        for i in moving:
-            name = names[i]
-            dg: Digest | None = None
-            if name in decoded:
-                dg = decoded[name]
-            else:
-                try:
-                    dg = from_plain(json.loads(found[name]))
-                except Exception:  # not stored, or stored wrong: read the file itself
-                    fresh = read_entry(str(self.deals_dir), name, keys[name], ladder, self.root)
-                    if fresh.ok:
-                        dg = from_plain(json.loads(bytes(fresh.digest_json)))
-                decoded[name] = dg
-            if dg is not None:
-                lo, hi = los[i], his[i]
-                past = row_at_many(dg, ladder, [cutoffs[j] for j in order[lo:hi]])
-                replayed.update(zip(((i, k) for k in range(lo, hi)), past, strict=True))
+
+        def replay(part: list[int]) -> list[list[Row | None] | None]:
+            # each deal's rows at the cut-offs it is moving at (None: no digest to replay)
+            out: list[list[Row | None] | None] = []
+            for i in part:
+                name = names[i]
+                dg: Digest | None = None
+                if name in decoded:
+                    dg = decoded[name]
+                else:
+                    try:
+                        dg = from_plain(json.loads(found[name]))
+                    except Exception:  # not stored, or stored wrong: read the file itself
+                        fresh = read_entry(str(self.deals_dir), name, _key_of(keys, name), ladder, self.root)
+                        if fresh.ok:
+                            dg = from_plain(json.loads(bytes(fresh.digest_json)))
+                    decoded[name] = dg
+                out.append(
+                    None if dg is None else row_at_many(dg, ladder, [cutoffs[j] for j in order[los[i] : his[i]]])
+                )
+            return out
+
+        for i, past in zip(moving, _shared(replay, moving), strict=True):
+            if past is not None:
+                replayed.update(zip(((i, k) for k in range(los[i], his[i])), past, strict=True))
         by_time: list[list[Row]] = []
         for k in range(len(order)):
             # the settled row of each deal settled by this cut-off; the others replayed, or none
@@ -1802,6 +1815,46 @@ class Fresh:
         for k, j in enumerate(order):
             out[j] = by_time[k]
         return out
+
+
+REPLAY_PARALLEL_FROM = 1000  # deals to replay before a second process takes half of them
+
+
+def _shared(work: Callable[[list[int]], list[Any]], items: list[int]) -> list[Any]:
+    """``work(items)``: from ``REPLAY_PARALLEL_FROM`` items on, where the platform forks
+    (``_may_fork``), a child does the second half and sends its results back pickled, while
+    this process does the first; anything amiss with the child, and this process does its
+    half too. ``work`` must give a list, one result per item, that pickles."""
+    if len(items) < REPLAY_PARALLEL_FROM or not _may_fork():
+        return work(items)
+    import pickle
+
+    half = len(items) // 2
+    child = _forked(lambda: pickle.dumps(work(items[half:]), protocol=pickle.HIGHEST_PROTOCOL))
+    try:
+        mine = work(items if child is None else items[:half])
+    except BaseException:
+        if child is not None:
+            child.cancel()
+        raise
+    if child is None:
+        return mine
+    data = child.result()
+    theirs: Any = None
+    if data is not None:
+        with contextlib.suppress(Exception):  # what our own child wrote: anything wrong, do it here
+            theirs = pickle.loads(data)
+    if not isinstance(theirs, list) or len(theirs) != len(items) - half:
+        theirs = work(items[half:])
+    return mine + theirs
+
+
+def _key_of(files: Sequence[tuple[str, Key]], name: str) -> Key:
+    """The key of ``name`` among ``files`` (in name order, as ``scan`` gives them)."""
+    if isinstance(files, Files):
+        at = bisect_left(files.names, name)
+        return files[at]
+    return dict(files)[name]
 
 
 def refresh(

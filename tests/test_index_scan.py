@@ -9,11 +9,13 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from pipecli import index
+from pipecli.store import Store
 
 
 def _folder(root: Path, count: int = 40) -> Path:
@@ -160,3 +162,47 @@ def test_what_a_failing_child_left_is_statted_by_this_process(tmp_path: Path, mo
     flat, kinds = index.stat_all(deals, names, lambda: time.sleep(0.2))
     assert kinds == bytes(100)  # every one a regular file, none missing
     assert list(flat) == list(real(deals, names)[0])
+
+
+def _moving_pipeline(pipe, count: int = 12) -> list[str]:
+    ids = []
+    for i in range(count):
+        day = 1 + i % 9
+        ids.append(pipe.add(f"Trattativa {i} ร้าน", "--value", str(500 + i), "--at", f"2026-03-0{day}T09:00:00+01:00"))
+        pipe("move", ids[-1], "meeting", "--at", f"2026-04-0{day}T10:00:00+02:00")
+        if i % 3 == 0:
+            pipe("won", ids[-1], "--at", f"2026-05-0{day}T11:00:00+02:00")
+        elif i % 3 == 1:
+            pipe("move", ids[-1], "lead", "--at", f"2026-05-0{day}T11:00:00+02:00")
+    return ids
+
+
+CUTOFFS = [datetime(2026, m, d, 12, tzinfo=timezone.utc) for m, d in ((2, 1), (3, 5), (4, 3), (4, 20), (5, 4), (7, 1))]
+
+
+def test_deals_replayed_by_two_processes_give_the_rows_one_process_gives(pipe, monkeypatch: pytest.MonkeyPatch) -> None:
+    _moving_pipeline(pipe)
+    store = Store.open(pipe.root)
+    alone = [list(map(repr, part)) for part in store.index().rows_at_many(CUTOFFS)]
+    monkeypatch.setattr(index, "REPLAY_PARALLEL_FROM", 2)
+    shared = [list(map(repr, part)) for part in store.index().rows_at_many(CUTOFFS)]
+    assert shared == alone
+    assert [len(part) for part in alone] == [0, 8, 12, 12, 12, 12]  # none yet, those created by then (days 1-5), all
+    assert sum("status='won'" in r for r in alone[-1]) == 4
+
+
+def test_what_a_failing_replay_child_left_is_replayed_here(pipe, monkeypatch: pytest.MonkeyPatch) -> None:
+    _moving_pipeline(pipe)
+    store = Store.open(pipe.root)
+    alone = [list(map(repr, part)) for part in store.index().rows_at_many(CUTOFFS)]
+    parent = os.getpid()
+    real = index.row_at_many
+
+    def failing_in_the_child(*args: object) -> object:
+        if os.getpid() != parent:
+            raise RuntimeError("the child cannot replay")
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(index, "REPLAY_PARALLEL_FROM", 2)
+    monkeypatch.setattr(index, "row_at_many", failing_in_the_child)
+    assert [list(map(repr, part)) for part in store.index().rows_at_many(CUTOFFS)] == alone
