@@ -397,7 +397,8 @@ def measure(base: Path, count: int, args: argparse.Namespace) -> None:
         ptime = median_of(lambda: run([*peer, "--json", "pipeline"], cwd=proot), r)
         table.add("peer: `pipeline --json`", ptime, None)
         table.add("peer pipeline / our warm report (how much faster we are)", "", ptime / warm, ">= 10x")
-        pids = sorted(p.stem for p in (proot / ".forkyou" / "deals").glob("*.json"))
+        # ids the peer's command line cannot take for an option (deals it added may start with -)
+        pids = sorted(p.stem for p in (proot / ".forkyou" / "deals").glob("*.json") if not p.stem.startswith("-"))
         pone: dict[str, list[float]] = {}
         for i in range(r):
             x, y = pids[i], pids[-1 - i]
