@@ -89,6 +89,7 @@ from .digest import (
     to_plain,
 )
 from .documents import Problem
+from .forking import Child, forked, may_fork, shared
 from .indexfile import DELTA_MAGIC, DELTA_SUFFIX, MAGIC, RACY_NS, Unreadable, mapped
 from .indexfile import header as read_header
 from .indexfile import section as _section
@@ -1254,7 +1255,7 @@ def stat_all(
     they wait on each other for the interpreter.) A chunk both took when they met is this
     process's; anything amiss with the child, and this process stats what it left."""
     count = len(names)
-    child = _forked_stat(folder, names) if count >= STAT_PARALLEL_FROM and _may_fork() else None
+    child = _forked_stat(folder, names) if count >= STAT_PARALLEL_FROM and may_fork() else None
     if child is None:
         if meanwhile is not None:
             meanwhile()
@@ -1312,7 +1313,7 @@ def _set_mark(board: Any, at: int, value: int) -> None:
     struct.pack_into("<q", board, at, value)
 
 
-def _forked_stat(folder: Path | int, names: list[str]) -> tuple[_Child, Any] | None:
+def _forked_stat(folder: Path | int, names: list[str]) -> tuple[Child, Any] | None:
     """A child stating ``names`` by chunks from the first, while this process has not taken
     the chunk (``stat_all``); with the shared page, or None when no child could be started."""
     import mmap
@@ -1338,7 +1339,7 @@ def _forked_stat(folder: Path | int, names: list[str]) -> tuple[_Child, Any] | N
             kinds += part_kinds
         return bytes(kinds) + flat.tobytes()  # what ``_stat_result`` takes apart
 
-    process = _forked(work)
+    process = forked(work)
     if process is None:
         board.close()
         return None
@@ -1368,89 +1369,6 @@ def _stat_part(folder: Path | int, names: list[str]) -> tuple[array[int], bytes]
         put((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino & 0x7FFF_FFFF_FFFF_FFFF))
         kind(_REGULAR if is_reg(st.st_mode) else _OTHER)
     return flat, bytes(kinds)
-
-
-def _may_fork() -> bool:
-    """Whether a child may be forked to share the work: on Linux (elsewhere forking a process
-    that may have loaded system frameworks is not safe), with no other thread running."""
-    import threading
-
-    return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
-
-
-class _Child:
-    """A forked child doing a part of the work: ``result`` waits for what it found (None when
-    it failed), ``cancel`` ends it; either once."""
-
-    def __init__(self, pid: int, fd: int) -> None:
-        self.pid = pid
-        self.fd = fd
-
-    def cancel(self) -> None:
-        import signal
-
-        with contextlib.suppress(OSError):
-            os.kill(self.pid, signal.SIGKILL)
-        self._end()
-
-    def _end(self) -> int:
-        os.close(self.fd)
-        while True:
-            try:
-                return os.waitpid(self.pid, 0)[1]
-            except InterruptedError:  # pragma: no cover - retried by Python itself since 3.5
-                continue
-            except ChildProcessError:  # reaped by someone else (a SIGCHLD handler of the caller)
-                return 0
-
-    def result(self) -> bytes | None:
-        parts = []
-        try:
-            while chunk := os.read(self.fd, 1 << 20):
-                parts.append(chunk)
-        except OSError:
-            parts = []
-        finally:
-            status = self._end()
-        data = b"".join(parts)
-        if status != 0 or len(data) < 8 or struct.unpack_from("<Q", data)[0] != len(data) - 8:
-            return None
-        return data[8:]
-
-
-def _forked(work: Callable[[], bytes]) -> _Child | None:
-    """``work`` running in a forked child, or None when no child could be started. The child
-    writes the bytes it gives whole to a pipe and ends at once, with no cleanup of what it
-    inherited (buffered output, ``atexit``)."""
-    import signal
-
-    try:
-        r, w = os.pipe()
-    except OSError:
-        return None
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(r)
-        os.close(w)
-        return None
-    if pid == 0:  # pragma: no cover - the child (its coverage is not gathered)
-        code = 1
-        try:
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            import gc
-
-            gc.disable()
-            os.close(r)
-            done = work()
-            data = memoryview(struct.pack("<Q", len(done)) + done)
-            while data:
-                data = data[os.write(w, data) :]
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(w)
-    return _Child(pid, r)
 
 
 class Fresh:
@@ -1796,7 +1714,7 @@ class Fresh:
                 )
             return out
 
-        for i, past in zip(moving, _shared(replay, moving), strict=True):
+        for i, past in zip(moving, shared(replay, moving, REPLAY_PARALLEL_FROM), strict=True):
             if past is not None:
                 replayed.update(zip(((i, k) for k in range(los[i], his[i])), past, strict=True))
         by_time: list[list[Row]] = []
@@ -1818,35 +1736,6 @@ class Fresh:
 
 
 REPLAY_PARALLEL_FROM = 1000  # deals to replay before a second process takes half of them
-
-
-def _shared(work: Callable[[list[int]], list[Any]], items: list[int]) -> list[Any]:
-    """``work(items)``: from ``REPLAY_PARALLEL_FROM`` items on, where the platform forks
-    (``_may_fork``), a child does the second half and sends its results back pickled, while
-    this process does the first; anything amiss with the child, and this process does its
-    half too. ``work`` must give a list, one result per item, that pickles."""
-    if len(items) < REPLAY_PARALLEL_FROM or not _may_fork():
-        return work(items)
-    import pickle
-
-    half = len(items) // 2
-    child = _forked(lambda: pickle.dumps(work(items[half:]), protocol=pickle.HIGHEST_PROTOCOL))
-    try:
-        mine = work(items if child is None else items[:half])
-    except BaseException:
-        if child is not None:
-            child.cancel()
-        raise
-    if child is None:
-        return mine
-    data = child.result()
-    theirs: Any = None
-    if data is not None:
-        with contextlib.suppress(Exception):  # what our own child wrote: anything wrong, do it here
-            theirs = pickle.loads(data)
-    if not isinstance(theirs, list) or len(theirs) != len(items) - half:
-        theirs = work(items[half:])
-    return mine + theirs
 
 
 def _key_of(files: Sequence[tuple[str, Key]], name: str) -> Key:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipecli import index
+from pipecli import forking, index
 from pipecli.store import Store
 
 
@@ -48,7 +48,7 @@ def test_the_child_and_one_process_find_the_same_names_keys_and_kinds(
     for name, key in shared:
         assert key == index.file_key(os.lstat(deals / name)), name  # a symlink keyed as itself
     if sys.platform.startswith("linux"):
-        assert index._may_fork()  # so a child shared the stat above
+        assert forking.may_fork()  # so a child shared the stat above
 
 
 def test_a_name_gone_before_its_stat_is_marked_gone_in_either_half(
@@ -67,7 +67,7 @@ def test_a_child_that_fails_gives_nothing_and_is_reaped() -> None:
     def broken() -> tuple:
         raise RuntimeError("the child's work failed")
 
-    child = index._forked(broken)
+    child = forking.forked(broken)
     assert child is not None
     assert child.result() is None
     with pytest.raises(ChildProcessError):
@@ -79,7 +79,7 @@ def test_a_cancelled_child_is_ended_at_once_and_reaped() -> None:
         time.sleep(60)
         raise AssertionError("not reached")
 
-    child = index._forked(slow)
+    child = forking.forked(slow)
     assert child is not None
     started = time.monotonic()
     child.cancel()
