@@ -86,7 +86,9 @@ def reason_text(item: StaleDeal) -> str:
     return item.reason
 
 
-def row(item: StaleDeal) -> dict[str, Any]:
+def row(item: StaleDeal, *, machine: bool = True) -> dict[str, Any]:
+    """The stale deal's listing row; without ``machine``, ``last_activity`` (a time made per
+    deal, shown only by the machine formats) is left None, for a table of tens of thousands."""
     d = item.deal
     step = d.next_step
     return {
@@ -105,7 +107,7 @@ def row(item: StaleDeal) -> dict[str, Any]:
         "currency": item.currency,
         "next_step": step.text if step else None,
         "next_due": step.due if step else None,
-        "last_activity": item.last_activity,
+        "last_activity": item.last_activity if machine else None,
         # for people
         "idle_text": f"{idle_short(item.idle)} ({item.threshold_text})",
         "value_text": money(d.value, item.currency) if d.value is not None else "",
@@ -185,5 +187,7 @@ def listing(
         if when is None:
             raise ValueError("an HTML stale list needs the moment it is computed at")
         return stale_page(items, when, filters)
-    rows = [row(i) for i in items]
+    # a table and markdown show COLUMNS only
+    machine = fmt not in (OutputFormat.table, OutputFormat.markdown) or any(c.key == "last_activity" for c in COLUMNS)
+    rows = [row(i, machine=machine) for i in items]
     return render_rows(rows, COLUMNS, fmt, machine_keys=MACHINE_KEYS, screen=screen)
