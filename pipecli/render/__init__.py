@@ -123,10 +123,41 @@ def json_text(data: Any, *, indent: int | None = None, sort_keys: bool = False) 
         numbers[key] = decimal_text(value)
         return key
 
-    text = json.dumps(data, ensure_ascii=False, indent=indent, sort_keys=sort_keys, default=number)
+    if indent is not None and flat_records(data):
+        text = _records_json(data, indent, sort_keys, number)
+    else:
+        text = json.dumps(data, ensure_ascii=False, indent=indent, sort_keys=sort_keys, default=number)
     if not numbers:
         return text
     return re.sub(f'"({mark}:[0-9]+)"', lambda m: numbers[m.group(1)], text)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None), Decimal})
+
+
+def flat_records(data: Any) -> bool:
+    """Whether ``data`` is a list of non-empty dicts of text keys and scalar values (a
+    listing's records): ``_records_json`` lays those out as ``json.dumps`` with an indent."""
+    return (
+        type(data) is list
+        and all(type(r) is dict and r for r in data)
+        and all(type(k) is str for r in data for k in r)
+        and all(type(v) in _SCALARS for r in data for v in r.values())
+    )
+
+
+def _records_json(data: list[dict[str, Any]], indent: int, sort_keys: bool, default: Any) -> str:
+    """``json.dumps(data, indent=indent)`` of ``flat_records``, byte for byte, by the C encoder
+    (which ``json`` uses only without an indent: with one, tens of thousands of records took
+    seconds). Each record's items are joined by a line break and the record's indent; no
+    text holds a line break unescaped, so what stands between two records can be told."""
+    if not data:
+        return "[]"
+    one, two = " " * indent, " " * (2 * indent)
+    encoder = json.JSONEncoder(ensure_ascii=False, sort_keys=sort_keys, default=default, separators=(",\n" + two, ": "))
+    text = encoder.encode(data)  # [{"a": 1,\n    "b": 2},\n    {"a": 3, ...}]
+    between = text[1:-1].replace("},\n" + two + "{", "\n" + one + "},\n" + one + "{\n" + two)
+    return "[\n" + one + "{\n" + two + between[1:-1] + "\n" + one + "}\n]"
 
 
 def to_json(data: Any) -> str:
@@ -244,7 +275,7 @@ def render_rows(
     keys = list(machine_keys) if machine_keys is not None else [c.key for c in columns]
     records = [{k: plain(r.get(k), exact=True) for k in keys} for r in rows]
     if fmt is OutputFormat.json:
-        return to_json(records)
+        return json_text(records, indent=2) + "\n"  # ``to_json`` of records already plain
     if fmt is OutputFormat.jsonl:
         return "".join(json_text(r) + "\n" for r in records)
     if fmt is OutputFormat.yaml:

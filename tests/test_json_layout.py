@@ -1,0 +1,59 @@
+"""Listings as JSON with an indent: tens of thousands of records are laid out by the C encoder
+(``render._records_json``), byte for byte what ``json.dumps`` writes with that indent."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipecli import render
+
+texts = st.text(st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
+    ["},\n    {", '"}, {"', "Zamówienie", "ร้านกาแฟ", "caffè\n", "\\", ""]
+)
+scalars = texts | st.integers() | st.floats() | st.booleans() | st.none()
+records = st.lists(st.dictionaries(texts, scalars, min_size=1, max_size=6), max_size=6)
+
+
+@given(records, st.sampled_from([1, 2, 4]), st.booleans())
+def test_records_are_laid_out_as_json_dumps_lays_them_out(data: list, indent: int, sort_keys: bool) -> None:
+    assert render.flat_records(data)
+    expected = json.dumps(data, ensure_ascii=False, indent=indent, sort_keys=sort_keys)
+    assert render.json_text(data, indent=indent, sort_keys=sort_keys) == expected
+
+
+amounts = st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-(10**9), max_value=10**9)
+
+
+@given(st.lists(st.fixed_dictionaries({"id": texts, "value": amounts, "due": st.none() | texts}), max_size=5))
+def test_amounts_keep_their_digits_in_either_layout(data: list) -> None:
+    fast = render.json_text(data, indent=2)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(render, "flat_records", lambda _: False)
+        general = render.json_text(data, indent=2)
+    assert fast == general
+    assert [r["value"] for r in json.loads(fast, parse_float=Decimal)] == [r["value"] for r in data]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [[{"tags": ["a", "b"]}], [{"money": {"EUR": 1}}], [{}], {"a": 1}, [[1, 2]], [{"n": 1}, "x"]],
+)
+def test_anything_else_takes_json_dumps_own_layout(data: object) -> None:
+    assert not render.flat_records(data)
+    assert render.json_text(data, indent=2) == json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def test_a_stale_list_as_json_keeps_its_layout_and_digits(pipe) -> None:
+    for i in range(3):
+        pipe.add(f"Trattativa {i} ร้าน", "--value", f"{1000 + i}.50", "--at", f"2026-01-0{i + 1}T09:00:00+01:00")
+    out = pipe("stale", "--format", "json", "--as-of", "2026-06-01").stdout
+    rows = json.loads(out, parse_float=Decimal)
+    assert sorted(r["value"] for r in rows) == [Decimal("1000.50"), Decimal("1001.50"), Decimal("1002.50")]
+    assert out.startswith('[\n  {\n    "id": "') and out.endswith("\n  }\n]\n")
+    assert out.count('\n  },\n  {\n    "id": ') == 2
+    assert '"title": "Trattativa 0 ร้าน",\n' in out and '"value": 1000.50,\n' in out
