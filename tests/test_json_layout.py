@@ -57,3 +57,10 @@ def test_a_stale_list_as_json_keeps_its_layout_and_digits(pipe) -> None:
     assert out.startswith('[\n  {\n    "id": "') and out.endswith("\n  }\n]\n")
     assert out.count('\n  },\n  {\n    "id": ') == 2
     assert '"title": "Trattativa 0 ร้าน",\n' in out and '"value": 1000.50,\n' in out
+
+
+@given(scalars)
+def test_the_values_a_listing_keeps_as_they_are_are_their_own_plain_form(value: object) -> None:
+    """``render_rows`` skips ``plain`` for these types: it would give each back unchanged."""
+    assert type(value) in render._AS_IS
+    assert render.plain(value, exact=True) is value
