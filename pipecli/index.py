@@ -279,7 +279,6 @@ _TEXT = "text"
 _OPT_INT = "opt_int"  # an integer or None (kept as _NONE_INT)
 _NONE_INT = -(2**63)
 _ID = operator.attrgetter("id")
-_NAME = operator.itemgetter(0)
 _KEY = operator.itemgetter(1)
 _SETTLED = operator.attrgetter("settled")
 _CREATED = operator.attrgetter("created")
@@ -1230,15 +1229,20 @@ class Files(Sequence[tuple[str, Key]]):
     def __repr__(self) -> str:
         return f"Files({list(self)!r})"
 
+    def key_of(self, name: str) -> Key:
+        """The key of the file ``name`` (``KeyError`` when it is not one of them)."""
+        at = bisect_left(self.names, name)
+        if at == len(self.names) or self.names[at] != name:
+            raise KeyError(name)
+        return self[at][1]  # type: ignore[no-any-return]
+
 
 # what ``stat_all`` found of each name: a regular file, something else (a symlink, a folder,
 # ...: its key is its own), or nothing any more (removed since it was listed)
 _REGULAR, _OTHER, _GONE = 0, 1, 2
 STAT_PARALLEL_FROM = 20_000  # names to stat before a second process shares them
-_KEY_BYTES = 4 * 8
-
-
 STAT_CHUNK = 2048  # names a process stats at a time when two share them
+_KEY_BYTES = 4 * 8  # a key's four numbers, as the child sends them
 
 
 def stat_all(
@@ -1383,7 +1387,7 @@ class Fresh:
         self,
         deals_dir: Path,
         stage_ids: list[str],
-        files: Sequence[tuple[str, Key]],
+        files: Files,
         plan: list[int | Entry],
         stored: Stored | Layered | None,
         digests: Digests,
@@ -1401,13 +1405,13 @@ class Fresh:
         self.extra: list[Problem] = []  # problems of deals/ itself (``Store.index``)
         self._duplicates: dict[int, tuple[str, str]] | None = None
         self._replayed: dict[str, Digest | None] = {}  # digests decoded by rows_at, by file name
-        self._settled: tuple[list[Row], list[str], Sequence[tuple[str, Key]]] | None = None  # rows_at's, made once
+        self._settled: tuple[list[Row], list[str], Files] | None = None  # rows_at's, made once
         self._slot_list: list[int] | None = None  # ``_slots``
 
     @classmethod
     def unreadable(cls, deals_dir: Path, stage_ids: list[str], problem: Problem) -> Fresh:
         """No deals, and the problem that deals/ itself cannot be read (``Store.readable_folder``)."""
-        fresh = cls(deals_dir, stage_ids, [], [], None, Digests(None))
+        fresh = cls(deals_dir, stage_ids, Files([], array("q")), [], None, Digests(None))
         fresh.extra.append(problem)
         return fresh
 
@@ -1516,9 +1520,7 @@ class Fresh:
     @property
     def names(self) -> list[str]:
         """The file name of each deal of ``rows`` and ``views``, in their order."""
-        files = self.files
-        names = files.names if isinstance(files, Files) else list(map(_NAME, files))
-        return list(map(names.__getitem__, self._good()))
+        return list(map(self.files.names.__getitem__, self._good()))
 
     @property
     def rows(self) -> list[Row]:
@@ -1705,7 +1707,7 @@ class Fresh:
                     try:
                         dg = from_plain(json.loads(found[name]))
                     except Exception:  # not stored, or stored wrong: read the file itself
-                        fresh = read_entry(str(self.deals_dir), name, _key_of(keys, name), ladder, self.root)
+                        fresh = read_entry(str(self.deals_dir), name, keys.key_of(name), ladder, self.root)
                         if fresh.ok:
                             dg = from_plain(json.loads(bytes(fresh.digest_json)))
                     decoded[name] = dg
@@ -1736,14 +1738,6 @@ class Fresh:
 
 
 REPLAY_PARALLEL_FROM = 1000  # deals to replay before a second process takes half of them
-
-
-def _key_of(files: Sequence[tuple[str, Key]], name: str) -> Key:
-    """The key of ``name`` among ``files`` (in name order, as ``scan`` gives them)."""
-    if isinstance(files, Files):
-        at = bisect_left(files.names, name)
-        return files[at]
-    return dict(files)[name]
 
 
 def refresh(

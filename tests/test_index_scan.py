@@ -206,3 +206,12 @@ def test_what_a_failing_replay_child_left_is_replayed_here(pipe, monkeypatch: py
     monkeypatch.setattr(index, "REPLAY_PARALLEL_FROM", 2)
     monkeypatch.setattr(index, "row_at_many", failing_in_the_child)
     assert [list(map(repr, part)) for part in store.index().rows_at_many(CUTOFFS)] == alone
+
+
+def test_a_files_key_is_found_by_its_name(tmp_path: Path) -> None:
+    deals = _folder(tmp_path, 30)
+    files, _ = index.scan(deals)
+    assert files.key_of("d017.yaml") == index.file_key(os.lstat(deals / "d017.yaml"))
+    assert files.key_of("link.yaml") == index.file_key(os.lstat(deals / "link.yaml"))
+    with pytest.raises(KeyError):
+        files.key_of("d999.yaml")
