@@ -26,7 +26,7 @@ import re
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,6 +66,9 @@ if TYPE_CHECKING:
     from .index import Fresh
 
 LOCK_FILE = "lock"
+# deal files ``load_all(only=...)`` reads before the parse cache serves them: loading the
+# cache of 100,000 files costs as much as parsing a few thousand
+CACHE_FROM = 5000
 
 
 @dataclass
@@ -595,11 +598,14 @@ class Store:
         """One deal by id or prefix."""
         return self.read(self.resolve(ref))
 
-    def load_all(self, *, use_cache: bool = True) -> LoadResult:
+    def load_all(self, *, use_cache: bool = True, only: Collection[str] | None = None) -> LoadResult:
         """Every deal that reads and validates, and a Problem for each one that does not.
 
         Parsed files come from the disposable cache in .pipe/cache when their size,
         mtime and inode are unchanged (see pipecli.cache); models are validated anew.
+        ``only``: just the deal files of these names, as a command that knows from the index
+        which deals it needs reads them (``pipe log``); the cache serves them only when
+        they are many (``CACHE_FROM``), and keeps every other file's entry.
         """
         result = LoadResult()
         try:
@@ -607,7 +613,10 @@ class Store:
         except PipeError as err:
             result.problems.append(Problem.from_error(err))
             return result
-        cache = self._cache() if use_cache else None
+        if only is not None:
+            wanted = only if isinstance(only, (set, frozenset)) else set(only)
+            entries = [e for e in entries if e.name in wanted]
+        cache = self._cache() if use_cache and (only is None or len(entries) >= CACHE_FROM) else None
         names: set[str] = set()
         seen: dict[str, str] = {}
         for entry in entries:
@@ -633,7 +642,8 @@ class Store:
             except OSError as err:
                 result.problems.append(Problem(Path(path), None, f"cannot read file: {err.strerror}"))
         if cache:
-            cache.retain(names)
+            if only is None:
+                cache.retain(names)
             cache.save()
         return result
 

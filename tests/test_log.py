@@ -101,3 +101,19 @@ def test_a_hand_written_file_and_a_bad_one(pipe) -> None:
         ("hand", "created", "meeting", None)
     ]
     assert result.stderr.startswith(f"pipe: {pipe.root / 'deals' / 'bad.yaml'}:")
+
+
+def test_a_hand_edit_after_the_index_is_seen(week) -> None:
+    week("log", "-n", "1")  # the index now holds both deals
+    path = week.root / "deals" / "zazolc.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.endswith("notes: []\n")
+    note = "notes:\n- at: 2026-03-09T08:00:00+01:00\n  text: Gdańsk wants it after all\n"
+    path.write_text(text.replace("notes: []\n", note), "utf-8")
+    newest = json.loads(week("log", "-n", "2", "--format", "json").stdout)
+    assert [(e["deal"], e["event"], e["text"]) for e in newest] == [
+        ("zazolc", "note", "Gdańsk wants it after all"),
+        ("acme", "won", None),
+    ]
+    path.unlink()
+    assert [e["deal"] for e in json.loads(week("log", "-n", "1", "--format", "json").stdout)] == ["acme"]

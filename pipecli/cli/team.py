@@ -23,6 +23,7 @@ from .common import (
     as_of_cut,
     complete_deal,
     format_option,
+    indexed,
     output_for,
     owner_of,
     report_problems,
@@ -31,6 +32,7 @@ from .common import (
 from .helptext import examples
 
 if TYPE_CHECKING:
+    from ..models import Deal
     from ..store import Store
 
 
@@ -130,15 +132,17 @@ def log(
     """
     from .. import render
     from ..render import Column
-    from ..timeline import KEYS, NOTE, LogSpec, timeline
+    from ..timeline import KEYS, NOTE, LogSpec, newest
     from ..timeutil import parse_date, start_of_day
 
     form = OutputFormat(fmt)
     store = store_from(ctx)
     zone = _zone(store)
     day, cut = as_of_cut(as_of, zone) if as_of else (None, None)
-    loaded = store.load_all()
-    owner = owner_of(store, owner, lambda: (d.owner for d in loaded.deals))
+    fresh = indexed(store)
+    settled, names = fresh.rows, fresh.names  # each deal after its last entry, and its file
+    problems = fresh.problems
+    owner = owner_of(store, owner, lambda: (r.owner for r in settled))
     spec = LogSpec(
         deal=store.resolve(deal) if deal is not None else None,
         since=start_of_day(parse_date(since, option="--since", relative_to=day), zone) if since else None,
@@ -146,7 +150,14 @@ def log(
         owner=owner,
         by=by,
     )
-    entries = timeline(loaded.deals, spec)[:limit]
+
+    def read(positions: list[int]) -> list[Deal]:
+        # the deals of these rows, from their files (the index keeps no note's text)
+        loaded = store.load_all(only={names[p] for p in positions})
+        problems.extend(loaded.problems)
+        return loaded.deals
+
+    entries = newest(settled, spec, limit, read)
     out = output_for(ctx, wide=wide, path=output)
     if form in (OutputFormat.table, OutputFormat.markdown):
         arrow = "→" if render.unicode_ok() else "->"
@@ -171,7 +182,7 @@ def log(
     else:
         rows = [e.row() for e in entries]
         out.write(render.render_rows(rows, [Column(k, k) for k in KEYS], form, screen=out.screen), form)
-    if report_problems(loaded.problems):
+    if report_problems(problems):
         raise typer.Exit(EXIT_ERROR)
 
 
