@@ -130,6 +130,26 @@ def test_filters_as_in_list(worked) -> None:
     assert sorted(r["title"] for r in rows) == ["Acme renewal", "Zażółć Sp. z o.o. – wdrożenie"]
 
 
+def test_filters_see_a_hand_edit_and_report_a_bad_file(worked) -> None:
+    def titles(*args: str) -> list[str]:
+        result = worked("export", "--status", "all", *args, ok=False)
+        return sorted(r["title"] for r in csv.DictReader(io.StringIO(result.stdout)))
+
+    assert titles("--owner", "ben") == ["Acme renewal", "Initech", "บริษัท ทดสอบ fit-out"]  # the index is built
+    initech = next(p for p in (worked.root / "deals").glob("*.yaml") if "Initech" in p.read_text("utf-8"))
+    initech.write_text(initech.read_text("utf-8").replace("owner: ben", "owner: Łucja"), "utf-8")
+    (worked.root / "deals" / "broken.yaml").write_text("title: [\n", encoding="utf-8")
+    result = worked("export", "--owner", "łucja", "--status", "all", ok=False)
+    assert sorted(r["title"] for r in csv.DictReader(io.StringIO(result.stdout))) == [
+        "Globex pilot",
+        "Initech",
+        "Zażółć Sp. z o.o. – wdrożenie",
+    ]
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"pipe: {worked.root / 'deals' / 'broken.yaml'}:")
+    assert titles("--owner", "ben") == ["Acme renewal", "บริษัท ทดสอบ fit-out"]
+
+
 def test_sqlite_needs_an_output_file(worked) -> None:
     r = worked("export", "--format", "sqlite", ok=False)
     assert r.exit_code == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,7 @@ from .common import (
     complete_stage,
     currency_option,
     format_option,
+    indexed,
     owner_of,
     report_problems,
     screen_for,
@@ -287,9 +289,19 @@ def export_(
         if fmt not in (ExportFormat.csv, ExportFormat.tsv):
             raise usage_error("--currency adds columns to csv and tsv; json, jsonl and sqlite keep the files' amounts")
     stages = tuple(actions.check_stage(pipeline, s) for s in stage or [])
-    loaded = store.load_all()
-    owner = owner_of(store, owner, lambda: (d.owner for d in loaded.deals))
-    filters = Filters(stages=stages, status=None if status == "all" else status, owner=owner, source=source, tag=tag)
+    some = Filters(stages=stages, status=None if status == "all" else status, owner=owner, source=source, tag=tag)
+    if some.as_dict():
+        # only the files of the deals the filters keep, which the index's listing views tell
+        # (as `pipe list` filters them), not every deal file
+        fresh = indexed(store, want=("views",))
+        views = fresh.views
+        owner = owner_of(store, owner, lambda: (v.owner for v in views))
+        filters = replace(some, owner=owner)
+        loaded = store.load_all(only={name for name, v in zip(fresh.names, views, strict=True) if filters.matches(v)})
+        loaded.problems[:0] = fresh.problems
+    else:
+        loaded = store.load_all()
+        filters = some
     deals = sorted(select(loaded.deals, filters), key=lambda d: d.id)
     if output is not None and str(output) != "-" and output.is_dir():
         raise PipeError(f"cannot write {display_path(output)}: it is a folder; give a file name")
