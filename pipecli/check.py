@@ -347,31 +347,53 @@ def _check_staged(store: Store) -> list[Problem]:
     return problems + found
 
 
+# files to check before a second process checks half of them (``forking.shared``): over
+# 100,000 deal files a check takes minutes on one core
+CHECK_PARALLEL_FROM = 2000
+
+
 def check_files(
     pipeline: Pipeline, files: Iterable[tuple[Path, str | PipeError]], committed: Mapping[str, Deal]
 ) -> list[Problem]:
-    """The problems of deal files (path and text, or the error reading it), in order."""
+    """The problems of deal files (path and text, or the error reading it), in order. From
+    ``CHECK_PARALLEL_FROM`` files on, a forked child checks the second half meanwhile."""
+    from .forking import shared
+
+    items = list(files)
+
+    def work(part: list[tuple[Path, str | PipeError]]) -> list[tuple[list[Problem], str | None]]:
+        return [_check_file(path, text, pipeline, committed.get(path.name)) for path, text in part]
+
     problems: list[Problem] = []
     seen: dict[str, Path] = {}
-    for path, text in files:
-        if isinstance(text, PipeError):
-            problems.append(Problem.from_error(text))
+    for (path, text), (found, deal_id) in zip(items, shared(work, items, CHECK_PARALLEL_FROM), strict=True):
+        problems.extend(found)
+        if deal_id is None or isinstance(text, PipeError):
             continue
-        try:
-            data = parse_document(path, text)
-        except PipeError as err:
-            problems.append(Problem.from_error(err))
-            continue
-        try:
-            deal = Deal.model_validate({"id": path.stem, **data})
-        except ValidationError as exc:
-            problems.extend(validation_problems(path, text, exc))
-            continue
-        problems.extend(check_deal(path, text, deal, pipeline))
-        problems.extend(reader_warnings(path, text, deal))
-        problems.extend(unrecorded_changes(path, text, deal, committed.get(path.name)))
-        if deal.id in seen:
-            problems.append(Problem(path, yamlio.locate(text, ("id",)), duplicate_message(deal.id, seen[deal.id])))
+        if deal_id in seen:
+            problems.append(Problem(path, yamlio.locate(text, ("id",)), duplicate_message(deal_id, seen[deal_id])))
         else:
-            seen[deal.id] = path
+            seen[deal_id] = path
     return problems
+
+
+def _check_file(
+    path: Path, text: str | PipeError, pipeline: Pipeline, committed: Deal | None
+) -> tuple[list[Problem], str | None]:
+    """The problems of one deal file, and the id of its deal when it validates (for the
+    duplicates, which ``check_files`` finds across files)."""
+    if isinstance(text, PipeError):
+        return [Problem.from_error(text)], None
+    try:
+        data = parse_document(path, text)
+    except PipeError as err:
+        return [Problem.from_error(err)], None
+    try:
+        deal = Deal.model_validate({"id": path.stem, **data})
+    except ValidationError as exc:
+        return validation_problems(path, text, exc), None
+    return [
+        *check_deal(path, text, deal, pipeline),
+        *reader_warnings(path, text, deal),
+        *unrecorded_changes(path, text, deal, committed),
+    ], deal.id

@@ -20,7 +20,9 @@ import os
 import struct
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def may_fork() -> bool:
@@ -106,7 +108,7 @@ def forked(work: Callable[[], bytes]) -> Child | None:
     return Child(pid, r)
 
 
-def shared(work: Callable[[list[int]], list[Any]], items: list[int], at_least: int) -> list[Any]:
+def shared(work: Callable[[list[T]], list[Any]], items: list[T], at_least: int) -> list[Any]:
     """``work(items)``: from ``at_least`` items on, where the platform forks (``may_fork``),
     a child does the second half and sends its results back pickled, while this process
     does the first; anything amiss with the child, and this process does its half too.

@@ -419,6 +419,28 @@ def _yaml_11(text: str) -> Any:
         return text
 
 
+@functools.cache
+def _first_characters() -> frozenset[str] | None:
+    """The first characters of the plain scalars that a YAML 1.1 or 1.2 reader may take for
+    something other than text (each resolver's implicit rules are keyed by them); None when
+    a rule applies to any first character."""
+    rules = [*_pyyaml()[1].yaml_implicit_resolvers, *_pyyaml()[2].yaml_implicit_resolvers]
+    return None if None in rules else frozenset(rules)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _three_readings(raw: str) -> tuple[str, Any, Any, Any]:
+    """The 1.2 tag of the plain scalar ``raw``, and what pipe, a YAML 1.1 and a YAML 1.2
+    reader make of it (a file's values repeat across files: stages, owners, currencies)."""
+    tag = tag_12(raw)
+    mine = number_or_text(raw, tag) if tag.endswith((":int", ":float")) else _core_12(raw, tag)
+    try:
+        y12 = _core_12(raw, tag)
+    except ValueError:
+        y12 = raw
+    return tag, mine, _yaml_11(raw), y12
+
+
 @dataclass(frozen=True)
 class Reading:
     """How three readers read one plain (unquoted) scalar value of a file: ``pipe`` (this
@@ -443,6 +465,7 @@ def plain_readings(text: str) -> list[Reading]:
         return []
     out: list[Reading] = []
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(root, ())]
+    first = _first_characters()
     while stack:
         node, path = stack.pop()
         if isinstance(node, yaml.MappingNode):
@@ -451,15 +474,11 @@ def plain_readings(text: str) -> list[Reading]:
             stack.extend((v, (*path, i)) for i, v in reversed(list(enumerate(node.value))))
         elif isinstance(node, yaml.ScalarNode) and not node.style and node.value:  # plain: None, or "" (C parser)
             raw = str(node.value)
-            tag = tag_12(raw)
+            if first is not None and raw[0] not in first:
+                continue  # no rule of either reader starts with it: text to every reader, and to pipe
+            tag, mine, y11, y12 = _three_readings(raw)
             if str(node.tag) != tag:
                 continue  # an explicit tag (!!timestamp 2026-03-01) says what it is, to every reader
-            mine = number_or_text(raw, tag) if tag.endswith((":int", ":float")) else _core_12(raw, tag)
-            try:
-                y12 = _core_12(raw, tag)
-            except ValueError:
-                y12 = raw
-            y11 = _yaml_11(raw)
             if not (_same(mine, y11) and _same(mine, y12)):
                 out.append(Reading(path, node.start_mark.line + 1, raw, mine, y11, y12))
     return out

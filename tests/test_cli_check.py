@@ -202,3 +202,37 @@ def test_pipeline_file_findings(pipe, pipeline: str, expected: str) -> None:
     (pipe.root / "pipeline.yaml").write_text(pipeline, encoding="utf-8")
     line = only_finding(pipe)
     assert re.fullmatch(r".*" + expected, line), line
+
+
+def test_two_processes_find_what_one_finds(pipe, monkeypatch) -> None:
+    """Over many files a forked child checks the second half: the same findings, in file
+    order, duplicates found across the halves included."""
+    from pipecli import check, forking
+
+    for i in range(24):
+        deal(pipe, f"d{i:02d}.yaml", GOOD.format(id=f"d{i:02d}", stage="lead", status="open", extra=""))
+    deal(pipe, "d03.yaml", GOOD.format(id="d03", stage="lead", status="open", extra="owner: no\n"))
+    deal(pipe, "d05.yaml", "id: d05\ntitle: [\n")
+    deal(pipe, "d07.yaml", GOOD.format(id="d07", stage="lead", status="won", extra=""))
+    deal(pipe, "d21.yaml", GOOD.format(id="d02", stage="lead", status="open", extra=""))  # d02's id, in the other half
+    deal(pipe, "d22.yaml", GOOD.format(id="d22", stage="nowhere", status="open", extra=""))
+    deal(pipe, "d23.yaml", GOOD.format(id="d23", stage="lead", status="open", extra="value: lots\n"))
+    monkeypatch.setattr(check, "CHECK_PARALLEL_FROM", 10**9)
+    alone = pipe("check", ok=False)
+    monkeypatch.setattr(check, "CHECK_PARALLEL_FROM", 2)
+    shared = pipe("check", ok=False)
+    assert (shared.exit_code, shared.stdout, shared.stderr) == (alone.exit_code, alone.stdout, alone.stderr)
+    named = [line.split(": ", 1)[0].rsplit("/", 1)[-1] for line in shared.stdout.splitlines()]
+    assert named == [
+        "d03.yaml:10",
+        "d05.yaml:3",
+        "d07.yaml:4",
+        "d21.yaml:1",
+        "d21.yaml:1",
+        "d22.yaml:3",
+        "d22.yaml:3",
+        "d23.yaml:10",
+    ]
+    assert shared.stdout.splitlines()[4].endswith("d21.yaml:1: duplicate id 'd02', also in d02.yaml")
+    assert shared.stderr == "7 problems, 1 warning\n"
+    assert forking.may_fork()  # so the second run did share the files with a child
