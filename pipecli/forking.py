@@ -135,3 +135,30 @@ def shared(work: Callable[[list[T]], list[Any]], items: list[T], at_least: int) 
     if not isinstance(theirs, list) or len(theirs) != len(items) - half:
         theirs = work(items[half:])
     return mine + theirs
+
+
+def ahead(work: Callable[[], T], worth: bool = True) -> Callable[[], T]:
+    """``work()`` started now in a forked child, when ``worth`` it and the platform forks
+    (``may_fork``): the function returned gives its result, sent back pickled, waiting for
+    the child if need be; anything amiss with the child (it failed, or what it sent does
+    not unpickle), and ``work()`` is done here then, raising what it raises. Without a
+    child, the function returned does ``work()`` when called. Either way once."""
+    child = None
+    if worth and may_fork():
+        import pickle
+
+        child = forked(lambda: pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL))
+    if child is None:
+        return work
+
+    def result() -> T:
+        import pickle
+
+        assert child is not None
+        data = child.result()
+        if data is not None:
+            with contextlib.suppress(Exception):  # what our own child wrote: anything wrong, do it here
+                return pickle.loads(data)  # type: ignore[no-any-return]
+        return work()
+
+    return result
