@@ -64,3 +64,12 @@ def test_the_values_a_listing_keeps_as_they_are_are_their_own_plain_form(value: 
     """``render_rows`` skips ``plain`` for these types: it would give each back unchanged."""
     assert type(value) in render._AS_IS
     assert render.plain(value, exact=True) is value
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False) | st.sampled_from([Decimal("-0"), Decimal("1E+3")]))
+def test_an_amount_is_written_with_its_own_digits(value: Decimal) -> None:
+    """Whole amounts are handed to the encoder as whole numbers, the others marked and put
+    back: either way the digits a file has (``format(value, "f")``), never a float's."""
+    digits = format(value, "f")
+    assert render.json_text({"value": value}) == '{"value": ' + digits + "}"
+    assert render.json_text([{"value": value}], indent=2) == '[\n  {\n    "value": ' + digits + "\n  }\n]"

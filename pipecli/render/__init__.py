@@ -116,9 +116,11 @@ def json_text(data: Any, *, indent: int | None = None, sort_keys: bool = False) 
     numbers: dict[str, str] = {}
     mark = os.urandom(8).hex()
 
-    def number(value: Any) -> str:
+    def number(value: Any) -> str | int:
         if not isinstance(value, Decimal) or not value.is_finite():
             raise TypeError(f"{type(value).__name__} is not JSON")
+        if value.as_tuple().exponent == 0 and (value or not value.is_signed()):
+            return int(value)  # whole, written without a point: the same digits (-0 excepted)
         key = f"{mark}:{len(numbers)}"
         numbers[key] = decimal_text(value)
         return key

@@ -47,6 +47,7 @@ STALE_KEYS = {
     "overdue_days": 110,
 }
 MACHINE_KEYS = list(names(DEAL_COLUMNS, "stale", STALE_KEYS))
+_PEOPLE_KEYS = frozenset({"idle_text", "value_text", "reason_text"})  # what ``row`` makes for a table only
 
 EXTENSIONS = {
     OutputFormat.table: "txt",
@@ -86,12 +87,14 @@ def reason_text(item: StaleDeal) -> str:
     return item.reason
 
 
-def row(item: StaleDeal, *, machine: bool = True) -> dict[str, Any]:
+def row(item: StaleDeal, *, machine: bool = True, people: bool = True) -> dict[str, Any]:
     """The stale deal's listing row; without ``machine``, ``last_activity`` (a time made per
-    deal, shown only by the machine formats) is left None, for a table of tens of thousands."""
+    deal, shown only by the machine formats) is left None, and without ``people``, the texts
+    only a table shows (``idle_text``, ``value_text``, ``reason_text``) are left out: for
+    listings of tens of thousands."""
     d = item.deal
     step = d.next_step
-    return {
+    found = {
         "id": d.id,
         "title": d.title,
         "company": d.company,
@@ -108,11 +111,12 @@ def row(item: StaleDeal, *, machine: bool = True) -> dict[str, Any]:
         "next_step": step.text if step else None,
         "next_due": step.due if step else None,
         "last_activity": item.last_activity if machine else None,
-        # for people
-        "idle_text": f"{idle_short(item.idle)} ({item.threshold_text})",
-        "value_text": money(d.value, item.currency) if d.value is not None else "",
-        "reason_text": reason_text(item),
     }
+    if people:
+        found["idle_text"] = f"{idle_short(item.idle)} ({item.threshold_text})"
+        found["value_text"] = money(d.value, item.currency) if d.value is not None else ""
+        found["reason_text"] = reason_text(item)
+    return found
 
 
 def summary_line(summary: StaleSummary) -> str:
@@ -187,7 +191,9 @@ def listing(
         if when is None:
             raise ValueError("an HTML stale list needs the moment it is computed at")
         return stale_page(items, when, filters)
-    # a table and markdown show COLUMNS only
-    machine = fmt not in (OutputFormat.table, OutputFormat.markdown) or any(c.key == "last_activity" for c in COLUMNS)
-    rows = [row(i, machine=machine) for i in items]
+    # a table and markdown show COLUMNS only; the machine formats MACHINE_KEYS only
+    shown = fmt in (OutputFormat.table, OutputFormat.markdown)
+    machine = not shown or any(c.key == "last_activity" for c in COLUMNS)
+    people = shown or not _PEOPLE_KEYS.isdisjoint(MACHINE_KEYS)
+    rows = [row(i, machine=machine, people=people) for i in items]
     return render_rows(rows, COLUMNS, fmt, machine_keys=MACHINE_KEYS, screen=screen)
