@@ -357,12 +357,15 @@ class Repo:
         is a deletion) with ``message``, leaving everything else staged or changed as it
         was. Returns the new commit, or None when the files are as committed already.
 
-        The commit is built in a temporary index from HEAD and these files, then HEAD
-        moves to it (only if no one moved it meanwhile; else it is built again), then
-        the index gets the committed version of these files and nothing else. In a
-        plain clone that is ten git processes with the configuration read before
-        (``tests/test_autocommit.py`` counts them): check-ignore, hash-object, cat-file
-        (HEAD and its tree), read-tree, update-index, write-tree, commit-tree,
+        The commit's tree is HEAD's with these files put in: only the trees on their
+        paths are read and written anew (``gittree``), or, where one of those is not a
+        tree it can change, the whole tree is built in a temporary index from HEAD and
+        these files. Then HEAD moves to the commit (only if no one moved it meanwhile;
+        else it is built again), then the index gets the committed version of these
+        files and nothing else. In a plain clone a deal file's commit is ten git
+        processes with the configuration read before (``tests/test_autocommit.py``
+        counts them): check-ignore, hash-object, cat-file (HEAD and its tree), cat-file
+        (the trees on the path), hash-object (deals/ and the top tree), commit-tree,
         update-ref, update-index.
         """
         rels = list(dict.fromkeys(self.rel(p) for p in paths))
@@ -382,18 +385,14 @@ class Repo:
         if len(blobs) != len(present):
             raise GitError("git hash-object failed", "it did not name every file")
         entries = dict(zip(present, blobs, strict=True))
+        modes = {r: "100755" if os.stat(top / r).st_mode & stat.S_IXUSR else "100644" for r in present}
         for _ in range(5):
             head, head_tree = self._head_and_tree()
             zero = "0" * len(head or (blobs[0] if blobs else "0" * 40))
-            lines = []
-            for r in rels:
-                if r in entries:
-                    executable = os.stat(top / r).st_mode & stat.S_IXUSR
-                    lines.append(f"{'100755' if executable else '100644'} {entries[r]}\t{r}")
-                else:
-                    lines.append(f"0 {zero}\t{r}")
+            lines = [f"{modes[r]} {entries[r]}\t{r}" if r in entries else f"0 {zero}\t{r}" for r in rels]
             info = _encode("\0".join(lines) + "\0")
-            commit = self._commit_tree(head, head_tree, info, message)
+            changes = {r: (modes[r], entries[r]) if r in entries else None for r in rels}
+            commit = self._commit_tree(head, head_tree, info, message, changes)
             if commit is None:
                 return None
             moved = self.run("update-ref", "-m", reflog, "HEAD", commit, head or "", check=False)
@@ -402,21 +401,19 @@ class Repo:
                 return commit
         raise GitError("cannot commit", "HEAD kept moving while pipe committed; commit the files with git")
 
-    def _commit_tree(self, head: str | None, head_tree: str | None, info: bytes, message: str) -> str | None:
-        """The commit of HEAD's tree (``head_tree``) with the index lines ``info`` applied;
-        None if that is HEAD's tree."""
-        index = self.git_dir / f"pipe-index-{unguessable()}"
-        env = {"GIT_INDEX_FILE": str(index)}
-        try:
-            if head:
-                self.run("read-tree", head, env=env)
-            else:
-                self.run("read-tree", "--empty", env=env)
-            self.run("update-index", "-z", "--index-info", input=info, env=env)
-            tree = self.out("write-tree", env=env)
-        finally:
-            for leftover in (index, index.with_name(index.name + ".lock")):
-                leftover.unlink(missing_ok=True)
+    def _commit_tree(
+        self,
+        head: str | None,
+        head_tree: str | None,
+        info: bytes,
+        message: str,
+        changes: Mapping[str, tuple[str, str] | None] | None = None,
+    ) -> str | None:
+        """The commit of HEAD's tree (``head_tree``) with the index lines ``info`` applied
+        (``changes``: the same, path by path); None if that is HEAD's tree."""
+        tree = self._changed_tree(head_tree, changes) if head_tree and changes else None
+        if tree is None:
+            tree = self._tree_by_index(head, info)
         if head and tree == head_tree:
             return None
         args = ["commit-tree", tree]
@@ -425,6 +422,79 @@ class Repo:
         if (self.get("commit.gpgsign") or "").lower() in ("true", "yes", "on", "1"):
             args.append("-S")
         return self.out(*args, input=_encode(message.rstrip("\n") + "\n"), what="git could not make the commit")
+
+    def _tree_by_index(self, head: str | None, info: bytes) -> str:
+        """HEAD's tree with the index lines ``info`` applied, made in a temporary index."""
+        index = self.git_dir / f"pipe-index-{unguessable()}"
+        env = {"GIT_INDEX_FILE": str(index)}
+        try:
+            if head:
+                self.run("read-tree", head, env=env)
+            else:
+                self.run("read-tree", "--empty", env=env)
+            self.run("update-index", "-z", "--index-info", input=info, env=env)
+            return self.out("write-tree", env=env)
+        finally:
+            for leftover in (index, index.with_name(index.name + ".lock")):
+                leftover.unlink(missing_ok=True)
+
+    def _changed_tree(self, head_tree: str, changes: Mapping[str, tuple[str, str] | None]) -> str | None:
+        """HEAD's tree with ``changes`` (path -> (mode, blob id), or None: taken out), made
+        from the trees on the paths changed alone (``gittree``): one ``cat-file`` reads
+        them, one ``hash-object`` writes each new one. None where a tree is not one
+        ``gittree`` changes (then the index's way makes it)."""
+        from . import gittree
+
+        width = len(head_tree) // 2
+        on_paths = {""}  # the folders on the paths changed, the top one included
+        for path in changes:
+            folder = path.rpartition("/")[0]
+            while folder:
+                on_paths.add(folder)
+                folder = folder.rpartition("/")[0]
+        # the deepest first, so that each folder's new tree is known before its parent's
+        every = sorted(on_paths, key=lambda f: (-f.count("/") - 1 if f else 0, f))
+        specs = [head_tree if f == "" else f"{head_tree}:{f}" for f in every]
+        result = self.run("cat-file", "--batch", input=_encode("".join(s + "\n" for s in specs)), check=False)
+        if result.returncode != 0:
+            return None
+        trees: dict[str, bytes] = {}
+        data, pos = result.stdout, 0
+        for folder in every:
+            end = data.find(b"\n", pos)
+            header = data[pos:end].split(b" ")
+            pos = end + 1
+            if header[-1] == b"missing":
+                trees[folder] = b""  # a new folder
+                continue
+            if len(header) != 3 or header[1] != b"tree":
+                return None  # a path through a file, a submodule ...
+            size = int(header[2])
+            trees[folder] = data[pos : pos + size]
+            pos += size + 1
+        edits: dict[str, dict[bytes, tuple[bytes, bytes] | None]] = {f: {} for f in every}
+        for path, entry in changes.items():
+            folder, _, name = path.rpartition("/")
+            edits[folder][_encode(name)] = None if entry is None else (entry[0].encode(), bytes.fromhex(entry[1]))
+        made = ""
+        for folder in every:
+            if not edits[folder]:
+                continue
+            try:
+                raw = gittree.changed(trees[folder], width, edits[folder])
+            except (gittree.Unusual, ValueError):
+                return None
+            parent, _, name = folder.rpartition("/")
+            if folder and not raw:
+                edits[parent][_encode(name)] = None  # a folder left empty is no tree of its parent
+                continue
+            written = self.run("hash-object", "-w", "-t", "tree", "--stdin", input=raw, check=False)
+            made = _decode(written.stdout).strip()
+            if written.returncode != 0 or len(made) != 2 * width:
+                return None
+            if folder:
+                edits[parent][_encode(name)] = (gittree.FOLDER, bytes.fromhex(made))
+        return made or None
 
     def _stage(self, info: bytes) -> None:
         """Give the index the committed version of the files (``info``), waiting a moment
