@@ -20,7 +20,7 @@ import os
 import struct
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -137,28 +137,40 @@ def shared(work: Callable[[list[T]], list[Any]], items: list[T], at_least: int) 
     return mine + theirs
 
 
-def ahead(work: Callable[[], T], worth: bool = True) -> Callable[[], T]:
+class Ahead(Generic[T]):
+    """Work started ahead (``ahead``): calling it gives the result, once; ``cancel`` ends a
+    child still working, when its result will not be asked for."""
+
+    def __init__(self, work: Callable[[], T], child: Child | None) -> None:
+        self._work = work
+        self._child = child
+
+    def __call__(self) -> T:
+        child, self._child = self._child, None
+        if child is not None:
+            import pickle
+
+            data = child.result()
+            if data is not None:
+                with contextlib.suppress(Exception):  # what our own child wrote: anything wrong, do it here
+                    return pickle.loads(data)  # type: ignore[no-any-return]
+        return self._work()
+
+    def cancel(self) -> None:
+        child, self._child = self._child, None
+        if child is not None:
+            child.cancel()
+
+
+def ahead(work: Callable[[], T], worth: bool = True) -> Ahead[T]:
     """``work()`` started now in a forked child, when ``worth`` it and the platform forks
-    (``may_fork``): the function returned gives its result, sent back pickled, waiting for
-    the child if need be; anything amiss with the child (it failed, or what it sent does
-    not unpickle), and ``work()`` is done here then, raising what it raises. Without a
-    child, the function returned does ``work()`` when called. Either way once."""
+    (``may_fork``): calling what is returned gives its result, sent back pickled, waiting
+    for the child if need be; anything amiss with the child (it failed, or what it sent
+    does not unpickle), and ``work()`` is done here then, raising what it raises. Without
+    a child, calling it does ``work()``."""
     child = None
     if worth and may_fork():
         import pickle
 
         child = forked(lambda: pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL))
-    if child is None:
-        return work
-
-    def result() -> T:
-        import pickle
-
-        assert child is not None
-        data = child.result()
-        if data is not None:
-            with contextlib.suppress(Exception):  # what our own child wrote: anything wrong, do it here
-                return pickle.loads(data)  # type: ignore[no-any-return]
-        return work()
-
-    return result
+    return Ahead(work, child)

@@ -4,6 +4,7 @@ the same result whether the child does the work or this process does."""
 from __future__ import annotations
 
 import os
+import time
 from datetime import timedelta
 
 import pytest
@@ -45,6 +46,24 @@ def test_an_error_in_the_work_is_raised_here() -> None:
     result = forking.ahead(work)
     with pytest.raises(ValueError, match="no such stage 'nowhere'"):
         result()
+
+
+def test_work_no_longer_wanted_is_cancelled(tmp_path) -> None:
+    started = tmp_path / "started"
+
+    def work() -> int:
+        started.write_text(str(os.getpid()), encoding="utf-8")
+        time.sleep(60)
+        return 1
+
+    pending = forking.ahead(work)
+    deadline = time.monotonic() + 20
+    while not (started.exists() and started.read_text(encoding="utf-8")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    child = int(started.read_text(encoding="utf-8"))
+    pending.cancel()
+    with pytest.raises(ProcessLookupError):  # ended and reaped
+        os.kill(child, 0)
 
 
 specs = st.builds(
