@@ -1636,8 +1636,7 @@ class Fresh:
                 # the delta's rows follow the base's: its slots are shifted by the base's count
                 delta = layered.delta
                 out.append(self._entry(p, delta.rows, delta.views, layered.base.n_deals))
-        now = {name for name, _ in self.files}
-        return out, sorted(set(base.names) - now)
+        return out, sorted(set(base.names).difference(self.files.names))
 
     def _digests_of(self, needed: set[str]) -> dict[str, bytes]:
         """The digest (as JSON) of each deal file named in ``needed``: a file read now gives its
@@ -1779,11 +1778,18 @@ def refresh(
     plan: list[int | Entry] = []
     todo: list[tuple[str, Key]] = []
     where: list[int] = []
+    files_left: Sequence[tuple[str, Key]] = files
     if stored is not None and not anew and _all_trusted(files, stored):
         plan.extend(range(len(files)))
-        files_left: Sequence[tuple[str, Key]] = []
-    else:
-        files_left = files
+        files_left = []
+    elif stored is not None and files.names == stored.names:
+        # the index's files, some of them changed (an edit, a pull): which ones, told in C
+        plan.extend(range(len(files)))
+        for pos in _untrusted(files, stored, anew):
+            where.append(pos)
+            plan[pos] = -1
+            todo.append(files[pos])
+        files_left = []
     known: dict[str, int] = {n: i for i, n in enumerate(stored.names)} if stored is not None and files_left else {}
     keys: Keys | list[Key] = stored.keys if stored is not None else []
     reads: Sequence[int] = stored.read_ns if stored is not None else []
@@ -1851,6 +1857,21 @@ def _all_trusted(files: Files, stored: Stored | Layered) -> bool:
     # ``trusted`` of each (read - max(modified, changed) >= RACY_NS), as one pass in C
     stamps = map(max, flat[1::4], flat[2::4])
     return min(map(operator.sub, stored.read_ns, stamps)) >= RACY_NS
+
+
+def _untrusted(files: Files, stored: Stored | Layered, anew: set[str]) -> list[int]:
+    """The positions of ``files`` (the index's files, by name) whose entry the index holds
+    cannot be trusted: the key differs, the file was racily clean when read, or it is not a
+    regular file (``anew``), as ``refresh``'s loop tells them one by one."""
+    now, then = files.flat, stored.keys.flat
+    same = map(operator.eq, zip(*[iter(now)] * 4, strict=True), zip(*[iter(then)] * 4, strict=True))
+    stamps = map(max, then[1::4], then[2::4])  # the later of each file's mtime and ctime, when read
+    settled = map(operator.le, itertools.repeat(RACY_NS), map(operator.sub, stored.read_ns, stamps))
+    out = list(itertools.compress(range(len(files)), map(operator.not_, map(operator.and_, same, settled))))
+    if anew:
+        names = files.names
+        out = sorted(set(out).union(bisect_left(names, name) for name in anew))
+    return out
 
 
 def fold_at(base_files: int) -> int:

@@ -9,10 +9,14 @@ import os
 import subprocess
 import sys
 import time
+from array import array
 from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipecli import forking, index
 from pipecli.store import Store
@@ -215,3 +219,31 @@ def test_a_files_key_is_found_by_its_name(tmp_path: Path) -> None:
     assert files.key_of("link.yaml") == index.file_key(os.lstat(deals / "link.yaml"))
     with pytest.raises(KeyError):
         files.key_of("d999.yaml")
+
+
+keys4 = st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 3), st.integers(0, 3))
+
+
+@given(
+    st.lists(st.tuples(keys4, keys4, st.integers(0, 6)), min_size=0, max_size=12),
+    st.sets(st.integers(0, 11), max_size=3),
+)
+def test_the_files_not_trusted_are_told_at_once_as_one_by_one(files_then_now, other) -> None:
+    """``_untrusted`` (every file at once) names the files ``trusted`` refuses one by one:
+    a key changed, racily clean when read, or not a regular file."""
+    names = [f"d{i:02d}.yaml" for i in range(len(files_then_now))]
+    now = index.Files(names, array("q", [n for _, key, _ in files_then_now for n in key]))
+    racy = index.RACY_NS
+
+    # what _untrusted reads of an index: each file's key then, and when it was read
+    stored = SimpleNamespace(
+        keys=index.Keys(array("q", [n for key, _, _ in files_then_now for n in key])),
+        read_ns=[max(key[1], key[2]) + racy * read // 3 for key, _, read in files_then_now],
+    )
+    anew = {names[i] for i in other if i < len(names)}
+    expected = [
+        i
+        for i, (then, key, _) in enumerate(files_then_now)
+        if key != then or not index.trusted(then, stored.read_ns[i]) or names[i] in anew
+    ]
+    assert index._untrusted(now, stored, anew) == expected  # type: ignore[arg-type]
