@@ -58,7 +58,7 @@ from .errors import (
     Unwritable,
 )
 from .fsio import Held, atomic_write, file_lock, sync_folder, write_many
-from .locate import DEALS_DIR, PIPELINE_FILE, STATE_DIR, deal_entries, find_root
+from .locate import DEALS_DIR, PIPELINE_FILE, STATE_DIR, deal_entries, find_root, is_deal_name
 from .models import Deal, Pipeline
 from .settings import Settings, current
 
@@ -604,36 +604,47 @@ class Store:
         Parsed files come from the disposable cache in .pipe/cache when their size,
         mtime and inode are unchanged (see pipecli.cache); models are validated anew.
         ``only``: just the deal files of these names, as a command that knows from the index
-        which deals it needs reads them (``pipe log``); the cache serves them only when
-        they are many (``CACHE_FROM``), and keeps every other file's entry.
+        which deals it needs reads them (``pipe log``): fewer than ``CACHE_FROM`` are read
+        by name, without listing deals/ or loading the cache; more come as above, and the
+        cache keeps every other file's entry.
         """
         result = LoadResult()
+        few = only is not None and len(only) < CACHE_FROM
         try:
-            entries = self._entries()
+            if few:  # by name: no listing of a folder of 100,000 files for a few of them
+                assert only is not None
+                found = self.readable_folder(self.deals_dir)
+                folder = str(self.deals_dir)
+                named = sorted(n for n in set(only) if is_deal_name(n)) if found else []
+                files: list[tuple[str, str, os.DirEntry[str] | None]] = [
+                    (n, path, None) for n in named if os.path.lexists(path := os.path.join(folder, n))
+                ]
+            else:
+                entries = self._entries()
+                if only is not None:
+                    wanted = only if isinstance(only, (set, frozenset)) else set(only)
+                    entries = [e for e in entries if e.name in wanted]
+                files = [(e.name, e.path, e) for e in entries]  # a path as a str: a Path per file cost a tenth
         except PipeError as err:
             result.problems.append(Problem.from_error(err))
             return result
-        if only is not None:
-            wanted = only if isinstance(only, (set, frozenset)) else set(only)
-            entries = [e for e in entries if e.name in wanted]
-        cache = self._cache() if use_cache and (only is None or len(entries) >= CACHE_FROM) else None
+        cache = self._cache() if use_cache and not few else None
         names: set[str] = set()
         seen: dict[str, str] = {}
-        for entry in entries:
-            path = entry.path  # a str: a Path per file would cost a tenth of the load
+        for name, path, entry in files:
             try:
                 data: dict[str, Any] | None = None
                 text: str | None = None
                 key = None
-                if cache and entry.is_file(follow_symlinks=False):  # a symlink is judged anew each time
-                    names.add(entry.name)
+                if cache and entry is not None and entry.is_file(follow_symlinks=False):  # a symlink is judged anew
+                    names.add(name)
                     key = file_key(entry.stat(follow_symlinks=False))
-                    data = cache.get(entry.name, key)
+                    data = cache.get(name, key)
                 if data is None:
                     text = read_text(path, self.root)
                     data = parse_document(path, text)
                     if cache and key is not None:
-                        cache.put(entry.name, key, data)
+                        cache.put(name, key, data)
                 deal = deal_from_data(path, data, text)
                 self._screen(path, text, deal, seen)
                 result.deals.append(deal)
