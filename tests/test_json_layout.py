@@ -73,3 +73,12 @@ def test_an_amount_is_written_with_its_own_digits(value: Decimal) -> None:
     digits = format(value, "f")
     assert render.json_text({"value": value}) == '{"value": ' + digits + "}"
     assert render.json_text([{"value": value}], indent=2) == '[\n  {\n    "value": ' + digits + "\n  }\n]"
+
+
+def test_rows_of_other_keys_are_not_taken_as_records() -> None:
+    """``plain_scalars`` writes rows as they are only when they hold the machine keys, in order."""
+    columns = [render.Column("id", "deal"), render.Column("n", "n")]
+    rows = [{"id": "a", "n": 1}, {"n": 2, "id": "b"}, {"id": "c", "n": 3, "extra": "x"}]
+    out = render.render_rows(rows, columns, "json", machine_keys=["id", "n"], plain_scalars=True)
+    assert json.loads(out) == [{"id": "a", "n": 1}, {"id": "b", "n": 2}, {"id": "c", "n": 3}]
+    assert out == json.dumps([{"id": "a", "n": 1}, {"id": "b", "n": 2}, {"id": "c", "n": 3}], indent=2) + "\n"

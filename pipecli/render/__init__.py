@@ -108,9 +108,10 @@ def plain(value: Any, *, exact: bool = False) -> Any:
     return value
 
 
-def json_text(data: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:
+def json_text(data: Any, *, indent: int | None = None, sort_keys: bool = False, flat: bool | None = None) -> str:
     """JSON of plain data (``plain(..., exact=True)``); a Decimal is written as the number
-    it is, with its own digits (``8500.50``, never 8500.5 or a float's noise)."""
+    it is, with its own digits (``8500.50``, never 8500.5 or a float's noise). ``flat``:
+    whether ``data`` is known to be ``flat_records`` (None: look)."""
     from ..yamlio import decimal_text
 
     numbers: dict[str, str] = {}
@@ -125,7 +126,7 @@ def json_text(data: Any, *, indent: int | None = None, sort_keys: bool = False) 
         numbers[key] = decimal_text(value)
         return key
 
-    if indent is not None and flat_records(data):
+    if indent is not None and (flat_records(data) if flat is None else flat):
         text = _records_json(data, indent, sort_keys, number)
     else:
         text = json.dumps(data, ensure_ascii=False, indent=indent, sort_keys=sort_keys, default=number)
@@ -266,9 +267,12 @@ def render_rows(
     *,
     machine_keys: Sequence[str] | None = None,
     screen: Screen | None = None,
+    plain_scalars: bool = False,
 ) -> str:
     """A listing in the chosen format. Machine formats carry ``machine_keys`` (all by default);
-    a table fits ``screen`` (default: every column, as for a file)."""
+    a table fits ``screen`` (default: every column, as for a file). ``plain_scalars``: every
+    value of every row is a scalar already in its plain form (``plain(v, exact=True) is v``), so
+    rows that hold exactly ``machine_keys``, in order, are written as they are."""
     fmt = OutputFormat(fmt)
     if fmt is OutputFormat.table:
         shown = [c if c.show else replace(c, show=_cell_text) for c in columns]
@@ -276,14 +280,20 @@ def render_rows(
     if fmt is OutputFormat.markdown:
         return markdown_table(rows, columns)
     keys = list(machine_keys) if machine_keys is not None else [c.key for c in columns]
-    # plain(exact=True) of each value; text, whole numbers, floats, true, false and null are
-    # their own plain form (``_AS_IS``), without a call for each (tens of thousands of records)
-    records = [
-        {k: v if type(v) in _AS_IS else plain(v, exact=True) for k, v in zip(keys, map(r.get, keys), strict=True)}
-        for r in rows
-    ]
+    flat: bool | None = None
+    records: Sequence[dict[str, Any]]
+    if plain_scalars and all(list(r) == keys for r in rows):
+        # rows made by one function, with the keys asked for: the records themselves
+        records, flat = rows, bool(rows)
+    else:
+        # plain(exact=True) of each value; text, whole numbers, floats, true, false and null are
+        # their own plain form (``_AS_IS``), without a call for each (tens of thousands of records)
+        records = [
+            {k: v if type(v) in _AS_IS else plain(v, exact=True) for k, v in zip(keys, map(r.get, keys), strict=True)}
+            for r in rows
+        ]
     if fmt is OutputFormat.json:
-        return json_text(records, indent=2) + "\n"  # ``to_json`` of records already plain
+        return json_text(records, indent=2, flat=flat) + "\n"  # ``to_json`` of records already plain
     if fmt is OutputFormat.jsonl:
         return "".join(json_text(r) + "\n" for r in records)
     if fmt is OutputFormat.yaml:

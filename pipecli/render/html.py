@@ -417,7 +417,7 @@ def stale_table(items: Sequence[StaleDeal], table_id: str = "stale") -> str:
                 esc(r["idle_text"]),
                 esc(r["value_text"]),
                 esc(r["next_step"]),
-                esc(r["next_due"].isoformat() if r["next_due"] else ""),
+                esc(r["next_due"] or ""),
                 f'<span class="{reason}">{esc(r["reason_text"])}</span>',
             ]
         )

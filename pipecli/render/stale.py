@@ -88,12 +88,14 @@ def reason_text(item: StaleDeal) -> str:
 
 
 def row(item: StaleDeal, *, machine: bool = True, people: bool = True) -> dict[str, Any]:
-    """The stale deal's listing row; without ``machine``, ``last_activity`` (a time made per
-    deal, shown only by the machine formats) is left None, and without ``people``, the texts
-    only a table shows (``idle_text``, ``value_text``, ``reason_text``) are left out: for
-    listings of tens of thousands."""
+    """The stale deal's listing row, every value a scalar in its plain form (dates as ISO
+    text); without ``machine``, ``last_activity`` (a time made per deal, shown only by the
+    machine formats) is left None, and without ``people``, the texts only a table shows
+    (``idle_text``, ``value_text``, ``reason_text``) are left out: for listings of tens of
+    thousands."""
     d = item.deal
     step = d.next_step
+    due = step.due if step else None
     found = {
         "id": d.id,
         "title": d.title,
@@ -109,8 +111,8 @@ def row(item: StaleDeal, *, machine: bool = True, people: bool = True) -> dict[s
         "value": d.value,
         "currency": item.currency,
         "next_step": step.text if step else None,
-        "next_due": step.due if step else None,
-        "last_activity": item.last_activity if machine else None,
+        "next_due": due.isoformat() if due is not None else None,
+        "last_activity": item.last_activity.isoformat() if machine else None,
     }
     if people:
         found["idle_text"] = f"{idle_short(item.idle)} ({item.threshold_text})"
@@ -196,4 +198,4 @@ def listing(
     machine = not shown or any(c.key == "last_activity" for c in COLUMNS)
     people = shown or not _PEOPLE_KEYS.isdisjoint(MACHINE_KEYS)
     rows = [row(i, machine=machine, people=people) for i in items]
-    return render_rows(rows, COLUMNS, fmt, machine_keys=MACHINE_KEYS, screen=screen)
+    return render_rows(rows, COLUMNS, fmt, machine_keys=MACHINE_KEYS, screen=screen, plain_scalars=True)
