@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from decimal import Decimal
 
 import pytest
@@ -73,6 +74,24 @@ def test_an_amount_is_written_with_its_own_digits(value: Decimal) -> None:
     digits = format(value, "f")
     assert render.json_text({"value": value}) == '{"value": ' + digits + "}"
     assert render.json_text([{"value": value}], indent=2) == '[\n  {\n    "value": ' + digits + "\n  }\n]"
+
+
+@given(records, st.booleans())
+def test_without_orjson_the_json_module_lays_records_out_alike(data: list, sort_keys: bool) -> None:
+    """orjson writes a listing only where its bytes are json's; without it, json writes them."""
+    with_orjson = render.json_text(data, indent=2, sort_keys=sort_keys)
+    with pytest.MonkeyPatch.context() as m:
+        m.setitem(sys.modules, "orjson", None)  # import orjson raises ImportError
+        assert render._orjson_records(data, 2, sort_keys, None) is None
+        without = render.json_text(data, indent=2, sort_keys=sort_keys)
+    assert with_orjson == without == json.dumps(data, ensure_ascii=False, indent=2, sort_keys=sort_keys)
+
+
+@pytest.mark.parametrize("value", [1e-05, -3e-07, 9.99e-05, float("nan"), float("inf"), 2**64, -(2**63) - 1, "\ud800"])
+def test_values_orjson_would_write_otherwise_are_left_to_json(value: object) -> None:
+    data = [{"id": "deal-1", "x": value}]
+    assert render._orjson_records(data, 2, False, None) is None
+    assert render.json_text(data, indent=2) == json.dumps(data, ensure_ascii=False, indent=2)
 
 
 def test_rows_of_other_keys_are_not_taken_as_records() -> None:

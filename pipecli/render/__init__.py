@@ -151,17 +151,47 @@ def flat_records(data: Any) -> bool:
 
 
 def _records_json(data: list[dict[str, Any]], indent: int, sort_keys: bool, default: Any) -> str:
-    """``json.dumps(data, indent=indent)`` of ``flat_records``, byte for byte, by the C encoder
-    (which ``json`` uses only without an indent: with one, tens of thousands of records took
-    seconds). Each record's items are joined by a line break and the record's indent; no
-    text holds a line break unescaped, so what stands between two records can be told."""
+    """``json.dumps(data, indent=indent)`` of ``flat_records``, byte for byte: by orjson where it
+    writes the same bytes (``_orjson_records``), else by the C encoder (which ``json`` uses
+    only without an indent: with one, tens of thousands of records took seconds). Each
+    record's items are joined by a line break and the record's indent; no text holds a line
+    break unescaped, so what stands between two records can be told."""
     if not data:
         return "[]"
+    fast = _orjson_records(data, indent, sort_keys, default)
+    if fast is not None:
+        return fast
     one, two = " " * indent, " " * (2 * indent)
     encoder = json.JSONEncoder(ensure_ascii=False, sort_keys=sort_keys, default=default, separators=(",\n" + two, ": "))
     text = encoder.encode(data)  # [{"a": 1,\n    "b": 2},\n    {"a": 3, ...}]
     between = text[1:-1].replace("},\n" + two + "{", "\n" + one + "},\n" + one + "{\n" + two)
     return "[\n" + one + "{\n" + two + between[1:-1] + "\n" + one + "}\n]"
+
+
+def _orjson_records(data: list[dict[str, Any]], indent: int, sort_keys: bool, default: Any) -> str | None:
+    """``json.dumps(data, ensure_ascii=False, indent=2)`` of ``flat_records`` by orjson, ten
+    times faster over tens of thousands of records; None where orjson would write other bytes
+    or cannot: another indent, a float Python writes otherwise (non-finite, or under 1e-4,
+    which Python writes as ``1e-05`` and orjson as ``0.00001``), an integer beyond 64 bits or
+    a lone surrogate (orjson refuses both), or orjson not installed."""
+    if indent != 2:
+        return None
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - a declared dependency; json stays the fallback
+        return None
+    odd = [v for r in data for v in r.values() if type(v) is float and not (_SMALLEST <= abs(v) < _INF or v == 0)]
+    if odd:
+        return None
+    option = orjson.OPT_INDENT_2 | (orjson.OPT_SORT_KEYS if sort_keys else 0)
+    try:
+        return orjson.dumps(data, default=default, option=option).decode("utf-8")
+    except (TypeError, orjson.JSONEncodeError):  # an integer beyond 64 bits, a lone surrogate
+        return None
+
+
+_SMALLEST = 1e-4  # floats from here up are written alike by Python's repr and orjson
+_INF = float("inf")
 
 
 def to_json(data: Any) -> str:
