@@ -24,7 +24,7 @@ index stores that row; only deals with entries at or after a cut-off are replaye
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -373,9 +373,9 @@ def row_at(dg: Digest, ladder: Mapping[str, int], cutoff: datetime | None) -> Ro
     """
     if cutoff is not None and dg.created >= cutoff:
         return None
-    settled = micros(max([dg.created, *(h.at for h in dg.history), *dg.notes]))  # micros keeps the order
+    times = _Times(dg)
     touch = first_touch(dg.created, dg.history, dg.notes, cutoff)
-    return _row(dg, ladder, cutoff, history.replay(dg, cutoff), settled, touch)
+    return _row(dg, ladder, cutoff, history.replay(dg, cutoff), times, touch)
 
 
 def row_at_many(dg: Digest, ladder: Mapping[str, int], cutoffs: Sequence[datetime | None]) -> list[Row | None]:
@@ -387,10 +387,11 @@ def row_at_many(dg: Digest, ladder: Mapping[str, int], cutoffs: Sequence[datetim
     walk to each cut-off is the first part of it (:func:`cut_replay`)."""
     if len(cutoffs) == 1:  # the walk to the one cut-off, and no further
         return [row_at(dg, ladder, cutoffs[0])]
+    prepared = _Times(dg)
+    us = prepared.us
     every = (dg.created, *(h.at for h in dg.history), *(h.at for h in dg.implied), *dg.notes)
-    times = sorted([micros(t) for t in every])
+    times = sorted([us(t) for t in every])
     whole: history.Replay | None = None
-    settled = micros(max([dg.created, *(h.at for h in dg.history), *dg.notes]))
     touch_ever = first_touch(dg.created, dg.history, dg.notes)
     made: dict[int | None, Row | None] = {}
     out: list[Row | None] = []
@@ -404,7 +405,7 @@ def row_at_many(dg: Digest, ladder: Mapping[str, int], cutoffs: Sequence[datetim
                     whole = history.replay(dg)
                 walk = whole if cutoff is None else cut_replay(whole, cutoff)
                 touch = touch_ever if cutoff is None or (touch_ever is not None and touch_ever < cutoff) else None
-                made[key] = _row(dg, ladder, cutoff, walk, settled, touch)
+                made[key] = _row(dg, ladder, cutoff, walk, prepared, touch)
         out.append(made[key])
     return out
 
@@ -464,16 +465,55 @@ def cut_replay(whole: history.Replay, until: datetime) -> history.Replay:
     )
 
 
+class _Times:
+    """A digest's times, worked out once for all the cut-offs it is taken to: ``us``, the
+    ``micros`` of a time, remembered (a time is converted again for each cut-off and stay,
+    and the conversion is most of a microsecond); the times that are activity (the creation,
+    history entries but snooze changes, notes) in time order, of equal instants the first
+    written last, so that the one just before a cut-off is what ``max`` of them gives; and
+    ``settled``, the newest of the creation, the history and the notes."""
+
+    __slots__ = ("_known", "activity", "activity_us", "settled")
+
+    def __init__(self, dg: Digest) -> None:
+        self._known: dict[datetime, int] = {}
+        us = self.us
+        found = [dg.created]
+        found += [h.at for h in dg.history if not (h.event == "changed" and h.field == "snooze")]
+        found += dg.notes
+        keyed = sorted(
+            zip(map(us, found), range(0, -len(found), -1), found, strict=True)
+        )  # time, then written reversed
+        self.activity_us = [k[0] for k in keyed]
+        self.activity = [k[2] for k in keyed]
+        self.settled = max([us(dg.created), *(us(h.at) for h in dg.history), *map(us, dg.notes)])
+
+    def us(self, t: datetime) -> int:
+        """``micros(t)``, remembered: equal times (one instant) have equal micros."""
+        known = self._known.get(t)
+        if known is None:
+            known = self._known[t] = micros(t)
+        return known
+
+    def last_before(self, cutoff: datetime | None) -> datetime:
+        """The newest activity before ``cutoff`` (None: of all), the first written of equals; the
+        deal was created before ``cutoff``, so there is one."""
+        if cutoff is None:
+            return self.activity[-1]
+        return self.activity[bisect_left(self.activity_us, micros(cutoff)) - 1]
+
+
 def _row(
     dg: Digest,
     ladder: Mapping[str, int],
     cutoff: datetime | None,
     walk: history.Replay,
-    settled: int,
+    times: _Times,
     touch: datetime | None,
 ) -> Row:
-    """The row of ``row_at``: ``walk`` is the replay to ``cutoff``, ``settled`` the deal's
-    newest time (micros), ``touch`` its first touch before ``cutoff``."""
+    """The row of ``row_at``: ``walk`` is the replay to ``cutoff``, ``times`` the deal's
+    (``_Times``), ``touch`` its first touch before ``cutoff``."""
+    us = times.us
     values = dg.tracked()
     if cutoff is not None:
         undone: set[str] = set()
@@ -508,30 +548,22 @@ def _row(
         if stay.left is None:  # the last stay of an open deal: it lasts
             earlier = totals.pop(stay.stage, 0.0)
             if stay.stage in ladder:
-                sitting = (ladder[stay.stage], earlier, micros(stay.entered))
+                sitting = (ladder[stay.stage], earlier, us(stay.entered))
         else:
-            totals[stay.stage] = totals.get(stay.stage, 0.0) + days(micros(stay.entered), micros(stay.left))
+            totals[stay.stage] = totals.get(stay.stage, 0.0) + days(us(stay.entered), us(stay.left))
     stage_days: list[float | None] = [None] * len(ladder)
     for stage_id, total in totals.items():
         if stage_id in ladder:
             stage_days[ladder[stage_id]] = total
-    created = micros(dg.created)
-    cycle = days(created, micros(won_at)) if walk.status == "won" and won_at is not None else None
+    created = us(dg.created)
+    cycle = days(created, us(won_at)) if walk.status == "won" and won_at is not None else None
     closed_at = walk.closed_at if dg.history else None  # a file without a history: when is unknown
     first_in: list[int | None] = [None] * len(ladder)
     for e in walk.entrances:
         i = ladder.get(e.stage, -1)
         if i >= 0 and first_in[i] is None:
-            first_in[i] = max(micros(e.at), created)
-    moment = cutoff
-    times = [dg.created]
-    times += [
-        h.at
-        for h in dg.history
-        if not (h.event == "changed" and h.field == "snooze") and (moment is None or h.at < moment)
-    ]
-    times += [t for t in dg.notes if moment is None or t < moment]
-    last = max(times)
+            first_in[i] = max(us(e.at), created)
+    last = times.last_before(cutoff)
     return Row(
         id=dg.id,
         title=values["title"],
@@ -553,20 +585,20 @@ def _row(
         cycle=cycle,
         stage_days=tuple(stage_days),
         sitting=sitting,
-        entered=micros(stays[-1].entered) if stays else created,
-        last_activity=micros(last),
+        entered=us(stays[-1].entered) if stays else created,
+        last_activity=us(last),
         last_offset=_offset(last),
         next_step=values["next_step"],
         snooze=values["snooze"],
-        settled=settled,
-        touched=None if touch is None else micros(touch),
-        closed=None if walk.status == "open" or closed_at is None else micros(closed_at),
+        settled=times.settled,
+        touched=None if touch is None else us(touch),
+        closed=None if walk.status == "open" or closed_at is None else us(closed_at),
         entered_first=tuple(first_in),
-        slips=_slips(dg, cutoff),
+        slips=_slips(dg, cutoff, us),
     )
 
 
-def _slips(dg: Digest, cutoff: datetime | None) -> tuple[tuple[int, int], ...]:
+def _slips(dg: Digest, cutoff: datetime | None, us: Callable[[datetime], int] = micros) -> tuple[tuple[int, int], ...]:
     """The ``changed`` entries of ``close_date`` before ``cutoff`` that moved a date to a later
     one: (when, days later). The date after a change is the ``from`` of the next change of
     the field, else today's (``row_at``'s rule); a change from or to no date is no slip."""
@@ -578,7 +610,7 @@ def _slips(dg: Digest, cutoff: datetime | None) -> tuple[tuple[int, int], ...]:
         after = dated[i + 1] if i + 1 < len(dated) else None
         new = after.value if after is not None and after.ok else dg.close_date
         if new is not None and new > ch.value:
-            out.append((micros(ch.at), (new - ch.value).days))
+            out.append((us(ch.at), (new - ch.value).days))
     return tuple(out)
 
 
