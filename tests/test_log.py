@@ -117,3 +117,47 @@ def test_a_hand_edit_after_the_index_is_seen(week) -> None:
     ]
     path.unlink()
     assert [e["deal"] for e in json.loads(week("log", "-n", "1", "--format", "json").stdout)] == ["acme"]
+
+
+def test_one_deal_reads_its_own_file_only(week) -> None:
+    """`pipe log DEAL` is a one-deal command, as `pipe show` is: it reads that deal's file and
+    gives the entries the whole log gives for it, with a broken other file left to `pipe check`."""
+    everything = json.loads(week("log", "--format", "json").stdout)
+    (week.root / "deals" / "bad.yaml").write_text("title: [\n", encoding="utf-8")
+    kept = {p: p.stat().st_mtime_ns for p in (week.root / ".pipe").rglob("*")}
+    for args in ([], ["-n", "2"], ["--since", "2026-03-04"], ["--as-of", "2026-03-03"], ["--by", "marek"]):
+        one = week("log", "acme", "--format", "json", *args)
+        assert one.exit_code == 0 and one.stderr == ""
+        expected = [e for e in everything if e["deal"] == "acme"]
+        if "--since" in args:
+            expected = [e for e in expected if e["at"] >= "2026-03-04"]
+        if "--as-of" in args:
+            expected = [e for e in expected if e["at"] < "2026-03-04"]
+        if "--by" in args:
+            expected = [e for e in expected if e["by"] == "marek"]
+        if "-n" in args:
+            expected = expected[:2]
+        assert json.loads(one.stdout) == expected
+    assert [e["event"] for e in json.loads(week("log", "acm", "--format", "json").stdout)] == [
+        "won",
+        "changed",
+        "note",
+        "moved",
+        "created",
+    ]
+    assert json.loads(week("log", "acme", "--owner", "marek", "--format", "json").stdout) == []
+    # nothing else was read to answer: the index was neither brought up to date nor written
+    assert {p: p.stat().st_mtime_ns for p in (week.root / ".pipe").rglob("*")} == kept
+    # --owner me asks the index which owner you are (the owners the deals name)
+    assert [e["event"] for e in json.loads(week("log", "acme", "--owner", "me", "--format", "json").stdout)][:1] == [
+        "won"
+    ]
+
+
+def test_one_deal_whose_file_is_broken_is_an_error_naming_it(week) -> None:
+    path = week.root / "deals" / "acme.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("stage: ", "stage: [", 1), encoding="utf-8")
+    result = week("log", "acme", ok=False)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith(f"pipe: {path}:")
+    assert result.stderr.count("\n") == 1

@@ -32,6 +32,7 @@ from .common import (
 from .helptext import examples
 
 if TYPE_CHECKING:
+    from ..documents import Problem
     from ..models import Deal
     from ..store import Store
 
@@ -132,32 +133,36 @@ def log(
     """
     from .. import render
     from ..render import Column
-    from ..timeline import KEYS, NOTE, LogSpec, newest
+    from ..timeline import KEYS, NOTE, LogSpec, newest, timeline
     from ..timeutil import parse_date, start_of_day
 
     form = OutputFormat(fmt)
     store = store_from(ctx)
     zone = _zone(store)
     day, cut = as_of_cut(as_of, zone) if as_of else (None, None)
-    fresh = indexed(store)
-    settled, names = fresh.rows, fresh.names  # each deal after its last entry, and its file
-    problems = fresh.problems
-    owner = owner_of(store, owner, lambda: (r.owner for r in settled))
-    spec = LogSpec(
-        deal=store.resolve(deal) if deal is not None else None,
-        since=start_of_day(parse_date(since, option="--since", relative_to=day), zone) if since else None,
-        until=cut,
-        owner=owner,
-        by=by,
-    )
+    start = start_of_day(parse_date(since, option="--since", relative_to=day), zone) if since else None
+    problems: list[Problem] = []
+    if deal is not None:
+        # one deal: its own file, read as `pipe show` reads it (a broken one is an error of its
+        # own; the other files' problems are `pipe check`'s), without bringing the index up to date
+        one = store.load(deal)
+        owner = owner_of(store, owner, lambda: (r.owner for r in indexed(store).rows))
+        spec = LogSpec(deal=one.id, since=start, until=cut, owner=owner, by=by)
+        entries = timeline([one], spec)[:limit]
+    else:
+        fresh = indexed(store)
+        settled, names = fresh.rows, fresh.names  # each deal after its last entry, and its file
+        problems = fresh.problems
+        owner = owner_of(store, owner, lambda: (r.owner for r in settled))
+        spec = LogSpec(deal=None, since=start, until=cut, owner=owner, by=by)
 
-    def read(positions: list[int]) -> list[Deal]:
-        # the deals of these rows, from their files (the index keeps no note's text)
-        loaded = store.load_all(only={names[p] for p in positions})
-        problems.extend(loaded.problems)
-        return loaded.deals
+        def read(positions: list[int]) -> list[Deal]:
+            # the deals of these rows, from their files (the index keeps no note's text)
+            loaded = store.load_all(only={names[p] for p in positions})
+            problems.extend(loaded.problems)
+            return loaded.deals
 
-    entries = newest(settled, spec, limit, read)
+        entries = newest(settled, spec, limit, read)
     out = output_for(ctx, wide=wide, path=output)
     if form in (OutputFormat.table, OutputFormat.markdown):
         arrow = "→" if render.unicode_ok() else "->"
