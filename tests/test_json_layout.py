@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -82,7 +83,7 @@ def test_without_orjson_the_json_module_lays_records_out_alike(data: list, sort_
     with_orjson = render.json_text(data, indent=2, sort_keys=sort_keys)
     with pytest.MonkeyPatch.context() as m:
         m.setitem(sys.modules, "orjson", None)  # import orjson raises ImportError
-        assert render._orjson_records(data, 2, sort_keys, None) is None
+        assert render._orjson_text(data, 2, sort_keys, None, True) is None
         without = render.json_text(data, indent=2, sort_keys=sort_keys)
     assert with_orjson == without == json.dumps(data, ensure_ascii=False, indent=2, sort_keys=sort_keys)
 
@@ -90,8 +91,10 @@ def test_without_orjson_the_json_module_lays_records_out_alike(data: list, sort_
 @pytest.mark.parametrize("value", [1e-05, -3e-07, 9.99e-05, float("nan"), float("inf"), 2**64, -(2**63) - 1, "\ud800"])
 def test_values_orjson_would_write_otherwise_are_left_to_json(value: object) -> None:
     data = [{"id": "deal-1", "x": value}]
-    assert render._orjson_records(data, 2, False, None) is None
+    assert render._orjson_text(data, 2, False, None, True) is None
+    assert render._orjson_text([{"deal": data}], 2, False, None, False) is None  # nested: the same
     assert render.json_text(data, indent=2) == json.dumps(data, ensure_ascii=False, indent=2)
+    assert render.json_text({"deals": data}, indent=2) == json.dumps({"deals": data}, ensure_ascii=False, indent=2)
 
 
 def test_rows_of_other_keys_are_not_taken_as_records() -> None:
@@ -101,3 +104,32 @@ def test_rows_of_other_keys_are_not_taken_as_records() -> None:
     out = render.render_rows(rows, columns, "json", machine_keys=["id", "n"], plain_scalars=True)
     assert json.loads(out) == [{"id": "a", "n": 1}, {"id": "b", "n": 2}, {"id": "c", "n": 3}]
     assert out == json.dumps([{"id": "a", "n": 1}, {"id": "b", "n": 2}, {"id": "c", "n": 3}], indent=2) + "\n"
+
+
+nested = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.lists(inner, max_size=3).map(tuple) | st.dictionaries(texts, inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(nested, st.booleans())
+def test_any_plain_data_is_laid_out_as_json_dumps_lays_it_out(data: object, sort_keys: bool) -> None:
+    """Deals exported whole (nested mappings and lists) go through orjson where it writes
+    json's bytes, through json otherwise, with orjson installed or not."""
+    expected = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=sort_keys)
+    assert render.json_text(data, indent=2, sort_keys=sort_keys) == expected
+    with pytest.MonkeyPatch.context() as m:
+        m.setitem(sys.modules, "orjson", None)
+        assert render.json_text(data, indent=2, sort_keys=sort_keys) == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{1: "a"}, {"a": {None: 1}}, [{"when": datetime(2026, 1, 2, tzinfo=timezone.utc)}], [("x", 1e-9)], {"n": 2**70}],
+)
+def test_what_orjson_would_write_otherwise_is_left_to_json(data: object) -> None:
+    """Keys that are not text, times (orjson would write them; json refuses), small floats, big integers."""
+    assert render._orjson_text(data, 2, False, None, False) is None

@@ -126,9 +126,11 @@ def json_text(data: Any, *, indent: int | None = None, sort_keys: bool = False, 
         numbers[key] = decimal_text(value)
         return key
 
-    if indent is not None and (flat_records(data) if flat is None else flat):
-        text = _records_json(data, indent, sort_keys, number)
-    else:
+    records = indent is not None and (flat_records(data) if flat is None else flat)
+    text = _orjson_text(data, indent, sort_keys, number, records)
+    if text is None and records:
+        text = _records_json(data, indent or 0, sort_keys, number)
+    elif text is None:
         text = json.dumps(data, ensure_ascii=False, indent=indent, sort_keys=sort_keys, default=number)
     if not numbers:
         return text
@@ -151,16 +153,12 @@ def flat_records(data: Any) -> bool:
 
 
 def _records_json(data: list[dict[str, Any]], indent: int, sort_keys: bool, default: Any) -> str:
-    """``json.dumps(data, indent=indent)`` of ``flat_records``, byte for byte: by orjson where it
-    writes the same bytes (``_orjson_records``), else by the C encoder (which ``json`` uses
-    only without an indent: with one, tens of thousands of records took seconds). Each
-    record's items are joined by a line break and the record's indent; no text holds a line
-    break unescaped, so what stands between two records can be told."""
+    """``json.dumps(data, indent=indent)`` of ``flat_records``, byte for byte, by the C encoder
+    (which ``json`` uses only without an indent: with one, tens of thousands of records took
+    seconds). Each record's items are joined by a line break and the record's indent; no
+    text holds a line break unescaped, so what stands between two records can be told."""
     if not data:
         return "[]"
-    fast = _orjson_records(data, indent, sort_keys, default)
-    if fast is not None:
-        return fast
     one, two = " " * indent, " " * (2 * indent)
     encoder = json.JSONEncoder(ensure_ascii=False, sort_keys=sort_keys, default=default, separators=(",\n" + two, ": "))
     text = encoder.encode(data)  # [{"a": 1,\n    "b": 2},\n    {"a": 3, ...}]
@@ -168,26 +166,51 @@ def _records_json(data: list[dict[str, Any]], indent: int, sort_keys: bool, defa
     return "[\n" + one + "{\n" + two + between[1:-1] + "\n" + one + "}\n]"
 
 
-def _orjson_records(data: list[dict[str, Any]], indent: int, sort_keys: bool, default: Any) -> str | None:
-    """``json.dumps(data, ensure_ascii=False, indent=2)`` of ``flat_records`` by orjson, ten
-    times faster over tens of thousands of records; None where orjson would write other bytes
-    or cannot: another indent, a float Python writes otherwise (non-finite, or under 1e-4,
-    which Python writes as ``1e-05`` and orjson as ``0.00001``), an integer beyond 64 bits or
-    a lone surrogate (orjson refuses both), or orjson not installed."""
+def _orjson_text(data: Any, indent: int | None, sort_keys: bool, default: Any, records: bool) -> str | None:
+    """``json.dumps(data, ensure_ascii=False, indent=2)`` by orjson, ten times faster or more
+    over tens of thousands of records or deals; None where orjson would write other bytes or
+    cannot: another indent; anything but dicts with text keys, lists, tuples, text, numbers,
+    true, false, null and Decimals (which ``default`` gives); a float Python writes otherwise
+    (non-finite, or under 1e-4, which Python writes as ``1e-05`` and orjson as ``0.00001``);
+    an integer beyond 64 bits or a lone surrogate (orjson refuses both); or orjson not
+    installed. ``records``: ``data`` is ``flat_records``, so only its floats need a look."""
     if indent != 2:
         return None
     try:
         import orjson
     except ImportError:  # pragma: no cover - a declared dependency; json stays the fallback
         return None
-    odd = [v for r in data for v in r.values() if type(v) is float and not (_SMALLEST <= abs(v) < _INF or v == 0)]
-    if odd:
+    if records:
+        if [v for r in data for v in r.values() if type(v) is float and not (_SMALLEST <= abs(v) < _INF or v == 0)]:
+            return None
+    elif not _orjson_writes_alike(data):
         return None
     option = orjson.OPT_INDENT_2 | (orjson.OPT_SORT_KEYS if sort_keys else 0)
     try:
         return orjson.dumps(data, default=default, option=option).decode("utf-8")
     except (TypeError, orjson.JSONEncodeError):  # an integer beyond 64 bits, a lone surrogate
         return None
+
+
+def _orjson_writes_alike(data: Any) -> bool:
+    """Whether every value in ``data`` (walked without recursion) is one orjson writes as
+    ``json.dumps`` does: see ``_orjson_text``."""
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        kind = type(value)
+        if kind is dict:
+            if not all(type(k) is str for k in value):
+                return False
+            pending += value.values()
+        elif kind is list or kind is tuple:
+            pending += value
+        elif kind is float:
+            if not (_SMALLEST <= abs(value) < _INF or value == 0):
+                return False
+        elif kind not in _SCALARS:
+            return False
+    return True
 
 
 _SMALLEST = 1e-4  # floats from here up are written alike by Python's repr and orjson
