@@ -91,6 +91,8 @@ def plain(value: Any, *, exact: bool = False) -> Any:
     """JSON-ready form of a value: dates ISO text; Decimals (a report's figures) int or
     float, or with ``exact`` (a deal's amounts) the Decimal itself, which ``to_json``,
     ``to_yaml`` and the CSV write with its own digits (8500.50)."""
+    if type(value) in _AS_IS:  # most values: their own plain form, told at once
+        return value
     if isinstance(value, Decimal):
         if exact:
             return value
@@ -98,9 +100,9 @@ def plain(value: Any, *, exact: bool = False) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, dict):
-        return {str(k): plain(v, exact=exact) for k, v in value.items()}
+        return {str(k): v if type(v) in _AS_IS else plain(v, exact=exact) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [plain(v, exact=exact) for v in value]
+        return [v if type(v) in _AS_IS else plain(v, exact=exact) for v in value]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, bytes):  # a hand-written !!binary value: as text, like show --format json
