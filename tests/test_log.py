@@ -156,8 +156,14 @@ def test_one_deal_reads_its_own_file_only(week) -> None:
 
 def test_one_deal_whose_file_is_broken_is_an_error_naming_it(week) -> None:
     path = week.root / "deals" / "acme.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("stage: ", "stage: [", 1), encoding="utf-8")
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good.replace("stage: ", "stage: [", 1), encoding="utf-8")
     result = week("log", "acme", ok=False)
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith(f"pipe: {path}:")
     assert result.stderr.count("\n") == 1
+    # a history out of time order is refused as every command refuses it
+    path.write_text(good.replace("at: 2026-03-03T10:00:00+01:00", "at: 2026-02-03T10:00:00+01:00", 1), "utf-8")
+    result = week("log", "acme", ok=False)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith(f"pipe: {path}:") and "history out of time order" in result.stderr

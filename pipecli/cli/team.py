@@ -143,12 +143,15 @@ def log(
     start = start_of_day(parse_date(since, option="--since", relative_to=day), zone) if since else None
     problems: list[Problem] = []
     if deal is not None:
-        # one deal: its own file, read as `pipe show` reads it (a broken one is an error of its
-        # own; the other files' problems are `pipe check`'s), without bringing the index up to date
-        one = store.load(deal)
+        # one deal: its own file alone, by the rules of every read (a broken file, a history
+        # out of time order, is its problem), without bringing the index up to date: the
+        # other files' problems are `pipe check`'s
+        deal_id = store.resolve(deal)
+        loaded = store.load_all(only={store.deal_path(deal_id).name})
+        problems = loaded.problems
         owner = owner_of(store, owner, lambda: (r.owner for r in indexed(store).rows))
-        spec = LogSpec(deal=one.id, since=start, until=cut, owner=owner, by=by)
-        entries = timeline([one], spec)[:limit]
+        spec = LogSpec(deal=deal_id, since=start, until=cut, owner=owner, by=by)
+        entries = timeline(loaded.deals, spec)[:limit]
     else:
         fresh = indexed(store)
         settled, names = fresh.rows, fresh.names  # each deal after its last entry, and its file
