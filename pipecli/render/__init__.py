@@ -183,7 +183,7 @@ def _orjson_text(data: Any, indent: int | None, sort_keys: bool, default: Any, r
     except ImportError:  # pragma: no cover - a declared dependency; json stays the fallback
         return None
     if records:
-        if [v for r in data for v in r.values() if type(v) is float and not (_SMALLEST <= abs(v) < _INF or v == 0)]:
+        if not all(map(_float_alike, [v for r in data for v in r.values() if type(v) is float])):
             return None
     elif not _orjson_writes_alike(data):
         return None
@@ -208,14 +208,20 @@ def _orjson_writes_alike(data: Any) -> bool:
         elif kind is list or kind is tuple:
             pending += value
         elif kind is float:
-            if not (_SMALLEST <= abs(value) < _INF or value == 0):
+            if not _float_alike(value):
                 return False
         elif kind not in _SCALARS:
             return False
     return True
 
 
-_SMALLEST = 1e-4  # floats from here up are written alike by Python's repr and orjson
+def _float_alike(value: float) -> bool:
+    """Whether orjson writes the float as Python's ``repr`` does: zero, and every finite
+    float from ``_SMALLEST`` up (below, Python writes ``1e-05`` and orjson ``0.00001``)."""
+    return _SMALLEST <= abs(value) < _INF or value == 0
+
+
+_SMALLEST = 1e-4
 _INF = float("inf")
 
 
